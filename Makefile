@@ -1,0 +1,69 @@
+# Two commands matter: `make run` and `make test`. Everything else is for developers.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Django 6 needs Python 3.12+. `python3` may be older (or a pyenv shim that
+# exists but cannot run), so each candidate is asked for its version.
+define find_python
+for c in $$PYTHON python3.14 python3.13 python3.12 python3 \
+         $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+  [ -n "$$c" ] || continue; \
+  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+    echo "$$c"; exit 0; fi; \
+done; exit 1
+endef
+
+.PHONY: help
+help:
+	@echo "make run    create the environment, load demo data, serve on http://$(HOST):$(PORT) with a worker"
+	@echo "make test   run the whole test suite (DATABASE_URL picks the database; SQLite by default)"
+	@echo "make lint   ruff check and ruff format --check"
+	@echo "make bench  load benchmark of the CI endpoints (needs PostgreSQL)"
+
+$(VENV)/.installed: pyproject.toml
+	@py=$$($(find_python)) || { \
+	  echo "Clearway needs Python 3.12 or newer (Django 6 requires it)." >&2; \
+	  echo "None of python3.14, python3.13, python3.12 or python3 is recent enough here." >&2; \
+	  echo "Install one (e.g. 'apt-get install python3.12' or pyenv), or set PYTHON=/path/to/python3.12." >&2; \
+	  exit 1; }; \
+	echo "Using $$py ($$($$py --version))"; \
+	[ -x $(PY) ] || "$$py" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed
+
+.PHONY: run
+run: venv
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py load_demo
+	@echo
+	@echo "  Clearway is starting on http://$(HOST):$(PORT)/"
+	@echo "  Sign in at http://$(HOST):$(PORT)/accounts/login/ as one of the demo users above"
+	@echo "  (admin site: http://$(HOST):$(PORT)/admin/). Stop with Ctrl-C."
+	@echo
+	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py qcluster & worker=$$!; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+.PHONY: test
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: venv
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .

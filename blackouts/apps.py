@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BlackoutsConfig(AppConfig):
+    name = "blackouts"
+    verbose_name = "Blackouts"

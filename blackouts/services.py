@@ -1,0 +1,246 @@
+"""Writes to blackouts. Each change re-evaluates the jobs it touches."""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone as django_timezone
+
+from blackouts.models import Blackout, BlackoutOccurrence
+from scheduling import recurrence
+from scheduling.choices import Severity
+from scheduling.engine import FAR_FUTURE
+from scheduling.errors import InvalidInput
+from scheduling.models import System, Team
+from scheduling.selectors import unknown_systems
+from scheduling.services.occurrences import horizon_end
+from scheduling.services.reevaluation import calendar_changed
+
+
+def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[datetime]:
+    tz = recurrence.zone(tz_name)
+    parsed = []
+    for value in exdates:
+        moment = value
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                raise InvalidInput.for_field(
+                    "exdates", f"{value!r} is not an ISO 8601 date-time."
+                ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz)
+        parsed.append(moment.astimezone(UTC))
+    return sorted(set(parsed))
+
+
+def check_blackout(
+    *,
+    title: str,
+    systems: Iterable[str],
+    start: datetime,
+    end: datetime,
+    timezone: str,
+    rrule: str,
+    exdates: Iterable[datetime | str],
+    severity: str,
+    now: datetime,
+) -> tuple[str, list[datetime]]:
+    """Validate a blackout; return its normalised rule and UTC exdates."""
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["Give the blackout a title."]
+    if missing := unknown_systems(systems=systems):
+        errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    if severity not in Severity.values:
+        errors["severity"] = ["Severity must be refuse or flag."]
+    if start >= end:
+        errors["end"] = ["The end must be after the start."]
+    if errors:
+        raise InvalidInput("The blackout is not valid.", fields=errors)
+    recurrence.zone(timezone)
+    parsed = _parse_exdates(exdates, timezone)
+    if not rrule:
+        if parsed:
+            raise InvalidInput.for_field("exdates", "Only a recurring blackout has exceptions.")
+        return "", []
+    rule = recurrence.validate_rule(
+        rrule_text=rrule,
+        start=start,
+        end=end,
+        zone_name=timezone,
+        cap=settings.CLEARWAY_MAX_RULE_OCCURRENCES,
+        bounded=False,
+        before=max(horizon_end(now=now), start + timedelta(days=1)),
+        exdates=parsed,
+    )
+    return rule, parsed
+
+
+def blackout_materialise(*, blackout: Blackout, now: datetime | None = None) -> None:
+    """Store the blackout's occurrences up to the rolling horizon."""
+    now = now or django_timezone.now()
+    until = horizon_end(now=now)
+    BlackoutOccurrence.objects.filter(blackout=blackout).delete()
+    if blackout.rrule:
+        occurrences = [
+            (o.start, o.end)
+            for o in recurrence.expand(
+                rrule_text=blackout.rrule,
+                start=blackout.start,
+                end=blackout.end,
+                zone_name=blackout.timezone,
+                exdates=[datetime.fromisoformat(x) for x in blackout.exdates],
+                before=until,
+                cap=settings.CLEARWAY_MAX_RULE_OCCURRENCES,
+            )
+        ]
+    else:
+        occurrences = [(blackout.start, blackout.end)]
+    BlackoutOccurrence.objects.bulk_create(
+        BlackoutOccurrence(blackout=blackout, start=s, end=e) for s, e in occurrences
+    )
+    Blackout.objects.filter(pk=blackout.pk).update(materialised_until=until)
+
+
+def _span(blackout: Blackout) -> tuple[datetime, datetime]:
+    """The range a blackout can touch: its first start to its last end (or forever)."""
+    if not blackout.rrule:
+        return blackout.start, blackout.end
+    last = blackout.occurrences.order_by("-end").values_list("end", flat=True).first()
+    return blackout.start, last if last and "COUNT" in blackout.rrule else FAR_FUTURE
+
+
+def _affected_systems(blackout: Blackout) -> list[str] | None:
+    if blackout.applies_to_all:
+        return None
+    return list(blackout.systems.values_list("slug", flat=True))
+
+
+@transaction.atomic
+def blackout_create(
+    *,
+    team: Team,
+    title: str,
+    start: datetime,
+    end: datetime,
+    systems: Iterable[str] = (),
+    reason: str = "",
+    timezone: str = "UTC",
+    rrule: str = "",
+    exdates: Iterable[datetime | str] = (),
+    severity: str = Severity.REFUSE,
+    by: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+) -> Blackout:
+    now = now or django_timezone.now()
+    systems = list(systems)
+    rule, parsed = check_blackout(
+        title=title,
+        systems=systems,
+        start=start,
+        end=end,
+        timezone=timezone,
+        rrule=rrule,
+        exdates=exdates,
+        severity=severity,
+        now=now,
+    )
+    blackout = Blackout.objects.create(
+        team=team,
+        title=title.strip(),
+        reason=reason,
+        start=start,
+        end=end,
+        timezone=timezone,
+        rrule=rule,
+        exdates=[x.isoformat() for x in parsed],
+        severity=severity,
+        applies_to_all=not systems,
+        created_by=by,
+    )
+    blackout.systems.set(System.objects.filter(slug__in=systems))
+    blackout_materialise(blackout=blackout, now=now)
+    lo, hi = _span(blackout)
+    calendar_changed(
+        start=lo, end=hi, systems=_affected_systems(blackout), reason=f"blackout '{title}' added"
+    )
+    return blackout
+
+
+@transaction.atomic
+def blackout_update(
+    *, blackout: Blackout, now: datetime | None = None, **changes: object
+) -> Blackout:
+    """Change a blackout; jobs under its old and its new windows are re-evaluated."""
+    now = now or django_timezone.now()
+    old_span, old_systems = _span(blackout), _affected_systems(blackout)
+    fields = {
+        "title": blackout.title,
+        "reason": blackout.reason,
+        "start": blackout.start,
+        "end": blackout.end,
+        "timezone": blackout.timezone,
+        "rrule": blackout.rrule,
+        "exdates": blackout.exdates,
+        "severity": blackout.severity,
+        "systems": list(blackout.systems.values_list("slug", flat=True)),
+        "team": blackout.team,
+    }
+    unknown = set(changes) - set(fields)
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} on a blackout.")
+    fields.update({k: v for k, v in changes.items() if v is not None})
+    rule, parsed = check_blackout(
+        title=fields["title"],
+        systems=fields["systems"],
+        start=fields["start"],
+        end=fields["end"],
+        timezone=fields["timezone"],
+        rrule=fields["rrule"],
+        exdates=fields["exdates"],
+        severity=fields["severity"],
+        now=now,
+    )
+    for key in ("title", "reason", "start", "end", "timezone", "severity", "team"):
+        setattr(blackout, key, fields[key])
+    blackout.rrule, blackout.exdates = rule, [x.isoformat() for x in parsed]
+    blackout.applies_to_all = not fields["systems"]
+    blackout.version = F("version") + 1
+    blackout.save()
+    blackout.refresh_from_db(fields=["version"])
+    blackout.systems.set(System.objects.filter(slug__in=fields["systems"]))
+    blackout_materialise(blackout=blackout, now=now)
+    new_span, new_systems = _span(blackout), _affected_systems(blackout)
+    systems = None if old_systems is None or new_systems is None else old_systems + new_systems
+    calendar_changed(
+        start=min(old_span[0], new_span[0]),
+        end=max(old_span[1], new_span[1]),
+        systems=systems,
+        reason=f"blackout '{blackout.title}' changed",
+    )
+    return blackout
+
+
+@transaction.atomic
+def blackout_delete(*, blackout: Blackout) -> None:
+    span, systems = _span(blackout), _affected_systems(blackout)
+    title = blackout.title
+    blackout.delete()
+    calendar_changed(
+        start=span[0], end=span[1], systems=systems, reason=f"blackout '{title}' removed"
+    )
+
+
+def blackouts_refresh_horizon(*, now: datetime | None = None) -> int:
+    """Daily: extend recurring blackouts' occurrences to the rolling horizon."""
+    count = 0
+    for blackout in Blackout.objects.exclude(rrule=""):
+        with transaction.atomic():
+            blackout_materialise(blackout=blackout, now=now)
+        count += 1
+    return count

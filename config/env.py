@@ -1,0 +1,71 @@
+"""Small, strict readers for settings that come from the environment.
+
+Each one fails fast with the variable's name, so a typo in a deployment stops
+the process at start-up instead of surfacing as odd behaviour at 3 a.m.
+"""
+
+import os
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.dateparse import parse_duration
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be one of 1/0, true/false, yes/no; got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer; got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}; got {value}")
+    return value
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_duration(name: str, default: timedelta) -> timedelta:
+    """An ISO 8601 duration such as PT48H (or Django's "HH:MM:SS")."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = parse_duration(raw.strip())
+    if value is None or value < timedelta(0):
+        raise ImproperlyConfigured(f"{name} must be an ISO 8601 duration like PT6H; got {raw!r}")
+    return value
+
+
+def env_zone(name: str, default: str) -> str:
+    raw = os.environ.get(name, default)
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(f"{name} must be an IANA time zone; got {raw!r}") from None
+    return raw

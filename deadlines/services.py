@@ -1,0 +1,136 @@
+"""Writes to deadlines. Each change re-evaluates the jobs under its traffic window."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone as django_timezone
+
+from deadlines.models import Cohort, Deadline, DeadlineSource
+from scheduling.errors import InvalidInput
+from scheduling.models import System, Team
+from scheduling.selectors import unknown_systems
+from scheduling.services.reevaluation import calendar_changed
+
+
+def traffic_window(due: datetime) -> tuple[datetime, datetime]:
+    return due - settings.CLEARWAY_TRAFFIC_LEAD, due + settings.CLEARWAY_TRAFFIC_TAIL
+
+
+def check_deadline(
+    *, title: str, cohort_size: int | None, due: datetime, systems: Iterable[str]
+) -> None:
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["Give the deadline a title."]
+    if cohort_size is None or cohort_size < 1:
+        errors["cohort_size"] = ["The cohort size must be a whole number of at least 1."]
+    if due.tzinfo is None:
+        errors["due"] = ["The due instant needs a UTC offset or a time zone."]
+    systems = list(systems)
+    if not systems:
+        errors["systems"] = ["Name the systems the deadline hits."]
+    elif missing := unknown_systems(systems=systems):
+        errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    if errors:
+        raise InvalidInput("The deadline is not valid.", fields=errors)
+
+
+def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_due=None) -> None:
+    dues = [deadline.due] + ([extra_due] if extra_due else [])
+    windows = [traffic_window(due) for due in dues]
+    calendar_changed(
+        start=min(w[0] for w in windows),
+        end=max(w[1] for w in windows),
+        systems=list(systems),
+        reason=f"deadline '{deadline.title}' ({deadline.cohort_size:,} students) {verb}",
+    )
+
+
+@transaction.atomic
+def deadline_create(
+    *,
+    team: Team,
+    title: str,
+    due: datetime,
+    cohort_size: int | None = None,
+    cohort: Cohort | None = None,
+    systems: Iterable[str] | None = None,
+    course: str = "",
+    source: str = DeadlineSource.MANUAL,
+    external_uid: str = "",
+    by: AbstractBaseUser | None = None,
+) -> Deadline:
+    systems = list(systems) if systems else list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
+    if cohort is not None and cohort_size is None:
+        cohort_size = cohort.size
+    check_deadline(title=title, cohort_size=cohort_size, due=due, systems=systems)
+    deadline = Deadline.objects.create(
+        team=team,
+        title=title.strip(),
+        course=course,
+        cohort=cohort,
+        cohort_size=cohort_size,
+        due=due,
+        source=source,
+        external_uid=external_uid,
+        created_by=by,
+    )
+    deadline.systems.set(System.objects.filter(slug__in=systems))
+    _announce(deadline, systems=systems, verb="published")
+    return deadline
+
+
+@transaction.atomic
+def deadline_update(*, deadline: Deadline, **changes: object) -> Deadline:
+    allowed = {"title", "course", "cohort", "cohort_size", "due", "systems", "team"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} on a deadline.")
+    old_due = deadline.due
+    old_systems = list(deadline.systems.values_list("slug", flat=True))
+    systems = changes.pop("systems", None) or old_systems
+    for key, value in changes.items():
+        if value is not None:
+            setattr(deadline, key, value)
+    if "cohort" in changes and changes["cohort"] is not None and "cohort_size" not in changes:
+        deadline.cohort_size = deadline.cohort.size
+    check_deadline(
+        title=deadline.title, cohort_size=deadline.cohort_size, due=deadline.due, systems=systems
+    )
+    deadline.version = F("version") + 1
+    deadline.save()
+    deadline.refresh_from_db(fields=["version"])
+    deadline.systems.set(System.objects.filter(slug__in=systems))
+    _announce(deadline, systems=set(systems) | set(old_systems), verb="changed", extra_due=old_due)
+    return deadline
+
+
+@transaction.atomic
+def deadline_withdraw(*, deadline: Deadline, now: datetime | None = None) -> Deadline:
+    if deadline.withdrawn_at is not None:
+        return deadline
+    deadline.withdrawn_at = now or django_timezone.now()
+    deadline.version = F("version") + 1
+    deadline.save(update_fields=["withdrawn_at", "version", "updated_at"])
+    deadline.refresh_from_db(fields=["version"])
+    _announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="withdrawn")
+    return deadline
+
+
+@transaction.atomic
+def cohort_save(*, name: str, size: int, team: Team, cohort: Cohort | None = None) -> Cohort:
+    """Create or resize a cohort; its live deadlines follow the new size."""
+    if size < 1:
+        raise InvalidInput.for_field("size", "A cohort has at least one student.")
+    cohort = cohort or Cohort(name=name, team=team)
+    resized = cohort.pk is not None and cohort.size != size
+    cohort.name, cohort.size, cohort.team = name, size, team
+    cohort.save()
+    if resized:
+        for deadline in cohort.deadlines.filter(withdrawn_at__isnull=True):
+            deadline_update(deadline=deadline, cohort_size=size)
+    return cohort

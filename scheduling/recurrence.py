@@ -1,0 +1,213 @@
+"""Recurring rules (RFC 5545 RRULE) expanded in their own time zone.
+
+A rule such as "every Sunday 01:30-03:30 America/New_York" means local wall
+clock hours. dateutil is given an aware *local* DTSTART, so it steps through
+wall-clock dates and times; each occurrence is turned into UTC at once, and its
+end is the local start plus the wall-clock duration. Expanding in UTC instead
+would shift the window by an hour across every DST change.
+"""
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dateutil.rrule import rrule, rrulestr
+
+from scheduling.errors import InvalidInput
+
+_UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
+_SUPPORTED_FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    start: datetime
+    end: datetime
+
+
+def zone(name: str, *, field: str = "timezone") -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise InvalidInput.for_field(
+            field, f"Unknown time zone {name!r}; use an IANA name such as Europe/London."
+        ) from None
+
+
+def _normalise_until(text: str, tz: ZoneInfo, *, field: str) -> str:
+    """Rewrite UNTIL into UTC so dateutil accepts it beside an aware DTSTART."""
+
+    def to_utc(match: re.Match[str]) -> str:
+        raw = match.group(1).upper()
+        try:
+            if raw.endswith("Z"):
+                instant = datetime.strptime(raw, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            elif "T" in raw:
+                instant = datetime.strptime(raw, "%Y%m%dT%H%M%S").replace(tzinfo=tz)
+            else:
+                # A date-only UNTIL includes that whole local day.
+                day = datetime.strptime(raw, "%Y%m%d").replace(tzinfo=tz).date()
+                instant = datetime.combine(day, time(23, 59, 59), tzinfo=tz)
+        except ValueError:
+            raise InvalidInput.for_field(
+                field, f"UNTIL={raw} is not a date (YYYYMMDD) or date-time (YYYYMMDDTHHMMSSZ)."
+            ) from None
+        return "UNTIL=" + instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    return _UNTIL.sub(to_utc, text)
+
+
+def normalise_rrule(text: str) -> str:
+    """The rule text without an `RRULE:` prefix, upper-cased and trimmed."""
+    text = (text or "").strip()
+    if text.upper().startswith("RRULE:"):
+        text = text[len("RRULE:") :]
+    return text.strip().upper()
+
+
+def _parts(text: str, *, field: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    for piece in text.split(";"):
+        if not piece:
+            continue
+        key, sep, value = piece.partition("=")
+        if not sep or not value:
+            raise InvalidInput.for_field(field, f"{piece!r} is not a KEY=VALUE part of an RRULE.")
+        parts[key] = value
+    return parts
+
+
+def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> rrule:
+    """Parse a rule against an aware local DTSTART, with a clear error on bad input."""
+    text = normalise_rrule(rrule_text)
+    parts = _parts(text, field=field)
+    if parts.get("FREQ") not in _SUPPORTED_FREQS:
+        raise InvalidInput.for_field(field, "An RRULE needs FREQ, e.g. FREQ=WEEKLY;BYDAY=SU.")
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise InvalidInput.for_field(field, "An RRULE may have COUNT or UNTIL, not both.")
+    for key in ("COUNT", "INTERVAL"):
+        if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
+            raise InvalidInput.for_field(field, f"{key} must be a whole number of at least 1.")
+    tz = dtstart.tzinfo
+    assert isinstance(tz, ZoneInfo), "DTSTART must carry its IANA zone"
+    text = _normalise_until(text, tz, field=field)
+    try:
+        rule = rrulestr(text, dtstart=dtstart)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise InvalidInput.for_field(field, f"Not a valid RRULE: {exc}.") from None
+    if not isinstance(rule, rrule):
+        raise InvalidInput.for_field(field, "Give a single RRULE (no RDATE or EXRULE).")
+    return rule
+
+
+def _to_utc(local: datetime) -> datetime:
+    return local.astimezone(UTC)
+
+
+def expand(
+    *,
+    rrule_text: str,
+    start: datetime,
+    end: datetime,
+    zone_name: str,
+    exdates: Iterable[datetime] = (),
+    after: datetime | None = None,
+    before: datetime | None = None,
+    cap: int,
+    field: str = "rrule",
+) -> list[Occurrence]:
+    """Occurrences of [start, end) repeated by the rule, in UTC, overlapping [after, before).
+
+    `start`/`end` are the first occurrence (aware, any zone); `exdates` are
+    excluded occurrence starts. More than `cap` occurrences in the range is an
+    error, so a rule like FREQ=SECONDLY cannot exhaust memory.
+    """
+    tz = zone(zone_name)
+    local_start = start.astimezone(tz)
+    wall = end.astimezone(tz).replace(tzinfo=None) - local_start.replace(tzinfo=None)
+    if wall <= timedelta(0):
+        raise InvalidInput.for_field("end", "The end must be after the start.")
+    rule = build_rule(rrule_text=rrule_text, dtstart=local_start, field=field)
+    excluded = {_to_utc(moment) for moment in exdates}
+    found: list[Occurrence] = []
+    for occurrence in _iterate(rule, tz=tz, wall=wall, after=after):
+        if before is not None and occurrence.start >= before:
+            break
+        if occurrence.start in excluded:
+            continue
+        if after is not None and occurrence.end <= after:
+            continue
+        found.append(occurrence)
+        if len(found) > cap:
+            raise InvalidInput.for_field(
+                field,
+                f"The rule yields more than {cap} occurrences in the planning horizon; "
+                "use a COUNT, an UNTIL or a coarser frequency.",
+            )
+    return found
+
+
+def _iterate(
+    rule: rrule, *, tz: ZoneInfo, wall: timedelta, after: datetime | None
+) -> Iterator[Occurrence]:
+    starts: Iterable[datetime]
+    if after is not None:
+        # An occurrence that began up to `wall` before `after` still overlaps it
+        # (plus two hours: a DST change can stretch the real duration).
+        starts = rule.xafter((after - wall - timedelta(hours=2)).astimezone(tz), inc=True)
+    else:
+        starts = rule
+    for local in starts:
+        end_local = (local.replace(tzinfo=None) + wall).replace(tzinfo=tz)
+        yield Occurrence(start=_to_utc(local), end=_to_utc(end_local))
+
+
+def validate_rule(
+    *,
+    rrule_text: str,
+    start: datetime,
+    end: datetime,
+    zone_name: str,
+    cap: int,
+    bounded: bool,
+    before: datetime | None = None,
+    exdates: Iterable[datetime] = (),
+) -> str:
+    """Check a rule by using it; return its normalised text.
+
+    It must parse, start on `start` (so a calendar app that always counts
+    DTSTART expands it as Clearway does), yield at least one occurrence and at
+    most `cap` before `before`; `bounded` rules (jobs) need COUNT or UNTIL.
+    """
+    text = normalise_rrule(rrule_text)
+    parts = _parts(text, field="rrule")
+    if bounded and "COUNT" not in parts and "UNTIL" not in parts:
+        raise InvalidInput.for_field(
+            "rrule", "A recurring job needs an end: add COUNT=n or UNTIL=YYYYMMDDTHHMMSSZ."
+        )
+    tz = zone(zone_name)
+    first = next(iter(build_rule(rrule_text=text, dtstart=start.astimezone(tz))), None)
+    if first is None or first.astimezone(UTC) != start.astimezone(UTC):
+        raise InvalidInput.for_field(
+            "rrule",
+            "The start must be the rule's first occurrence "
+            "(e.g. a start on a Sunday for FREQ=WEEKLY;BYDAY=SU).",
+        )
+    occurrences = expand(
+        rrule_text=text,
+        start=start,
+        end=end,
+        zone_name=zone_name,
+        cap=cap,
+        before=before,
+        exdates=exdates,
+    )
+    if not occurrences:
+        raise InvalidInput.for_field("rrule", "Every occurrence of the rule is excluded.")
+    return text
+
+
+def local_date_start(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=tz)

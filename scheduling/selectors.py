@@ -1,0 +1,27 @@
+"""Reads of the catalogue and the jobs."""
+
+from collections.abc import Iterable
+
+from scheduling.models import System
+
+
+def impacted_systems(*, systems: Iterable[str]) -> frozenset[str]:
+    """The given systems plus every system that depends on them, transitively."""
+    found = set(systems)
+    frontier = set(found)
+    through = System.depends_on.through
+    while frontier:
+        dependents = set(
+            through.objects.filter(to_system__slug__in=frontier).values_list(
+                "from_system__slug", flat=True
+            )
+        )
+        frontier = dependents - found
+        found |= frontier
+    return frozenset(found)
+
+
+def unknown_systems(*, systems: Iterable[str]) -> list[str]:
+    wanted = set(systems)
+    known = set(System.objects.filter(slug__in=wanted).values_list("slug", flat=True))
+    return sorted(wanted - known)

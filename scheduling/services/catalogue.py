@@ -1,0 +1,125 @@
+"""Writes to the catalogue: teams and systems."""
+
+from collections.abc import Iterable
+from datetime import time, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone as django_timezone
+
+from scheduling import recurrence
+from scheduling.errors import InvalidInput
+from scheduling.models import MaintenanceJob, System, Team
+from scheduling.selectors import impacted_systems, unknown_systems
+from scheduling.services.occurrences import (
+    allowed_window_occurrences,
+    allowed_windows_materialise,
+)
+
+
+@transaction.atomic
+def team_create(
+    *,
+    slug: str,
+    name: str,
+    members: Iterable[AbstractBaseUser] = (),
+    email_addresses: Iterable[str] = (),
+    webhook_url: str = "",
+) -> Team:
+    team = Team.objects.create(
+        slug=slug, name=name, email_addresses=list(email_addresses), webhook_url=webhook_url
+    )
+    team.members.set(list(members))
+    return team
+
+
+def _systems_by_slug(slugs: Iterable[str], *, field: str) -> list[System]:
+    slugs = list(dict.fromkeys(slugs))
+    missing = unknown_systems(systems=slugs)
+    if missing:
+        raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
+    return list(System.objects.filter(slug__in=slugs))
+
+
+def check_maintenance_window(
+    *, rrule: str, start_time: time | None, duration: timedelta | None, timezone: str
+) -> str:
+    """Validate an allowed window by expanding it; return the normalised rule."""
+    if not rrule:
+        return ""
+    if start_time is None or duration is None or not timezone:
+        raise InvalidInput.for_field(
+            "maintenance_window", "A maintenance window needs rrule, start_time, duration and zone."
+        )
+    if not timedelta(0) < duration <= timedelta(days=7):
+        raise InvalidInput.for_field(
+            "maintenance_window", "The window's duration must be between 1 minute and 7 days."
+        )
+    probe = System(
+        window_rrule=rrule,
+        window_start_time=start_time,
+        window_duration=duration,
+        window_timezone=timezone,
+    )
+    now = django_timezone.now()
+    if not allowed_window_occurrences(system=probe, after=now, before=now + timedelta(days=400)):
+        raise InvalidInput.for_field(
+            "maintenance_window", "The window rule has no occurrence in the next 400 days."
+        )
+    return recurrence.normalise_rrule(rrule)
+
+
+@transaction.atomic
+def system_save(
+    *,
+    slug: str,
+    name: str,
+    team: Team,
+    depends_on: Iterable[str] = (),
+    window_rrule: str = "",
+    window_start_time: time | None = None,
+    window_duration: timedelta | None = None,
+    window_timezone: str = "",
+    system: System | None = None,
+) -> System:
+    """Create or update a system; dependencies change which jobs it impacts."""
+    rule = check_maintenance_window(
+        rrule=window_rrule,
+        start_time=window_start_time,
+        duration=window_duration,
+        timezone=window_timezone,
+    )
+    dependencies = _systems_by_slug(depends_on, field="depends_on")
+    system = system or System()
+    if any(dep.slug == slug for dep in dependencies):
+        raise InvalidInput.for_field("depends_on", "A system cannot depend on itself.")
+    system.slug, system.name, system.team = slug, name, team
+    system.window_rrule = rule
+    system.window_start_time = window_start_time if rule else None
+    system.window_duration = window_duration if rule else None
+    system.window_timezone = window_timezone if rule else ""
+    system.save()
+    if system.pk and any(
+        system.slug in impacted_systems(systems=[dep.slug]) for dep in dependencies
+    ):
+        raise InvalidInput.for_field(
+            "depends_on", "That dependency would make a cycle back to this system."
+        )
+    system.depends_on.set(dependencies)
+    allowed_windows_materialise(system=system)
+    jobs_refresh_impacted(systems=[system.slug, *depends_on])
+    return system
+
+
+def jobs_refresh_impacted(*, systems: Iterable[str]) -> None:
+    """Recompute the impacted systems of jobs booked on what changed."""
+    affected = impacted_systems(systems=systems)
+    for job in MaintenanceJob.objects.filter(systems__slug__in=affected).distinct():
+        job_set_impacted(job=job)
+
+
+def job_set_impacted(*, job: MaintenanceJob) -> frozenset[str]:
+    booked = list(job.systems.values_list("slug", flat=True))
+    impacted = impacted_systems(systems=booked)
+    job.impacted_systems.set(System.objects.filter(slug__in=impacted))
+    return impacted

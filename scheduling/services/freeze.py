@@ -1,0 +1,29 @@
+"""The organisation-wide change freeze."""
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from scheduling.models import Freeze
+
+
+def freeze_get() -> Freeze:
+    freeze, _ = Freeze.objects.get_or_create(pk=1)
+    return freeze
+
+
+@transaction.atomic
+def freeze_set(
+    *, active: bool, reason: str = "", by: AbstractBaseUser | None, now: datetime | None = None
+) -> Freeze:
+    freeze, _ = Freeze.objects.select_for_update().get_or_create(pk=1)
+    changed = freeze.active != active
+    freeze.reason = reason
+    if changed:
+        freeze.active = active
+        freeze.since = now or timezone.now()
+        freeze.by = by
+    freeze.save()
+    return freeze

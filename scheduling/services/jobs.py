@@ -1,0 +1,172 @@
+"""Writes to maintenance jobs: booking, editing and evaluation."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone as django_timezone
+
+from scheduling import conflicts, recurrence
+from scheduling.choices import Impact
+from scheduling.errors import InvalidInput
+from scheduling.models import JobOccurrence, MaintenanceJob, System, Team
+from scheduling.selectors import unknown_systems
+from scheduling.services.catalogue import job_set_impacted
+from scheduling.services.occurrences import job_materialise
+
+
+def check_job_window(
+    *,
+    systems: Iterable[str],
+    start: datetime,
+    end: datetime,
+    timezone: str,
+    rrule: str,
+    impact: str,
+) -> str:
+    """Validate what a job books; return its normalised RRULE ("" when one-off)."""
+    errors: dict[str, list[str]] = {}
+    systems = list(systems)
+    if not systems:
+        errors["systems"] = ["Book at least one system."]
+    elif missing := unknown_systems(systems=systems):
+        errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    if impact not in Impact.values:
+        errors["impact"] = [f"Impact must be one of {', '.join(Impact.values)}."]
+    if start.tzinfo is None or end.tzinfo is None:
+        errors["start"] = ["Times need a UTC offset or a time zone."]
+    elif start >= end:
+        errors["end"] = ["The end must be after the start."]
+    try:
+        recurrence.zone(timezone)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise InvalidInput("The job is not valid.", fields=errors)
+    if not rrule:
+        return ""
+    return recurrence.validate_rule(
+        rrule_text=rrule,
+        start=start,
+        end=end,
+        zone_name=timezone,
+        cap=settings.CLEARWAY_MAX_JOB_OCCURRENCES,
+        bounded=True,
+    )
+
+
+@transaction.atomic
+def maintenance_job_create(
+    *,
+    team: Team,
+    title: str,
+    systems: Iterable[str],
+    start: datetime,
+    end: datetime,
+    impact: str,
+    timezone: str = "UTC",
+    rrule: str = "",
+    description: str = "",
+    emergency: bool = False,
+    justification: str = "",
+    by: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+) -> MaintenanceJob:
+    """Book a job as a draft and evaluate it, so its findings show at once."""
+    systems = list(systems)
+    if not title.strip():
+        raise InvalidInput.for_field("title", "Give the job a title.")
+    rule = check_job_window(
+        systems=systems, start=start, end=end, timezone=timezone, rrule=rrule, impact=impact
+    )
+    job = MaintenanceJob.objects.create(
+        team=team,
+        title=title.strip(),
+        description=description,
+        start=start,
+        end=end,
+        timezone=timezone,
+        rrule=rule,
+        impact=impact,
+        emergency=emergency,
+        justification=justification,
+        created_by=by,
+    )
+    job.systems.set(System.objects.filter(slug__in=systems))
+    job_set_impacted(job=job)
+    job_materialise(job=job)
+    maintenance_job_evaluate(job=job, now=now)
+    return job
+
+
+@transaction.atomic
+def maintenance_job_change_window(
+    *,
+    job: MaintenanceJob,
+    systems: Iterable[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    timezone: str | None = None,
+    rrule: str | None = None,
+    impact: str | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Apply new times, systems, rule or impact; return whether anything changed."""
+    current_systems = sorted(job.systems.values_list("slug", flat=True))
+    new_systems = sorted(set(systems)) if systems is not None else current_systems
+    new = {
+        "start": start if start is not None else job.start,
+        "end": end if end is not None else job.end,
+        "timezone": timezone if timezone is not None else job.timezone,
+        "rrule": rrule if rrule is not None else job.rrule,
+        "impact": impact if impact is not None else job.impact,
+    }
+    new["rrule"] = check_job_window(systems=new_systems, **new)
+    changed = new_systems != current_systems or any(
+        getattr(job, key) != value for key, value in new.items()
+    )
+    if not changed:
+        return False
+    for key, value in new.items():
+        setattr(job, key, value)
+    job.version = F("version") + 1
+    job.save(update_fields=[*new, "version", "updated_at"])
+    job.refresh_from_db(fields=["version"])
+    job.systems.set(System.objects.filter(slug__in=new_systems))
+    job_set_impacted(job=job)
+    job_materialise(job=job)
+    maintenance_job_evaluate(job=job, now=now)
+    return True
+
+
+def upcoming_windows(*, job: MaintenanceJob, now: datetime) -> list[tuple[datetime, datetime]]:
+    """The job's windows that have not ended; all of them once every one has."""
+    windows = list(
+        JobOccurrence.objects.filter(job=job).order_by("start").values_list("start", "end")
+    )
+    upcoming = [(s, e) for s, e in windows if e > now]
+    return upcoming or windows
+
+
+def maintenance_job_evaluate(
+    *, job: MaintenanceJob, now: datetime | None = None
+) -> conflicts.Evaluation:
+    """Evaluate the job's remaining windows now and store the result on it."""
+    now = now or django_timezone.now()
+    windows = upcoming_windows(job=job, now=now)
+    evaluation = conflicts.evaluate(
+        systems=job.systems.values_list("slug", flat=True),
+        start=windows[0][0],
+        end=windows[-1][1],
+        impact=job.impact,
+        exclude_job=job.pk,
+        occurrences=windows,
+    )
+    job.decision = evaluation.decision
+    job.findings = [finding.as_dict() for finding in evaluation.findings]
+    job.evaluated_at = now
+    job.save(update_fields=["decision", "findings", "evaluated_at"])
+    return evaluation

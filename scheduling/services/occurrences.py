@@ -1,0 +1,89 @@
+"""Materialised occurrences: recurring rules expanded once, queried by range."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from scheduling import recurrence
+from scheduling.models import AllowedWindowOccurrence, JobOccurrence, MaintenanceJob, System
+
+
+def horizon_end(*, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+
+
+def job_occurrence_windows(*, job: MaintenanceJob) -> list[tuple[datetime, datetime]]:
+    """Every window of a job (bounded rules only, so all of them)."""
+    if not job.rrule:
+        return [(job.start, job.end)]
+    return [
+        (o.start, o.end)
+        for o in recurrence.expand(
+            rrule_text=job.rrule,
+            start=job.start,
+            end=job.end,
+            zone_name=job.timezone,
+            cap=settings.CLEARWAY_MAX_JOB_OCCURRENCES,
+        )
+    ]
+
+
+@transaction.atomic
+def job_materialise(*, job: MaintenanceJob) -> list[tuple[datetime, datetime]]:
+    windows = job_occurrence_windows(job=job)
+    JobOccurrence.objects.filter(job=job).delete()
+    JobOccurrence.objects.bulk_create(
+        JobOccurrence(job=job, start=start, end=end) for start, end in windows
+    )
+    return windows
+
+
+def _window_anchor(system: System) -> datetime:
+    """The first local occurrence of a system's allowed window rule.
+
+    Rules are anchored on 2000-01-01 in their zone so that weekly and monthly
+    rules (with BYDAY/BYMONTHDAY) mean the same thing whenever they are saved.
+    """
+    tz = recurrence.zone(system.window_timezone, field="maintenance_window")
+    return datetime(2000, 1, 1, tzinfo=tz).replace(
+        hour=system.window_start_time.hour, minute=system.window_start_time.minute
+    )
+
+
+def allowed_window_occurrences(
+    *, system: System, after: datetime, before: datetime
+) -> list[recurrence.Occurrence]:
+    anchor = _window_anchor(system)
+    return recurrence.expand(
+        rrule_text=system.window_rrule,
+        start=anchor,
+        end=anchor + system.window_duration,
+        zone_name=system.window_timezone,
+        after=after,
+        before=before,
+        cap=settings.CLEARWAY_MAX_RULE_OCCURRENCES,
+        field="maintenance_window",
+    )
+
+
+@transaction.atomic
+def allowed_windows_materialise(*, system: System, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    AllowedWindowOccurrence.objects.filter(system=system).delete()
+    if not system.has_maintenance_window:
+        return
+    occurrences = allowed_window_occurrences(
+        system=system, after=now - timedelta(days=31), before=horizon_end(now=now)
+    )
+    AllowedWindowOccurrence.objects.bulk_create(
+        AllowedWindowOccurrence(system=system, start=o.start, end=o.end) for o in occurrences
+    )
+
+
+def allowed_windows_refresh_all(*, now: datetime | None = None) -> int:
+    systems = System.objects.exclude(window_rrule="")
+    for system in systems:
+        allowed_windows_materialise(system=system, now=now)
+    return len(systems)

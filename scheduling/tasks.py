@@ -1,0 +1,44 @@
+"""Background work: thin django-q2 tasks that take ids and call services.
+
+Tasks are enqueued by dotted path after the transaction commits, so a rolled
+back change enqueues nothing and services never import this module's callers.
+With CLEARWAY_TASKS_SYNC=1 they run inline (tests, one-process demos).
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+
+def enqueue(func_path: str, *args: Any, **kwargs: Any) -> None:
+    """Run `func_path(*args, **kwargs)` as a task once the current transaction commits."""
+
+    def send() -> None:
+        from django_q.tasks import async_task
+
+        async_task(func_path, *args, sync=settings.CLEARWAY_TASKS_SYNC, **kwargs)
+
+    transaction.on_commit(send)
+
+
+def refresh_horizon() -> None:
+    """Daily: extend materialised allowed windows to the rolling horizon."""
+    from scheduling.services.occurrences import allowed_windows_refresh_all
+
+    allowed_windows_refresh_all()
+
+
+def reevaluate_jobs(*, start: str, end: str, systems: list[str] | None, reason: str) -> int:
+    from datetime import datetime
+
+    from scheduling.services.reevaluation import reevaluate_jobs as run
+
+    return len(
+        run(
+            start=datetime.fromisoformat(start),
+            end=datetime.fromisoformat(end),
+            systems=systems,
+            reason=reason,
+        )
+    )
