@@ -41,6 +41,8 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 .PHONY: run
+run: export DEBUG ?= 1
+run: export CLEARWAY_TASKS_SYNC ?= 0
 run: venv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0

@@ -25,3 +25,10 @@ def unknown_systems(*, systems: Iterable[str]) -> list[str]:
     wanted = set(systems)
     known = set(System.objects.filter(slug__in=wanted).values_list("slug", flat=True))
     return sorted(wanted - known)
+
+
+def is_member(user, team) -> bool:
+    """Whether `user` acts for `team` (superusers act for every team)."""
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_superuser or team.members.filter(pk=user.pk).exists()

@@ -42,3 +42,23 @@ def reevaluate_jobs(*, start: str, end: str, systems: list[str] | None, reason: 
             reason=reason,
         )
     )
+
+
+def send_delivery(delivery_id: int) -> bool:
+    from scheduling.services.notifications import delivery_send
+
+    return delivery_send(delivery_id=delivery_id)
+
+
+def retry_deliveries() -> int:
+    """Every minute: send deliveries whose retry is due."""
+    from scheduling.services.notifications import deliveries_retry_due
+
+    return deliveries_retry_due()
+
+
+def notify_upcoming_windows() -> int:
+    """Every 15 minutes: tell teams about approved windows starting within 24 h."""
+    from scheduling.services.notifications import notify_upcoming_windows as run
+
+    return run()

@@ -1,12 +1,20 @@
+from scheduling.models.audit import JobEvent
 from scheduling.models.catalogue import AllowedWindowOccurrence, System, Team
 from scheduling.models.freeze import Freeze
 from scheduling.models.jobs import JobOccurrence, MaintenanceJob
+from scheduling.models.notifications import Delivery, DeliveryStatus
+from scheduling.models.reviews import ReviewRequest, ReviewStatus
 
 __all__ = [
     "AllowedWindowOccurrence",
+    "Delivery",
+    "DeliveryStatus",
     "Freeze",
+    "JobEvent",
     "JobOccurrence",
     "MaintenanceJob",
+    "ReviewRequest",
+    "ReviewStatus",
     "System",
     "Team",
 ]

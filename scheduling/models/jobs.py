@@ -42,6 +42,7 @@ class MaintenanceJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    review_round = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["start", "pk"]

@@ -33,6 +33,19 @@ def team_create(
     return team
 
 
+@transaction.atomic
+def team_update(*, team: Team, **changes) -> Team:
+    members = changes.pop("members", None)
+    for key, value in changes.items():
+        if key not in {"slug", "name", "email_addresses", "webhook_url"}:
+            raise InvalidInput(f"Cannot change {key} on a team.")
+        setattr(team, key, value)
+    team.save()
+    if members is not None:
+        team.members.set(members)
+    return team
+
+
 def _systems_by_slug(slugs: Iterable[str], *, field: str) -> list[System]:
     slugs = list(dict.fromkeys(slugs))
     missing = unknown_systems(systems=slugs)

@@ -6,7 +6,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling.engine import FAR_FUTURE
 from scheduling.models import Freeze
+from scheduling.services.reevaluation import calendar_changed
 
 
 def freeze_get() -> Freeze:
@@ -26,4 +28,11 @@ def freeze_set(
         freeze.since = now or timezone.now()
         freeze.by = by
     freeze.save()
+    if changed:
+        calendar_changed(
+            start=freeze.since,
+            end=FAR_FUTURE,
+            systems=None,
+            reason=f"change freeze switched {'on' if active else 'off'}",
+        )
     return freeze

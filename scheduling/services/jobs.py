@@ -11,9 +11,9 @@ from django.utils import timezone as django_timezone
 
 from scheduling import conflicts, recurrence
 from scheduling.choices import Impact
-from scheduling.errors import InvalidInput
-from scheduling.models import JobOccurrence, MaintenanceJob, System, Team
-from scheduling.selectors import unknown_systems
+from scheduling.errors import InvalidInput, NotAllowed
+from scheduling.models import JobEvent, JobOccurrence, MaintenanceJob, System, Team
+from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.catalogue import job_set_impacted
 from scheduling.services.occurrences import job_materialise
 
@@ -76,6 +76,8 @@ def maintenance_job_create(
     now: datetime | None = None,
 ) -> MaintenanceJob:
     """Book a job as a draft and evaluate it, so its findings show at once."""
+    if by is not None and not is_member(by, team):
+        raise NotAllowed(f"Only members of {team.name} can book jobs for it.")
     systems = list(systems)
     if not title.strip():
         raise InvalidInput.for_field("title", "Give the job a title.")
@@ -99,6 +101,15 @@ def maintenance_job_create(
     job_set_impacted(job=job)
     job_materialise(job=job)
     maintenance_job_evaluate(job=job, now=now)
+    JobEvent.objects.create(
+        job=job,
+        at=job.evaluated_at,
+        actor=by,
+        action="created",
+        to_status=job.status,
+        decision=job.decision,
+        findings=job.findings,
+    )
     return job
 
 

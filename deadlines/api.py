@@ -1,0 +1,142 @@
+"""The deadlines API: curriculum staff publish, edit and withdraw deadlines."""
+
+import django_filters
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from deadlines.models import Cohort, Deadline
+from deadlines.services import cohort_save, deadline_create, deadline_update, deadline_withdraw
+from scheduling.api.fields import InstantField, TimeZoneField, localise
+from scheduling.errors import InvalidInput, NotAllowed
+from scheduling.models import System, Team
+from scheduling.selectors import is_member
+
+
+class DeadlineSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    systems = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=System.objects.all(), required=False
+    )
+    cohort = serializers.CharField(
+        source="cohort_name", required=False, allow_blank=True, max_length=200
+    )
+    cohort_size = serializers.IntegerField(min_value=1, required=False)
+    due = InstantField()
+    timezone = TimeZoneField(
+        write_only=True,
+        required=False,
+        default="UTC",
+        help_text="Zone of `due` when it has no offset.",
+    )
+
+    class Meta:
+        model = Deadline
+        fields = [
+            "id",
+            "title",
+            "course",
+            "cohort",
+            "cohort_size",
+            "due",
+            "timezone",
+            "systems",
+            "team",
+            "source",
+            "external_uid",
+            "withdrawn_at",
+            "version",
+        ]
+        read_only_fields = ["source", "external_uid", "withdrawn_at", "version"]
+
+    def validate(self, attrs):
+        localise(attrs, "due")
+        attrs.pop("timezone", None)
+        name = attrs.pop("cohort_name", None)
+        if name:
+            cohort = Cohort.objects.filter(name=name).first()
+            if cohort is None and "cohort_size" not in attrs:
+                raise serializers.ValidationError(
+                    {"cohort": f"There is no cohort {name!r}; give cohort_size to describe it."}
+                )
+            attrs["cohort"] = cohort
+            if cohort is None:
+                attrs["new_cohort_name"] = name
+        elif self.instance is None and "cohort_size" not in attrs:
+            raise serializers.ValidationError({"cohort_size": "Give a cohort or a cohort size."})
+        return attrs
+
+
+class CanPublishDeadlines(BasePermission):
+    """Curriculum staff (members of the owning team) publish; everyone reads."""
+
+    message = "Only members of the deadline's team can change it."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated)
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return (
+            request.method in SAFE_METHODS
+            or request.user.is_staff
+            or is_member(request.user, obj.team)
+        )
+
+
+class DeadlineFilter(django_filters.FilterSet):
+    system = django_filters.CharFilter(field_name="systems__slug", distinct=True)
+    team = django_filters.CharFilter(field_name="team__slug")
+    cohort = django_filters.CharFilter(field_name="cohort__name")
+    after = django_filters.IsoDateTimeFilter(field_name="due", lookup_expr="gte")
+    before = django_filters.IsoDateTimeFilter(field_name="due", lookup_expr="lt")
+    withdrawn = django_filters.BooleanFilter(
+        field_name="withdrawn_at", lookup_expr="isnull", exclude=True
+    )
+
+    class Meta:
+        model = Deadline
+        fields = ["system", "team", "cohort", "after", "before", "withdrawn"]
+
+
+class DeadlineViewSet(viewsets.ModelViewSet):
+    queryset = Deadline.objects.select_related("team", "cohort").prefetch_related("systems")
+    serializer_class = DeadlineSerializer
+    permission_classes = [CanPublishDeadlines]
+    filterset_class = DeadlineFilter
+
+    def _check_team(self, team: Team) -> None:
+        user = self.request.user
+        if not (user.is_staff or is_member(user, team)):
+            raise NotAllowed(f"Only members of {team.name} can publish its deadlines.")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        self._check_team(data["team"])
+        cohort = data.get("cohort")
+        if data.get("new_cohort_name"):
+            cohort = cohort_save(
+                name=data["new_cohort_name"], size=data["cohort_size"], team=data["team"]
+            )
+        serializer.instance = deadline_create(
+            team=data["team"],
+            title=data["title"],
+            course=data.get("course", ""),
+            cohort=cohort,
+            cohort_size=data.get("cohort_size"),
+            due=data["due"],
+            systems=[system.slug for system in data.get("systems", [])] or None,
+            by=self.request.user,
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if "team" in data:
+            self._check_team(data["team"])
+        if data.pop("new_cohort_name", None):
+            raise InvalidInput.for_field("cohort", "Create the cohort first.")
+        if "systems" in data:
+            data["systems"] = [system.slug for system in data["systems"]]
+        serializer.instance = deadline_update(deadline=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        # Withdrawn, not deleted: calendars and history still need it.
+        deadline_withdraw(deadline=instance)

@@ -1,0 +1,59 @@
+"""API field types shared by every app: zoned instants and ISO 8601 durations."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.utils.dateparse import parse_duration
+from django.utils.duration import duration_iso_string
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+class InstantField(serializers.DateTimeField):
+    """ISO 8601 in, ISO 8601 with an offset out.
+
+    A value without an offset is kept naive here and placed in the object's
+    own `timezone` by the serializer (see `localise`), never in the server's.
+    """
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        return value
+
+
+@extend_schema_field(OpenApiTypes.DURATION)
+class IsoDurationField(serializers.Field):
+    default_error_messages = {"invalid": "Give an ISO 8601 duration such as PT4H."}
+
+    def to_internal_value(self, data):
+        value = parse_duration(str(data)) if data not in (None, "") else None
+        if value is None or value <= timedelta(0):
+            self.fail("invalid")
+        return value
+
+    def to_representation(self, value: timedelta) -> str:
+        return duration_iso_string(value)
+
+
+class TimeZoneField(serializers.CharField):
+    default_error_messages = {
+        "invalid": "Unknown time zone; use an IANA name such as Europe/London."
+    }
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail("invalid")
+        return value
+
+
+def localise(data: dict, *fields: str, zone_field: str = "timezone", default: str = "UTC") -> dict:
+    """Give naive instants in `data` the zone named in `data[zone_field]`."""
+    tz = ZoneInfo(data.get(zone_field) or default)
+    for field in fields:
+        value = data.get(field)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            data[field] = value.replace(tzinfo=tz)
+    return data

@@ -1,0 +1,186 @@
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField, localise
+from scheduling.choices import Impact
+from scheduling.models import Freeze, JobEvent, MaintenanceJob, ReviewRequest, System, Team
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.SlugRelatedField(
+        many=True, slug_field="username", queryset=get_user_model().objects.all(), required=False
+    )
+    email_addresses = serializers.ListField(child=serializers.EmailField(), required=False)
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "members", "email_addresses", "webhook_url"]
+
+
+class MaintenanceWindowSerializer(serializers.Serializer):
+    rrule = serializers.CharField(max_length=500)
+    start_time = serializers.TimeField()
+    duration = IsoDurationField()
+    timezone = TimeZoneField()
+
+
+@extend_schema_field(MaintenanceWindowSerializer(allow_null=True))
+class MaintenanceWindowField(serializers.Field):
+    """`null` or {rrule, start_time, duration, timezone}, read and written as one value."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", allow_null=True, required=False, **kwargs)
+
+    def to_representation(self, system: System) -> dict | None:
+        if not system.window_rrule:
+            return None
+        return {
+            "rrule": system.window_rrule,
+            "start_time": system.window_start_time.isoformat(timespec="minutes"),
+            "duration": IsoDurationField().to_representation(system.window_duration),
+            "timezone": system.window_timezone,
+        }
+
+    def validate_empty_values(self, data):
+        if data is None:
+            return True, {"window_rrule": ""}
+        return super().validate_empty_values(data)
+
+    def to_internal_value(self, data) -> dict:
+        window = MaintenanceWindowSerializer(data=data)
+        window.is_valid(raise_exception=True)
+        value = window.validated_data
+        return {
+            "window_rrule": value["rrule"],
+            "window_start_time": value["start_time"],
+            "window_duration": value["duration"],
+            "window_timezone": value["timezone"],
+        }
+
+
+class SystemSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    depends_on = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=System.objects.all(), required=False
+    )
+    maintenance_window = MaintenanceWindowField()
+
+    class Meta:
+        model = System
+        fields = ["slug", "name", "team", "depends_on", "maintenance_window"]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ReviewRequest
+        fields = ["team", "round", "reason", "status", "comment", "decided_by", "decided_at"]
+
+
+class JobEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = JobEvent
+        fields = [
+            "at",
+            "actor",
+            "action",
+            "from_status",
+            "to_status",
+            "decision",
+            "reason",
+            "findings",
+        ]
+
+
+class FindingSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    severity = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    systems = serializers.ListField(child=serializers.CharField())
+    title = serializers.CharField()
+    message = serializers.CharField()
+    sources = serializers.ListField(child=serializers.CharField())
+    url = serializers.CharField()
+    teams = serializers.ListField(child=serializers.CharField())
+    occurrence = serializers.DateTimeField(allow_null=True)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    systems = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=System.objects.all()
+    )
+    impacted_systems = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
+    start = InstantField()
+    end = InstantField()
+    timezone = TimeZoneField(required=False, default="UTC")
+    impact = serializers.ChoiceField(choices=Impact.choices)
+    findings = FindingSerializer(many=True, read_only=True)
+    reviews = serializers.SerializerMethodField()
+    history = JobEventSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = MaintenanceJob
+        fields = [
+            "id",
+            "title",
+            "description",
+            "team",
+            "systems",
+            "impacted_systems",
+            "start",
+            "end",
+            "timezone",
+            "rrule",
+            "impact",
+            "emergency",
+            "justification",
+            "status",
+            "decision",
+            "findings",
+            "evaluated_at",
+            "reviews",
+            "history",
+            "version",
+        ]
+        read_only_fields = ["status", "decision", "evaluated_at", "version"]
+
+    def get_reviews(self, job: MaintenanceJob) -> list[dict]:
+        current = [r for r in job.reviews.all() if r.round == job.review_round]
+        return ReviewSerializer(current, many=True).data
+
+    def validate(self, attrs):
+        if self.instance is not None and "timezone" not in attrs:
+            attrs["timezone"] = self.instance.timezone
+        return localise(attrs, "start", "end")
+
+
+class ReviewActionSerializer(serializers.Serializer):
+    team = serializers.SlugField(help_text="The reviewing team's slug.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SubmitSerializer(serializers.Serializer):
+    emergency = serializers.BooleanField(required=False, allow_null=True, default=None)
+    justification = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, default=None
+    )
+
+
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FreezeSerializer(serializers.ModelSerializer):
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Freeze
+        fields = ["active", "reason", "since", "by"]
+        read_only_fields = ["since", "by"]

@@ -1,0 +1,203 @@
+"""The REST API for the catalogue, jobs and the freeze. Views call services."""
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from scheduling.api import serializers as s
+from scheduling.api.filters import JobFilter
+from scheduling.api.permissions import ReadOrAdminWrite
+from scheduling.errors import InvalidInput
+from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.services import catalogue, freeze, jobs, lifecycle
+
+
+class TeamViewSet(viewsets.ModelViewSet):
+    queryset = Team.objects.prefetch_related("members")
+    serializer_class = s.TeamSerializer
+    permission_classes = [ReadOrAdminWrite]
+    lookup_field = "slug"
+
+    def perform_create(self, serializer):
+        serializer.instance = catalogue.team_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = catalogue.team_update(
+            team=serializer.instance, **serializer.validated_data
+        )
+
+
+class SystemViewSet(viewsets.ModelViewSet):
+    queryset = System.objects.select_related("team").prefetch_related("depends_on")
+    serializer_class = s.SystemSerializer
+    permission_classes = [ReadOrAdminWrite]
+    lookup_field = "slug"
+    filterset_fields = {"team__slug": ["exact"]}
+
+    def _save(self, serializer, system=None):
+        data = dict(serializer.validated_data)
+        current = system or System()
+        serializer.instance = catalogue.system_save(
+            system=system,
+            slug=data.get("slug", current.slug),
+            name=data.get("name", current.name),
+            team=data.get("team") or current.team,
+            depends_on=[d.slug for d in data["depends_on"]]
+            if "depends_on" in data
+            else ([d.slug for d in current.depends_on.all()] if system else []),
+            window_rrule=data.get("window_rrule", current.window_rrule),
+            window_start_time=data.get("window_start_time", current.window_start_time),
+            window_duration=data.get("window_duration", current.window_duration),
+            window_timezone=data.get("window_timezone", current.window_timezone),
+        )
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer, system=serializer.instance)
+
+
+def _job_queryset():
+    return MaintenanceJob.objects.select_related("team").prefetch_related(
+        "systems",
+        "impacted_systems",
+        Prefetch("reviews", queryset=ReviewRequest.objects.select_related("team", "decided_by")),
+        Prefetch("history", queryset=JobEvent.objects.select_related("actor")),
+    )
+
+
+class JobViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Maintenance jobs. Create books a draft; `submit` sends it to review."""
+
+    serializer_class = s.JobSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = JobFilter
+
+    def get_queryset(self):
+        return _job_queryset()
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = jobs.maintenance_job_create(
+            team=data["team"],
+            title=data["title"],
+            description=data.get("description", ""),
+            systems=[system.slug for system in data["systems"]],
+            start=data["start"],
+            end=data["end"],
+            timezone=data.get("timezone", "UTC"),
+            rrule=data.get("rrule", ""),
+            impact=data["impact"],
+            emergency=data.get("emergency", False),
+            justification=data.get("justification", ""),
+            by=self.request.user,
+        )
+
+    def perform_update(self, serializer):
+        data = serializer.validated_data
+        job = serializer.instance
+        if "team" in data and data["team"] != job.team:
+            raise InvalidInput.for_field("team", "A job cannot move to another team.")
+        lifecycle.maintenance_job_update(
+            job_id=job.pk,
+            by=self.request.user,
+            title=data.get("title"),
+            description=data.get("description"),
+            systems=[system.slug for system in data["systems"]] if "systems" in data else None,
+            start=data.get("start"),
+            end=data.get("end"),
+            timezone_name=data.get("timezone"),
+            rrule=data.get("rrule"),
+            impact=data.get("impact"),
+        )
+
+    def _answer(self, job_id: int, code: int = status.HTTP_200_OK) -> Response:
+        job = _job_queryset().get(pk=job_id)
+        return Response(s.JobSerializer(job, context=self.get_serializer_context()).data, code)
+
+    def _body(self, serializer_class):
+        body = serializer_class(data=self.request.data)
+        body.is_valid(raise_exception=True)
+        return body.validated_data
+
+    @extend_schema(
+        request=s.SubmitSerializer,
+        responses={
+            200: s.JobSerializer,
+            409: OpenApiResponse(description="Refused: decision, findings and next_clear."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        job = self.get_object()
+        data = self._body(s.SubmitSerializer)
+        lifecycle.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
+        return self._answer(job.pk)
+
+    @extend_schema(request=s.ReviewActionSerializer, responses={200: s.JobSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._review(approve=True)
+
+    @extend_schema(request=s.ReviewActionSerializer, responses={200: s.JobSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._review(approve=False)
+
+    def _review(self, *, approve: bool) -> Response:
+        job = self.get_object()
+        data = self._body(s.ReviewActionSerializer)
+        lifecycle.maintenance_job_review(
+            job_id=job.pk,
+            team=data["team"],
+            comment=data["comment"],
+            approve=approve,
+            by=self.request.user,
+        )
+        return self._answer(job.pk)
+
+    @extend_schema(request=s.CancelSerializer, responses={200: s.JobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        job = self.get_object()
+        data = self._body(s.CancelSerializer)
+        lifecycle.maintenance_job_cancel(job_id=job.pk, by=request.user, reason=data["reason"])
+        return self._answer(job.pk)
+
+    @extend_schema(request=None, responses={200: s.JobSerializer})
+    @action(detail=True, methods=["post"])
+    def done(self, request, pk=None):
+        job = self.get_object()
+        lifecycle.maintenance_job_done(job_id=job.pk, by=request.user)
+        return self._answer(job.pk)
+
+
+class FreezeView(GenericAPIView):
+    """The organisation-wide change freeze: GET reads it, PUT (administrators) sets it."""
+
+    serializer_class = s.FreezeSerializer
+    permission_classes = [ReadOrAdminWrite]
+
+    def get(self, request):
+        return Response(s.FreezeSerializer(freeze.freeze_get()).data)
+
+    def put(self, request):
+        body = s.FreezeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        current = freeze.freeze_set(
+            active=body.validated_data["active"],
+            reason=body.validated_data.get("reason", ""),
+            by=request.user,
+        )
+        return Response(s.FreezeSerializer(current).data)
