@@ -4,11 +4,14 @@ from scheduling.models.freeze import Freeze
 from scheduling.models.jobs import JobOccurrence, MaintenanceJob
 from scheduling.models.notifications import Delivery, DeliveryStatus
 from scheduling.models.reviews import ReviewRequest, ReviewStatus
+from scheduling.models.tokens import ApiToken, FeedToken, TokenScope
 
 __all__ = [
     "AllowedWindowOccurrence",
+    "ApiToken",
     "Delivery",
     "DeliveryStatus",
+    "FeedToken",
     "Freeze",
     "JobEvent",
     "JobOccurrence",
@@ -17,4 +20,5 @@ __all__ = [
     "ReviewStatus",
     "System",
     "Team",
+    "TokenScope",
 ]
