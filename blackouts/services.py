@@ -16,6 +16,7 @@ from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
+from scheduling.services.calendar import calendar_change_record
 from scheduling.services.occurrences import horizon_end
 from scheduling.services.reevaluation import calendar_changed
 
@@ -105,6 +106,7 @@ def blackout_materialise(*, blackout: Blackout, now: datetime | None = None) -> 
         BlackoutOccurrence(blackout=blackout, start=s, end=e) for s, e in occurrences
     )
     Blackout.objects.filter(pk=blackout.pk).update(materialised_until=until)
+    calendar_change_record(reason=f"blackout #{blackout.pk} occurrences")
 
 
 def _span(blackout: Blackout) -> tuple[datetime, datetime]:

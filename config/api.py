@@ -1,11 +1,13 @@
 """The /api/v1/ router. It lives in config so that `scheduling` never imports the
 apps that build on it."""
 
-from django.urls import path
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from blackouts.api import BlackoutViewSet
 from deadlines.api import DeadlineViewSet
+from scheduling.api.ci import ChecksView, GateView, PingView, SlotsView, StateView
+from scheduling.api.tokens import ApiTokenViewSet
 from scheduling.api.views import FreezeView, JobViewSet, SystemViewSet, TeamViewSet
 
 
@@ -22,9 +24,14 @@ router.register("systems", SystemViewSet)
 router.register("jobs", JobViewSet, basename="job")
 router.register("blackouts", BlackoutViewSet)
 router.register("deadlines", DeadlineViewSet)
+router.register("api-tokens", ApiTokenViewSet, basename="api-token")
 
 urlpatterns = [
-    path("freeze", FreezeView.as_view(), name="freeze"),
-    path("freeze/", FreezeView.as_view()),
+    re_path(r"^freeze/?$", FreezeView.as_view(), name="freeze"),
+    re_path(r"^jobs/(?P<pk>[0-9]+)/gate/?$", GateView.as_view(), name="gate"),
+    re_path(r"^state/?$", StateView.as_view(), name="state"),
+    re_path(r"^checks/?$", ChecksView.as_view(), name="checks"),
+    re_path(r"^slots/?$", SlotsView.as_view(), name="slots"),
+    re_path(r"^ping/?$", PingView.as_view(), name="ping"),
     *router.urls,
 ]

@@ -147,9 +147,14 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clearway <clearway@localhost
 # --- API ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "scheduling.api.auth.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "scheduling.api.auth.TokenScopes",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"ci": env_str("CLEARWAY_API_RATE", "1200/min")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -204,6 +209,39 @@ CLEARWAY_DEFAULT_DEADLINE_SYSTEMS = env_list(
 )
 CLEARWAY_ADMIN_TEAM = env_str("CLEARWAY_ADMIN_TEAM", "platform")
 CLEARWAY_FEED_ALLOWED_NETWORKS = env_list("CLEARWAY_FEED_ALLOWED_NETWORKS")
+
+# --- Calendar feeds (iCal) -------------------------------------------------
+# The feed view in `scheduling` asks each of these for its events, so it never
+# imports the blackouts or deadlines models (as with CLEARWAY_WINDOW_SOURCES).
+CLEARWAY_FEED_SOURCES = [
+    "scheduling.calendar_feeds.jobs.MaintenanceFeedSource",
+    "blackouts.feeds.BlackoutFeedSource",
+    "deadlines.feeds.DeadlineFeedSource",
+]
+# Anonymous /calendar/public/<system>.ics of approved maintenance (status page).
+CLEARWAY_PUBLIC_CALENDARS = env_bool("CLEARWAY_PUBLIC_CALENDARS", False)
+# Each event's serialised text, keyed by its version, in its own cache so that
+# 10,000 entries do not evict everything else. LocMem is per process; point
+# this alias at Redis or memcached to share it between workers.
+CLEARWAY_FEED_CACHE = "calendar-feeds"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    CLEARWAY_FEED_CACHE: {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "clearway-calendar-feeds",
+        "TIMEOUT": 7 * 24 * 3600,
+        "OPTIONS": {
+            "MAX_ENTRIES": env_int("CLEARWAY_FEED_CACHE_ENTRIES", 50_000, minimum=100),
+            "CULL_FREQUENCY": 4,
+        },
+    },
+}
+# A remote deadline feed gets this many seconds for the whole fetch (also the
+# connect and per-read timeout), at most this many bytes (after decompression)
+# and events (after expanding recurring ones); beyond that the sync fails.
+CLEARWAY_FEED_TIMEOUT = env_int("CLEARWAY_FEED_TIMEOUT", 30, minimum=1)
+CLEARWAY_FEED_MAX_BYTES = env_int("CLEARWAY_FEED_MAX_BYTES", 10_000_000, minimum=1)
+CLEARWAY_FEED_MAX_EVENTS = env_int("CLEARWAY_FEED_MAX_EVENTS", 5000, minimum=1)
 
 LOGGING = {
     "version": 1,

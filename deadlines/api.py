@@ -6,6 +6,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from deadlines.models import Cohort, Deadline
 from deadlines.services import cohort_save, deadline_create, deadline_update, deadline_withdraw
+from scheduling.api.auth import TokenScopes
 from scheduling.api.fields import InstantField, TimeZoneField, localise
 from scheduling.errors import InvalidInput, NotAllowed
 from scheduling.models import System, Team
@@ -72,6 +73,9 @@ class CanPublishDeadlines(BasePermission):
     message = "Only members of the deadline's team can change it."
 
     def has_permission(self, request, view) -> bool:
+        if not TokenScopes().has_permission(request, view):
+            self.message = "API tokens cannot use this endpoint; sign in instead."
+            return False
         return bool(request.user and request.user.is_authenticated)
 
     def has_object_permission(self, request, view, obj) -> bool:

@@ -12,9 +12,9 @@ from functools import cache
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from scheduling import engine
+from scheduling import engine, window_cache
 from scheduling.engine import BusyWindow, Finding, Slot, Thresholds, WindowQuery
-from scheduling.selectors import impacted_systems
+from scheduling.selectors import calendar_version, impacted_systems
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,34 @@ def thresholds() -> Thresholds:
 
 
 def busy_windows(
-    *, systems: frozenset[str], start: datetime, end: datetime, exclude_job_id: int | None = None
+    *,
+    systems: frozenset[str],
+    start: datetime,
+    end: datetime,
+    exclude_job_id: int | None = None,
+    version: tuple | None = None,
 ) -> list[BusyWindow]:
-    query = WindowQuery(start=start, end=end, systems=systems, exclude_job_id=exclude_job_id)
-    windows: list[BusyWindow] = []
-    for source in window_sources():
-        windows.extend(source(query=query))
-    return windows
+    """Every source's windows touching [start, end) on `systems`, cached per calendar version."""
+    lo, hi = window_cache.day_bucket(start, end)
+    key = (version or calendar_version(), systems, lo, hi)
+
+    def fetch() -> tuple[BusyWindow, ...]:
+        query = WindowQuery(start=lo, end=hi, systems=systems)
+        return tuple(w for source in window_sources() for w in source(query=query))
+
+    windows = window_cache.windows.get_or_compute(key, fetch)
+    if exclude_job_id is None:
+        return list(windows)
+    own = f"job:{exclude_job_id}"
+    return [w for w in windows if w.source != own]
+
+
+def impacted(systems: Iterable[str], *, version: tuple | None = None) -> frozenset[str]:
+    """The dependency closure of `systems`, cached per calendar version."""
+    booked = frozenset(systems)
+    return window_cache.closures.get_or_compute(
+        (version or calendar_version(), booked), lambda: impacted_systems(systems=booked)
+    )
 
 
 def evaluate(
@@ -61,21 +82,26 @@ def evaluate(
     Pass `occurrences` for a recurring job: each is decided on its own, and
     the decision is the worst of them.
     """
-    impacted = impacted_systems(systems=systems)
+    version = calendar_version()
+    impacted_set = impacted(systems, version=version)
     windows_of = occurrences or [(start, end)]
     span_start = min(s for s, _ in windows_of)
     span_end = max(e for _, e in windows_of)
     windows = busy_windows(
-        systems=impacted, start=span_start, end=span_end, exclude_job_id=exclude_job
+        systems=impacted_set,
+        start=span_start,
+        end=span_end,
+        exclude_job_id=exclude_job,
+        version=version,
     )
     findings = engine.fold_occurrences(
         windows=windows,
-        systems=impacted,
+        systems=impacted_set,
         occurrences=windows_of,
         impact=impact,
         thresholds=thresholds(),
     )
-    return Evaluation(decision=engine.decide(findings), findings=findings, impacted=impacted)
+    return Evaluation(decision=engine.decide(findings), findings=findings, impacted=impacted_set)
 
 
 def next_clear(
@@ -94,11 +120,18 @@ def next_clear(
     them are read off directly: no minute-by-minute scan.
     """
     before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
-    impacted = impacted_systems(systems=systems)
-    windows = busy_windows(systems=impacted, start=after, end=before, exclude_job_id=exclude_job)
+    version = calendar_version()
+    impacted_set = impacted(systems, version=version)
+    windows = busy_windows(
+        systems=impacted_set,
+        start=after,
+        end=before,
+        exclude_job_id=exclude_job,
+        version=version,
+    )
     return engine.clear_slots(
         windows=windows,
-        systems=impacted,
+        systems=impacted_set,
         impact=impact,
         thresholds=thresholds(),
         duration=duration,

@@ -141,7 +141,12 @@ def fold(
             deadlines.append(window)
             continue
         severity = window.severity or _maintenance_severity(impact, window.impact)
-        findings.append(_finding_from(window, severity=severity, systems=systems))
+        finding = _finding_from(window, severity=severity, systems=systems)
+        if window.kind == FindingKind.OUTSIDE_WINDOW:
+            # A gap between allowed windows is as long as the query that found
+            # it; what matters is the part of the work that falls in it.
+            finding = replace(finding, start=max(finding.start, start), end=min(finding.end, end))
+        findings.append(finding)
     if deadlines and impact != Impact.NONE:
         findings.extend(_traffic_findings(deadlines, systems, start, end, impact, thresholds))
     findings.sort(key=lambda f: (f.start, -_RANK[Decision(f.severity)], f.kind, f.title))
@@ -179,9 +184,19 @@ def _traffic_severity(load: int, impact: str, thresholds: Thresholds) -> str | N
 
 
 def _peaks(
-    deadlines: Sequence[BusyWindow], system: str, start: datetime, end: datetime, floor: int
+    deadlines: Sequence[BusyWindow],
+    system: str,
+    start: datetime,
+    end: datetime,
+    floor: int,
+    split: int | None = None,
 ) -> list[_Peak]:
-    """Maximal runs inside [start, end) where summed load on `system` reaches `floor`."""
+    """Maximal runs inside [start, end) where summed load on `system` reaches `floor`.
+
+    With `split`, a run is also cut where the load crosses `split`, so a
+    stretch that refuses is reported on its own window instead of inside a
+    longer run that only flags.
+    """
     edges: dict[datetime, list[tuple[int, BusyWindow]]] = defaultdict(list)
     for window in deadlines:
         if window.systems and system not in window.systems:
@@ -192,6 +207,7 @@ def _peaks(
     load = 0
     active: list[BusyWindow] = []
     current: _Peak | None = None
+    current_level = 0
     for instant in sorted(edges):
         for delta, window in edges[instant]:
             load += delta
@@ -199,15 +215,19 @@ def _peaks(
                 active.append(window)
             else:
                 active.remove(window)
-        if load >= floor and instant < end:
-            if current is None:
-                current = _Peak(start=instant, end=end, load=load)
-                peaks.append(current)
-            current.load = max(current.load, load)
-            current.windows.extend(w for w in active if w not in current.windows)
-        elif current is not None:
+        level = 0 if load < floor or instant >= end else 1
+        if level and split is not None and load >= split:
+            level = 2
+        if current is not None and level != current_level:
             current.end = instant
             current = None
+        if level and current is None:
+            current = _Peak(start=instant, end=end, load=load)
+            current_level = level
+            peaks.append(current)
+        if current is not None:
+            current.load = max(current.load, load)
+            current.windows.extend(w for w in active if w not in current.windows)
     return peaks
 
 
@@ -221,8 +241,10 @@ def _traffic_findings(
 ) -> list[Finding]:
     grouped: dict[tuple, list[str]] = defaultdict(list)
     details: dict[tuple, _Peak] = {}
+    # Only heavy work can be refused, so only its runs are cut at the refuse threshold.
+    split = thresholds.refuse if impact in HEAVY_IMPACTS else None
     for system in sorted(systems):
-        for peak in _peaks(deadlines, system, start, end, thresholds.flag):
+        for peak in _peaks(deadlines, system, start, end, thresholds.flag, split):
             key = (peak.start, peak.end, peak.load, tuple(w.source for w in peak.windows))
             grouped[key].append(system)
             details[key] = peak
@@ -299,13 +321,16 @@ def blocked_intervals(
     thresholds: Thresholds,
     start: datetime,
     end: datetime,
+    at_least: str = Severity.FLAG,
 ) -> list[tuple[datetime, datetime]]:
-    """Merged intervals inside [start, end) that any work of `impact` would collide with.
+    """Merged intervals inside [start, end) where work of `impact` gets a finding.
 
-    A slot is clear exactly when it overlaps none of them: every non-traffic
-    window yields a finding on any overlap, and traffic only where the summed
-    load reaches the flag threshold.
+    With `at_least="flag"` a slot is clear exactly when it overlaps none of
+    them: every non-traffic window yields a finding on any overlap, traffic only
+    where the summed load reaches the flag threshold. With `at_least="refuse"`
+    they are the intervals in which change is refused (the CI state).
     """
+    refuse_only = at_least == Severity.REFUSE
     intervals: list[tuple[datetime, datetime]] = []
     deadlines: list[BusyWindow] = []
     for window in windows:
@@ -313,12 +338,21 @@ def blocked_intervals(
             continue
         if window.kind == FindingKind.DEADLINE:
             deadlines.append(window)
-        else:
-            intervals.append((max(window.start, start), min(window.end, end)))
-    if deadlines and impact != Impact.NONE:
+            continue
+        severity = window.severity or _maintenance_severity(impact, window.impact)
+        if refuse_only and severity != Severity.REFUSE:
+            continue
+        intervals.append((max(window.start, start), min(window.end, end)))
+    floor = thresholds.refuse if refuse_only else thresholds.flag
+    counts = impact != Impact.NONE and not (refuse_only and impact not in HEAVY_IMPACTS)
+    if deadlines and counts:
         for system in systems:
-            for peak in _peaks(deadlines, system, start, end, thresholds.flag):
+            for peak in _peaks(deadlines, system, start, end, floor):
                 intervals.append((peak.start, peak.end))
+    return _merge(intervals)
+
+
+def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     intervals.sort()
     merged: list[tuple[datetime, datetime]] = []
     for lo, hi in intervals:

@@ -18,6 +18,21 @@ from dateutil.rrule import rrule, rrulestr
 from scheduling.errors import InvalidInput
 
 _UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
+# The longest each month can be (February in a leap year).
+_MONTH_LENGTHS = {
+    1: 31,
+    2: 29,
+    3: 31,
+    4: 30,
+    5: 31,
+    6: 30,
+    7: 31,
+    8: 31,
+    9: 30,
+    10: 31,
+    11: 30,
+    12: 31,
+}
 _SUPPORTED_FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 
 
@@ -30,7 +45,8 @@ class Occurrence:
 def zone(name: str, *, field: str = "timezone") -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        # OSError: a tzdata folder ("America") or an over-long name reaches the filesystem.
         raise InvalidInput.for_field(
             field, f"Unknown time zone {name!r}; use an IANA name such as Europe/London."
         ) from None
@@ -79,6 +95,26 @@ def _parts(text: str, *, field: str) -> dict[str, str]:
     return parts
 
 
+def _check_month_days(parts: dict[str, str], *, field: str) -> None:
+    """Reject BYMONTHDAY days that none of the BYMONTH months has (e.g. February 30).
+
+    dateutil would look for such a day until the year 9999, which takes
+    seconds for a DAILY rule: long enough to tie up a request.
+    """
+    if "BYMONTHDAY" not in parts:
+        return
+    try:
+        days = [int(day) for day in parts["BYMONTHDAY"].split(",")]
+        months = [int(month) for month in parts.get("BYMONTH", "").split(",") if month]
+    except ValueError:
+        return  # dateutil reports malformed numbers
+    longest = max((_MONTH_LENGTHS.get(month, 31) for month in months), default=31)
+    if all(abs(day) > longest for day in days):
+        raise InvalidInput.for_field(
+            field, "The rule can never occur: no month in BYMONTH has that BYMONTHDAY."
+        )
+
+
 def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> rrule:
     """Parse a rule against an aware local DTSTART, with a clear error on bad input."""
     text = normalise_rrule(rrule_text)
@@ -90,6 +126,7 @@ def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> r
     for key in ("COUNT", "INTERVAL"):
         if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
             raise InvalidInput.for_field(field, f"{key} must be a whole number of at least 1.")
+    _check_month_days(parts, field=field)
     tz = dtstart.tzinfo
     assert isinstance(tz, ZoneInfo), "DTSTART must carry its IANA zone"
     text = _normalise_until(text, tz, field=field)
@@ -160,8 +197,14 @@ def _iterate(
     else:
         starts = rule
     for local in starts:
-        end_local = (local.replace(tzinfo=None) + wall).replace(tzinfo=tz)
-        yield Occurrence(start=_to_utc(local), end=_to_utc(end_local))
+        start = _to_utc(local)
+        end = _to_utc((local.replace(tzinfo=None) + wall).replace(tzinfo=tz))
+        if end <= start:
+            # The local start fell in a spring-forward gap and, read with the
+            # offset before the gap (RFC 5545), lands after the local end
+            # (02:30-03:15 becomes 03:30-03:15 EDT). Keep the window's length.
+            end = start + wall
+        yield Occurrence(start=start, end=end)
 
 
 def validate_rule(

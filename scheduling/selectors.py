@@ -2,7 +2,9 @@
 
 from collections.abc import Iterable
 
-from scheduling.models import System
+from django.db import connection
+
+from scheduling.models import CalendarChange, System
 
 
 def impacted_systems(*, systems: Iterable[str]) -> frozenset[str]:
@@ -32,3 +34,18 @@ def is_member(user, team) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return user.is_superuser or team.members.filter(pk=user.pk).exists()
+
+
+def calendar_version() -> tuple:
+    """(last change, its token, number of changes): differs after any committed change.
+
+    One indexed query: it runs on every gate and check, so the ORM is skipped.
+    """
+    table = connection.ops.quote_name(CalendarChange._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, token, (SELECT COUNT(*) FROM {table}) FROM {table} "  # noqa: S608
+            "ORDER BY id DESC LIMIT 1"
+        )
+        row = cursor.fetchone()
+    return tuple(row) if row else (0, "", 0)

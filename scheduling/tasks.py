@@ -24,9 +24,11 @@ def enqueue(func_path: str, *args: Any, **kwargs: Any) -> None:
 
 def refresh_horizon() -> None:
     """Daily: extend materialised allowed windows to the rolling horizon."""
+    from scheduling.services.calendar import calendar_changes_prune
     from scheduling.services.occurrences import allowed_windows_refresh_all
 
     allowed_windows_refresh_all()
+    calendar_changes_prune()
 
 
 def reevaluate_jobs(*, start: str, end: str, systems: list[str] | None, reason: str) -> int:
@@ -62,3 +64,8 @@ def notify_upcoming_windows() -> int:
     from scheduling.services.notifications import notify_upcoming_windows as run
 
     return run()
+
+
+def heartbeat() -> str:
+    """Every minute: proves a worker is alive (read by /readyz)."""
+    return "ok"

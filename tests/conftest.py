@@ -1,17 +1,23 @@
 import pytest
+import time_machine
 from django.core.cache import cache
 
+from scheduling import window_cache
 from tests import builders
 
 
 @pytest.fixture(autouse=True)
 def _isolated(settings):
     settings.CLEARWAY_TASKS_SYNC = True
+    # Hashing "pw" a million times per test user is the slowest thing in the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()
+    window_cache.windows.clear()
+    window_cache.closures.clear()
 
 
 @pytest.fixture
@@ -23,3 +29,15 @@ def grading_stack(db):
     builders.system("grading-api", owner=grading, depends_on=["grading-db"])
     builders.system("submissions-web", owner=grading, depends_on=["grading-api"])
     return {"infra": infra, "grading": grading}
+
+
+@pytest.fixture
+def frozen_now():
+    """The clock stopped at 2030-12-01 00:00 UTC (builders.at(1)), a Sunday.
+
+    Request it before fixtures that build data, so occurrences are
+    materialised from this instant.
+    """
+    moment = builders.at(1)
+    with time_machine.travel(moment, tick=False):
+        yield moment

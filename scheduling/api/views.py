@@ -9,10 +9,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from scheduling.api import serializers as s
+from scheduling.api.auth import JOBS, TokenScopes
 from scheduling.api.filters import JobFilter
 from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.errors import InvalidInput
-from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.models import ApiToken, JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.services import catalogue, freeze, jobs, lifecycle
 
 
@@ -81,11 +82,16 @@ class JobViewSet(
     """Maintenance jobs. Create books a draft; `submit` sends it to review."""
 
     serializer_class = s.JobSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, TokenScopes]
     filterset_class = JobFilter
+    token_scopes = JOBS
 
     def get_queryset(self):
-        return _job_queryset()
+        jobs = _job_queryset()
+        if isinstance(self.request.auth, ApiToken):
+            # A CI token sees its own team's jobs only.
+            return jobs.filter(team_id=self.request.auth.team_id)
+        return jobs
 
     def perform_create(self, serializer):
         data = serializer.validated_data

@@ -1,4 +1,5 @@
 from scheduling.models.audit import JobEvent
+from scheduling.models.calendar import CalendarChange
 from scheduling.models.catalogue import AllowedWindowOccurrence, System, Team
 from scheduling.models.freeze import Freeze
 from scheduling.models.jobs import JobOccurrence, MaintenanceJob
@@ -9,6 +10,7 @@ from scheduling.models.tokens import ApiToken, FeedToken, TokenScope
 __all__ = [
     "AllowedWindowOccurrence",
     "ApiToken",
+    "CalendarChange",
     "Delivery",
     "DeliveryStatus",
     "FeedToken",

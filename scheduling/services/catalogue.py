@@ -11,6 +11,7 @@ from scheduling import recurrence
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob, System, Team
 from scheduling.selectors import impacted_systems, unknown_systems
+from scheduling.services.calendar import calendar_change_record
 from scheduling.services.occurrences import (
     allowed_window_occurrences,
     allowed_windows_materialise,
@@ -119,6 +120,7 @@ def system_save(
             "depends_on", "That dependency would make a cycle back to this system."
         )
     system.depends_on.set(dependencies)
+    calendar_change_record(reason=f"system {system.slug} saved")
     allowed_windows_materialise(system=system)
     jobs_refresh_impacted(systems=[system.slug, *depends_on])
     return system

@@ -23,6 +23,7 @@ from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, ReviewStatus, System, Team
 from scheduling.selectors import impacted_systems, is_member
 from scheduling.services import messages
+from scheduling.services.calendar import calendar_change_record
 from scheduling.services.jobs import (
     maintenance_job_change_window,
     maintenance_job_evaluate,
@@ -93,6 +94,7 @@ def _transition(
 ) -> None:
     from_status = job.status
     job.status = to
+    calendar_change_record(reason=f"job #{job.pk} {from_status} -> {to}")
     job.version = F("version") + 1
     job.save(update_fields=["status", "version", "updated_at"])
     job.refresh_from_db(fields=["version"])

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from scheduling import recurrence
 from scheduling.models import AllowedWindowOccurrence, JobOccurrence, MaintenanceJob, System
+from scheduling.services.calendar import calendar_change_record
 
 
 def horizon_end(*, now: datetime | None = None) -> datetime:
@@ -37,6 +38,7 @@ def job_materialise(*, job: MaintenanceJob) -> list[tuple[datetime, datetime]]:
     JobOccurrence.objects.bulk_create(
         JobOccurrence(job=job, start=start, end=end) for start, end in windows
     )
+    calendar_change_record(reason=f"job #{job.pk} windows")
     return windows
 
 
@@ -80,6 +82,7 @@ def allowed_windows_materialise(*, system: System, now: datetime | None = None) 
     AllowedWindowOccurrence.objects.bulk_create(
         AllowedWindowOccurrence(system=system, start=o.start, end=o.end) for o in occurrences
     )
+    calendar_change_record(reason=f"{system.slug} allowed windows")
 
 
 def allowed_windows_refresh_all(*, now: datetime | None = None) -> int:

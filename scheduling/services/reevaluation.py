@@ -8,6 +8,7 @@ from django.utils import timezone
 from scheduling.choices import FINISHED_STATUSES
 from scheduling.models import MaintenanceJob
 from scheduling.selectors import impacted_systems
+from scheduling.services.calendar import calendar_change_record
 from scheduling.tasks import enqueue
 
 
@@ -19,6 +20,7 @@ def calendar_changed(
     `systems` None means all systems. The re-evaluation runs as a task after
     the change commits.
     """
+    calendar_change_record(reason=reason)
     enqueue(
         "scheduling.tasks.reevaluate_jobs",
         start=start.isoformat(),

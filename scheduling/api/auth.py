@@ -1,0 +1,69 @@
+"""Bearer tokens for CI, and the rule that a token only does what its scopes allow."""
+
+import logging
+
+from rest_framework import authentication, exceptions, permissions
+
+from scheduling.models import ApiToken, TokenScope
+from scheduling.services.tokens import api_token_authenticate
+
+logger = logging.getLogger("clearway.auth")
+
+
+class BearerTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode(errors="replace")
+        if not header:
+            return None
+        keyword, _, secret = header.partition(" ")
+        if keyword.lower() != self.keyword.lower():
+            return None
+        secret = secret.strip()
+        token = api_token_authenticate(secret=secret) if secret else None
+        if token is None:
+            # Never log the secret itself, only where the attempt came from.
+            logger.warning(
+                "rejected API token from %s for %s", request.META.get("REMOTE_ADDR"), request.path
+            )
+            raise exceptions.AuthenticationFailed("The token is unknown, revoked or expired.")
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="clearway"'
+
+
+class TokenScopes(permissions.BasePermission):
+    """Requests made with a token need the view's scope; sessions are not limited here.
+
+    A view declares `token_scopes = {"GET": "gate:read", "POST": "jobs:write"}`;
+    a view without it cannot be used with a token at all.
+    """
+
+    message = "This token's scopes do not allow this request."
+
+    def has_permission(self, request, view) -> bool:
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            return True
+        needed = getattr(view, "token_scopes", {}).get(request.method)
+        if needed is None and request.method in ("HEAD", "OPTIONS"):
+            needed = getattr(view, "token_scopes", {}).get("GET")
+        if needed is None:
+            self.message = "API tokens cannot use this endpoint; sign in instead."
+            return False
+        if needed not in token.scopes:
+            self.message = f"This token lacks the {needed!r} scope."
+            return False
+        return True
+
+
+READ = {"GET": TokenScope.GATE_READ}
+READ_POST = {"GET": TokenScope.GATE_READ, "POST": TokenScope.GATE_READ}
+JOBS = {
+    "GET": TokenScope.GATE_READ,
+    "POST": TokenScope.JOBS_WRITE,
+    "PATCH": TokenScope.JOBS_WRITE,
+    "PUT": TokenScope.JOBS_WRITE,
+}

@@ -1,0 +1,344 @@
+"""The public contract for CI: gate, state, checks, slots (see DESIGN.md).
+
+Answers are computed at call time; a job's gate answers 423 when it may not
+run so that `curl --fail` stops a pipeline.
+"""
+
+from datetime import datetime, timedelta
+
+from django.db import DatabaseError
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scheduling import conflicts, gate
+from scheduling.api.auth import READ, READ_POST
+from scheduling.api.fields import InstantField, IsoDurationField
+from scheduling.api.serializers import FindingSerializer
+from scheduling.api.throttles import TokenRateThrottle
+from scheduling.choices import Impact
+from scheduling.errors import InvalidInput, NotAllowed, NotFound
+from scheduling.models import ApiToken, MaintenanceJob
+from scheduling.selectors import unknown_systems
+
+MAX_SYSTEMS = 100
+MAX_WINDOW = timedelta(days=31)
+
+
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="not_approved, conflicted, outside_window, freeze, refused_by_<kind>, unavailable"
+    )
+    message = serializers.CharField()
+    until = serializers.DateTimeField(allow_null=True)
+    teams = serializers.ListField(child=serializers.CharField())
+    url = serializers.CharField()
+
+
+class WindowSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class GateSerializer(serializers.Serializer):
+    allowed = serializers.BooleanField()
+    job = serializers.IntegerField()
+    status = serializers.CharField()
+    at = serializers.DateTimeField()
+    window = WindowSerializer(allow_null=True)
+    closes_at = serializers.DateTimeField(allow_null=True)
+    next_window = WindowSerializer(allow_null=True)
+    reasons = ReasonSerializer(many=True)
+
+
+def _window(pair) -> dict | None:
+    return {"start": pair[0].isoformat(), "end": pair[1].isoformat()} if pair else None
+
+
+def _at(request) -> datetime:
+    raw = request.query_params.get("at")
+    if not raw:
+        return timezone.now()
+    value = InstantField().run_validation(raw) if raw else None
+    if value.tzinfo is None:
+        raise InvalidInput.for_field("at", "Give `at` with a UTC offset, e.g. 2030-12-01T09:00Z.")
+    return value
+
+
+def _systems_param(raw: str | list | None, *, field: str = "systems") -> list[str]:
+    values = raw if isinstance(raw, list) else (raw or "").split(",")
+    systems = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+    if not systems:
+        raise InvalidInput.for_field(field, "Name at least one system, e.g. systems=grading-db.")
+    if len(systems) > MAX_SYSTEMS:
+        raise InvalidInput.for_field(field, f"Ask about at most {MAX_SYSTEMS} systems at once.")
+    if missing := unknown_systems(systems=systems):
+        raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
+    return systems
+
+
+def _impact(raw: str | None) -> str:
+    impact = raw or Impact.EXCLUSIVE_LOCK
+    if impact not in Impact.values:
+        raise InvalidInput.for_field("impact", f"Impact must be one of {', '.join(Impact.values)}.")
+    return impact
+
+
+class CIView(APIView):
+    throttle_classes = [TokenRateThrottle]
+    token_scopes = READ
+
+
+class PingView(CIView):
+    """A constant answer with the same authentication as the gate (the benchmark's floor)."""
+
+    @extend_schema(responses=inline_serializer("Ping", {"ok": serializers.BooleanField()}))
+    def get(self, request):
+        return Response({"ok": True})
+
+
+class GateView(CIView):
+    @extend_schema(
+        summary="May this booked job run now?",
+        parameters=[
+            OpenApiParameter("at", OpenApiTypes.DATETIME, description="What-if instant."),
+        ],
+        responses={200: GateSerializer, 423: GateSerializer},
+        examples=[
+            OpenApiExample(
+                "Refused",
+                status_codes=["423"],
+                value={
+                    "allowed": False,
+                    "job": 42,
+                    "status": "approved",
+                    "at": "2030-12-11T09:00:00Z",
+                    "window": {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T14:00:00Z"},
+                    "closes_at": None,
+                    "next_window": None,
+                    "reasons": [
+                        {
+                            "code": "refused_by_deadline",
+                            "message": "Up to 2,000 students are expected on grading-api ...",
+                            "until": "2030-12-13T05:59:00Z",
+                            "teams": ["curriculum"],
+                            "url": "/deadlines/7/",
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request, pk: int):
+        at = _at(request)
+        job = (
+            MaintenanceJob.objects.prefetch_related("systems", "reviews__team")
+            .filter(pk=pk)
+            .first()
+        )
+        if job is None:
+            raise NotFound(f"There is no job #{pk}.")
+        if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
+            raise NotAllowed(
+                f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
+            )
+        try:
+            answer = gate.gate(job=job, at=at)
+        except DatabaseError:
+            # Fail closed: when Clearway cannot decide, the answer is no.
+            return Response(
+                {
+                    "allowed": False,
+                    "job": job.pk,
+                    "status": job.status,
+                    "at": at.isoformat(),
+                    "window": None,
+                    "closes_at": None,
+                    "next_window": None,
+                    "reasons": [
+                        gate.Reason(
+                            "unavailable", "Clearway could not decide; try again."
+                        ).as_dict()
+                    ],
+                },
+                status=status.HTTP_423_LOCKED,
+                headers={"Retry-After": "5"},
+            )
+        body = {
+            "allowed": answer.allowed,
+            "job": job.pk,
+            "status": job.status,
+            "at": at.isoformat(),
+            "window": _window(answer.window),
+            "closes_at": answer.window[1].isoformat() if answer.allowed else None,
+            "next_window": _window(answer.next_window),
+            "reasons": [reason.as_dict() for reason in answer.reasons],
+        }
+        return Response(body, status=status.HTTP_200_OK if answer.allowed else 423)
+
+
+class StateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["open", "closed"])
+    at = serializers.DateTimeField()
+    next_transition = serializers.DateTimeField(allow_null=True)
+    reasons = ReasonSerializer(many=True)
+
+
+class StateView(CIView):
+    @extend_schema(
+        summary="Is change open on these systems (no booking needed)?",
+        parameters=[
+            OpenApiParameter("systems", str, required=True, description="Comma-separated slugs."),
+            OpenApiParameter("at", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "impact", str, enum=Impact.values, description="Default exclusive_lock."
+            ),
+        ],
+        responses={200: StateSerializer},
+    )
+    def get(self, request):
+        systems = _systems_param(request.query_params.get("systems"))
+        at = _at(request)
+        answer = gate.state(
+            systems=systems, at=at, impact=_impact(request.query_params.get("impact"))
+        )
+        return Response(
+            {
+                "state": "open" if answer.open else "closed",
+                "at": at.isoformat(),
+                "next_transition": answer.next_transition.isoformat()
+                if answer.next_transition
+                else None,
+                "reasons": [reason.as_dict() for reason in answer.reasons],
+            }
+        )
+
+
+class CheckRequestSerializer(serializers.Serializer):
+    systems = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    start = InstantField()
+    end = InstantField()
+    impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.EXCLUSIVE_LOCK)
+
+    def validate(self, attrs):
+        for name in ("start", "end"):
+            if attrs[name].tzinfo is None:
+                raise serializers.ValidationError({name: "Give an offset, e.g. ...T08:00:00Z."})
+        if attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": "The end must be after the start."})
+        if attrs["end"] - attrs["start"] > MAX_WINDOW:
+            raise serializers.ValidationError({"end": "Check at most 31 days at once."})
+        return attrs
+
+
+class CheckSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["clear", "flag", "refuse"])
+    findings = FindingSerializer(many=True)
+    impacted_systems = serializers.ListField(child=serializers.CharField())
+    next_clear = WindowSerializer(allow_null=True)
+
+
+class ChecksView(CIView):
+    token_scopes = READ_POST
+
+    @extend_schema(
+        summary="Preview a window: decision, findings and the next clear window",
+        request=CheckRequestSerializer,
+        responses={200: CheckSerializer},
+    )
+    def post(self, request):
+        body = CheckRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        systems = _systems_param(data["systems"])
+        evaluation = conflicts.evaluate(
+            systems=systems, start=data["start"], end=data["end"], impact=data["impact"]
+        )
+        duration = data["end"] - data["start"]
+        slot = next(
+            iter(
+                conflicts.next_clear(
+                    systems=systems,
+                    duration=duration,
+                    impact=data["impact"],
+                    after=data["start"],
+                    before=data["start"] + timedelta(days=90),
+                    limit=1,
+                )
+            ),
+            None,
+        )
+        return Response(
+            {
+                "decision": evaluation.decision,
+                "findings": [finding.as_dict() for finding in evaluation.findings],
+                "impacted_systems": sorted(evaluation.impacted),
+                "next_clear": _window((slot.start, slot.end)) if slot else None,
+            }
+        )
+
+
+class SlotsSerializer(serializers.Serializer):
+    slots = WindowSerializer(many=True)
+    reason = serializers.CharField(allow_null=True)
+
+
+class SlotsView(CIView):
+    @extend_schema(
+        summary="The next clear windows, earliest first",
+        parameters=[
+            OpenApiParameter("systems", str, required=True, description="Comma-separated slugs."),
+            OpenApiParameter("duration", str, required=True, description="ISO 8601, e.g. PT4H."),
+            OpenApiParameter("impact", str, enum=Impact.values),
+            OpenApiParameter("after", OpenApiTypes.DATETIME),
+            OpenApiParameter("before", OpenApiTypes.DATETIME),
+            OpenApiParameter("limit", int, description="1 to 50, default 5."),
+        ],
+        responses={200: SlotsSerializer},
+    )
+    def get(self, request):
+        params = request.query_params
+        systems = _systems_param(params.get("systems"))
+        duration = IsoDurationField().run_validation(params.get("duration"))
+        if duration > MAX_WINDOW:
+            raise InvalidInput.for_field("duration", "Ask for at most 31 days.")
+        now = timezone.now()
+        after = InstantField().run_validation(params["after"]) if params.get("after") else now
+        after = max(after, now) if not params.get("after") else after
+        # Slots start on quarter hours: nobody wants to start at 14:23:11.
+        after = after.replace(second=0, microsecond=0)
+        after += timedelta(minutes=-after.minute % 15)
+        before = InstantField().run_validation(params["before"]) if params.get("before") else None
+        for name, value in (("after", after), ("before", before)):
+            if value is not None and value.tzinfo is None:
+                raise InvalidInput.for_field(name, "Give an offset, e.g. 2030-12-01T09:00Z.")
+        if before is not None and before <= after:
+            raise InvalidInput.for_field("before", "`before` must be after `after`.")
+        try:
+            limit = int(params.get("limit", 5))
+        except ValueError:
+            raise InvalidInput.for_field("limit", "limit must be a whole number.") from None
+        if not 1 <= limit <= 50:
+            raise InvalidInput.for_field("limit", "limit must be between 1 and 50.")
+        impact = _impact(params.get("impact"))
+        found = gate.slots(
+            systems=systems,
+            duration=duration,
+            impact=impact,
+            after=after,
+            before=before,
+            limit=limit,
+        )
+        reason = None
+        if not found:
+            reason = gate.no_slot_reason(
+                systems=systems,
+                duration=duration,
+                after=after,
+                before=before or after + timedelta(days=400),
+                impact=impact,
+            )
+        return Response({"slots": [_window((s.start, s.end)) for s in found], "reason": reason})

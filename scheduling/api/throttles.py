@@ -1,0 +1,18 @@
+from rest_framework.throttling import SimpleRateThrottle
+
+from scheduling.models import ApiToken
+
+
+class TokenRateThrottle(SimpleRateThrottle):
+    """Per token (or per signed-in user) on the CI endpoints; answers 429 with Retry-After."""
+
+    scope = "ci"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            ident = f"token:{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}

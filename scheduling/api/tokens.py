@@ -1,0 +1,52 @@
+"""API tokens for CI: list, create (shown once), revoke."""
+
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from scheduling.models import ApiToken, Team, TokenScope
+from scheduling.services.tokens import api_token_create, api_token_revoke
+
+
+class ApiTokenSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=TokenScope.choices), allow_empty=False
+    )
+    token = serializers.CharField(
+        read_only=True, help_text="The secret, shown only in the answer to its creation."
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ["id", "name", "team", "scopes", "expires", "last_used", "created", "token"]
+        read_only_fields = ["last_used", "created"]
+
+
+class ApiTokenViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Team tokens for CI. Signed-in people manage them; tokens cannot."""
+
+    serializer_class = ApiTokenSerializer
+
+    def get_queryset(self):
+        tokens = ApiToken.objects.filter(revoked_at__isnull=True).select_related("team")
+        user = self.request.user
+        if user.is_staff:
+            return tokens
+        return tokens.filter(team__members=user)
+
+    def create(self, request, *args, **kwargs):
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        token, secret = api_token_create(by=request.user, **body.validated_data)
+        data = ApiTokenSerializer(token).data
+        data["token"] = secret
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, *args, **kwargs):
+        api_token_revoke(token_id=int(kwargs["pk"]), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

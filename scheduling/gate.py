@@ -1,0 +1,195 @@
+"""Answers for CI: may this job run now (gate), is a system open for change (state),
+and when is it clear (slots). Reads only; each answer is computed at call time
+against the current calendars."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from scheduling import conflicts, engine
+from scheduling.choices import Decision, FindingKind, JobStatus, Severity
+from scheduling.engine import Finding, Slot
+from scheduling.models import MaintenanceJob
+
+_NOT_APPROVED = {
+    JobStatus.DRAFT: "Job #{id} has not been submitted for review.",
+    JobStatus.PENDING: "Job #{id} is waiting for review by {waiting}.",
+    JobStatus.REJECTED: "Job #{id} was rejected.",
+    JobStatus.CANCELLED: "Job #{id} was cancelled.",
+    JobStatus.DONE: "Job #{id} is done; book a new job to run again.",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+    until: datetime | None = None
+    teams: tuple[str, ...] = ()
+    url: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "until": self.until.isoformat() if self.until else None,
+            "teams": list(self.teams),
+            "url": self.url,
+        }
+
+
+@dataclass
+class GateAnswer:
+    allowed: bool
+    job: MaintenanceJob
+    at: datetime
+    window: tuple[datetime, datetime] | None
+    next_window: tuple[datetime, datetime] | None
+    reasons: list[Reason] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _finding_reason(finding: Finding) -> Reason:
+    code = "freeze" if finding.kind == FindingKind.FREEZE else f"refused_by_{finding.kind}"
+    until = None if finding.end >= engine.FAR_FUTURE else finding.end
+    return Reason(
+        code=code, message=finding.message, until=until, teams=finding.teams, url=finding.url
+    )
+
+
+def gate(*, job: MaintenanceJob, at: datetime) -> GateAnswer:
+    """Allowed only if the job is approved, not refused now, and `at` is inside a window."""
+    windows = list(job.occurrences.order_by("start").values_list("start", "end"))
+    current = next(((s, e) for s, e in windows if s <= at < e), None)
+    upcoming = next(((s, e) for s, e in windows if s > at), None)
+    reasons: list[Reason] = []
+    if job.status == JobStatus.CONFLICTED:
+        first = job.findings[0]["message"] if job.findings else "a calendar change"
+        reasons.append(Reason("conflicted", f"Job #{job.pk} is conflicted: {first}"))
+    elif job.status != JobStatus.APPROVED:
+        waiting = (
+            ", ".join(
+                r.team.slug
+                for r in job.reviews.all()
+                if r.round == job.review_round and r.status == "pending"
+            )
+            or "nobody"
+        )
+        message = _NOT_APPROVED[job.status].format(id=job.pk, waiting=waiting)
+        reasons.append(Reason("not_approved", message))
+    if current is None:
+        message = (
+            f"{at:%Y-%m-%d %H:%M} UTC is outside job #{job.pk}'s booked windows; the next "
+            f"starts {upcoming[0]:%Y-%m-%d %H:%M} UTC."
+            if upcoming
+            else f"Every booked window of job #{job.pk} has ended."
+        )
+        reasons.append(Reason("outside_window", message, until=upcoming[0] if upcoming else None))
+    findings: list[Finding] = []
+    checked = current or upcoming
+    if checked is not None and job.status not in (JobStatus.CANCELLED, JobStatus.DONE):
+        evaluation = conflicts.evaluate(
+            systems=[system.slug for system in job.systems.all()],
+            start=checked[0],
+            end=checked[1],
+            impact=job.impact,
+            exclude_job=job.pk,
+        )
+        findings = evaluation.findings
+        for finding in findings:
+            if finding.severity != Severity.REFUSE:
+                continue
+            # An approved emergency was reviewed as an override of what refused
+            # it; only a freeze still stops it.
+            if job.emergency and finding.kind != FindingKind.FREEZE:
+                continue
+            reasons.append(_finding_reason(finding))
+    return GateAnswer(
+        allowed=not reasons,
+        job=job,
+        at=at,
+        window=current,
+        next_window=upcoming if current is None or reasons else None,
+        reasons=reasons,
+        findings=findings,
+    )
+
+
+@dataclass
+class StateAnswer:
+    open: bool
+    at: datetime
+    next_transition: datetime | None
+    reasons: list[Reason]
+
+
+def state(
+    *, systems: list[str], at: datetime, impact: str, look_ahead: timedelta | None = None
+) -> StateAnswer:
+    """Open or closed for ad-hoc change on `systems` (dependents included) at `at`."""
+    look_ahead = look_ahead or timedelta(days=31)
+    end = at + look_ahead
+    impacted = conflicts.impacted(systems)
+    windows = conflicts.busy_windows(systems=impacted, start=at, end=end)
+    closed = engine.blocked_intervals(
+        windows=windows,
+        systems=impacted,
+        impact=impact,
+        thresholds=conflicts.thresholds(),
+        start=at,
+        end=end,
+        at_least=Severity.REFUSE,
+    )
+    holding = next(((lo, hi) for lo, hi in closed if lo <= at < hi), None)
+    if holding is None:
+        upcoming = next((lo for lo, _ in closed if lo > at), None)
+        return StateAnswer(open=True, at=at, next_transition=upcoming, reasons=[])
+    instant = engine.fold(
+        windows=windows,
+        systems=impacted,
+        start=at,
+        end=at + timedelta(seconds=1),
+        impact=impact,
+        thresholds=conflicts.thresholds(),
+    )
+    reasons = [_finding_reason(f) for f in instant if f.severity == Decision.REFUSE]
+    until = None if holding[1] >= end or holding[1] >= engine.FAR_FUTURE else holding[1]
+    return StateAnswer(open=False, at=at, next_transition=until, reasons=reasons)
+
+
+def no_slot_reason(
+    *, systems: list[str], duration: timedelta, after: datetime, before: datetime, impact: str
+) -> str:
+    """One sentence saying why there is no clear window."""
+    impacted = conflicts.impacted(systems)
+    windows = conflicts.busy_windows(systems=impacted, start=after, end=before)
+    if any(w.kind == FindingKind.FREEZE for w in windows):
+        return "A change freeze is on: no window is clear until it is lifted."
+    kinds = sorted({w.kind.replace("_", " ") for w in windows})
+    return (
+        f"No clear window of {_human(duration)} on {', '.join(sorted(impacted))} between "
+        f"{after:%Y-%m-%d %H:%M} and {before:%Y-%m-%d %H:%M} UTC: "
+        f"{', '.join(kinds) or 'busy windows'} cover every gap that long. "
+        "Try a shorter job, a later range or impact 'degraded'."
+    )
+
+
+def _human(duration: timedelta) -> str:
+    hours = duration.total_seconds() / 3600
+    return f"{hours:g} hour{'s' if hours != 1 else ''}"
+
+
+def slots(
+    *,
+    systems: list[str],
+    duration: timedelta,
+    impact: str,
+    after: datetime,
+    before: datetime | None,
+    limit: int,
+) -> list[Slot]:
+    before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+    return conflicts.next_clear(
+        systems=systems, duration=duration, impact=impact, after=after, before=before, limit=limit
+    )

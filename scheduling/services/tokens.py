@@ -1,0 +1,97 @@
+"""API tokens for CI: created once in clear, then only their digest is kept."""
+
+import hmac
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from scheduling.errors import InvalidInput, NotAllowed, NotFound
+from scheduling.models import ApiToken, Team, TokenScope
+from scheduling.models.tokens import digest, new_secret
+from scheduling.selectors import is_member
+
+TOKEN_PREFIX = "cw"  # noqa: S105 - a label, not a secret
+# last_used is a write; once a minute is precise enough and keeps the gate cheap.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_user_for(team: Team):
+    """The inactive account a team's tokens act as, so the audit names the machine."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=f"ci@{team.slug}", defaults={"is_active": False, "first_name": "CI"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    team.members.add(user)
+    return user
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    team: Team,
+    name: str,
+    scopes: list[str],
+    expires: datetime | None = None,
+    by: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token; the plaintext is returned here and never again."""
+    now = now or timezone.now()
+    if by is not None and not (getattr(by, "is_staff", False) or is_member(by, team)):
+        raise NotAllowed(f"Only members of {team.name} can create its tokens.")
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Name the token after what uses it, e.g. 'deploy pipeline'."]
+    unknown = sorted(set(scopes) - set(TokenScope.values))
+    if not scopes or unknown:
+        errors["scopes"] = [f"Scopes must be among {', '.join(TokenScope.values)}."]
+    if expires is not None and expires <= now:
+        errors["expires"] = ["The expiry must be in the future."]
+    if errors:
+        raise InvalidInput("The token is not valid.", fields=errors)
+    secret = new_secret(TOKEN_PREFIX)
+    token = ApiToken.objects.create(
+        team=team,
+        name=name.strip(),
+        scopes=sorted(set(scopes)),
+        digest=digest(secret),
+        hint=secret[:8],
+        expires=expires,
+        created_by=by if getattr(by, "pk", None) else None,
+        user=token_user_for(team),
+    )
+    return token, secret
+
+
+def api_token_revoke(*, token_id: int, by: AbstractBaseUser, now: datetime | None = None) -> None:
+    token = ApiToken.objects.select_related("team").filter(pk=token_id).first()
+    if token is None or not (by.is_staff or is_member(by, token.team)):
+        raise NotFound(f"There is no token #{token_id}.")
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked_at=now or timezone.now()
+    )
+
+
+def api_token_authenticate(*, secret: str, now: datetime | None = None) -> ApiToken | None:
+    """The live token for `secret`, or None. Looked up by digest, compared in constant time."""
+    now = now or timezone.now()
+    wanted = digest(secret)
+    token = (
+        ApiToken.objects.select_related("team", "user")
+        .filter(digest=wanted, revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not hmac.compare_digest(token.digest, wanted):
+        return None
+    if token.expires is not None and token.expires <= now:
+        return None
+    if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        token.last_used = now
+    return token
