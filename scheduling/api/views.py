@@ -127,6 +127,9 @@ class JobViewSet(
             rrule=data.get("rrule"),
             impact=data.get("impact"),
         )
+        # The service saved its own copy of the job (and may have moved it back
+        # to review): answer with that, not with the stale instance DRF holds.
+        serializer.instance = _job_queryset().get(pk=job.pk)
 
     def _answer(self, job_id: int, code: int = status.HTTP_200_OK) -> Response:
         job = _job_queryset().get(pk=job_id)

@@ -245,6 +245,16 @@ def _conflict(
     )
 
 
+def _overrides(job: MaintenanceJob, evaluation: conflicts.Evaluation) -> bool:
+    """Whether the job runs only by emergency override of a refusal.
+
+    The administrators review an emergency only then: an emergency that is
+    not refused was not asked for their review at submit, and must not gain
+    it when the last requested team approves.
+    """
+    return job.emergency and evaluation.decision == Decision.REFUSE
+
+
 def _refusing_bookings(evaluation: conflicts.Evaluation) -> list[str]:
     """Messages of refusing collisions with other approved jobs: no override passes them."""
     return [
@@ -350,9 +360,13 @@ def maintenance_job_review(
         reviewer = Team.objects.filter(slug=team).first()
         if reviewer is None:
             raise InvalidInput.for_field("team", f"There is no team {team!r}.")
-        if reviewer.pk == job.team_id:
+        # A member of the requesting team cannot review it, not even for another
+        # team they also belong to: that would be self-review under another name.
+        if reviewer.pk == job.team_id or (
+            by is not None and job.team.members.filter(pk=by.pk).exists()
+        ):
             raise NotAllowed(
-                f"{reviewer.name} requested job #{job.pk}; a team cannot review its own job."
+                f"{job.team.name} requested job #{job.pk}; its members cannot review it."
             )
         if not is_member(by, reviewer):
             raise NotAllowed(f"Only members of {reviewer.name} can review for it.")
@@ -407,7 +421,7 @@ def _complete_review(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: d
         _conflict(job, by=by, now=now, reason=evaluation.findings[0].message)
         return
     asked = set(_current_reviews(job).values_list("team__slug", flat=True))
-    needed = required_reviews(job=job, evaluation=evaluation, override=job.emergency)
+    needed = required_reviews(job=job, evaluation=evaluation, override=_overrides(job, evaluation))
     missing = {slug: why for slug, why in needed.items() if slug not in asked}
     if missing:
         _request_reviews(job, teams=missing, now=now)
@@ -520,9 +534,7 @@ def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime
     ):
         _conflict(job, by=by, now=now, reason="the new window is refused")
         return
-    teams = required_reviews(
-        job=job, evaluation=evaluation, override=job.emergency and evaluation.decision == "refuse"
-    )
+    teams = required_reviews(job=job, evaluation=evaluation, override=_overrides(job, evaluation))
     if job.status != JobStatus.PENDING:
         _transition(job, to=JobStatus.PENDING, action="resubmitted", by=by, now=now)
     _open_round(job, teams=teams, by=by, now=now)
@@ -568,7 +580,9 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
         flags = [f for f in fresh if f.kind != FindingKind.MAINTENANCE]
         if not flags:
             return
-        needed = required_reviews(job=job, evaluation=evaluation, override=job.emergency)
+        needed = required_reviews(
+            job=job, evaluation=evaluation, override=_overrides(job, evaluation)
+        )
         if job.status == JobStatus.APPROVED:
             _transition(
                 job,
