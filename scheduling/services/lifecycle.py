@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from scheduling import conflicts
 from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobStatus, Severity
-from scheduling.engine import decide
+from scheduling.engine import Finding, decide, worse
 from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, ReviewStatus, System, Team
 from scheduling.selectors import impacted_systems, is_member
@@ -546,6 +546,24 @@ def _identity(finding: dict[str, Any]) -> tuple:
     return (finding["kind"], tuple(finding["sources"]), finding.get("occurrence"))
 
 
+def _new_or_worse(findings: list[Finding], *, before: list[dict[str, Any]]) -> list[Finding]:
+    """Findings not in `before`, or in it with a lower severity.
+
+    A known collision that got worse counts as fresh: a deadline whose cohort
+    grew past the refuse threshold, a flag blackout made to refuse.
+    """
+    known: dict[tuple, str] = {}
+    for finding in before:
+        key = _identity(finding)
+        if key not in known or worse(finding["severity"], known[key]):
+            known[key] = finding["severity"]
+    return [
+        f
+        for f in findings
+        if (key := _identity(f.as_dict())) not in known or worse(f.severity, known[key])
+    ]
+
+
 def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None = None) -> None:
     """Re-check a booked job after a calendar changed; take it out of approval if needed.
 
@@ -559,9 +577,9 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
         if job is None or job.status in FINISHED_STATUSES:
             return
         old_decision = job.decision or Decision.CLEAR
-        old = {_identity(f) for f in job.findings}
+        before = job.findings
         evaluation = maintenance_job_evaluate(job=job, now=now)
-        fresh = [f for f in evaluation.findings if _identity(f.as_dict()) not in old]
+        fresh = _new_or_worse(evaluation.findings, before=before)
         if evaluation.decision != old_decision or fresh:
             _record(
                 job,

@@ -1,0 +1,311 @@
+"""A calendar that changes under a booked job re-evaluates it: the incident, and its cousins."""
+
+import pytest
+
+from scheduling.models import MaintenanceJob
+from scheduling.services.lifecycle import maintenance_job_cancel, maintenance_job_review
+from tests import builders
+from tests.builders import at
+from tests.personas import as_user
+from tests.workflow import approved_job, pending_job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def blackout_body(**overrides) -> dict:
+    """A refusing blackout on every system for all of 2030-12-10 (UTC)."""
+    return {
+        "title": "Exam week",
+        "team": "platform",
+        "start": "2030-12-10T00:00:00Z",
+        "end": "2030-12-11T00:00:00Z",
+        "severity": "refuse",
+        **overrides,
+    }
+
+
+def deadline_body(**overrides) -> dict:
+    """Project 3 for 2,000 students on grading-api, due 2030-12-10 23:00 UTC."""
+    return {
+        "title": "Project 3",
+        "team": "curriculum",
+        "cohort_size": 2000,
+        "due": "2030-12-10T23:00:00Z",
+        "systems": ["grading-api"],
+        **overrides,
+    }
+
+
+def fetch(person, job_id: int) -> dict:
+    return as_user(person).get(f"/api/v1/jobs/{job_id}").json()
+
+
+# --- a change that makes things worse ---------------------------------------
+
+
+def test_a_later_refusing_blackout_conflicts_an_approved_job(requester, reviewer, admin):
+    job = approved_job(requester=requester, reviewer=reviewer)
+
+    created = as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json")
+
+    assert created.status_code == 201, created.json()
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"]) == ("conflicted", "refuse")
+    assert [f["title"] for f in after["findings"]] == ["Exam week"]
+    assert after["history"][-1]["action"] == "conflicted"
+    assert after["history"][-1]["actor"] == "system"
+
+
+def test_a_later_flag_blackout_of_another_team_sends_the_job_back_to_review(
+    requester, reviewer, admin
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+
+    as_user(admin).post(
+        "/api/v1/blackouts", blackout_body(team="exams", severity="flag"), format="json"
+    )
+
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"]) == ("pending", "flag")
+    assert [(r["team"], r["round"], r["status"]) for r in after["reviews"]] == [
+        ("exams", 2, "pending"),
+        ("grading", 2, "pending"),
+    ]
+    assert after["history"][-1]["action"] == "back_to_review"
+    assert "Exam week" in after["history"][-1]["reason"]
+
+
+def test_a_job_sent_back_to_review_is_approved_again_by_the_new_round(
+    requester, reviewer, exams_officer, admin
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    as_user(admin).post(
+        "/api/v1/blackouts", blackout_body(team="exams", severity="flag"), format="json"
+    )
+
+    as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
+    answer = as_user(exams_officer).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "exams"})
+
+    assert answer.json()["status"] == "approved"
+
+
+def test_a_later_flagging_deadline_asks_the_curriculum_team(requester, reviewer, curriculum_staff):
+    job = approved_job(requester=requester, reviewer=reviewer)
+
+    published = as_user(curriculum_staff).post(
+        "/api/v1/deadlines", deadline_body(cohort_size=500), format="json"
+    )
+
+    assert published.status_code == 201, published.json()
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"]) == ("pending", "flag")
+    assert sorted(r["team"] for r in after["reviews"]) == ["curriculum", "grading"]
+
+
+def test_a_deadline_growing_past_the_refuse_threshold_conflicts_the_job(
+    requester, reviewer, curriculum_staff
+):
+    deadline = builders.deadline(due=at(10, 23), cohort_size=500, systems=["grading-api"])
+    job = pending_job(requester=requester)
+    maintenance_job_review(job_id=job.pk, team="grading", by=reviewer, approve=True)
+    maintenance_job_review(job_id=job.pk, team="curriculum", by=curriculum_staff, approve=True)
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "approved"
+
+    changed = as_user(curriculum_staff).patch(
+        f"/api/v1/deadlines/{deadline.pk}", {"cohort_size": 2000}, format="json"
+    )
+
+    assert changed.status_code == 200, changed.json()
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"]) == ("conflicted", "refuse")
+
+
+def test_a_flag_blackout_turned_into_a_refusal_conflicts_the_job(
+    requester, reviewer, exams_officer, admin, org
+):
+    blackout = builders.blackout(start=at(10), end=at(11), severity="flag", owner=org["exams"])
+    job = pending_job(requester=requester)
+    maintenance_job_review(job_id=job.pk, team="grading", by=reviewer, approve=True)
+    maintenance_job_review(job_id=job.pk, team="exams", by=exams_officer, approve=True)
+
+    as_user(admin).patch(f"/api/v1/blackouts/{blackout.pk}", {"severity": "refuse"})
+
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"]) == ("conflicted", "refuse")
+
+
+def test_a_blackout_on_a_dependent_system_reaches_the_job(requester, reviewer, admin):
+    job = approved_job(requester=requester, reviewer=reviewer)
+
+    as_user(admin).post(
+        "/api/v1/blackouts", blackout_body(systems=["submissions-web"]), format="json"
+    )
+
+    assert fetch(requester, job.pk)["status"] == "conflicted"
+
+
+def test_a_refusal_during_review_conflicts_a_pending_job_and_closes_its_reviews(requester, admin):
+    job = pending_job(requester=requester)
+
+    as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json")
+
+    after = fetch(requester, job.pk)
+    assert after["status"] == "conflicted"
+    assert [(r["team"], r["status"]) for r in after["reviews"]] == [("grading", "superseded")]
+
+
+def test_a_flag_during_review_adds_the_flagging_team_to_the_round(requester, admin):
+    job = pending_job(requester=requester)
+
+    as_user(admin).post(
+        "/api/v1/blackouts", blackout_body(team="exams", severity="flag"), format="json"
+    )
+
+    after = fetch(requester, job.pk)
+    assert after["status"] == "pending"
+    assert [(r["team"], r["round"]) for r in after["reviews"]] == [("exams", 1), ("grading", 1)]
+
+
+def test_approving_a_job_shows_it_on_drafts_booked_in_the_same_slot(requester, colleague):
+    draft = builders.job(by=colleague, systems=["reports-db"], title="Reports backup")
+    booked = builders.job(by=requester, systems=["reports-db"], title="Reports reindex")
+
+    as_user(requester).post(f"/api/v1/jobs/{booked.pk}/submit")
+
+    after = fetch(colleague, draft.pk)
+    assert (after["status"], after["decision"]) == ("draft", "refuse")
+    assert after["findings"][0]["kind"] == "maintenance"
+    assert "Reports reindex" in after["findings"][0]["title"]
+
+
+# --- a change that makes things better --------------------------------------
+
+
+def test_withdrawing_a_deadline_clears_the_job_and_the_audit_says_so(requester, curriculum_staff):
+    deadline = builders.deadline(due=at(10, 23), cohort_size=500, systems=["grading-api"])
+    job = pending_job(requester=requester)
+    assert job.decision == "flag"
+
+    withdrawn = as_user(curriculum_staff).delete(f"/api/v1/deadlines/{deadline.pk}")
+
+    assert withdrawn.status_code == 204
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"], after["findings"]) == ("pending", "clear", [])
+    event = after["history"][-1]
+    assert (event["action"], event["actor"], event["decision"]) == (
+        "reevaluated",
+        "system",
+        "clear",
+    )
+    assert "withdrawn" in event["reason"]
+    assert "flag -> clear" in event["reason"]
+
+
+def test_deleting_a_blackout_clears_a_conflicted_job_which_waits_for_its_team(
+    requester, reviewer, admin
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    blackout = as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json").json()
+
+    deleted = as_user(admin).delete(f"/api/v1/blackouts/{blackout['id']}")
+
+    assert deleted.status_code == 204
+    after = fetch(requester, job.pk)
+    # Not approved again behind the team's back: it re-submits or re-schedules.
+    assert (after["status"], after["decision"]) == ("conflicted", "clear")
+    assert after["history"][-1]["action"] == "reevaluated"
+    assert "refuse -> clear" in after["history"][-1]["reason"]
+
+
+# --- the freeze ---------------------------------------------------------------
+
+
+def test_switching_the_freeze_on_conflicts_approved_future_jobs(requester, reviewer, admin):
+    job = approved_job(requester=requester, reviewer=reviewer)
+
+    answer = as_user(admin).put(
+        "/api/v1/freeze", {"active": True, "reason": "Accreditation visit"}, format="json"
+    )
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["active"] is True
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"]) == ("conflicted", "refuse")
+    assert after["findings"][0]["kind"] == "freeze"
+    assert "Accreditation visit" in after["findings"][0]["message"]
+
+
+def test_the_freeze_leaves_jobs_whose_window_has_ended_alone(requester, reviewer, admin, clock):
+    job = approved_job(requester=requester, reviewer=reviewer, start=at(2, 8))
+    clock.move_to(at(3))
+
+    as_user(admin).put("/api/v1/freeze", {"active": True, "reason": "Audit"}, format="json")
+
+    after = MaintenanceJob.objects.get(pk=job.pk)
+    assert (after.status, after.decision) == ("approved", "clear")
+    assert after.evaluated_at == at(1, 9)
+
+
+# --- what a change does not touch ---------------------------------------------
+
+
+def test_a_blackout_at_another_time_leaves_the_job_untouched(requester, reviewer, admin, clock):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    clock.move_to(at(2))
+
+    as_user(admin).post(
+        "/api/v1/blackouts",
+        blackout_body(start="2030-12-12T00:00:00Z", end="2030-12-13T00:00:00Z"),
+        format="json",
+    )
+
+    after = MaintenanceJob.objects.get(pk=job.pk)
+    assert (after.status, after.evaluated_at) == ("approved", at(1, 9))
+    assert after.history.last().action == "approved"
+
+
+def test_a_blackout_on_an_unrelated_system_leaves_the_job_untouched(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    clock.move_to(at(2))
+
+    as_user(admin).post("/api/v1/blackouts", blackout_body(systems=["reports-db"]), format="json")
+
+    after = MaintenanceJob.objects.get(pk=job.pk)
+    assert (after.status, after.evaluated_at) == ("approved", at(1, 9))
+
+
+def test_a_cancelled_job_is_not_reevaluated(requester, admin, clock):
+    job = pending_job(requester=requester)
+    maintenance_job_cancel(job_id=job.pk, by=requester)
+    clock.move_to(at(2))
+
+    as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json")
+
+    after = MaintenanceJob.objects.get(pk=job.pk)
+    assert (after.status, after.decision, after.evaluated_at) == ("cancelled", "clear", at(1, 9))
+
+
+# --- what the job remembers ---------------------------------------------------
+
+
+def test_the_findings_stored_on_a_job_are_those_of_its_last_evaluation(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    clock.move_to(at(2, 10))
+    blackout = as_user(admin).post(
+        "/api/v1/blackouts", blackout_body(team="exams", severity="flag"), format="json"
+    )
+    flagged = fetch(requester, job.pk)
+    clock.move_to(at(3, 11))
+
+    as_user(admin).delete(f"/api/v1/blackouts/{blackout.json()['id']}")
+
+    cleared = fetch(requester, job.pk)
+    assert (flagged["evaluated_at"], [f["title"] for f in flagged["findings"]]) == (
+        "2030-12-02T10:00:00Z",
+        ["Exam week"],
+    )
+    assert (cleared["evaluated_at"], cleared["findings"]) == ("2030-12-03T11:00:00Z", [])
