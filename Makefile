@@ -69,3 +69,11 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+.PHONY: bench
+bench: venv
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) \
+	  || { echo "make bench needs wrk (apt-get install wrk)"; exit 1; }
+	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	$(PY) bench/run.py $(BENCH_ARGS)
+	@if [ -f bench/ical_bench.py ]; then $(PY) bench/ical_bench.py; fi

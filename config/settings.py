@@ -170,6 +170,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "scheduling.api.schema.add_error_responses",
+    ],
 }
 
 # --- Background work (django-q2) -----------------------------------------
@@ -215,8 +219,8 @@ CLEARWAY_FEED_ALLOWED_NETWORKS = env_list("CLEARWAY_FEED_ALLOWED_NETWORKS")
 # imports the blackouts or deadlines models (as with CLEARWAY_WINDOW_SOURCES).
 CLEARWAY_FEED_SOURCES = [
     "scheduling.calendar_feeds.jobs.MaintenanceFeedSource",
-    "blackouts.feeds.BlackoutFeedSource",
-    "deadlines.feeds.DeadlineFeedSource",
+    "blackouts.calendar_feed.BlackoutFeedSource",
+    "deadlines.calendar_feed.DeadlineFeedSource",
 ]
 # Anonymous /calendar/public/<system>.ics of approved maintenance (status page).
 CLEARWAY_PUBLIC_CALENDARS = env_bool("CLEARWAY_PUBLIC_CALENDARS", False)

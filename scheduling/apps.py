@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = "Scheduling"
+
+    def ready(self) -> None:
+        # Registers the OpenAPI description of bearer tokens.
+        from scheduling.api import schema  # noqa: F401
