@@ -21,7 +21,8 @@ class DeadlineSerializer(serializers.ModelSerializer):
     cohort = serializers.CharField(
         source="cohort_name", required=False, allow_blank=True, max_length=200
     )
-    cohort_size = serializers.IntegerField(min_value=1, required=False)
+    # The column's range: a larger size was a 500 (integer out of range) on PostgreSQL.
+    cohort_size = serializers.IntegerField(min_value=1, max_value=2_147_483_647, required=False)
     due = InstantField()
     timezone = TimeZoneField(
         write_only=True,

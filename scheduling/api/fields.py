@@ -1,6 +1,6 @@
 """API field types shared by every app: zoned instants and ISO 8601 durations."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.dateparse import parse_duration
@@ -17,8 +17,22 @@ class InstantField(serializers.DateTimeField):
     own `timezone` by the serializer (see `localise`), never in the server's.
     """
 
+    # Instants near datetime's limits are typing mistakes, and the arithmetic
+    # around them (a deadline's traffic lead and tail, the next-clear search)
+    # overflowed into a 500. Nobody books maintenance outside these years.
+    earliest = datetime(1970, 1, 1, tzinfo=UTC)
+    latest = datetime(3000, 1, 1, tzinfo=UTC)
+    default_error_messages = {"range": "Give a time between 1970 and 2999."}
+
     def enforce_timezone(self, value: datetime) -> datetime:
         return value
+
+    def to_internal_value(self, value) -> datetime:
+        moment = super().to_internal_value(value)
+        as_utc = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if not self.earliest <= as_utc < self.latest:
+            self.fail("range")
+        return moment
 
 
 @extend_schema_field(OpenApiTypes.DURATION)
