@@ -5,6 +5,7 @@ the process at start-up instead of surfacing as odd behaviour at 3 a.m.
 """
 
 import os
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.dateparse import parse_duration
 
 _TRUE = {"1", "true", "yes", "on"}
+_ISO_DURATION = re.compile(r"^P(?=\d|T\d)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -56,7 +58,10 @@ def env_duration(name: str, default: timedelta) -> timedelta:
     raw = os.environ.get(name)
     if raw is None:
         return default
-    value = parse_duration(raw.strip())
+    text = raw.strip().upper()
+    # Django would read "48" as 48 seconds and "PT" as zero: insist on the
+    # ISO form with at least one number, so a typo fails instead of misleading.
+    value = parse_duration(text) if _ISO_DURATION.match(text) else None
     if value is None or value < timedelta(0):
         raise ImproperlyConfigured(f"{name} must be an ISO 8601 duration like PT6H; got {raw!r}")
     return value
@@ -66,6 +71,6 @@ def env_zone(name: str, default: str) -> str:
     raw = os.environ.get(name, default)
     try:
         ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ImproperlyConfigured(f"{name} must be an IANA time zone; got {raw!r}") from None
     return raw

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "scheduling.middleware.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -84,6 +85,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Clearway is the gate in front of risky changes: it must answer quickly
+    # even when its own tables are locked. A lock wait or a runaway statement
+    # fails fast (and the API answers 503 with Retry-After) instead of hanging.
+    DATABASES["default"]["OPTIONS"] = {
+        "options": " ".join(
+            f"-c {name}={env_int(var, default, minimum=0)}"
+            for name, var, default in (
+                ("lock_timeout", "DB_LOCK_TIMEOUT_MS", 3000),
+                ("statement_timeout", "DB_STATEMENT_TIMEOUT_MS", 15000),
+                ("idle_in_transaction_session_timeout", "DB_IDLE_IN_TRANSACTION_MS", 60000),
+            )
+        )
+    }
+    if env_bool("DB_POOL", False):
+        # Django's pool replaces persistent connections; a request waits at
+        # most DB_POOL_TIMEOUT seconds for a connection, then gets a 503.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
+            "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
+            "timeout": env_int("DB_POOL_TIMEOUT", 2, minimum=1),
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Time -----------------------------------------------------------------

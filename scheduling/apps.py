@@ -7,4 +7,5 @@ class SchedulingConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the OpenAPI description of bearer tokens.
+        from scheduling import checks  # noqa: F401
         from scheduling.api import schema  # noqa: F401

@@ -1,7 +1,7 @@
 """Background work: thin django-q2 tasks that take ids and call services.
 
-Tasks are enqueued by dotted path after the transaction commits, so a rolled
-back change enqueues nothing and services never import this module's callers.
+Tasks are enqueued by dotted path in the transaction that caused them, so a
+rolled back change enqueues nothing and services never import task modules.
 With CLEARWAY_TASKS_SYNC=1 they run inline (tests, one-process demos).
 """
 
@@ -12,14 +12,21 @@ from django.db import transaction
 
 
 def enqueue(func_path: str, *args: Any, **kwargs: Any) -> None:
-    """Run `func_path(*args, **kwargs)` as a task once the current transaction commits."""
+    """Queue `func_path(*args, **kwargs)` atomically with the caller's transaction.
 
-    def send() -> None:
-        from django_q.tasks import async_task
+    With django-q2's ORM broker the queue row is written in the same
+    transaction: a rollback queues nothing and a commit exactly one task, and
+    a crash right after the commit cannot lose it. Other brokers (and inline
+    mode) send after commit.
+    """
+    from django_q.tasks import async_task
 
-        async_task(func_path, *args, sync=settings.CLEARWAY_TASKS_SYNC, **kwargs)
-
-    transaction.on_commit(send)
+    if settings.CLEARWAY_TASKS_SYNC:
+        transaction.on_commit(lambda: async_task(func_path, *args, sync=True, **kwargs))
+    elif "orm" in settings.Q_CLUSTER:
+        async_task(func_path, *args, **kwargs)
+    else:
+        transaction.on_commit(lambda: async_task(func_path, *args, **kwargs))
 
 
 def refresh_horizon() -> None:

@@ -9,10 +9,18 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from scheduling.db import is_busy
 from scheduling.errors import DomainError
+from scheduling.middleware import RETRY_AFTER_SECONDS
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if is_busy(exc):
+        return Response(
+            {"code": "busy", "message": "Clearway's database is busy; try again in a few seconds."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.fields:

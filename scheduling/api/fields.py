@@ -58,7 +58,7 @@ class TimeZoneField(serializers.CharField):
         value = super().to_internal_value(data)
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             self.fail("invalid")
         return value
 

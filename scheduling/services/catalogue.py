@@ -113,16 +113,19 @@ def system_save(
     system.window_duration = window_duration if rule else None
     system.window_timezone = window_timezone if rule else ""
     system.save()
+    # A cycle: the new dependency already depends (transitively) on this system.
     if system.pk and any(
-        system.slug in impacted_systems(systems=[dep.slug]) for dep in dependencies
+        dep.slug in impacted_systems(systems=[system.slug]) for dep in dependencies
     ):
         raise InvalidInput.for_field(
             "depends_on", "That dependency would make a cycle back to this system."
         )
+    before = list(system.depends_on.values_list("slug", flat=True))
     system.depends_on.set(dependencies)
     calendar_change_record(reason=f"system {system.slug} saved")
     allowed_windows_materialise(system=system)
-    jobs_refresh_impacted(systems=[system.slug, *depends_on])
+    # Jobs on a dependency that was dropped stop impacting this system too.
+    jobs_refresh_impacted(systems=[system.slug, *depends_on, *before])
     return system
 
 
