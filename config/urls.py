@@ -14,4 +14,8 @@ urlpatterns = [
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The web UI: server-rendered pages (calendar, jobs, reviews, ...).
+    path("blackouts/", include("blackouts.urls")),
+    path("deadlines/", include("deadlines.urls")),
+    path("", include("scheduling.urls")),
 ]

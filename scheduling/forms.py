@@ -1,0 +1,193 @@
+"""Forms for the pages. They parse what people type; the services decide what is valid.
+
+Times are typed as wall-clock values in a named zone (`datetime-local` plus a
+zone select) and made aware with that zone here, never with the server's.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from scheduling.choices import Impact
+from scheduling.models import System
+from scheduling.views.common import zone_choices
+
+LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+RECURRENCE_PRESETS = {
+    "none": ("Does not repeat", ""),
+    "weekly": ("Every week", "FREQ=WEEKLY"),
+    "monthly": ("Every month", "FREQ=MONTHLY"),
+    "quarterly": ("Every quarter (3 months)", "FREQ=MONTHLY;INTERVAL=3"),
+    "custom": ("Custom RRULE", ""),
+}
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock date and time, kept naive until the form knows its zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", LOCAL_FORMATS)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        for fmt in self.input_formats:
+            try:
+                return datetime.strptime(str(value).strip(), fmt)  # noqa: DTZ007 - zoned in clean()
+            except ValueError:
+                continue
+        raise forms.ValidationError("Enter a date and time, e.g. 2030-12-10 08:00.", "invalid")
+
+
+class ZoneField(forms.ChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Time zone")
+        super().__init__(choices=zone_choices, **kwargs)
+
+
+def zoned(value: datetime | None, zone_name: str) -> datetime | None:
+    return value.replace(tzinfo=ZoneInfo(zone_name)) if value is not None else None
+
+
+def local_value(moment: datetime, zone_name: str) -> datetime:
+    """An aware instant as the naive wall time a datetime-local input shows."""
+    return moment.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None)
+
+
+class RecurrenceForm(forms.Form):
+    """A first window and how it repeats: shared by the booking form and its preview."""
+
+    start = LocalDateTimeField(label="Start")
+    end = LocalDateTimeField(label="End")
+    timezone = ZoneField(help_text="Start and end are wall-clock times in this zone.")
+    recurrence = forms.ChoiceField(
+        label="Repeats",
+        choices=[(key, label) for key, (label, _) in RECURRENCE_PRESETS.items()],
+        initial="none",
+    )
+    count = forms.IntegerField(
+        label="Number of occurrences",
+        min_value=2,
+        max_value=500,
+        required=False,
+        initial=4,
+        help_text="For the weekly, monthly and quarterly presets.",
+    )
+    rrule = forms.CharField(
+        label="Custom RRULE",
+        required=False,
+        max_length=500,
+        help_text="RFC 5545 without the RRULE: prefix, e.g. FREQ=MONTHLY;BYDAY=1SU;COUNT=6.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        zone = data.get("timezone")
+        if zone:
+            data["start"] = zoned(data.get("start"), zone)
+            data["end"] = zoned(data.get("end"), zone)
+        data["rule"] = self.rule_text(data)
+        return data
+
+    def rule_text(self, data) -> str:
+        preset = data.get("recurrence") or "none"
+        if preset == "custom":
+            if not (data.get("rrule") or "").strip():
+                self.add_error("rrule", "Type a rule, or choose a preset.")
+            return (data.get("rrule") or "").strip()
+        base = RECURRENCE_PRESETS.get(preset, ("", ""))[1]
+        if not base:
+            return ""
+        count = data.get("count")
+        if not count:
+            self.add_error("count", "Say how many times it repeats (2 to 500).")
+            return ""
+        return f"{base};COUNT={count}"
+
+    @property
+    def rule_field(self) -> str:
+        """Where an error about the rule belongs: next to what the person typed."""
+        return "rrule" if self.data.get("recurrence") == "custom" else "count"
+
+
+class JobForm(RecurrenceForm):
+    team = forms.ModelChoiceField(queryset=None, empty_label=None, to_field_name="slug")
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    systems = forms.ModelMultipleChoiceField(
+        queryset=System.objects.select_related("team").order_by("slug"),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Systems that depend on these are impacted too.",
+    )
+    impact = forms.ChoiceField(choices=Impact.choices, initial=Impact.EXCLUSIVE_LOCK)
+    emergency = forms.BooleanField(
+        required=False, label="This is an emergency (overrides a refusal after review)"
+    )
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Why it cannot wait for a clear window. The administrators review it.",
+    )
+
+    field_order = [
+        "team",
+        "title",
+        "description",
+        "systems",
+        "start",
+        "end",
+        "timezone",
+        "recurrence",
+        "count",
+        "rrule",
+        "impact",
+        "emergency",
+        "justification",
+    ]
+
+    def __init__(self, *args, teams, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        if editing:
+            # A job keeps its team; an emergency is declared when submitting.
+            for name in ("team", "emergency", "justification"):
+                del self.fields[name]
+
+
+class ReviewForm(forms.Form):
+    team = forms.SlugField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="Comment"
+    )
+
+
+class SubmitForm(forms.Form):
+    emergency = forms.BooleanField(required=False, label="Submit as an emergency")
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=500, required=False, label="Why cancel (optional)")
+
+
+class FreezeForm(forms.Form):
+    active = forms.BooleanField(required=False, label="Freeze all change")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class FeedTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, label="Name", help_text="e.g. Work laptop calendar")
+
+
+class ZoneForm(forms.Form):
+    zone = ZoneField(label="Show times in")
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

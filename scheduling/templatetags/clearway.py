@@ -1,0 +1,53 @@
+"""Template helpers: the viewer's navigation and zone, and severity shown as words."""
+
+from django import template
+from django.utils.html import format_html
+
+from scheduling.models import Freeze
+from scheduling.views.common import pending_review_count, roles_of, viewer_zone_name
+
+register = template.Library()
+
+# Severity is told by an icon *and* a word, never by colour alone.
+_SEVERITY = {
+    "refuse": ("⛔", "Refused"),
+    "flag": ("⚠", "Flagged"),
+    "clear": ("✓", "Clear"),
+}
+
+
+@register.simple_tag(takes_context=True)
+def viewer(context) -> dict:
+    """Roles, open reviews and the freeze for the header (computed once per page)."""
+    request = context["request"]
+    user = request.user
+    return {
+        "roles": roles_of(user),
+        "pending_reviews": pending_review_count(user),
+        "zone": viewer_zone_name(request),
+        "freeze": Freeze.objects.filter(pk=1, active=True).first()
+        if user.is_authenticated
+        else None,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def viewer_zone(context) -> str:
+    return viewer_zone_name(context["request"])
+
+
+@register.filter
+def severity_badge(value: str):
+    icon, word = _SEVERITY.get(value or "", ("•", (value or "none").title()))
+    return format_html(
+        '<span class="badge badge-{}"><span aria-hidden="true">{}</span> {}</span>',
+        value or "none",
+        icon,
+        word,
+    )
+
+
+@register.filter
+def status_badge(job_status: str):
+    label = (job_status or "").replace("_", " ")
+    return format_html('<span class="status status-{}">{}</span>', job_status, label)

@@ -1,0 +1,133 @@
+"""The shared calendar: week, month and a per-system timeline, in the viewer's zone."""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from scheduling.calendar_feeds.tokens import feed_tokens_of
+from scheduling.forms import ZoneForm
+from scheduling.models import System, Team
+from scheduling.views import calendar_data as data
+from scheduling.views.common import ZONE_SESSION_KEY, viewer_zone, viewer_zone_name
+
+VIEWS = ("week", "month", "timeline")
+TIMELINE_DAYS = 28
+
+
+def _day_param(raw: str | None, today: date) -> date:
+    try:
+        return date.fromisoformat(raw) if raw else today
+    except ValueError:
+        return today  # a mistyped ?date= shows today rather than an error page
+
+
+def _range(view: str, anchor: date) -> tuple[date, int, date, date]:
+    """First shown day, number of days, and the previous and next anchors."""
+    if view == "month":
+        first_of_month = anchor.replace(day=1)
+        first = first_of_month - timedelta(days=first_of_month.weekday())
+        following = (first_of_month + timedelta(days=32)).replace(day=1)
+        last = following - timedelta(days=1)
+        count = (last - first).days + 1 + (6 - last.weekday())
+        previous = (first_of_month - timedelta(days=1)).replace(day=1)
+        return first, count, previous, following
+    if view == "timeline":
+        step = timedelta(days=TIMELINE_DAYS)
+        return anchor, TIMELINE_DAYS, anchor - step, anchor + step
+    first = anchor - timedelta(days=anchor.weekday())
+    return first, 7, first - timedelta(days=7), first + timedelta(days=7)
+
+
+@login_required
+def calendar(request):
+    zone = viewer_zone(request)
+    today = datetime.now(zone).date()
+    view = request.GET.get("view") if request.GET.get("view") in VIEWS else "week"
+    anchor = _day_param(request.GET.get("date"), today)
+    first, count, previous, following = _range(view, anchor)
+    catalogue = list(System.objects.select_related("team").order_by("slug"))
+    teams = list(Team.objects.order_by("name"))
+    chosen_system = request.GET.get("system", "")
+    chosen_team = request.GET.get("team", "")
+    shown = [s for s in catalogue if not chosen_system or s.slug == chosen_system]
+    team_systems = frozenset(s.slug for s in catalogue if s.team.slug == chosen_team)
+    if chosen_team and team_systems and not chosen_system:
+        shown = [s for s in shown if s.slug in team_systems]
+    slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
+    lo = data.local_midnight(first, zone)
+    hi = data.local_midnight(first + timedelta(days=count), zone)
+    items, deadline_windows, freeze = data.collect(systems=slugs, start=lo, end=hi)
+    if chosen_team:
+        items = data.of_team(items, team=chosen_team, team_systems=team_systems)
+    traffic = data.traffic_segments(deadline_windows, slugs)
+    days = data.days(
+        first=first,
+        count=count,
+        zone=zone,
+        items=items,
+        traffic=traffic,
+        month=anchor.month if view == "month" else 0,
+    )
+    context = {
+        "view": view,
+        "anchor": anchor,
+        "today": today,
+        "previous": previous,
+        "following": following,
+        "days": days,
+        "items": items,
+        "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
+        "range_start": lo,
+        "range_end": hi - timedelta(minutes=1),
+        "systems": catalogue,
+        "teams": teams,
+        "chosen_system": chosen_system,
+        "chosen_team": chosen_team,
+        "freeze": freeze,
+        "timeline": _timeline(shown, items, traffic, lo, hi) if view == "timeline" else None,
+        "zone_form": ZoneForm(
+            initial={"zone": viewer_zone_name(request), "next": request.get_full_path()}
+        ),
+        "feed_tokens": list(feed_tokens_of(user=request.user)[:5]),
+        "site_url": settings.SITE_URL,
+        "flag_at": settings.CLEARWAY_TRAFFIC_FLAG,
+        "refuse_at": settings.CLEARWAY_TRAFFIC_REFUSE,
+    }
+    return render(request, "scheduling/calendar.html", context)
+
+
+def _timeline(systems, items, traffic, lo, hi) -> list[dict]:
+    rows = []
+    for system in systems:
+        bars = []
+        for segment in traffic.get(system.slug, []):
+            left, width = data.position(segment.start, segment.end, lo, hi)
+            bars.append({"segment": segment, "left": left, "width": width})
+        marks = []
+        for item in items:
+            if item.touches(system.slug):
+                left, width = data.position(item.start, item.end, lo, hi)
+                marks.append({"item": item, "left": left, "width": width})
+        rows.append({"system": system, "traffic": bars, "items": marks})
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def choose_zone(request):
+    """Keep the viewer's zone in the session; every page then shows times in it."""
+    form = ZoneForm(request.POST or None, initial={"zone": viewer_zone_name(request)})
+    if request.method == "POST" and form.is_valid():
+        request.session[ZONE_SESSION_KEY] = form.cleaned_data["zone"]
+        target = form.cleaned_data.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("calendar")
+        return redirect(target)
+    return render(
+        request, "scheduling/zone.html", {"form": form}, status=400 if form.errors else 200
+    )

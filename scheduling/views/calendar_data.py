@@ -1,0 +1,198 @@
+"""What the calendar shows, as plain values: items per day, per system, and traffic.
+
+Jobs come from `scheduling`'s own tables; blackouts, deadlines and the freeze
+come through the configured window sources (conflicts.busy_windows), so this
+module never imports the other apps' models.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from scheduling import conflicts
+from scheduling.choices import BOOKED_STATUSES, FindingKind
+from scheduling.engine import BusyWindow
+from scheduling.models import JobOccurrence
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # maintenance, blackout, deadline
+    start: datetime
+    end: datetime
+    title: str
+    url: str
+    team: str
+    systems: frozenset[str]  # empty: every system
+    status: str = ""  # a job's status; a blackout's severity
+    label: str = ""
+
+    def touches(self, system: str) -> bool:
+        return not self.systems or system in self.systems
+
+
+@dataclass
+class Segment:
+    start: datetime
+    end: datetime
+    load: int
+    level: str = ""
+
+
+@dataclass
+class Day:
+    date: date
+    start: datetime
+    end: datetime
+    items: list[Item] = field(default_factory=list)
+    peak: int = 0
+    level: str = ""
+    in_month: bool = True
+
+
+def traffic_level(load: int) -> str:
+    if load >= settings.CLEARWAY_TRAFFIC_REFUSE:
+        return "refuse"
+    if load >= settings.CLEARWAY_TRAFFIC_FLAG:
+        return "flag"
+    return "low" if load else ""
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone)
+
+
+def collect(
+    *, systems: frozenset[str], start: datetime, end: datetime
+) -> tuple[list[Item], list[BusyWindow], BusyWindow | None]:
+    """Items overlapping [start, end) on `systems`, the deadline windows, and a freeze."""
+    items = _jobs(systems=systems, start=start, end=end)
+    deadlines, freeze = [], None
+    for window in conflicts.busy_windows(systems=systems, start=start, end=end):
+        if window.kind == FindingKind.FREEZE:
+            freeze = window
+        elif window.kind == FindingKind.DEADLINE and window.overlaps(start, end):
+            deadlines.append(window)
+            due = window.start + settings.CLEARWAY_TRAFFIC_LEAD
+            if start <= due < end:
+                items.append(_deadline_item(window, due))
+        elif window.kind == FindingKind.BLACKOUT and window.overlaps(start, end):
+            items.append(
+                Item(
+                    kind="blackout",
+                    start=window.start,
+                    end=window.end,
+                    title=window.title,
+                    url=window.url,
+                    team=window.team,
+                    systems=window.systems,
+                    status=window.severity or "",
+                    label="Blackout",
+                )
+            )
+    items.sort(key=lambda i: (i.start, i.kind, i.title))
+    return items, deadlines, freeze
+
+
+def of_team(items: list[Item], *, team: str, team_systems: frozenset[str]) -> list[Item]:
+    """What concerns a team: its own items, and anything touching its systems."""
+    return [i for i in items if i.team == team or not i.systems or i.systems & team_systems]
+
+
+def _deadline_item(window: BusyWindow, due: datetime) -> Item:
+    return Item(
+        kind="deadline",
+        start=due,
+        end=due,
+        title=window.title,
+        url=window.url,
+        team=window.team,
+        systems=window.systems,
+        label="Deadline",
+    )
+
+
+def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[Item]:
+    occurrences = (
+        JobOccurrence.objects.filter(
+            start__lt=end,
+            end__gt=start,
+            job__status__in=BOOKED_STATUSES,
+            job__impacted_systems__slug__in=systems,
+        )
+        .select_related("job", "job__team")
+        .prefetch_related("job__impacted_systems")
+        .distinct()
+    )
+    return [
+        Item(
+            kind="maintenance",
+            start=o.start,
+            end=o.end,
+            title=f"#{o.job_id} {o.job.title}",
+            url=f"/jobs/{o.job_id}/",
+            team=o.job.team.slug,
+            systems=frozenset(s.slug for s in o.job.impacted_systems.all()),
+            status=o.job.status,
+            label=f"Maintenance ({o.job.get_status_display().lower()})",
+        )
+        for o in occurrences
+    ]
+
+
+def traffic_segments(
+    windows: Iterable[BusyWindow], systems: Iterable[str]
+) -> dict[str, list[Segment]]:
+    """Per system, the runs of constant summed cohort load (zero-load runs left out)."""
+    windows = list(windows)
+    found: dict[str, list[Segment]] = {}
+    for system in systems:
+        edges: dict[datetime, int] = defaultdict(int)
+        for window in windows:
+            if window.touches(frozenset({system})):
+                edges[window.start] += window.load
+                edges[window.end] -= window.load
+        segments, load, previous = [], 0, None
+        for instant in sorted(edges):
+            if previous is not None and load > 0 and instant > previous:
+                segments.append(Segment(previous, instant, load, traffic_level(load)))
+            load += edges[instant]
+            previous = instant
+        found[system] = segments
+    return found
+
+
+def days(
+    *, first: date, count: int, zone: ZoneInfo, items: list[Item], traffic, month: int = 0
+) -> list[Day]:
+    """Local days with the items and the peak traffic (over the shown systems) of each."""
+    result = []
+    all_segments = [s for segments in traffic.values() for s in segments]
+    for offset in range(count):
+        day = first + timedelta(days=offset)
+        lo = local_midnight(day, zone)
+        hi = local_midnight(day + timedelta(days=1), zone)
+        entry = Day(date=day, start=lo, end=hi, in_month=not month or day.month == month)
+        entry.items = [i for i in items if _on_day(i, lo, hi)]
+        entry.peak = max((s.load for s in all_segments if s.start < hi and s.end > lo), default=0)
+        entry.level = traffic_level(entry.peak)
+        result.append(entry)
+    return result
+
+
+def _on_day(item: Item, lo: datetime, hi: datetime) -> bool:
+    if item.start == item.end:  # a deadline: an instant
+        return lo <= item.start < hi
+    return item.start < hi and item.end > lo
+
+
+def position(start: datetime, end: datetime, lo: datetime, hi: datetime) -> tuple[float, float]:
+    """Left offset and width, in percent of [lo, hi), of a window clipped to it."""
+    span = (hi - lo).total_seconds()
+    left = max((max(start, lo) - lo).total_seconds() / span * 100, 0.0)
+    right = min((min(end, hi) - lo).total_seconds() / span * 100, 100.0)
+    return round(left, 3), round(max(right - left, 0.4), 3)
