@@ -246,3 +246,43 @@ def blackouts_refresh_horizon(*, now: datetime | None = None) -> int:
             blackout_materialise(blackout=blackout, now=now)
         count += 1
     return count
+
+
+@transaction.atomic
+def blackout_refresh(
+    *,
+    blackout: Blackout,
+    previous: tuple[tuple[datetime, datetime], list[str] | None] | None = None,
+    now: datetime | None = None,
+) -> None:
+    """After a blackout was saved outside these services (the admin site): normalise,
+    materialise and re-evaluate, as blackout_update would have."""
+    rule, parsed = check_blackout(
+        title=blackout.title,
+        systems=list(blackout.systems.values_list("slug", flat=True)),
+        start=blackout.start,
+        end=blackout.end,
+        timezone=blackout.timezone,
+        rrule=blackout.rrule,
+        exdates=blackout.exdates,
+        severity=blackout.severity,
+        now=now or django_timezone.now(),
+    )
+    blackout.rrule, blackout.exdates = rule, [x.isoformat() for x in parsed]
+    blackout.applies_to_all = not blackout.systems.exists()
+    blackout.version = F("version") + 1
+    blackout.save(update_fields=["rrule", "exdates", "applies_to_all", "version"])
+    blackout.refresh_from_db(fields=["version"])
+    blackout_materialise(blackout=blackout, now=now)
+    span, systems = _span(blackout), _affected_systems(blackout)
+    if previous is not None:
+        span = (min(span[0], previous[0][0]), max(span[1], previous[0][1]))
+        systems = None if systems is None or previous[1] is None else systems + previous[1]
+    calendar_changed(
+        start=span[0], end=span[1], systems=systems, reason=f"blackout '{blackout.title}' changed"
+    )
+
+
+def blackout_footprint(*, blackout: Blackout) -> tuple[tuple[datetime, datetime], list[str] | None]:
+    """What a blackout covers now, to re-evaluate it after a change elsewhere."""
+    return _span(blackout), _affected_systems(blackout)

@@ -1,13 +1,22 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from scheduling.models import (
     AllowedWindowOccurrence,
+    ApiToken,
+    CalendarChange,
+    Delivery,
+    DeliveryStatus,
     Freeze,
+    JobEvent,
     JobOccurrence,
     MaintenanceJob,
+    ReviewRequest,
     System,
     Team,
 )
+from scheduling.services.catalogue import system_refresh
+from scheduling.services.freeze import freeze_set
 
 
 @admin.register(Team)
@@ -20,10 +29,26 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
+    """Saves go through the catalogue services, so allowed windows and jobs follow."""
+
     list_display = ["slug", "name", "team", "window_rrule", "window_timezone"]
     list_filter = ["team"]
     search_fields = ["slug", "name"]
     filter_horizontal = ["depends_on"]
+
+    def save_model(self, request, obj, form, change):
+        obj._previous = (
+            list(System.objects.get(pk=obj.pk).depends_on.values_list("slug", flat=True))
+            if change
+            else []
+        )
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        system_refresh(
+            system=form.instance, previous_dependencies=getattr(form.instance, "_previous", [])
+        )
 
 
 class JobOccurrenceInline(admin.TabularInline):
@@ -33,13 +58,53 @@ class JobOccurrenceInline(admin.TabularInline):
     readonly_fields = ["start", "end"]
 
 
+class ReviewRequestInline(admin.TabularInline):
+    model = ReviewRequest
+    extra = 0
+    can_delete = False
+    fields = ["round", "team", "reason", "status", "comment", "decided_by", "decided_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class JobEventInline(admin.TabularInline):
+    """The audit trail: shown, never edited."""
+
+    model = JobEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "actor", "action", "from_status", "to_status", "decision", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(MaintenanceJob)
 class MaintenanceJobAdmin(admin.ModelAdmin):
+    """Read-mostly: a job changes through its lifecycle (UI or API), which reviews,
+    re-evaluates and audits it; here only its title and description change."""
+
     list_display = ["id", "title", "team", "start", "end", "impact", "status", "decision"]
     list_filter = ["status", "decision", "impact", "team", "emergency", "systems"]
     search_fields = ["title", "description", "team__name", "systems__slug"]
     date_hierarchy = "start"
     readonly_fields = [
+        "team",
+        "systems",
+        "start",
+        "end",
+        "timezone",
+        "rrule",
+        "impact",
+        "emergency",
+        "justification",
+        "status",
         "decision",
         "findings",
         "evaluated_at",
@@ -48,9 +113,15 @@ class MaintenanceJobAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "version",
+        "review_round",
     ]
-    filter_horizontal = ["systems"]
-    inlines = [JobOccurrenceInline]
+    inlines = [JobOccurrenceInline, ReviewRequestInline, JobEventInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(AllowedWindowOccurrence)
@@ -62,5 +133,63 @@ class AllowedWindowOccurrenceAdmin(admin.ModelAdmin):
 
 @admin.register(Freeze)
 class FreezeAdmin(admin.ModelAdmin):
+    """Switching the freeze goes through freeze_set, which re-evaluates every job."""
+
     list_display = ["active", "reason", "since", "by"]
     readonly_fields = ["since", "by"]
+
+    def save_model(self, request, obj, form, change):
+        freeze_set(active=obj.active, reason=obj.reason, by=request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """Notifications and their fate: failed ones stay here, visible, with their error."""
+
+    list_display = ["created_at", "event", "channel", "status", "attempts", "last_error"]
+    list_filter = ["status", "event"]
+    search_fields = ["channel", "key", "subject"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    actions = ["retry"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Send again now")
+    def retry(self, request, queryset):
+        count = queryset.exclude(status=DeliveryStatus.SENT).update(
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+        self.message_user(request, f"{count} deliveries will be sent by the next retry sweep.")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are created through the API or `manage.py create_token` (shown once)."""
+
+    list_display = ["name", "team", "hint", "scopes", "expires", "last_used", "revoked_at"]
+    list_filter = ["team", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "team__slug", "hint"]
+    readonly_fields = [f.name for f in ApiToken._meta.fields]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Revoke")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{count} tokens revoked.")
+
+
+@admin.register(CalendarChange)
+class CalendarChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "reason"]
+    search_fields = ["reason"]
+    readonly_fields = ["at", "reason", "token"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

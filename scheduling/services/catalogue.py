@@ -141,3 +141,26 @@ def job_set_impacted(*, job: MaintenanceJob) -> frozenset[str]:
     impacted = impacted_systems(systems=booked)
     job.impacted_systems.set(System.objects.filter(slug__in=impacted))
     return impacted
+
+
+@transaction.atomic
+def system_refresh(*, system: System, previous_dependencies: Iterable[str] = ()) -> None:
+    """After a system was saved outside system_save (the admin site): check it and
+    let its allowed windows and the jobs on it follow."""
+    rule = check_maintenance_window(
+        rrule=system.window_rrule,
+        start_time=system.window_start_time,
+        duration=system.window_duration,
+        timezone=system.window_timezone,
+    )
+    dependencies = list(system.depends_on.values_list("slug", flat=True))
+    if system.slug in dependencies or any(
+        dep in impacted_systems(systems=[system.slug]) - {system.slug} for dep in dependencies
+    ):
+        raise InvalidInput.for_field("depends_on", "Those dependencies make a cycle.")
+    if rule != system.window_rrule:
+        system.window_rrule = rule
+        system.save(update_fields=["window_rrule"])
+    calendar_change_record(reason=f"system {system.slug} saved")
+    allowed_windows_materialise(system=system)
+    jobs_refresh_impacted(systems=[system.slug, *dependencies, *previous_dependencies])
