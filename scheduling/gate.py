@@ -10,7 +10,7 @@ from django.conf import settings
 from scheduling import conflicts, engine
 from scheduling.choices import Decision, FindingKind, JobStatus, Severity
 from scheduling.engine import Finding, Slot
-from scheduling.models import MaintenanceJob
+from scheduling.models import MaintenanceJob, ReviewStatus
 
 _NOT_APPROVED = {
     JobStatus.DRAFT: "Job #{id} has not been submitted for review.",
@@ -50,12 +50,50 @@ class GateAnswer:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _finding_reason(finding: Finding) -> Reason:
+# How far ahead an answer looks for the end of what refuses change.
+LOOK_AHEAD = timedelta(days=31)
+# The engine cuts these findings to the window it was asked about; the rest
+# carry the real end of their blackout, freeze or job.
+_CUT_TO_THE_WINDOW = frozenset({FindingKind.DEADLINE, FindingKind.OUTSIDE_WINDOW})
+
+
+def _finding_reason(finding: Finding, *, until: datetime | None = None) -> Reason:
     code = "freeze" if finding.kind == FindingKind.FREEZE else f"refused_by_{finding.kind}"
-    until = None if finding.end >= engine.FAR_FUTURE else finding.end
+    until = until or finding.end
     return Reason(
-        code=code, message=finding.message, until=until, teams=finding.teams, url=finding.url
+        code=code,
+        message=finding.message,
+        until=None if until >= engine.FAR_FUTURE else until,
+        teams=finding.teams,
+        url=finding.url,
     )
+
+
+def _refused_until(*, finding: Finding, impact: str, window_end: datetime) -> datetime:
+    """When the refusal behind `finding` ends, even if after the window that found it.
+
+    A deadline's traffic or a gap in a system's allowed windows is reported
+    only up to the end of the window evaluated; CI asks when it will be clear.
+    """
+    if finding.kind not in _CUT_TO_THE_WINDOW or finding.end < window_end:
+        return finding.end
+    systems = frozenset(finding.systems)
+    end = finding.start + LOOK_AHEAD
+    windows = [
+        w
+        for w in conflicts.busy_windows(systems=systems, start=finding.start, end=end)
+        if w.kind == finding.kind
+    ]
+    refused = engine.blocked_intervals(
+        windows=windows,
+        systems=systems,
+        impact=impact,
+        thresholds=conflicts.thresholds(),
+        start=finding.start,
+        end=end,
+        at_least=Severity.REFUSE,
+    )
+    return next((hi for lo, hi in refused if lo <= finding.start < hi), finding.end)
 
 
 def gate(*, job: MaintenanceJob, at: datetime) -> GateAnswer:
@@ -68,11 +106,13 @@ def gate(*, job: MaintenanceJob, at: datetime) -> GateAnswer:
         first = job.findings[0]["message"] if job.findings else "a calendar change"
         reasons.append(Reason("conflicted", f"Job #{job.pk} is conflicted: {first}"))
     elif job.status != JobStatus.APPROVED:
+        # Read here, not prefetched by the view: only a job waiting for review
+        # needs them, and the approved job's gate is the hot path.
         waiting = (
             ", ".join(
-                r.team.slug
-                for r in job.reviews.all()
-                if r.round == job.review_round and r.status == "pending"
+                job.reviews.filter(round=job.review_round, status=ReviewStatus.PENDING)
+                .order_by("team__slug")
+                .values_list("team__slug", flat=True)
             )
             or "nobody"
         )
@@ -104,7 +144,8 @@ def gate(*, job: MaintenanceJob, at: datetime) -> GateAnswer:
             # it; only a freeze still stops it.
             if job.emergency and finding.kind != FindingKind.FREEZE:
                 continue
-            reasons.append(_finding_reason(finding))
+            until = _refused_until(finding=finding, impact=job.impact, window_end=checked[1])
+            reasons.append(_finding_reason(finding, until=until))
     return GateAnswer(
         allowed=not reasons,
         job=job,
@@ -128,7 +169,7 @@ def state(
     *, systems: list[str], at: datetime, impact: str, look_ahead: timedelta | None = None
 ) -> StateAnswer:
     """Open or closed for ad-hoc change on `systems` (dependents included) at `at`."""
-    look_ahead = look_ahead or timedelta(days=31)
+    look_ahead = look_ahead or LOOK_AHEAD
     end = at + look_ahead
     impacted = conflicts.impacted(systems)
     windows = conflicts.busy_windows(systems=impacted, start=at, end=end)
@@ -145,15 +186,22 @@ def state(
     if holding is None:
         upcoming = next((lo for lo, _ in closed if lo > at), None)
         return StateAnswer(open=True, at=at, next_transition=upcoming, reasons=[])
-    instant = engine.fold(
+    # Folded over the whole closed stretch, not only the instant `at`: the
+    # engine cuts traffic findings to the range it is given, and each reason
+    # must say when it ends. Only what refuses at `at` itself is a reason.
+    holding_now = engine.fold(
         windows=windows,
         systems=impacted,
         start=at,
-        end=at + timedelta(seconds=1),
+        end=holding[1],
         impact=impact,
         thresholds=conflicts.thresholds(),
     )
-    reasons = [_finding_reason(f) for f in instant if f.severity == Decision.REFUSE]
+    reasons = [
+        _finding_reason(f)
+        for f in holding_now
+        if f.severity == Decision.REFUSE and f.start <= at < f.end
+    ]
     until = None if holding[1] >= end or holding[1] >= engine.FAR_FUTURE else holding[1]
     return StateAnswer(open=False, at=at, next_transition=until, reasons=reasons)
 

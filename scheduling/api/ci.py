@@ -6,6 +6,7 @@ run so that `curl --fail` stops a pipeline.
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -58,14 +59,39 @@ def _window(pair) -> dict | None:
     return {"start": pair[0].isoformat(), "end": pair[1].isoformat()} if pair else None
 
 
-def _at(request) -> datetime:
-    raw = request.query_params.get("at")
+def _param(name: str, field: serializers.Field, raw):
+    """Validate one query parameter; its errors are reported under its own name.
+
+    A bare field raises errors without a name, which the exception handler
+    would file under `non_field_errors`: the contract wants a message per field.
+    """
+    try:
+        return field.run_validation(raw)
+    except serializers.ValidationError as exc:
+        raise InvalidInput.for_field(name, " ".join(str(m) for m in exc.detail)) from None
+
+
+def _instant(request, name: str) -> datetime | None:
+    """The aware instant in query parameter `name`, or None when it is absent."""
+    raw = request.query_params.get(name)
     if not raw:
-        return timezone.now()
-    value = InstantField().run_validation(raw) if raw else None
+        return None
+    value = _param(name, InstantField(), raw)
     if value.tzinfo is None:
-        raise InvalidInput.for_field("at", "Give `at` with a UTC offset, e.g. 2030-12-01T09:00Z.")
+        raise InvalidInput.for_field(
+            name, f"Give `{name}` with a UTC offset, e.g. 2030-12-01T09:00Z."
+        )
     return value
+
+
+def _at(request) -> datetime:
+    return _instant(request, "at") or timezone.now()
+
+
+def _quarter_hour(moment: datetime) -> datetime:
+    """The first quarter hour at or after `moment` (never before it)."""
+    floor = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(minutes=15)
 
 
 def _systems_param(raw: str | list | None, *, field: str = "systems") -> list[str]:
@@ -134,11 +160,7 @@ class GateView(CIView):
     )
     def get(self, request, pk: int):
         at = _at(request)
-        job = (
-            MaintenanceJob.objects.prefetch_related("systems", "reviews__team")
-            .filter(pk=pk)
-            .first()
-        )
+        job = MaintenanceJob.objects.prefetch_related("systems").filter(pk=pk).first()
         if job is None:
             raise NotFound(f"There is no job #{pk}.")
         if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
@@ -302,19 +324,13 @@ class SlotsView(CIView):
     def get(self, request):
         params = request.query_params
         systems = _systems_param(params.get("systems"))
-        duration = IsoDurationField().run_validation(params.get("duration"))
+        duration = _param("duration", IsoDurationField(), params.get("duration", ""))
         if duration > MAX_WINDOW:
             raise InvalidInput.for_field("duration", "Ask for at most 31 days.")
-        now = timezone.now()
-        after = InstantField().run_validation(params["after"]) if params.get("after") else now
-        after = max(after, now) if not params.get("after") else after
         # Slots start on quarter hours: nobody wants to start at 14:23:11.
-        after = after.replace(second=0, microsecond=0)
-        after += timedelta(minutes=-after.minute % 15)
-        before = InstantField().run_validation(params["before"]) if params.get("before") else None
-        for name, value in (("after", after), ("before", before)):
-            if value is not None and value.tzinfo is None:
-                raise InvalidInput.for_field(name, "Give an offset, e.g. 2030-12-01T09:00Z.")
+        # Rounded up, so that the first slot never starts before `after`.
+        after = _quarter_hour(_instant(request, "after") or timezone.now())
+        before = _instant(request, "before")
         if before is not None and before <= after:
             raise InvalidInput.for_field("before", "`before` must be after `after`.")
         try:
@@ -324,6 +340,8 @@ class SlotsView(CIView):
         if not 1 <= limit <= 50:
             raise InvalidInput.for_field("limit", "limit must be between 1 and 50.")
         impact = _impact(params.get("impact"))
+        # One range for the search and for the sentence explaining an empty one.
+        before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
         found = gate.slots(
             systems=systems,
             duration=duration,
@@ -335,10 +353,6 @@ class SlotsView(CIView):
         reason = None
         if not found:
             reason = gate.no_slot_reason(
-                systems=systems,
-                duration=duration,
-                after=after,
-                before=before or after + timedelta(days=400),
-                impact=impact,
+                systems=systems, duration=duration, after=after, before=before, impact=impact
             )
         return Response({"slots": [_window((s.start, s.end)) for s in found], "reason": reason})
