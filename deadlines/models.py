@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 
@@ -23,6 +25,76 @@ class DeadlineSource(models.TextChoices):
     FEED = "feed", "Remote feed"
 
 
+class FeedFormat(models.TextChoices):
+    ICS = "ics", "iCalendar (.ics)"
+    JSON = "json", "JSON"
+
+
+# Shorter intervals would hammer an LMS for no gain: deadlines move in days.
+MIN_FEED_INTERVAL = timedelta(minutes=5)
+
+
+class DeadlineFeed(models.Model):
+    """A remote calendar (an LMS export) whose events become deadlines of `team`.
+
+    LMS exports carry no cohort size, so the feed gives a default cohort and
+    size and default systems; an event may override them (X-CLEARWAY-*
+    properties, or the JSON fields). Sync state lives on the row: the last
+    attempt, success and error, the validators of the last good response
+    (ETag / Last-Modified) and the failure streak, so a failing feed is told
+    to its team once per streak. `next_sync_at` is Clearway's own schedule:
+    one django-q2 schedule claims due feeds (STYLE habit 4).
+    """
+
+    url = models.URLField(max_length=2000)
+    format = models.CharField(max_length=4, choices=FeedFormat.choices, default=FeedFormat.ICS)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="deadline_feeds")
+    cohort = models.CharField(max_length=200, blank=True, help_text="Default cohort name.")
+    cohort_size = models.PositiveIntegerField(help_text="Default cohort size.")
+    systems = models.ManyToManyField(System, related_name="deadline_feeds", blank=True)
+    interval = models.DurationField(default=timedelta(hours=1))
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_warnings = models.JSONField(default=list, blank=True)
+    deadline_count = models.PositiveIntegerField(default=0)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    failure_count = models.PositiveIntegerField(default=0)
+    failure_notified = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(interval__gte=MIN_FEED_INTERVAL),
+                name="deadline_feed_interval_min",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cohort_size__gte=1), name="deadline_feed_cohort_size_min"
+            ),
+        ]
+        indexes = [
+            # The claiming schedule: enabled feeds with next_sync_at <= now.
+            models.Index(
+                fields=["next_sync_at"],
+                name="deadline_feed_due_idx",
+                condition=models.Q(enabled=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} feed #{self.pk} of {self.team_id and self.team}"
+
+
 class Deadline(models.Model):
     """An assignment deadline: a cohort of `cohort_size` students due at `due`.
 
@@ -45,6 +117,9 @@ class Deadline(models.Model):
         max_length=10, choices=DeadlineSource.choices, default=DeadlineSource.MANUAL
     )
     external_uid = models.CharField(max_length=500, blank=True)
+    feed = models.ForeignKey(
+        DeadlineFeed, null=True, blank=True, on_delete=models.SET_NULL, related_name="deadlines"
+    )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -55,6 +130,14 @@ class Deadline(models.Model):
 
     class Meta:
         ordering = ["due", "pk"]
+        constraints = [
+            # The sync's idempotency key: one deadline per event of a feed.
+            models.UniqueConstraint(
+                fields=["feed", "external_uid"],
+                condition=models.Q(feed__isnull=False),
+                name="deadline_one_per_feed_event",
+            ),
+        ]
         indexes = [
             # Traffic query: due BETWEEN :start - tail AND :end + lead, not withdrawn.
             models.Index(

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
 
-from deadlines.models import Cohort, Deadline, DeadlineSource
+from deadlines.models import Cohort, Deadline, DeadlineFeed, DeadlineSource
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
@@ -62,6 +62,7 @@ def deadline_create(
     course: str = "",
     source: str = DeadlineSource.MANUAL,
     external_uid: str = "",
+    feed: DeadlineFeed | None = None,
     by: AbstractBaseUser | None = None,
 ) -> Deadline:
     systems = list(systems) if systems else list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
@@ -77,6 +78,7 @@ def deadline_create(
         due=due,
         source=source,
         external_uid=external_uid,
+        feed=feed,
         created_by=by,
     )
     deadline.systems.set(System.objects.filter(slug__in=systems))
@@ -96,6 +98,9 @@ def deadline_update(*, deadline: Deadline, **changes: object) -> Deadline:
     for key, value in changes.items():
         if value is not None:
             setattr(deadline, key, value)
+    if "cohort" in changes and changes["cohort"] is None:
+        # An explicit None unlinks the cohort (a feed event that no longer names one).
+        deadline.cohort = None
     if "cohort" in changes and changes["cohort"] is not None and "cohort_size" not in changes:
         deadline.cohort_size = deadline.cohort.size
     check_deadline(
@@ -118,6 +123,19 @@ def deadline_withdraw(*, deadline: Deadline, now: datetime | None = None) -> Dea
     deadline.save(update_fields=["withdrawn_at", "version", "updated_at"])
     deadline.refresh_from_db(fields=["version"])
     _announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="withdrawn")
+    return deadline
+
+
+@transaction.atomic
+def deadline_restore(*, deadline: Deadline) -> Deadline:
+    """Bring a withdrawn deadline back (its feed event reappeared)."""
+    if deadline.withdrawn_at is None:
+        return deadline
+    deadline.withdrawn_at = None
+    deadline.version = F("version") + 1
+    deadline.save(update_fields=["withdrawn_at", "version", "updated_at"])
+    deadline.refresh_from_db(fields=["version"])
+    _announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="restored")
     return deadline
 
 
