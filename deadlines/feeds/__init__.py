@@ -1,0 +1,1 @@
+"""Remote deadline feeds: fetch an LMS calendar, parse it, upsert its deadlines."""

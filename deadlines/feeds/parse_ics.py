@@ -1,0 +1,384 @@
+"""iCalendar files as Moodle and Canvas export them: each VEVENT is a deadline.
+
+The due instant is DTEND when present (both LMSes set DTEND = DTSTART = the
+due time), else DTSTART plus DURATION, else DTSTART. An all-day event is due
+at the end of its last day in the feed's zone (X-WR-TIMEZONE, else UTC): the
+midnight that ends the day, so the deadline is a date until it meets a zone.
+TZID parameters and VTIMEZONE blocks are resolved by icalendar; floating
+times are read in the feed's zone.
+
+Recurring events are expanded by scheduling.recurrence in their own zone,
+within [since, until) and under a cap per rule. dateutil walks a rule from
+its DTSTART, so a rule that fires every second since 2001 would walk for
+hours before reaching `since`: a step budget per file stops that first.
+An event that cannot be read is skipped and reported; the rest still count.
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from icalendar import Calendar
+
+from deadlines.entries import (
+    COHORT_MAX,
+    COHORT_SIZE_MAX,
+    TITLE_MAX,
+    UID_MAX,
+    Entry,
+    Parsed,
+    Problem,
+    clean_text,
+    split_systems,
+)
+from deadlines.feeds.errors import FeedError
+from scheduling.errors import InvalidInput
+from scheduling.recurrence import build_rule, expand, zone
+
+_COURSE_IN_TITLE = re.compile(r"\[([^\[\]]+)\]\s*$")  # Canvas: "Homework 1 [CS 101]"
+_TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
+# Room for "#YYYYMMDDTHHMMSSZ" after the UID of a recurring event's occurrence.
+_OCCURRENCE_SUFFIX = 17
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Where recurring events are expanded, and the limits that keep a hostile file cheap."""
+
+    since: datetime
+    until: datetime
+    max_events: int
+    max_occurrences: int  # per recurring event
+    max_rule_steps: int = 100_000  # per file, walking rules up to `since`
+
+
+def feed_window(*, now: datetime) -> Window:
+    """From the oldest traffic window still open to the horizon, with the configured limits."""
+    return Window(
+        since=now - settings.CLEARWAY_TRAFFIC_TAIL,
+        until=now + timedelta(days=settings.CLEARWAY_HORIZON_DAYS),
+        max_events=settings.CLEARWAY_FEED_MAX_EVENTS,
+        max_occurrences=settings.CLEARWAY_MAX_RULE_OCCURRENCES,
+    )
+
+
+class _Skip(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+class _Budget:
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def walk(self, *, rule_text: str, start: datetime, until: datetime) -> None:
+        """Spend one step per occurrence before `until`; too many skips the event."""
+        rule = build_rule(rrule_text=rule_text, dtstart=start, field="RRULE")
+        for occurrence in rule:
+            if occurrence >= until:
+                return
+            self.steps -= 1
+            if self.steps < 0:
+                raise _Skip(
+                    "RRULE",
+                    "The rule repeats too often before today to expand "
+                    "(e.g. FREQ=SECONDLY since long ago); give it a later DTSTART or an UNTIL.",
+                )
+
+
+def parse_ics(data: bytes, *, window: Window, default_zone: str = "UTC") -> Parsed:
+    calendar = _load(data)
+    parsed = Parsed()
+    feed_zone = _feed_zone(calendar, default_zone, parsed)
+    events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
+    if len(events) > window.max_events:
+        raise FeedError(f"The feed has {len(events):,} events; the limit is {window.max_events:,}.")
+    overridden = _overridden(events, feed_zone)
+    budget = _Budget(window.max_rule_steps)
+    seen: set[str] = set()  # UIDs of events that are not RECURRENCE-ID overrides
+    for number, event in enumerate(events, start=1):
+        uid = _text(event, "UID").strip()
+        where = f"event {number}" + (f" (UID {uid})" if uid else "")
+        master = "RECURRENCE-ID" not in event
+        try:
+            if master and uid in seen:
+                raise _Skip("UID", "Another event has the same UID; only the first one is used.")
+            entries = _entries(
+                event,
+                uid=uid,
+                where=where,
+                feed_zone=feed_zone,
+                window=window,
+                budget=budget,
+                overridden=overridden[uid],
+            )
+        except _Skip as skip:
+            # The sync keeps the deadlines a broken event made (`uid`, `uid#...`),
+            # but not for a duplicate: the first event with that UID still counts.
+            keep = "" if master and uid in seen else uid
+            parsed.problems.append(Problem(where, skip.field, skip.message, keep))
+            if master:
+                seen.add(uid)
+            continue
+        if master:
+            seen.add(uid)
+        parsed.entries.extend(entries)
+        if len(parsed.entries) > window.max_events:
+            raise FeedError(
+                f"The feed has more than {window.max_events:,} deadlines once recurring "
+                "events are expanded."
+            )
+    return parsed
+
+
+def _load(data: bytes) -> Calendar:
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head[:15].upper().startswith(b"BEGIN:VCALENDAR"):
+        start = head[:40].decode("utf-8", errors="replace")
+        raise FeedError(f"This is not an iCalendar file: it begins with {start!r}.")
+    if not data.rstrip().upper().endswith(b"END:VCALENDAR"):
+        raise FeedError(
+            "The iCalendar file is cut off: it does not end with END:VCALENDAR "
+            "(the download was truncated?)."
+        )
+    try:
+        return Calendar.from_ical(data)
+    except Exception as exc:  # icalendar raises ValueError, KeyError, RecursionError ...
+        raise FeedError(f"The iCalendar file cannot be read: {exc}") from None
+
+
+def _feed_zone(calendar: Calendar, default: str, parsed: Parsed) -> ZoneInfo:
+    name = _text(calendar, "X-WR-TIMEZONE").strip()
+    if name:
+        try:
+            return zone(name, field="X-WR-TIMEZONE")
+        except InvalidInput:
+            parsed.problems.append(
+                Problem("calendar", "X-WR-TIMEZONE", f"Unknown zone {name!r}; using {default}.")
+            )
+    return ZoneInfo(default)
+
+
+def _text(component: Any, name: str) -> str:
+    value = component.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return "" if value is None else clean_text(str(value))
+
+
+def _value(event: Any, name: str) -> Any:
+    prop = event.get(name)
+    if prop is None:
+        return None
+    if isinstance(prop, list):
+        raise _Skip(name, f"The event has {name} more than once.")
+    try:
+        return prop.dt
+    except Exception as exc:
+        raise _Skip(name, f"{name} is not a date or date-time: {exc}") from None
+
+
+def _aware(value: date, tz: ZoneInfo) -> datetime:
+    """A date-time in its own zone; a floating one (or a date's midnight) in the feed's zone."""
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time.min, tzinfo=tz)
+    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
+
+
+def _span(event: Any, feed_zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """(start, due) of the event's first occurrence, both aware."""
+    for name, message in getattr(event, "errors", []):
+        if name in _TIMING:
+            raise _Skip(name, f"{name} cannot be read: {message}")
+    start_value = _value(event, "DTSTART")
+    if start_value is None:
+        raise _Skip("DTSTART", "The event has no DTSTART.")
+    end_value = _value(event, "DTEND")
+    duration = _value(event, "DURATION")
+    if duration is not None and not isinstance(duration, timedelta):
+        raise _Skip("DURATION", "DURATION is not a duration such as PT1H.")
+    start = _aware(start_value, feed_zone)
+    if not isinstance(start_value, datetime):
+        # All day: due when the last day ends. DTEND is exclusive (RFC 5545),
+        # but Canvas repeats the start date there, so never end before one day.
+        last = start_value
+        if end_value is not None and not isinstance(end_value, datetime):
+            last = max(last, end_value - timedelta(days=1))
+        elif duration is not None:
+            last = max(last, start_value + timedelta(days=duration.days - 1))
+        due = (
+            _aware(end_value, feed_zone)
+            if isinstance(end_value, datetime)
+            else _aware(last + timedelta(days=1), feed_zone)
+        )
+    elif end_value is not None:
+        due = _aware(end_value, feed_zone)
+    else:
+        due = start + duration if duration is not None else start
+    if due < start:
+        raise _Skip("DTEND", "DTEND is before DTSTART.")
+    return start, due
+
+
+def _course(event: Any, title: str) -> str:
+    """Moodle puts the course short name in CATEGORIES; Canvas ends the title with it."""
+    categories = event.get("CATEGORIES")
+    for prop in categories if isinstance(categories, list) else [categories]:
+        for category in getattr(prop, "cats", []):
+            if clean_text(str(category)):
+                return clean_text(str(category))[:200]
+    match = _COURSE_IN_TITLE.search(title)
+    return match.group(1).strip()[:200] if match else ""
+
+
+def _overrides(event: Any) -> dict[str, Any]:
+    """X-CLEARWAY-COHORT, -COHORT-SIZE and -SYSTEMS, which beat the feed's defaults."""
+    cohort = _text(event, "X-CLEARWAY-COHORT").strip()
+    if len(cohort) > COHORT_MAX:
+        raise _Skip("X-CLEARWAY-COHORT", f"A cohort name has at most {COHORT_MAX} characters.")
+    size_text = _text(event, "X-CLEARWAY-COHORT-SIZE").strip()
+    if size_text and not (size_text.isdigit() and 1 <= int(size_text) <= COHORT_SIZE_MAX):
+        raise _Skip(
+            "X-CLEARWAY-COHORT-SIZE",
+            f"{size_text!r} is not a cohort size (a whole number from 1 to {COHORT_SIZE_MAX:,}).",
+        )
+    return {
+        "cohort": cohort or None,
+        "cohort_size": int(size_text) if size_text else None,
+        "systems": split_systems(_text(event, "X-CLEARWAY-SYSTEMS")) or None,
+    }
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _overridden(events: list[Any], feed_zone: ZoneInfo) -> dict[str, set[datetime]]:
+    """Per UID, the occurrences that a RECURRENCE-ID event replaces (or cancels)."""
+    found: dict[str, set[datetime]] = defaultdict(set)
+    for event in events:
+        if "RECURRENCE-ID" in event:
+            try:
+                moment = _value(event, "RECURRENCE-ID")
+            except _Skip:
+                continue  # reported when the event itself is read
+            if moment is not None:
+                found[_text(event, "UID").strip()].add(_aware(moment, feed_zone).astimezone(UTC))
+    return found
+
+
+def _entries(
+    event: Any,
+    *,
+    uid: str,
+    where: str,
+    feed_zone: ZoneInfo,
+    window: Window,
+    budget: _Budget,
+    overridden: set[datetime],
+) -> list[Entry]:
+    if not uid:
+        raise _Skip("UID", "The event has no UID, so it cannot be kept in step with the feed.")
+    if len(uid) > UID_MAX - _OCCURRENCE_SUFFIX:
+        raise _Skip("UID", f"A UID has at most {UID_MAX - _OCCURRENCE_SUFFIX} characters here.")
+    start, due = _span(event, feed_zone)
+    if _text(event, "STATUS").strip().upper() == "CANCELLED":
+        return []  # as if absent: a deadline it made earlier is withdrawn
+    title = _text(event, "SUMMARY")
+    if not title:
+        raise _Skip("SUMMARY", "The event has no title (SUMMARY).")
+    common = {"title": title[:TITLE_MAX], "course": _course(event, title), **_overrides(event)}
+    if "RECURRENCE-ID" in event:
+        moment = _aware(_value(event, "RECURRENCE-ID"), feed_zone)
+        return [Entry(where=where, due=due, uid=f"{uid}#{_stamp(moment)}", **common)]
+    if "RRULE" not in event:
+        return [Entry(where=where, due=due, uid=uid, **common)]
+    dues = _occurrence_dues(
+        event, start=start, due=due, feed_zone=feed_zone, window=window, budget=budget
+    )
+    return [
+        Entry(
+            where=f"{where} on {moment:%Y-%m-%d}",
+            due=occurrence_due,
+            uid=f"{uid}#{stamp}",
+            **common,
+        )
+        for moment, occurrence_due in dues
+        if moment not in overridden
+        for stamp in [_stamp(moment)]
+    ]
+
+
+def _zone_name(tz: tzinfo | None) -> str | None:
+    if isinstance(tz, ZoneInfo):
+        return tz.key
+    if tz is UTC:
+        return "UTC"
+    return None
+
+
+def _occurrence_dues(
+    event: Any,
+    *,
+    start: datetime,
+    due: datetime,
+    feed_zone: ZoneInfo,
+    window: Window,
+    budget: _Budget,
+) -> list[tuple[datetime, datetime]]:
+    """(occurrence start in UTC, its due instant) for each occurrence in the window."""
+    zone_name = _zone_name(start.tzinfo)
+    if zone_name is None:
+        raise _Skip(
+            "DTSTART",
+            f"A recurring event needs an IANA zone (such as Europe/London), not {start.tzinfo}.",
+        )
+    rule = event.get("RRULE")
+    if isinstance(rule, list):
+        raise _Skip("RRULE", "The event has more than one RRULE.")
+    rule_text = rule.to_ical().decode()
+    length = due - start
+    # expand() needs a window with a length; a zero-length event is due at its start.
+    end = due if length else start + timedelta(seconds=1)
+    exdates = [_aware(moment, start.tzinfo) for moment in _dates(event, "EXDATE", start)]
+    try:
+        budget.walk(rule_text=rule_text, start=start, until=window.since - length)
+        occurrences = expand(
+            rrule_text=rule_text,
+            start=start,
+            end=end,
+            zone_name=zone_name,
+            exdates=exdates,
+            after=window.since,
+            before=window.until,
+            cap=window.max_occurrences,
+            field="RRULE",
+        )
+    except InvalidInput as exc:
+        raise _Skip("RRULE", exc.message) from None
+    found = {o.start: (o.end if length else o.start) for o in occurrences}
+    for moment in _dates(event, "RDATE", start):
+        extra = _aware(moment, start.tzinfo).astimezone(UTC)
+        if window.since <= extra + length < window.until:
+            found.setdefault(extra, extra + length)
+    return sorted(found.items())
+
+
+def _dates(event: Any, name: str, start: datetime) -> list[datetime]:
+    """EXDATE/RDATE values; a date alone means the occurrence at the start's time that day."""
+    props = event.get(name)
+    found = []
+    for prop in props if isinstance(props, list) else [props] if props is not None else []:
+        for value in getattr(prop, "dts", []):
+            moment = value.dt
+            if isinstance(moment, tuple):  # RDATE;VALUE=PERIOD: its start
+                moment = moment[0]
+            if not isinstance(moment, datetime):
+                moment = datetime.combine(moment, start.timetz().replace(tzinfo=None))
+            found.append(moment)
+    return found

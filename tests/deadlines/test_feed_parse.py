@@ -1,0 +1,201 @@
+"""Reading iCalendar and JSON feeds, without a database or a network."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from deadlines.feeds.errors import FeedError
+from deadlines.feeds.parse_ics import Window, parse_ics
+from deadlines.feeds.parse_json import parse_json
+
+WINDOW = Window(
+    since=datetime(2030, 11, 30, 18, tzinfo=UTC),
+    until=datetime(2031, 12, 31, tzinfo=UTC),
+    max_events=100,
+    max_occurrences=500,
+)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def calendar(*events: str, head: str = "") -> bytes:
+    body = "".join(f"BEGIN:VEVENT\r\n{event.strip()}\r\nEND:VEVENT\r\n" for event in events)
+    text = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{head}{body}END:VCALENDAR\r\n"
+    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+def dues(data: bytes, **kwargs) -> dict[str, datetime]:
+    parsed = parse_ics(data, window=WINDOW, **kwargs)
+    assert parsed.problems == []
+    return {entry.uid: entry.due.astimezone(UTC) for entry in parsed.entries}
+
+
+def test_floating_times_and_all_day_events_are_read_in_the_feed_zone():
+    data = calendar(
+        "UID:a\nSUMMARY:A\nDTSTART:20301212T235900",
+        "UID:b\nSUMMARY:B\nDTSTART;VALUE=DATE:20301212\nDTEND;VALUE=DATE:20301214",
+        "UID:c\nSUMMARY:C\nDTSTART;VALUE=DATE:20301212",
+        head="X-WR-TIMEZONE:Australia/Sydney\r\n",
+    )
+
+    assert dues(data) == {
+        "a": utc(2030, 12, 12, 12, 59),  # 23:59 in Sydney (UTC+11 in December)
+        "b": utc(2030, 12, 13, 13),  # two days: due when the 13th ends in Sydney
+        "c": utc(2030, 12, 12, 13),
+    }
+
+
+def test_duration_windows_and_windows_zone_names():
+    data = calendar(
+        "UID:a\nSUMMARY:A\nDTSTART:20301212T100000Z\nDURATION:PT2H",
+        "UID:b\nSUMMARY:B\nDTSTART;TZID=W. Europe Standard Time:20301212T100000",
+    )
+
+    assert dues(data) == {"a": utc(2030, 12, 12, 12), "b": utc(2030, 12, 12, 9)}
+
+
+def test_all_day_recurring_events_skip_their_exdates():
+    data = calendar(
+        "UID:w\nSUMMARY:Weekly essay\nDTSTART;VALUE=DATE:20301202\n"
+        "RRULE:FREQ=WEEKLY;COUNT=3\nEXDATE;VALUE=DATE:20301209",
+        "UID:r\nSUMMARY:Extra\nDTSTART:20301202T100000Z\nRRULE:FREQ=YEARLY;COUNT=1\n"
+        "RDATE:20301205T100000Z",
+        head="X-WR-TIMEZONE:Europe/Paris\r\n",
+    )
+
+    assert dues(data) == {
+        "w#20301201T230000Z": utc(2030, 12, 2, 23),  # midnight ending the 2nd, in Paris
+        "w#20301215T230000Z": utc(2030, 12, 16, 23),
+        "r#20301202T100000Z": utc(2030, 12, 2, 10),
+        "r#20301205T100000Z": utc(2030, 12, 5, 10),
+    }
+
+
+@pytest.mark.parametrize(
+    ("event", "field", "words"),
+    [
+        ("UID:x\nSUMMARY:X\nDTSTART:2030bad", "DTSTART", "cannot be read"),
+        ("UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nDTEND:nope", "DTEND", "cannot be read"),
+        ("UID:x\nSUMMARY:X", "DTSTART", "no DTSTART"),
+        ("UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nDTEND:20301211T100000Z", "DTEND", "before"),
+        ("SUMMARY:X\nDTSTART:20301212T100000Z", "UID", "no UID"),
+        ("UID:x\nDTSTART:20301212T100000Z", "SUMMARY", "no title"),
+        ("UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nRRULE:FREQ=BOGUS", "RRULE", "cannot"),
+        (
+            "UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nX-CLEARWAY-COHORT-SIZE:lots",
+            "X-CLEARWAY-COHORT-SIZE",
+            "not a cohort size",
+        ),
+    ],
+)
+def test_an_unreadable_event_is_skipped_and_named(event, field, words):
+    data = calendar("UID:ok\nSUMMARY:Fine\nDTSTART:20301212T100000Z", event)
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert [entry.uid for entry in parsed.entries] == ["ok"]
+    [problem] = parsed.problems
+    assert problem.where.startswith("event 2")
+    assert problem.field == field
+    assert words in problem.message
+
+
+def test_a_recurring_event_in_a_zone_without_an_iana_name_is_skipped():
+    zone = (
+        "BEGIN:VTIMEZONE\r\nTZID:Campus Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+        "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+    data = calendar(
+        "UID:once\nSUMMARY:Once\nDTSTART;TZID=Campus Time:20301212T100000",
+        "UID:weekly\nSUMMARY:Weekly\nDTSTART;TZID=Campus Time:20301212T100000\n"
+        "RRULE:FREQ=WEEKLY;COUNT=2",
+        head=zone,
+    )
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert [(e.uid, e.due.astimezone(UTC)) for e in parsed.entries] == [
+        ("once", utc(2030, 12, 12, 9))
+    ]
+    assert parsed.problems[0].field == "DTSTART"
+    assert "IANA" in parsed.problems[0].message
+
+
+def test_a_duplicate_uid_keeps_the_first_event():
+    data = calendar(
+        "UID:x\nSUMMARY:First\nDTSTART:20301212T100000Z",
+        "UID:x\nSUMMARY:Second\nDTSTART:20301213T100000Z",
+    )
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert [entry.title for entry in parsed.entries] == ["First"]
+    assert parsed.problems[0].uid == "", "the first event's deadline is not held back"
+
+
+def test_an_unknown_calendar_zone_falls_back_to_utc_with_a_warning():
+    data = calendar(
+        "UID:x\nSUMMARY:X\nDTSTART;VALUE=DATE:20301212", head="X-WR-TIMEZONE:Mars/Olympus\r\n"
+    )
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert parsed.entries[0].due == utc(2030, 12, 13)
+    assert parsed.problems[0].field == "X-WR-TIMEZONE"
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "not an iCalendar file"),
+        (b"\x89PNG\r\n\x1a\n", "not an iCalendar file"),
+        (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n", "cut off"),
+        (b"BEGIN:VCALENDAR\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "cannot be read"),
+    ],
+)
+def test_a_file_that_is_not_a_calendar_fails_as_a_whole(data, words):
+    with pytest.raises(FeedError, match=words):
+        parse_ics(data, window=WINDOW)
+
+
+def test_json_items_are_read_and_bad_ones_named():
+    items = [
+        {"uid": "a", "title": "A", "due": "2030-12-12T23:59:00Z", "systems": "grading-api; x"},
+        {"uid": "b", "title": "B", "due": "2030-12-12T23:59:00"},
+        {"uid": "c", "title": "C", "due": "2030-12-12T23:59:00Z", "cohort_size": True},
+        {"uid": "d", "title": "D", "due": "2030-13-45T23:59:00Z"},
+        {"title": "E", "due": "2030-12-12T23:59:00Z"},
+        {"uid": "a", "title": "A again", "due": "2030-12-12T23:59:00Z"},
+        ["not", "an", "object"],
+        {"uid": "f", "title": "", "due": "2030-12-12T23:59:00Z"},
+        {"uid": "g", "title": "G", "due": "2030-12-12T23:59:00Z", "systems": [1, 2]},
+    ]
+
+    parsed = parse_json(json.dumps(items).encode(), max_events=100)
+
+    [entry] = parsed.entries
+    assert (entry.uid, entry.systems, entry.due) == (
+        "a",
+        ("grading-api", "x"),
+        utc(2030, 12, 12, 23, 59),
+    )
+    assert [(p.where, p.field) for p in parsed.problems] == [
+        ("item 2 (uid b)", "due"),
+        ("item 3 (uid c)", "cohort_size"),
+        ("item 4 (uid d)", "due"),
+        ("item 5", "uid"),
+        ("item 6 (uid a)", "uid"),
+        ("item 7", "item"),
+        ("item 8 (uid f)", "title"),
+        ("item 9 (uid g)", "systems"),
+    ]
+
+
+def test_too_many_json_items_fail_as_a_whole():
+    items = [{"uid": str(n), "title": "T", "due": "2030-12-12T00:00:00Z"} for n in range(101)]
+
+    with pytest.raises(FeedError, match="101 deadlines; the limit is 100"):
+        parse_json(json.dumps(items).encode(), max_events=100)
