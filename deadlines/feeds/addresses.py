@@ -1,0 +1,90 @@
+"""Which addresses a feed may be fetched from: the guard against SSRF.
+
+A feed URL is typed by a user, and the server fetches it from inside the
+network, so a URL naming the cloud metadata service (169.254.169.254), the
+database host or localhost would turn Clearway into a proxy to them. Only
+globally routable addresses pass, unless CLEARWAY_FEED_ALLOWED_NETWORKS lists
+the network (an on-premise LMS, or the tests' local server). Addresses that
+embed an IPv4 address (IPv4-mapped, 6to4, Teredo) are judged by it too.
+"""
+
+import ipaddress
+import socket
+
+from django.conf import settings
+
+from deadlines.feeds.errors import FeedError
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed_networks() -> list[Network]:
+    networks = []
+    for text in settings.CLEARWAY_FEED_ALLOWED_NETWORKS:
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise FeedError(
+                f"CLEARWAY_FEED_ALLOWED_NETWORKS lists {text!r}, which is not a network "
+                "such as 10.0.0.0/8; ask an administrator to fix it."
+            ) from None
+    return networks
+
+
+def _forms(address: Address) -> list[Address]:
+    """The address and every IPv4 address it carries."""
+    forms: list[Address] = [address]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            forms.append(address.ipv4_mapped)
+        if address.sixtofour:
+            forms.append(address.sixtofour)
+        if address.teredo:
+            forms.append(address.teredo[1])
+    return forms
+
+
+def is_allowed(address: Address, networks: list[Network]) -> bool:
+    for form in _forms(address):
+        if any(form.version == net.version and form in net for net in networks):
+            continue
+        if form.is_global and not form.is_multicast:
+            continue
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped and form is address:
+            continue  # judged by the IPv4 address it maps
+        return False
+    return True
+
+
+def connectable(address: Address) -> Address:
+    """Connect to an IPv4-mapped address over IPv4, where it was judged."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def resolve(host: str, port: int, networks: list[Network]) -> list[Address]:
+    """Every address `host` resolves to; any one that is not allowed refuses the host."""
+    try:
+        found = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError, OSError) as exc:
+            raise FeedError(f"The feed's host {host} cannot be resolved: {exc}.") from None
+        found = []
+        for info in infos:
+            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+            if address not in found:
+                found.append(address)
+    for address in found:
+        if not is_allowed(address, networks):
+            raise FeedError(
+                f"The feed's host {host} resolves to {address}, a private, loopback, "
+                "link-local or reserved address. Feeds are fetched from public addresses only "
+                "(an administrator can allow a network with CLEARWAY_FEED_ALLOWED_NETWORKS)."
+            )
+    if not found:
+        raise FeedError(f"The feed's host {host} has no address.")
+    return found
