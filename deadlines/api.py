@@ -1,14 +1,20 @@
 """The deadlines API: curriculum staff publish, edit and withdraw deadlines."""
 
 import django_filters
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.response import Response
 
+from deadlines.entries import COHORT_SIZE_MAX, split_systems
 from deadlines.models import Cohort, Deadline
 from deadlines.services import cohort_save, deadline_create, deadline_update, deadline_withdraw
+from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.api.auth import TokenScopes
 from scheduling.api.fields import InstantField, TimeZoneField, localise
-from scheduling.errors import InvalidInput, NotAllowed
+from scheduling.errors import Conflict, InvalidInput, NotAllowed
 from scheduling.models import System, Team
 from scheduling.selectors import is_member
 
@@ -45,10 +51,11 @@ class DeadlineSerializer(serializers.ModelSerializer):
             "team",
             "source",
             "external_uid",
+            "feed",
             "withdrawn_at",
             "version",
         ]
-        read_only_fields = ["source", "external_uid", "withdrawn_at", "version"]
+        read_only_fields = ["source", "external_uid", "feed", "withdrawn_at", "version"]
 
     def validate(self, attrs):
         localise(attrs, "due")
@@ -66,6 +73,22 @@ class DeadlineSerializer(serializers.ModelSerializer):
         elif self.instance is None and "cohort_size" not in attrs:
             raise serializers.ValidationError({"cohort_size": "Give a cohort or a cohort size."})
         return attrs
+
+
+class DeadlineUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A .csv (see the README for its columns) or an .ics.")
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    cohort = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    cohort_size = serializers.IntegerField(required=False, min_value=1, max_value=COHORT_SIZE_MAX)
+    systems = serializers.CharField(
+        required=False, allow_blank=True, help_text="Slugs separated by spaces or semicolons."
+    )
+    timezone = TimeZoneField(required=False, default="UTC")
+
+    def validate_file(self, file):
+        if file.size > MAX_UPLOAD_BYTES:
+            raise serializers.ValidationError(f"Upload at most {MAX_UPLOAD_BYTES:,} bytes.")
+        return file
 
 
 class CanPublishDeadlines(BasePermission):
@@ -132,7 +155,17 @@ class DeadlineViewSet(viewsets.ModelViewSet):
             by=self.request.user,
         )
 
+    def _check_not_from_feed(self, deadline: Deadline) -> None:
+        # The next sync would silently undo the change: the LMS is the source.
+        if deadline.feed_id is not None:
+            raise Conflict(
+                "This deadline comes from a deadline feed; change it in the LMS "
+                f"(or disable feed {deadline.feed_id}).",
+                code="from_feed",
+            )
+
     def perform_update(self, serializer):
+        self._check_not_from_feed(serializer.instance)
         data = dict(serializer.validated_data)
         if "team" in data:
             self._check_team(data["team"])
@@ -143,5 +176,29 @@ class DeadlineViewSet(viewsets.ModelViewSet):
         serializer.instance = deadline_update(deadline=serializer.instance, **data)
 
     def perform_destroy(self, instance):
+        self._check_not_from_feed(instance)
         # Withdrawn, not deleted: calendars and history still need it.
         deadline_withdraw(deadline=instance)
+
+    @extend_schema(request=DeadlineUploadSerializer, responses={201: DeadlineSerializer(many=True)})
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def upload(self, request):
+        """Publish every deadline in a CSV or .ics file, or none (errors name row and field)."""
+        form = DeadlineUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        self._check_team(data["team"])
+        created = deadlines_upload(
+            team=data["team"],
+            filename=data["file"].name or "",
+            data=data["file"].read(MAX_UPLOAD_BYTES + 1),
+            cohort=data.get("cohort", "").strip(),
+            cohort_size=data.get("cohort_size"),
+            systems=split_systems(data.get("systems", "")),
+            timezone_name=data["timezone"],
+            by=request.user,
+        )
+        body = DeadlineSerializer(created, many=True, context=self.get_serializer_context()).data
+        return Response(
+            {"created": len(created), "deadlines": body}, status=status.HTTP_201_CREATED
+        )

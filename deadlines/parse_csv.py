@@ -1,0 +1,149 @@
+"""The CSV upload format (documented in README, "Deadline feeds").
+
+Columns: title, course, cohort, cohort_size, due, timezone, systems; a
+header row names them, in any order. Rows are numbered as a spreadsheet
+shows them: the header is row 1. `due` is ISO 8601; without an offset it is
+read in the row's `timezone` (else the upload's, else UTC); a date alone is
+due at the end of that day there. `systems` are slugs separated by spaces or
+semicolons.
+"""
+
+import csv
+import io
+from datetime import datetime, time, timedelta
+
+from django.utils.dateparse import parse_date, parse_datetime
+
+from deadlines.entries import (
+    COHORT_MAX,
+    COHORT_SIZE_MAX,
+    COURSE_MAX,
+    TITLE_MAX,
+    Entry,
+    Parsed,
+    Problem,
+    clean_text,
+    split_systems,
+)
+from scheduling.errors import InvalidInput
+from scheduling.recurrence import zone
+
+COLUMNS = ("title", "course", "cohort", "cohort_size", "due", "timezone", "systems")
+REQUIRED = ("title", "due")
+
+
+class _RowProblems(Exception):
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+def parse_csv(data: bytes, *, default_zone: str = "UTC", max_rows: int) -> Parsed:
+    parsed = Parsed()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        parsed.problems.append(Problem("file", "file", "The file is not UTF-8 text."))
+        return parsed
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        parsed.problems.append(Problem("row 1", "file", f"Cannot read the header: {exc}."))
+        return parsed
+    if not _check_header(header, parsed):
+        return parsed
+    reader.fieldnames = header
+    try:
+        for number, row in enumerate(reader, start=2):
+            if number - 1 > max_rows:
+                parsed.problems.append(
+                    Problem(f"row {number}", "file", f"An upload has at most {max_rows:,} rows.")
+                )
+                break
+            try:
+                parsed.entries.append(_entry(row, where=f"row {number}", default_zone=default_zone))
+            except _RowProblems as bad:
+                parsed.problems.extend(Problem(f"row {number}", f, m) for f, m in bad.problems)
+    except csv.Error as exc:
+        parsed.problems.append(Problem(f"row {reader.line_num}", "file", f"{exc}."))
+    return parsed
+
+
+def _check_header(header: list[str], parsed: Parsed) -> bool:
+    unknown = [name for name in header if name not in COLUMNS]
+    missing = [name for name in REQUIRED if name not in header]
+    for name in unknown:
+        parsed.problems.append(
+            Problem("row 1", name or "(blank)", f"Unknown column; use {', '.join(COLUMNS)}.")
+        )
+    for name in missing:
+        parsed.problems.append(Problem("row 1", name, "This column is required."))
+    return not unknown and not missing
+
+
+def _text(row: dict, key: str, limit: int, problems: list[tuple[str, str]]) -> str:
+    value = clean_text(row.get(key) or "")
+    if len(value) > limit:
+        problems.append((key, f"At most {limit} characters."))
+    return value[:limit]
+
+
+def _entry(row: dict, *, where: str, default_zone: str) -> Entry:
+    problems: list[tuple[str, str]] = []
+    if row.get(None):
+        problems.append(("file", "The row has more values than the header has columns."))
+    title = _text(row, "title", TITLE_MAX, problems)
+    if not title:
+        problems.append(("title", "Give the deadline a title."))
+    size_text = clean_text(row.get("cohort_size") or "").replace(",", "").replace("_", "")
+    size = None
+    if size_text:
+        if size_text.isdigit() and 1 <= int(size_text) <= COHORT_SIZE_MAX:
+            size = int(size_text)
+        else:
+            problems.append(
+                (
+                    "cohort_size",
+                    f"{size_text!r} is not a whole number from 1 to {COHORT_SIZE_MAX:,}.",
+                )
+            )
+    due = _due(row, default_zone=default_zone, problems=problems)
+    course = _text(row, "course", COURSE_MAX, problems)
+    cohort = _text(row, "cohort", COHORT_MAX, problems)
+    if problems or due is None:
+        raise _RowProblems(problems)
+    return Entry(
+        where=where,
+        title=title,
+        due=due,
+        course=course,
+        cohort=cohort or None,
+        cohort_size=size,
+        systems=split_systems(row.get("systems") or "") or None,
+    )
+
+
+def _due(row: dict, *, default_zone: str, problems: list[tuple[str, str]]) -> datetime | None:
+    zone_name = clean_text(row.get("timezone") or "") or default_zone
+    try:
+        tz = zone(zone_name)
+    except InvalidInput as exc:
+        problems.append(("timezone", exc.message))
+        return None
+    text = clean_text(row.get("due") or "")
+    if not text:
+        problems.append(("due", "Give the due date and time, e.g. 2030-12-12T23:59."))
+        return None
+    try:
+        day = parse_date(text)
+        moment = None if day else parse_datetime(text)
+    except ValueError:  # well formed but impossible, such as 2030-02-30
+        day = moment = None
+    if day is not None:
+        # A date alone is due when that day ends in the row's zone.
+        return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    if moment is not None:
+        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    problems.append(("due", f"{text!r} is not an ISO 8601 date or date-time (2030-12-12T23:59)."))
+    return None

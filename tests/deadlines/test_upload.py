@@ -1,0 +1,209 @@
+"""POST /api/v1/deadlines/upload: a CSV or .ics file, published all or nothing."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from rest_framework.test import APIClient
+
+from deadlines.models import Cohort, Deadline
+from deadlines.services import cohort_save
+from tests import builders
+from tests.deadlines.conftest import fixture_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def upload(person, name: str, content: bytes | str, **form):
+    client = APIClient()
+    client.force_authenticate(person)
+    data = content.encode() if isinstance(content, str) else content
+    return client.post(
+        "/api/v1/deadlines/upload",
+        {"file": SimpleUploadedFile(name, data), "team": "curriculum", **form},
+        format="multipart",
+    )
+
+
+GOOD_CSV = """\
+title,course,cohort,cohort_size,due,timezone,systems
+Project 3,CS201,CS 2026,2000,2030-12-12T23:59:00Z,,grading-api;submissions-web
+Essay 1,HIST101,,350,2030-12-14 17:00,Europe/London,grading-api submissions-web
+Portfolio,ART110,Art 2027,,2030-12-20,America/New_York,
+"Quiz 4, resit",CS201,,40,2030-12-15T09:00:00+01:00,,grading-api
+"""
+
+
+def test_a_csv_publishes_every_row(clock, curriculum):
+    cohort_save(name="Art 2027", size=120, team=curriculum["team"])
+
+    answer = upload(curriculum["carol"], "deadlines.csv", GOOD_CSV)
+
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["created"] == 4
+    published = {d.title: d for d in Deadline.objects.all()}
+    project = published["Project 3"]
+    assert (project.cohort.name, project.cohort_size, project.due) == (
+        "CS 2026",
+        2000,
+        utc(2030, 12, 12, 23, 59),
+    )
+    assert project.cohort.team == curriculum["team"]
+    assert set(project.systems.values_list("slug", flat=True)) == {"grading-api", "submissions-web"}
+    assert published["Essay 1"].due == utc(2030, 12, 14, 17)  # London is on UTC in December
+    # A date alone: due when that day ends in the row's zone.
+    portfolio = published["Portfolio"]
+    assert (portfolio.due, portfolio.cohort_size) == (utc(2030, 12, 21, 5), 120)
+    assert set(portfolio.systems.values_list("slug", flat=True)) == {
+        "submissions-web",
+        "grading-api",
+    }
+    assert published["Quiz 4, resit"].due == utc(2030, 12, 15, 8)
+    assert {d.created_by for d in published.values()} == {curriculum["carol"]}
+
+
+def test_a_csv_with_bad_rows_publishes_nothing_and_names_each_row_and_field(clock, curriculum):
+    bad = """\
+title,due,cohort,cohort_size,timezone,systems
+Fine,2030-12-12T12:00:00Z,,100,,
+,2030-12-12T12:00:00Z,,100,,
+Bad due,next tuesday,,100,,
+Bad zone,2030-12-12T12:00,,100,Mars/Olympus,
+Bad size,2030-12-12T12:00:00Z,,many,,
+Bad system,2030-12-12T12:00:00Z,,100,,grading-api;nope
+New cohort,2030-12-12T12:00:00Z,Physics 2029,,,
+Impossible,2030-02-30,,100,,
+"""
+
+    answer = upload(curriculum["carol"], "deadlines.csv", bad)
+
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["message"] == "The file has 7 problems; no deadline was published."
+    assert sorted(body["errors"]) == [
+        "row 3.title",
+        "row 4.due",
+        "row 5.timezone",
+        "row 6.cohort_size",
+        "row 7.systems",
+        "row 8.cohort_size",
+        "row 9.due",
+    ]
+    assert body["errors"]["row 7.systems"] == ["Unknown system(s): nope."]
+    assert body["problems"][0] == {
+        "where": "row 3",
+        "field": "title",
+        "message": "Give the deadline a title.",
+    }
+    assert not Deadline.objects.exists()
+    assert not Cohort.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "key", "words"),
+    [
+        ("title,when\nA,2030-12-12\n", "row 1.when", "Unknown column"),
+        ("title,course\nA,CS\n", "row 1.due", "required"),
+        (b"title,due\n\xff\xfe,2030-12-12\n", "file.file", "not UTF-8"),
+        ("title,due\nA,2030-12-12,extra\n", "row 2.file", "more values"),
+        ("title,due\n\0,2030-12-12\n", "row 2.title", ""),
+    ],
+)
+def test_a_csv_that_cannot_be_read_is_refused(content, key, words, curriculum):
+    answer = upload(curriculum["carol"], "deadlines.csv", content, cohort_size=10)
+
+    assert answer.status_code == 400, answer.json()
+    assert key in answer.json()["errors"], answer.json()
+    assert words in " ".join(answer.json()["errors"][key])
+    assert not Deadline.objects.exists()
+
+
+def test_an_ics_upload_publishes_its_events_with_the_form_defaults(clock, curriculum):
+    answer = upload(
+        curriculum["carol"],
+        "canvas.ics",
+        fixture_bytes("canvas.ics"),
+        cohort_size=300,
+        systems="submissions-web",
+    )
+
+    assert answer.status_code == 201, answer.json()
+    dues = {d.external_uid: (d.due, d.cohort_size) for d in Deadline.objects.all()}
+    assert dues == {
+        "event-assignment-12345": (utc(2030, 12, 16, 6, 59), 300),
+        "event-calendar-event-678": (utc(2030, 12, 21), 300),
+        "event-calendar-event-679": (utc(2030, 12, 19, 2), 300),
+        "event-assignment-12399": (utc(2030, 12, 19, 6, 59), 2000),
+    }
+    assert {d.source for d in Deadline.objects.all()} == {"manual"}
+
+
+def test_an_ics_upload_with_a_broken_event_publishes_nothing(clock, curriculum):
+    broken = fixture_bytes("moodle.ics").replace(b"DTSTART:20301215T170000Z", b"DTSTART:soon")
+
+    answer = upload(curriculum["carol"], "moodle.ics", broken, cohort_size=300)
+
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["event 2 (UID 4254@moodle.example.edu).DTSTART"]
+    assert not Deadline.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("x.ics", b"<html>login</html>", "not an iCalendar file"),
+        ("x.ics", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n", "cut off"),
+        ("x.csv", b"   \n", "empty"),
+        ("x.csv", b"title,due\n", "no deadlines"),
+        ("x.csv", b"a" * 2_000_001, "at most 2,000,000 bytes"),
+    ],
+)
+def test_a_file_that_is_not_usable_is_refused(name, content, words, curriculum):
+    answer = upload(curriculum["carol"], name, content, cohort_size=5)
+
+    assert answer.status_code == 400
+    assert words in str(answer.json()["errors"])
+
+
+def test_only_the_team_uploads_its_deadlines(curriculum):
+    outsider = builders.user("olly", team=builders.team("physics"))
+
+    answer = upload(outsider, "deadlines.csv", GOOD_CSV)
+
+    assert answer.status_code == 403
+    assert not Deadline.objects.exists()
+
+
+def test_an_upload_without_a_file_names_the_field(curriculum):
+    client = APIClient()
+    client.force_authenticate(curriculum["carol"])
+
+    answer = client.post("/api/v1/deadlines/upload", {"team": "curriculum"}, format="multipart")
+
+    assert answer.status_code == 400
+    assert "file" in answer.json()["errors"]
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    name=st.sampled_from(["x.csv", "x.ics", "x.txt"]),
+    content=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(lambda text: ("title,due,cohort_size\n" + text).encode()),
+        st.text(max_size=300).map(lambda text: ("BEGIN:VCALENDAR\r\n" + text).encode()),
+    ),
+)
+def test_no_upload_answers_500(name, content, curriculum):
+    answer = upload(curriculum["carol"], name, content)
+
+    assert answer.status_code in (201, 400), answer.content
