@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from blackouts.api import BlackoutViewSet
 from deadlines.api import DeadlineViewSet
+from deadlines.feeds.api import DeadlineFeedViewSet
 from scheduling.api.ci import ChecksView, GateView, PingView, SlotsView, StateView
 from scheduling.api.tokens import ApiTokenViewSet
 from scheduling.api.views import FreezeView, JobViewSet, SystemViewSet, TeamViewSet
@@ -24,6 +25,7 @@ router.register("systems", SystemViewSet)
 router.register("jobs", JobViewSet, basename="job")
 router.register("blackouts", BlackoutViewSet)
 router.register("deadlines", DeadlineViewSet)
+router.register("deadline-feeds", DeadlineFeedViewSet)
 router.register("api-tokens", ApiTokenViewSet, basename="api-token")
 
 urlpatterns = [

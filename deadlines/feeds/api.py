@@ -1,0 +1,131 @@
+"""/api/v1/deadline-feeds: curriculum staff point Clearway at their LMS calendar."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from deadlines.api import CanPublishDeadlines
+from deadlines.entries import COHORT_SIZE_MAX
+from deadlines.feeds.services import (
+    deadline_feed_create,
+    deadline_feed_delete,
+    deadline_feed_update,
+)
+from deadlines.models import DeadlineFeed
+from scheduling.api.fields import IsoDurationField
+from scheduling.errors import NotAllowed
+from scheduling.models import System, Team
+from scheduling.selectors import is_member
+from scheduling.tasks import enqueue
+
+SYNC_STATE = [
+    "next_sync_at",
+    "last_attempt_at",
+    "last_success_at",
+    "last_error",
+    "last_warnings",
+    "deadline_count",
+    "failing_since",
+    "failure_count",
+]
+
+
+class DeadlineFeedSerializer(serializers.ModelSerializer):
+    url = serializers.CharField(max_length=2000)
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    systems = serializers.SlugRelatedField(
+        many=True, slug_field="slug", queryset=System.objects.all(), required=False
+    )
+    cohort = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    cohort_size = serializers.IntegerField(min_value=1, max_value=COHORT_SIZE_MAX)
+    interval = IsoDurationField(required=False, help_text="ISO 8601, at least PT5M.")
+
+    class Meta:
+        model = DeadlineFeed
+        fields = [
+            "id",
+            "url",
+            "format",
+            "team",
+            "cohort",
+            "cohort_size",
+            "systems",
+            "interval",
+            "enabled",
+            *SYNC_STATE,
+        ]
+        read_only_fields = SYNC_STATE
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # LMS feed URLs carry a secret token in the query: only the team sees it.
+        if instance.team_id not in self.context.get("own_team_ids", ()):
+            parts = urlsplit(instance.url)
+            data["url"] = urlunsplit(
+                (parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", "")
+            )
+        return data
+
+
+class CanManageFeeds(CanPublishDeadlines):
+    message = "Only members of the feed's team can change it."
+
+
+class DeadlineFeedViewSet(viewsets.ModelViewSet):
+    queryset = DeadlineFeed.objects.select_related("team").prefetch_related("systems")
+    serializer_class = DeadlineFeedSerializer
+    permission_classes = [CanManageFeeds]
+    filterset_fields = {"team__slug": ["exact"], "enabled": ["exact"]}
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        if user.is_staff or user.is_superuser:
+            context["own_team_ids"] = set(Team.objects.values_list("pk", flat=True))
+        elif user.is_authenticated:
+            context["own_team_ids"] = set(user.teams.values_list("pk", flat=True))
+        return context
+
+    def _check_team(self, team: Team) -> None:
+        user = self.request.user
+        if not (user.is_staff or is_member(user, team)):
+            raise NotAllowed(f"Only members of {team.name} can add feeds for it.")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        self._check_team(data["team"])
+        extra = {"interval": data["interval"]} if "interval" in data else {}
+        serializer.instance = deadline_feed_create(
+            team=data["team"],
+            url=data["url"],
+            feed_format=data.get("format", "ics"),
+            cohort=data.get("cohort", ""),
+            cohort_size=data["cohort_size"],
+            systems=[system.slug for system in data.get("systems", [])],
+            enabled=data.get("enabled", True),
+            by=self.request.user,
+            **extra,
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        if "team" in data:
+            self._check_team(data["team"])
+        if "systems" in data:
+            data["systems"] = [system.slug for system in data["systems"]]
+        serializer.instance = deadline_feed_update(feed=serializer.instance, **data)
+
+    def perform_destroy(self, instance):
+        deadline_feed_delete(feed=instance)
+
+    @extend_schema(request=None, responses={202: DeadlineFeedSerializer})
+    @action(detail=True, methods=["post"])
+    def sync(self, request, pk=None):
+        """Sync the feed now (as a background task); the answer shows its sync state."""
+        feed = self.get_object()  # members of its team only (CanManageFeeds)
+        enqueue("deadlines.tasks.sync_feed", feed.pk)
+        feed.refresh_from_db()
+        return Response(self.get_serializer(feed).data, status=status.HTTP_202_ACCEPTED)
