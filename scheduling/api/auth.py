@@ -54,7 +54,8 @@ class TokenScopes(permissions.BasePermission):
             self.message = "API tokens cannot use this endpoint; sign in instead."
             return False
         if needed not in token.scopes:
-            self.message = f"This token lacks the {needed!r} scope."
+            # The scope's value ('gate:read'), not the enum's repr.
+            self.message = f"This token lacks the '{needed}' scope."
             return False
         return True
 

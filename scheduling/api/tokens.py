@@ -3,6 +3,7 @@
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from scheduling.errors import NotFound
 from scheduling.models import ApiToken, Team, TokenScope
 from scheduling.services.tokens import api_token_create, api_token_revoke
 
@@ -50,5 +51,9 @@ class ApiTokenViewSet(
         return Response(data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):
+        # The router matches any path segment here: a non-number is no token,
+        # not a 500 from int().
+        if not kwargs["pk"].isdecimal():
+            raise NotFound(f"There is no token {kwargs['pk']!r}.")
         api_token_revoke(token_id=int(kwargs["pk"]), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
