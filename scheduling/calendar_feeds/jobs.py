@@ -1,0 +1,147 @@
+"""The maintenance feed source (listed in settings.CLEARWAY_FEED_SOURCES).
+
+Pending and conflicted jobs are TENTATIVE (they may still move or be refused),
+approved and done ones CONFIRMED, cancelled ones CANCELLED for 30 days after
+the cancellation. Drafts and rejected jobs are nobody else's business.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from scheduling.calendar_feeds.sources import (
+    CANCELLED,
+    CONFIRMED,
+    TENTATIVE,
+    FeedEvent,
+    FeedQuery,
+    QuerysetFeedSource,
+    site_url,
+)
+from scheduling.choices import JobStatus
+from scheduling.models import MaintenanceJob, ReviewRequest, ReviewStatus
+from scheduling.services.messages import findings_text
+
+SHOWN = (JobStatus.PENDING, JobStatus.CONFLICTED, JobStatus.APPROVED, JobStatus.DONE)
+PUBLIC = (JobStatus.APPROVED, JobStatus.DONE)
+STATUS = {
+    JobStatus.APPROVED: CONFIRMED,
+    JobStatus.DONE: CONFIRMED,
+    JobStatus.CANCELLED: CANCELLED,
+}
+
+
+class MaintenanceFeedSource(QuerysetFeedSource):
+    feed = "maintenance"
+    kind = "job"
+    public = True
+    # A review decision or a re-evaluation changes the DESCRIPTION without
+    # bumping `version`, so their times are part of the cache key too.
+    stamp_fields = ("version", "updated_at", "evaluated_at", "reviewed")
+    modified_fields = ("updated_at", "evaluated_at", "reviewed")
+
+    def rows(self, *, query: FeedQuery) -> QuerySet:
+        if query.public:
+            jobs = MaintenanceJob.objects.filter(status__in=PUBLIC)
+        else:
+            # `updated_at` is the cancellation: a cancelled job is never saved again.
+            jobs = MaintenanceJob.objects.filter(
+                Q(status__in=SHOWN)
+                | Q(status=JobStatus.CANCELLED, updated_at__gte=query.cancelled_since)
+            )
+        if query.systems:
+            through = MaintenanceJob.impacted_systems.through
+            touching = through.objects.filter(system__slug__in=query.systems)
+            jobs = jobs.filter(pk__in=touching.values("maintenancejob_id"))
+        if query.team:
+            jobs = jobs.filter(team__slug=query.team)
+        return jobs
+
+    def annotate(self, rows: QuerySet) -> QuerySet:
+        newest = (
+            ReviewRequest.objects.filter(job=OuterRef("pk"))
+            .order_by()
+            .values("job")
+            .annotate(at=Max(Coalesce("decided_at", "created_at")))
+            .values("at")
+        )
+        return rows.annotate(reviewed=Subquery(newest))
+
+    def load(self, *, ids: list[int]) -> Iterable[MaintenanceJob]:
+        reviews = ReviewRequest.objects.select_related("team", "decided_by").order_by(
+            "round", "team__slug"
+        )
+        return (
+            MaintenanceJob.objects.filter(pk__in=ids)
+            .select_related("team")
+            .prefetch_related("systems", "impacted_systems", Prefetch("reviews", queryset=reviews))
+        )
+
+    def events_of(self, row: MaintenanceJob, *, query: FeedQuery) -> list[FeedEvent]:
+        job = row
+        systems = sorted(system.slug for system in job.systems.all())
+        reviews = list(job.reviews.all())
+        stamps = [job.updated_at, job.evaluated_at]
+        stamps += [review.decided_at or review.created_at for review in reviews]
+        describe = _public_description if query.public else _description
+        return [
+            FeedEvent(
+                uid=f"job-{job.pk}@clearway",
+                sequence=job.version,
+                modified=max(stamp for stamp in stamps if stamp is not None),
+                start=job.start,
+                end=job.end,
+                zone=job.timezone,
+                rrule=job.rrule,
+                summary=f"Maintenance: {job.title} ({', '.join(systems)})",
+                description=describe(job, systems, reviews),
+                url=site_url(f"/jobs/{job.pk}/"),
+                category="maintenance",
+                status=STATUS.get(job.status, TENTATIVE),
+            )
+        ]
+
+
+def _also_impacts(job: MaintenanceJob, systems: list[str]) -> str:
+    others = sorted({s.slug for s in job.impacted_systems.all()} - set(systems))
+    return f" (also impacts {', '.join(others)})" if others else ""
+
+
+def _public_description(job: MaintenanceJob, systems: list[str], reviews) -> str:
+    """What a status page may say: no findings, reviews or internal notes."""
+    return (
+        f"Planned maintenance by {job.team.name} on {', '.join(systems)}"
+        f"{_also_impacts(job, systems)}. Impact: {job.get_impact_display().lower()}."
+    )
+
+
+def _description(job: MaintenanceJob, systems: list[str], reviews) -> str:
+    lines = [
+        f"Status: {job.get_status_display()}. Decision: {job.decision or 'not evaluated'}. "
+        f"Impact: {job.get_impact_display().lower()}.",
+        f"Team: {job.team.name}.",
+        f"Systems: {', '.join(systems)}{_also_impacts(job, systems)}.",
+    ]
+    if job.findings:
+        lines += ["Findings:", findings_text(job.findings)]
+    current = [
+        review
+        for review in reviews
+        if review.round == job.review_round and review.status != ReviewStatus.SUPERSEDED
+    ]
+    if current:
+        lines.append(f"Reviews (round {job.review_round}):")
+        lines += [f"- {_review_line(review)}" for review in current]
+    if job.description:
+        lines += ["", job.description]
+    return "\n".join(lines)
+
+
+def _review_line(review: ReviewRequest) -> str:
+    line = f"{review.team.name}: {review.get_status_display().lower()}"
+    if review.decided_by is not None:
+        line += f" by {review.decided_by.get_username()}"
+    if review.comment:
+        line += f" ({review.comment})"
+    return line

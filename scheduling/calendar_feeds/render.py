@@ -1,0 +1,99 @@
+"""iCalendar text for one event, and the calendar's frame, written with icalendar.
+
+Recurring events are published as one VEVENT whose DTSTART, DTEND and EXDATEs
+are wall-clock times with the rule's TZID, plus a VTIMEZONE for that zone, so a
+calendar app expands the RRULE in local time exactly as scheduling.recurrence
+does (and occurrences DST makes ambiguous as explicit instances, see
+overrides). One-off events and deadlines are plain UTC instants.
+"""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Calendar, Event, vDuration, vRecur
+
+from scheduling import recurrence
+from scheduling.calendar_feeds.overrides import dst_overrides
+from scheduling.calendar_feeds.sources import FeedEvent
+from scheduling.calendar_feeds.zones import vtimezone
+
+PRODID = "-//Clearway//Calendar feeds//EN"
+# How often apps should fetch again (RFC 7986 REFRESH-INTERVAL and the older
+# X-PUBLISHED-TTL that Outlook and Apple read): conditional GETs make it cheap.
+REFRESH = timedelta(minutes=30)
+END = b"END:VCALENDAR\r\n"
+
+
+def _local(moment: datetime, zone_name: str) -> datetime:
+    if zone_name == "UTC":
+        return moment.astimezone(UTC)
+    return moment.astimezone(recurrence.zone(zone_name))
+
+
+def _rule(event: FeedEvent) -> vRecur:
+    text = recurrence.normalise_rrule(event.rrule)
+    # RFC 5545 wants UNTIL in UTC beside a zoned DTSTART. Clearway accepts a
+    # local or date-only UNTIL; recurrence's own rewrite keeps its meaning.
+    text = recurrence._normalise_until(text, recurrence.zone(event.zone), field="rrule")
+    return vRecur.from_ical(text)
+
+
+def _describe(component: Event, event: FeedEvent) -> None:
+    component.add("uid", event.uid)
+    # Without METHOD, DTSTAMP is when the event was last revised (RFC 5545
+    # 3.8.7.2): it depends only on the row, so the text can be cached.
+    component.add("dtstamp", event.modified.astimezone(UTC))
+    component.add("last-modified", event.modified.astimezone(UTC))
+    component.add("sequence", event.sequence)
+    component.add("summary", event.summary)
+    component.add("description", event.description)
+    component.add("url", event.url)
+    component.add("categories", [event.category])
+    component.add("status", event.status)
+    # Maintenance and traffic do not make the subscriber busy.
+    component.add("transp", "TRANSPARENT")
+
+
+def components(event: FeedEvent) -> list[Event]:
+    """The event's VEVENT, then one instance per occurrence DST makes ambiguous."""
+    master = Event()
+    _describe(master, event)
+    master.add("dtstart", _local(event.start, event.zone))
+    if event.end is not None:
+        master.add("dtend", _local(event.end, event.zone))
+    if not event.rrule:
+        return [master]
+    master.add("rrule", _rule(event))
+    if event.exdates:
+        master.add("exdate", [_local(moment, event.zone) for moment in event.exdates])
+    found = [master]
+    for override in dst_overrides(event):
+        instance = Event()
+        _describe(instance, event)
+        instance.add("recurrence-id", override.recurrence_id)
+        instance.add("dtstart", _local(override.start, event.zone))
+        instance.add("dtend", _local(override.end, event.zone))
+        found.append(instance)
+    return found
+
+
+def render_events(events: Iterable[FeedEvent]) -> bytes:
+    return b"".join(component.to_ical() for event in events for component in components(event))
+
+
+def header(*, name: str, description: str, zones: Iterable[str], default_zone: str) -> bytes:
+    """Everything before the first VEVENT: properties, then one VTIMEZONE per zone."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("name", name)
+    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-caldesc", description)
+    calendar.add("x-wr-timezone", default_zone)
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", vDuration(REFRESH))
+    text = calendar.to_ical()
+    assert text.endswith(END)
+    frame = text[: -len(END)]
+    return frame + b"".join(vtimezone(zone) for zone in sorted(set(zones) - {"UTC"}))
