@@ -10,6 +10,7 @@ from deadlines.feeds.api import DeadlineFeedViewSet
 from scheduling.api.ci import ChecksView, GateView, PingView, SlotsView, StateView
 from scheduling.api.tokens import ApiTokenViewSet
 from scheduling.api.views import FreezeView, JobViewSet, SystemViewSet, TeamViewSet
+from scheduling.calendar_feeds.api import FeedTokenViewSet
 
 
 class Router(DefaultRouter):
@@ -27,6 +28,7 @@ router.register("blackouts", BlackoutViewSet)
 router.register("deadlines", DeadlineViewSet)
 router.register("deadline-feeds", DeadlineFeedViewSet)
 router.register("api-tokens", ApiTokenViewSet, basename="api-token")
+router.register("feed-tokens", FeedTokenViewSet, basename="feed-token")
 
 urlpatterns = [
     re_path(r"^freeze/?$", FreezeView.as_view(), name="freeze"),

@@ -1,0 +1,97 @@
+"""The feed endpoints. Calendar apps cannot sign in: the token in the path is the key.
+
+A conditional GET is answered from the validator alone (a few aggregate
+queries); otherwise the calendar is streamed page by page, gzipped when the
+client accepts it. Secret addresses must not leak through Referer headers or
+shared caches, hence `no-referrer` and `private`.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_safe
+
+from scheduling.calendar_feeds.assembly import feed_body, feed_names, feed_validator
+from scheduling.calendar_feeds.sources import FeedQuery
+from scheduling.calendar_feeds.tokens import feed_token_for_secret, feed_token_mark_used
+from scheduling.errors import InvalidInput
+from scheduling.models import System, Team
+from scheduling.selectors import unknown_systems
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+MAX_SYSTEMS = 100
+
+
+def _not_found() -> JsonResponse:
+    return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
+
+
+def check_filters(*, systems: str, team: str) -> tuple[frozenset[str], str]:
+    """Validate `?systems=a,b` and `?team=slug`; unknown names are an error, not []."""
+    slugs = frozenset(slug.strip() for slug in systems.split(",") if slug.strip())
+    team = team.strip()
+    errors: dict[str, list[str]] = {}
+    if len(slugs) > MAX_SYSTEMS:
+        errors["systems"] = [f"Name at most {MAX_SYSTEMS} systems."]
+    elif missing := unknown_systems(systems=slugs):
+        errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    if team and not Team.objects.filter(slug=team).exists():
+        errors["team"] = [f"There is no team {team!r}."]
+    if errors:
+        raise InvalidInput("The feed filters are not valid.", fields=errors)
+    return slugs, team
+
+
+@require_safe
+@gzip_page
+def token_feed(request: HttpRequest, secret: str, feed: str) -> HttpResponse:
+    if feed not in feed_names():
+        return _not_found()
+    token = feed_token_for_secret(secret=secret)
+    if token is None:
+        return _not_found()
+    try:
+        systems, team = check_filters(
+            systems=request.GET.get("systems", ""), team=request.GET.get("team", "")
+        )
+    except InvalidInput as exc:
+        return JsonResponse(
+            {"code": exc.code, "message": exc.message, "errors": exc.fields}, status=exc.status
+        )
+    now = timezone.now()
+    feed_token_mark_used(token=token, now=now)
+    query = FeedQuery(feed=feed, now=now, systems=systems, team=team)
+    return _respond(request, query, cache_control="private, max-age=300")
+
+
+@require_safe
+@gzip_page
+def public_feed(request: HttpRequest, system: str) -> HttpResponse:
+    """Approved maintenance on one system, for anyone (off unless configured)."""
+    if not settings.CLEARWAY_PUBLIC_CALENDARS or not System.objects.filter(slug=system).exists():
+        return _not_found()
+    query = FeedQuery(
+        feed="maintenance", now=timezone.now(), systems=frozenset({system}), public=True
+    )
+    return _respond(request, query, cache_control="public, max-age=300")
+
+
+def _respond(request: HttpRequest, query: FeedQuery, *, cache_control: str) -> HttpResponse:
+    validator = feed_validator(query=query)
+    last_modified = int(validator.last_modified.timestamp())
+    response = get_conditional_response(request, etag=validator.etag, last_modified=last_modified)
+    if response is None:
+        if request.method == "HEAD":
+            response = HttpResponse(content_type=CONTENT_TYPE)
+        else:
+            response = StreamingHttpResponse(feed_body(query=query), content_type=CONTENT_TYPE)
+        response["Content-Disposition"] = f'inline; filename="clearway-{query.feed}.ics"'
+    response["ETag"] = validator.etag
+    response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = cache_control
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
