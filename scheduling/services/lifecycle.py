@@ -615,9 +615,12 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
                 job,
                 event="back_to_review",
                 subject=f"Back to review: job #{job.pk} {job.title}",
+                # Like a conflict, it says what collided and where the job could
+                # move instead of waiting for the new round.
                 text=(
                     f"Job #{job.pk} '{job.title}' needs review again: {reason}.\n"
-                    f"{messages.findings_text(job.findings)}"
+                    f"{messages.findings_text(job.findings)}\n"
+                    f"{messages.slots_text(_suggestions(job, now))}"
                 ),
                 now=now,
             )

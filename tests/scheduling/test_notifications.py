@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 
-from scheduling.models import Delivery
+from scheduling.models import Delivery, MaintenanceJob
 from scheduling.services import notifications
 from scheduling.services.notifications import (
     MAX_ATTEMPTS,
@@ -164,6 +164,54 @@ def test_a_conflict_reaches_the_team_and_its_reviewers_with_next_clear_windows(
         assert hook["body"]["job"]["id"] == job.pk
         assert hook["body"]["findings"][0]["title"] == "Exam week"
     assert not webhooks.to("platform")
+
+
+def test_a_deadline_published_into_an_approved_window_tells_the_team_by_email_and_webhook(
+    requester, reviewer, curriculum_staff, webhooks
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    mail.outbox.clear()
+    webhooks.received.clear()
+
+    as_user(curriculum_staff).post(
+        "/api/v1/deadlines",
+        {
+            "title": "Project 3",
+            "team": "curriculum",
+            "cohort_size": 2000,
+            "due": "2030-12-10T23:00:00Z",
+            "systems": ["grading-api"],
+        },
+        format="json",
+    )
+
+    [email] = mails_to("infra@example.org", "no longer approved")
+    assert "Project 3" in email.body
+    assert "2,000 students" in email.body
+    [hook] = webhooks.to("infra")
+    assert (hook["body"]["event"], hook["body"]["job"]["id"]) == ("conflicted", job.pk)
+    assert hook["body"]["job"]["status"] == "conflicted"
+    assert "Project 3" in hook["body"]["text"]
+
+
+def test_a_job_sent_back_to_review_tells_its_team_what_collided_and_the_next_clear_windows(
+    requester, reviewer, org, webhooks
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    mail.outbox.clear()
+
+    builders.blackout(
+        start=at(10), end=at(11), severity="flag", owner=org["exams"], title="Open day"
+    )
+
+    [email] = mails_to("infra@example.org", "Back to review")
+    assert "Open day" in email.body
+    assert "Next clear windows" in email.body
+    for team in ("exams", "grading"):
+        [request] = mails_to(f"{team}@example.org", "Review requested")
+        assert "Open day" in request.body
+    assert [h["body"]["event"] for h in webhooks.to("infra")][-1] == "back_to_review"
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "pending"
 
 
 def test_an_emergency_override_reaches_the_administrators(requester, webhooks, settings):
