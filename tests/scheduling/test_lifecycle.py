@@ -118,6 +118,19 @@ def test_the_owner_of_a_flag_blackout_is_asked(requester, org):
     assert review_teams(submitted) == ["exams", "grading"]
 
 
+def test_a_team_asked_for_two_reasons_gets_one_review_request(requester, org):
+    builders.blackout(start=at(10), end=at(11), severity="flag", owner=org["grading"])
+    alice = as_user(requester)
+    job = book(alice)
+
+    submitted = alice.post(f"/api/v1/jobs/{job['id']}/submit").json()
+
+    [review] = submitted["reviews"]
+    assert review["team"] == "grading"
+    assert "owns grading-api" in review["reason"]
+    assert "owns 'Blackout'" in review["reason"]
+
+
 def test_a_clear_job_on_the_requesters_own_systems_is_approved_at_submit(requester):
     alice = as_user(requester)
     job = book(alice, systems=["reports-db"])

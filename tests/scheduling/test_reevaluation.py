@@ -1,6 +1,9 @@
 """A calendar that changes under a booked job re-evaluates it: the incident, and its cousins."""
 
+from datetime import datetime
+
 import pytest
+from django.db import transaction
 
 from scheduling.models import MaintenanceJob
 from scheduling.services.lifecycle import maintenance_job_cancel, maintenance_job_review
@@ -178,6 +181,29 @@ def test_approving_a_job_shows_it_on_drafts_booked_in_the_same_slot(requester, c
     assert "Reports reindex" in after["findings"][0]["title"]
 
 
+def test_a_blackout_on_one_occurrence_conflicts_a_recurring_job(requester, reviewer, org):
+    job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+
+    builders.blackout(start=at(12), end=at(13), title="Exam day")
+
+    after = fetch(requester, job.pk)
+    assert after["status"] == "conflicted"
+    [finding] = after["findings"]
+    assert finding["title"] == "Exam day"
+    assert datetime.fromisoformat(finding["occurrence"]) == at(12, 8)
+
+
+def test_a_change_that_is_rolled_back_reevaluates_nothing(requester, reviewer, org):
+    job = approved_job(requester=requester, reviewer=reviewer)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        builders.blackout(start=at(10), end=at(11), title="Exam week")
+        raise RuntimeError("the admin's form failed after the save")
+
+    after = MaintenanceJob.objects.get(pk=job.pk)
+    assert (after.status, after.decision) == ("approved", "clear")
+
+
 # --- a change that makes things better --------------------------------------
 
 
@@ -244,6 +270,18 @@ def test_the_freeze_leaves_jobs_whose_window_has_ended_alone(requester, reviewer
     after = MaintenanceJob.objects.get(pk=job.pk)
     assert (after.status, after.decision) == ("approved", "clear")
     assert after.evaluated_at == at(1, 9)
+
+
+def test_switching_the_freeze_off_clears_the_decision_of_frozen_jobs(requester, reviewer, admin):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    staff.put("/api/v1/freeze", {"active": True, "reason": "Audit"}, format="json")
+
+    staff.put("/api/v1/freeze", {"active": False}, format="json")
+
+    after = fetch(requester, job.pk)
+    assert (after["status"], after["decision"], after["findings"]) == ("conflicted", "clear", [])
+    assert "switched off" in after["history"][-1]["reason"]
 
 
 # --- what a change does not touch ---------------------------------------------
