@@ -19,6 +19,7 @@ from scheduling.choices import Impact, JobStatus, Severity
 from scheduling.models import JobOccurrence, MaintenanceJob, System, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services.calendar import calendar_change_record
+from scheduling.services.occurrences import horizon_end
 
 BATCH = 5000
 STATUSES = (
@@ -121,6 +122,9 @@ def generate(*, scale: float, seed: int = 42, now: datetime | None = None) -> di
 
     blackouts, occurrences, blackout_systems = [], [], []
     recurring = _count(500, scale)
+    # As blackout_materialise does: occurrences up to the rolling horizon, and
+    # the blackout says how far (the calendar feed and the daily refresh read it).
+    materialised_until = horizon_end(now=now)
     for i in range(_count(2_000, scale)):
         start = now + timedelta(hours=rng.randrange(-24 * 7, 24 * 400))
         weekly = i < recurring
@@ -134,6 +138,7 @@ def generate(*, scale: float, seed: int = 42, now: datetime | None = None) -> di
                 rrule="FREQ=WEEKLY" if weekly else "",
                 severity=rng.choice([Severity.REFUSE, Severity.FLAG]),
                 applies_to_all=False,
+                materialised_until=materialised_until,
             )
         )
         blackout_systems.append(rng.sample(slugs, rng.choice([1, 2, 3])))
@@ -145,7 +150,7 @@ def generate(*, scale: float, seed: int = 42, now: datetime | None = None) -> di
                 start=blackout.start,
                 end=blackout.end,
                 zone_name=blackout.timezone,
-                before=now + horizon,
+                before=materialised_until,
                 cap=1000,
             )
             if blackout.rrule
