@@ -10,9 +10,9 @@ register = template.Library()
 
 # Severity is told by an icon *and* a word, never by colour alone.
 _SEVERITY = {
-    "refuse": ("⛔", "Refused"),
+    "refuse": ("✖", "Refused"),
     "flag": ("⚠", "Flagged"),
-    "clear": ("✓", "Clear"),
+    "clear": ("✔", "Clear"),
 }
 
 
@@ -51,3 +51,9 @@ def severity_badge(value: str):
 def status_badge(job_status: str):
     label = (job_status or "").replace("_", " ")
     return format_html('<span class="status status-{}">{}</span>', job_status, label)
+
+
+@register.filter
+def words(value: str) -> str:
+    """`submit_refused` -> `submit refused`: audit actions read as words."""
+    return (value or "").replace("_", " ")

@@ -21,7 +21,7 @@
   var dependents = JSON.parse(document.getElementById("dependents-data").textContent);
   var kindLabels = JSON.parse(document.getElementById("kind-labels").textContent);
   var SEVERITY = {
-    refuse: ["\u26D4", "Refused"], flag: ["\u26A0", "Flagged"], clear: ["\u2713", "Clear"]
+    refuse: ["\u2716", "Refused"], flag: ["\u26A0", "Flagged"], clear: ["\u2714", "Clear"]
   };
   var timer = null;
   var sequence = 0;

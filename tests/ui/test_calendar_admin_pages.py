@@ -1,0 +1,185 @@
+"""Blackout and deadline pages: administrators and curriculum staff, errors by fields."""
+
+from datetime import UTC, timedelta
+
+import pytest
+
+from blackouts.models import Blackout
+from deadlines.models import Deadline, DeadlineFeed
+from tests import builders
+from tests.ui.conftest import client_for
+from tests.ui.test_pages import error_next_to, soon
+
+pytestmark = pytest.mark.django_db
+
+
+def blackout_post(**overrides) -> dict:
+    start = soon(5, 12)
+    return {
+        "title": "Exam boards",
+        "reason": "Grade reports",
+        "team": "platform",
+        "systems": ["grading-api"],
+        "severity": "refuse",
+        "start": f"{start:%Y-%m-%dT%H:%M}",
+        "end": f"{start + timedelta(hours=6):%Y-%m-%dT%H:%M}",
+        "timezone": "Europe/London",
+        "rrule": "",
+        "exdates": "",
+        **overrides,
+    }
+
+
+def deadline_post(**overrides) -> dict:
+    return {
+        "title": "Essay 2",
+        "course": "DS501",
+        "team": "curriculum",
+        "cohort_size": "300",
+        "due": f"{soon(6, 17):%Y-%m-%dT%H:%M}",
+        "timezone": "UTC",
+        "systems": ["grading-api"],
+        **overrides,
+    }
+
+
+@pytest.mark.parametrize("path", ["/blackouts/", "/blackouts/new/"])
+def test_blackout_management_is_for_administrators(path, alice, pat):
+    assert client_for(alice).get(path).status_code == 403
+    assert client_for(pat).get(path).status_code == 200
+
+
+def test_anyone_may_read_a_blackout_that_refused_them(alice):
+    blackout = builders.blackout(title="Results release", start=soon(9))
+    html = client_for(alice).get(f"/blackouts/{blackout.pk}/").content.decode()
+    assert "Results release" in html and "Edit" not in html
+
+
+def test_an_administrator_creates_edits_and_deletes_a_recurring_blackout(pat):
+    client = client_for(pat)
+    first = soon(5, 12)
+    weekly = blackout_post(rrule="FREQ=WEEKLY;COUNT=4")
+    weekly["exdates"] = f"{first + timedelta(days=7):%Y-%m-%d %H:%M}"
+    weekly["timezone"] = "UTC"
+    response = client.post("/blackouts/new/", weekly)
+    blackout = Blackout.objects.get()
+    assert response["Location"] == f"/blackouts/{blackout.pk}/"
+    assert blackout.occurrences.count() == 3
+    assert blackout.start.astimezone(UTC) == first
+    edit = client.get(f"/blackouts/{blackout.pk}/edit/").content.decode()
+    assert f"{first + timedelta(days=7):%Y-%m-%d %H:%M}" in edit
+    client.post(f"/blackouts/{blackout.pk}/edit/", {**weekly, "severity": "flag"})
+    blackout.refresh_from_db()
+    assert blackout.severity == "flag"
+    assert client.get(f"/blackouts/{blackout.pk}/delete/").status_code == 200
+    client.post(f"/blackouts/{blackout.pk}/delete/")
+    assert not Blackout.objects.exists()
+
+
+def test_blackout_errors_are_shown_next_to_their_fields(pat):
+    client = client_for(pat)
+    html = client.post(
+        "/blackouts/new/", blackout_post(end=blackout_post()["start"])
+    ).content.decode()
+    assert "The end must be after the start" in error_next_to(html, "end")
+    html = client.post("/blackouts/new/", blackout_post(rrule="FREQ=SOMETIMES")).content.decode()
+    assert "RRULE" in error_next_to(html, "rrule")
+    bad = client.post("/blackouts/new/", blackout_post(rrule="FREQ=WEEKLY", exdates="next tuesday"))
+    assert bad.status_code == 400
+    assert "next tuesday" in error_next_to(bad.content.decode(), "exdates")
+    assert 'value="Exam boards"' in bad.content.decode()
+    assert not Blackout.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path", ["/deadlines/", "/deadlines/new/", "/deadlines/upload/", "/deadlines/feeds/"]
+)
+def test_deadline_pages_are_for_curriculum_staff_and_administrators(path, alice, carol, pat):
+    assert client_for(alice).get(path).status_code == 403
+    assert client_for(carol).get(path).status_code == 200
+    assert client_for(pat).get(path).status_code == 200
+
+
+def test_curriculum_staff_publish_edit_and_withdraw(carol, alice):
+    client = client_for(carol)
+    response = client.post("/deadlines/new/", deadline_post())
+    deadline = Deadline.objects.get()
+    assert response["Location"] == f"/deadlines/{deadline.pk}/"
+    assert "Essay 2" in client.get("/deadlines/").content.decode()
+    assert client_for(alice).get(f"/deadlines/{deadline.pk}/").status_code == 200
+    assert client_for(alice).get(f"/deadlines/{deadline.pk}/edit/").status_code == 403
+    client.post(f"/deadlines/{deadline.pk}/edit/", deadline_post(cohort_size="900"))
+    deadline.refresh_from_db()
+    assert deadline.cohort_size == 900
+    client.post(f"/deadlines/{deadline.pk}/withdraw/")
+    deadline.refresh_from_db()
+    assert deadline.withdrawn_at is not None
+
+
+def test_deadline_errors_are_shown_next_to_their_fields(carol):
+    response = client_for(carol).post("/deadlines/new/", deadline_post(cohort_size="", due="soon"))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter a date and time" in error_next_to(html, "due")
+    response = client_for(carol).post("/deadlines/new/", deadline_post(cohort_size=""))
+    assert "cohort size" in error_next_to(response.content.decode(), "cohort_size")
+    assert 'value="Essay 2"' in response.content.decode()
+
+
+def test_uploads_publish_every_row_or_name_each_problem(carol):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    due = soon(8, 9)
+    good = f"title,cohort_size,due\nLab 1,120,{due:%Y-%m-%dT%H:%M}Z\nLab 2,80,{due:%Y-%m-%d}\n"
+    bad = "title,cohort_size,due\nLab 3,many,tomorrow\n"
+    client = client_for(carol)
+    form = {"team": "curriculum", "timezone": "UTC", "systems": ["grading-api"]}
+    response = client.post(
+        "/deadlines/upload/", {**form, "file": SimpleUploadedFile("labs.csv", good.encode())}
+    )
+    assert response.status_code == 302
+    assert Deadline.objects.count() == 2
+    refused = client.post(
+        "/deadlines/upload/", {**form, "file": SimpleUploadedFile("labs.csv", bad.encode())}
+    )
+    html = refused.content.decode()
+    assert refused.status_code == 400
+    assert "no deadline was published" in error_next_to(html, "file")
+    assert "row 2" in html
+    assert Deadline.objects.count() == 2
+
+
+def test_feeds_show_their_sync_state_and_errors(carol, settings):
+    client = client_for(carol)
+    bad = client.post(
+        "/deadlines/feeds/new/",
+        {
+            "url": "ftp://lms",
+            "format": "ics",
+            "team": "curriculum",
+            "cohort_size": "100",
+            "interval": "60",
+        },
+    )
+    assert "http" in error_next_to(bad.content.decode(), "url")
+    response = client.post(
+        "/deadlines/feeds/new/",
+        {
+            "url": "https://lms.example.org/cal.ics",
+            "format": "ics",
+            "team": "curriculum",
+            "cohort_size": "100",
+            "interval": "60",
+            "enabled": "on",
+        },
+    )
+    assert response.status_code == 302
+    feed = DeadlineFeed.objects.get()
+    DeadlineFeed.objects.filter(pk=feed.pk).update(
+        last_error="The feed answered 503.", failure_count=2, failing_since=soon(0)
+    )
+    html = client.get("/deadlines/feeds/").content.decode()
+    assert "Failing" in html and "The feed answered 503." in html
+    assert client.get(f"/deadlines/feeds/{feed.pk}/edit/").status_code == 200
+    client.post(f"/deadlines/feeds/{feed.pk}/delete/")
+    assert not DeadlineFeed.objects.exists()
