@@ -243,6 +243,18 @@ def test_deleting_a_blackout_clears_a_conflicted_job_which_waits_for_its_team(
     assert "refuse -> clear" in after["history"][-1]["reason"]
 
 
+def test_cancelling_a_job_frees_its_slot_for_the_drafts_behind_it(requester, colleague):
+    booked = builders.job(by=requester, systems=["reports-db"], title="Reports reindex")
+    as_user(requester).post(f"/api/v1/jobs/{booked.pk}/submit")
+    draft = builders.job(by=colleague, systems=["reports-db"], title="Reports backup")
+    assert draft.decision == "refuse"
+
+    as_user(requester).post(f"/api/v1/jobs/{booked.pk}/cancel")
+
+    after = fetch(colleague, draft.pk)
+    assert (after["status"], after["decision"], after["findings"]) == ("draft", "clear", [])
+
+
 # --- the freeze ---------------------------------------------------------------
 
 
