@@ -7,7 +7,7 @@ the cancellation. Drafts and rejected jobs are nobody else's business.
 
 from collections.abc import Iterable
 
-from django.db.models import Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from scheduling.calendar_feeds.sources import (
@@ -37,9 +37,10 @@ class MaintenanceFeedSource(QuerysetFeedSource):
     kind = "job"
     public = True
     # A review decision or a re-evaluation changes the DESCRIPTION without
-    # bumping `version`, so their times are part of the cache key too.
-    stamp_fields = ("version", "updated_at", "evaluated_at", "reviewed")
+    # bumping `version`, so their times and counts are part of the key too.
+    stamp_fields = ("version", "updated_at", "evaluated_at", "reviewed", "requested", "decided")
     modified_fields = ("updated_at", "evaluated_at", "reviewed")
+    counted_fields = ("requested", "decided")
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:
@@ -59,14 +60,21 @@ class MaintenanceFeedSource(QuerysetFeedSource):
         return jobs
 
     def annotate(self, rows: QuerySet) -> QuerySet:
-        newest = (
-            ReviewRequest.objects.filter(job=OuterRef("pk"))
-            .order_by()
-            .values("job")
-            .annotate(at=Max(Coalesce("decided_at", "created_at")))
-            .values("at")
+        def per_job(reviews: QuerySet, value) -> Subquery:
+            return Subquery(
+                reviews.filter(job=OuterRef("pk"))
+                .order_by()
+                .values("job")
+                .annotate(v=value)
+                .values("v")
+            )
+
+        reviews = ReviewRequest.objects.all()
+        return rows.annotate(
+            reviewed=per_job(reviews, Max(Coalesce("decided_at", "created_at"))),
+            requested=Coalesce(per_job(reviews, Count("pk")), 0),
+            decided=Coalesce(per_job(reviews.filter(decided_at__isnull=False), Count("pk")), 0),
         )
-        return rows.annotate(reviewed=Subquery(newest))
 
     def load(self, *, ids: list[int]) -> Iterable[MaintenanceJob]:
         reviews = ReviewRequest.objects.select_related("team", "decided_by").order_by(

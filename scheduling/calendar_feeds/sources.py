@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
-from django.db.models import Count, Max, Model, QuerySet
+from django.db.models import Count, Max, Model, QuerySet, Sum
 
 # A cancelled job or withdrawn deadline stays in feeds this long, marked
 # STATUS:CANCELLED, so that apps which merge rather than replace remove it.
@@ -95,6 +95,8 @@ class QuerysetFeedSource:
     stamp_fields: ClassVar[tuple[str, ...]] = ("version", "updated_at")
     # The stamps that are times of change (Last-Modified); others only key.
     modified_fields: ClassVar[tuple[str, ...]] = ("updated_at",)
+    # Stamps that are per-row counts: summed, not maximised, for the ETag.
+    counted_fields: ClassVar[tuple[str, ...]] = ()
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         raise NotImplementedError
@@ -116,7 +118,11 @@ class QuerysetFeedSource:
         stamps = [name for name in self.stamp_fields if name != "version"]
         # Aliases must differ from the annotations they aggregate.
         found = self.annotate(self.rows(query=query)).aggregate(
-            count=Count("pk"), **{f"newest_{name}": Max(name) for name in stamps}
+            count=Count("pk"),
+            **{
+                f"newest_{name}": Sum(name) if name in self.counted_fields else Max(name)
+                for name in stamps
+            },
         )
         newest = {name: found[f"newest_{name}"] for name in stamps}
         modified = max(
