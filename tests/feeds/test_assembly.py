@@ -1,0 +1,105 @@
+"""Assembling a feed from cached event texts: bounded queries, renders only what changed."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from scheduling.calendar_feeds import assembly, render
+from scheduling.calendar_feeds.sources import FeedQuery
+from scheduling.services.lifecycle import maintenance_job_update
+from tests import builders
+from tests.feeds.conftest import body_of, submitted
+
+
+def calendar_of(people, size: int) -> list:
+    jobs = []
+    for n in range(size):
+        start = builders.at(2 + n, 8)
+        jobs.append(
+            submitted(
+                builders.job(title=f"Job {n}", start=start, by=people["alice"], impact="none"),
+                by=people["alice"],
+            )
+        )
+        builders.blackout(
+            title=f"Blackout {n}",
+            start=start + timedelta(hours=12),
+            end=start + timedelta(hours=14),
+            timezone="Europe/London",
+            rrule="FREQ=WEEKLY;COUNT=3",
+        )
+        builders.deadline(title=f"Deadline {n}", due=start + timedelta(days=1))
+    return jobs
+
+
+def queries_for(feeds, feed: str = "all") -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = feeds.get(feed)
+        assert response.status_code == 200
+        body_of(response)
+    return len(captured)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """How many events were rendered with icalendar (cache misses)."""
+    rendered = []
+    original = render.components
+
+    def spy(event):
+        rendered.append(event.uid)
+        return original(event)
+
+    monkeypatch.setattr(render, "components", spy)
+    return rendered
+
+
+def test_the_query_count_does_not_grow_with_the_calendar(
+    feeds, people, frozen_now, django_assert_max_num_queries
+):
+    feeds.get("all")  # the token's first use writes last_used once
+    calendar_of(people, 2)
+    small_cold, small_warm = queries_for(feeds), queries_for(feeds)
+    calendar_of(people, 10)
+    assembly._store().clear()
+
+    with django_assert_max_num_queries(small_cold):
+        big_cold = queries_for(feeds)
+    big_warm = queries_for(feeds)
+
+    assert big_cold == small_cold
+    assert big_warm == small_warm < small_cold
+
+
+def test_a_warm_feed_renders_nothing_and_a_change_renders_one_event(
+    feeds, people, frozen_now, counting
+):
+    jobs = calendar_of(people, 3)
+    feeds.get("all")
+    body_of(feeds.get("all"))
+    assert len(counting) == 3 * 4  # a job, a blackout, a deadline and its traffic window
+
+    counting.clear()
+    warm = body_of(feeds.get("all"))
+    assert counting == []
+
+    maintenance_job_update(job_id=jobs[1].pk, by=people["alice"], title="Renamed")
+    changed = body_of(feeds.get("all"))
+    assert counting == [f"job-{jobs[1].pk}@clearway"]
+    assert changed != warm and b"Renamed" in changed
+
+
+def test_pages_assemble_the_same_calendar(people, frozen_now):
+    calendar_of(people, 5)
+    query = FeedQuery(feed="all", now=frozen_now)
+
+    whole = b"".join(assembly.feed_body(query=query))
+    assembly._store().clear()
+    paged = list(assembly.feed_body(query=query, page=2))
+
+    # header, 3 pages of jobs, 3 of blackouts, 3 of deadlines, end
+    assert len(paged) == 1 + 3 + 3 + 3 + 1
+    assert b"".join(paged) == whole
+    assert b"".join(assembly.feed_body(query=query, page=2)) == whole  # warm, paged
