@@ -268,12 +268,13 @@ def test_a_bad_at_is_a_400_naming_the_parameter(ci, requester, reviewer, value):
     assert list(response.json()["errors"]) == ["at"]
 
 
-def test_an_unknown_job_is_a_404_in_json(ci):
-    response = ci.get("/api/v1/jobs/999999/gate")
+@pytest.mark.parametrize("pk", ["999999", "99999999999999999999999"])
+def test_an_unknown_job_is_a_404_in_json(ci, pk):
+    response = ci.get(f"/api/v1/jobs/{pk}/gate")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"code": "not_found", "message": "There is no job #999999."}
+    assert response.json() == {"code": "not_found", "message": f"There is no job #{pk}."}
 
 
 def test_the_gate_answers_with_and_without_a_trailing_slash(ci, requester, reviewer, clock):
