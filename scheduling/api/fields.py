@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.dateparse import parse_duration
-from django.utils.duration import duration_iso_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -46,7 +45,22 @@ class IsoDurationField(serializers.Field):
         return value
 
     def to_representation(self, value: timedelta) -> str:
-        return duration_iso_string(value)
+        return iso_duration(value)
+
+
+def iso_duration(value: timedelta) -> str:
+    """The shortest ISO 8601 form people write: PT4H, PT30M, P1DT2H."""
+    seconds = int(value.total_seconds())
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    time_part = "".join(
+        f"{amount}{unit}"
+        for amount, unit in ((hours, "H"), (minutes, "M"), (seconds, "S"))
+        if amount
+    )
+    text = "P" + (f"{days}D" if days else "") + (f"T{time_part}" if time_part else "")
+    return text if text != "P" else "PT0S"
 
 
 class TimeZoneField(serializers.CharField):
