@@ -74,3 +74,14 @@ def env_zone(name: str, default: str) -> str:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ImproperlyConfigured(f"{name} must be an IANA time zone; got {raw!r}") from None
     return raw
+
+
+_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_rate(name: str, default: str) -> str:
+    """A DRF throttle rate such as 1200/min."""
+    raw = os.environ.get(name, default).strip()
+    if not _RATE.match(raw):
+        raise ImproperlyConfigured(f"{name} must look like 1200/min or 20/s; got {raw!r}")
+    return raw

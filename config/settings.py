@@ -5,7 +5,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_duration, env_int, env_list, env_str, env_zone
+from config.env import (
+    env_bool,
+    env_duration,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    env_zone,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -178,7 +186,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "scheduling.api.auth.TokenScopes",
     ],
-    "DEFAULT_THROTTLE_RATES": {"ci": env_str("CLEARWAY_API_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {"ci": env_rate("CLEARWAY_API_RATE", "1200/min")},
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,

@@ -374,7 +374,9 @@ def clear_slots(
     before: datetime,
     limit: int,
 ) -> list[Slot]:
-    """The earliest clear slot of `duration` in each gap between blocked intervals."""
+    """Clear slots of `duration`, earliest first: the start of every gap between
+    blocked intervals first (distinct choices), then, if `limit` asks for more,
+    further back-to-back slots inside the gaps."""
     blocked = blocked_intervals(
         windows=windows,
         systems=systems,
@@ -383,12 +385,18 @@ def clear_slots(
         start=after,
         end=before,
     )
-    slots: list[Slot] = []
+    gaps: list[tuple[datetime, datetime]] = []
     cursor = after
     for lo, hi in [*blocked, (before, before)]:
         if lo - cursor >= duration:
-            slots.append(Slot(start=cursor, end=cursor + duration))
-            if len(slots) >= limit:
-                break
+            gaps.append((cursor, lo))
         cursor = max(cursor, hi)
-    return slots
+    starts = [lo for lo, _ in gaps[:limit]]
+    for lo, hi in gaps:
+        if len(starts) >= limit:
+            break
+        extra = lo + duration
+        while extra + duration <= hi and len(starts) < limit:
+            starts.append(extra)
+            extra += duration
+    return [Slot(start=start, end=start + duration) for start in sorted(starts)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_duration, env_int, env_list, env_str, env_zone
+from config.env import env_bool, env_duration, env_int, env_list, env_rate, env_str, env_zone
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -183,3 +183,16 @@ def test_settings_load_with_good_values():
     result = import_settings(CLEARWAY_TRAFFIC_LEAD="PT24H", DEBUG="false", TIME_ZONE="UTC")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_throttle_rate_reads_drf_form(monkeypatch):
+    monkeypatch.setenv("CLEARWAY_API_RATE", "20/s")
+
+    assert env_rate("CLEARWAY_API_RATE", "1200/min") == "20/s"
+
+
+@pytest.mark.parametrize("raw", ["abc", "1200", "1200/fortnight", "/min"])
+def test_bad_throttle_rate_names_the_variable(monkeypatch, raw):
+    monkeypatch.setenv("CLEARWAY_API_RATE", raw)
+
+    assert "CLEARWAY_API_RATE" in failure(env_rate, "CLEARWAY_API_RATE", "1200/min")

@@ -90,11 +90,6 @@ def test_the_gate_documents_its_423_and_the_shape_of_a_reason(schema):
     assert {"code", "message", "until"} <= set(reason)
 
 
-@pytest.mark.xfail(
-    reason="scheduling/api/schema.py add_error_responses tests '{' in str(path), where path "
-    "is the operations dict, so no GET documents its 400; and the gate, a GET on an {id} "
-    "path, answers 400 for a bad `at` too (outside this change's files)"
-)
 @pytest.mark.parametrize("path", ["/api/v1/state/", "/api/v1/slots/", "/api/v1/jobs/{id}/gate/"])
 def test_the_ci_gets_document_their_400(schema, path):
     assert "400" in schema["paths"][path]["get"]["responses"]

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from scheduling.models import ApiToken, JobEvent
+from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer, token_for
 from tests.workflow import approved_job, job_body
@@ -292,3 +293,11 @@ def test_create_token_prints_a_token_that_works(org, clock):
 def test_create_token_refuses_an_unknown_team(org):
     with pytest.raises(CommandError, match="no team 'nobody'"):
         call_command("create_token", "nobody", "deploys", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_create_token_refuses_zero_days():
+    builders.team("infra")
+
+    with pytest.raises(CommandError, match="--days"):
+        call_command("create_token", "infra", "deploy", "--days", "0", stdout=io.StringIO())

@@ -24,10 +24,12 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, help="Expire after this many days.")
 
     def handle(self, *args, team, name, scopes, days, **options):
+        if days is not None and days < 1:
+            raise CommandError("--days must be at least 1 (leave it out for no expiry).")
         owner = Team.objects.filter(slug=team).first()
         if owner is None:
             raise CommandError(f"There is no team {team!r}.")
-        expires = timezone.now() + timedelta(days=days) if days else None
+        expires = timezone.now() + timedelta(days=days) if days is not None else None
         try:
             _, secret = api_token_create(
                 team=owner, name=name, scopes=scopes or [TokenScope.GATE_READ], expires=expires
