@@ -76,13 +76,14 @@ def evaluate(
     impact: str,
     exclude_job: int | None = None,
     occurrences: Sequence[tuple[datetime, datetime]] | None = None,
+    version: tuple | None = None,
 ) -> Evaluation:
     """Decision and findings for work of `impact` on `systems` (dependents included).
 
     Pass `occurrences` for a recurring job: each is decided on its own, and
     the decision is the worst of them.
     """
-    version = calendar_version()
+    version = version or calendar_version()
     impacted_set = impacted(systems, version=version)
     windows_of = occurrences or [(start, end)]
     span_start = min(s for s, _ in windows_of)

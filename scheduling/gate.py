@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 
-from scheduling import conflicts, engine
+from scheduling import conflicts, engine, window_cache
 from scheduling.choices import Decision, FindingKind, JobStatus, Severity
 from scheduling.engine import Finding, Slot
-from scheduling.models import MaintenanceJob, ReviewStatus
+from scheduling.models import MaintenanceJob, ReviewRequest, ReviewStatus
+from scheduling.selectors import calendar_version
 
 _NOT_APPROVED = {
     JobStatus.DRAFT: "Job #{id} has not been submitted for review.",
@@ -42,7 +43,7 @@ class Reason:
 @dataclass
 class GateAnswer:
     allowed: bool
-    job: MaintenanceJob
+    job: "JobSnapshot"
     at: datetime
     window: tuple[datetime, datetime] | None
     next_window: tuple[datetime, datetime] | None
@@ -96,9 +97,52 @@ def _refused_until(*, finding: Finding, impact: str, window_end: datetime) -> da
     return next((hi for lo, hi in refused if lo <= finding.start < hi), finding.end)
 
 
-def gate(*, job: MaintenanceJob, at: datetime) -> GateAnswer:
+@dataclass(frozen=True)
+class JobSnapshot:
+    """What the gate needs of a job, cached per calendar version.
+
+    Every change that matters to the gate (status, windows, systems, impact)
+    records a calendar change, so a snapshot is never read after one. The
+    gate then touches no job table on its hot path: it keeps answering while
+    those tables are locked.
+    """
+
+    pk: int
+    team_id: int
+    status: str
+    impact: str
+    emergency: bool
+    review_round: int
+    findings: tuple
+    systems: tuple[str, ...]
+    windows: tuple[tuple[datetime, datetime], ...]
+
+
+def job_snapshot(*, job_id: int, version: tuple | None = None) -> JobSnapshot | None:
+    version = version or calendar_version()
+    return window_cache.jobs.get_or_compute((version, job_id), lambda: _load(job_id))
+
+
+def _load(job_id: int) -> JobSnapshot | None:
+    job = MaintenanceJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return None
+    return JobSnapshot(
+        pk=job.pk,
+        team_id=job.team_id,
+        status=job.status,
+        impact=job.impact,
+        emergency=job.emergency,
+        review_round=job.review_round,
+        findings=tuple(job.findings),
+        systems=tuple(job.systems.order_by("slug").values_list("slug", flat=True)),
+        windows=tuple(job.occurrences.order_by("start").values_list("start", "end")),
+    )
+
+
+def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> GateAnswer:
     """Allowed only if the job is approved, not refused now, and `at` is inside a window."""
-    windows = list(job.occurrences.order_by("start").values_list("start", "end"))
+    windows = job.windows
     current = next(((s, e) for s, e in windows if s <= at < e), None)
     upcoming = next(((s, e) for s, e in windows if s > at), None)
     reasons: list[Reason] = []
@@ -110,7 +154,9 @@ def gate(*, job: MaintenanceJob, at: datetime) -> GateAnswer:
         # needs them, and the approved job's gate is the hot path.
         waiting = (
             ", ".join(
-                job.reviews.filter(round=job.review_round, status=ReviewStatus.PENDING)
+                ReviewRequest.objects.filter(
+                    job_id=job.pk, round=job.review_round, status=ReviewStatus.PENDING
+                )
                 .order_by("team__slug")
                 .values_list("team__slug", flat=True)
             )
@@ -130,11 +176,12 @@ def gate(*, job: MaintenanceJob, at: datetime) -> GateAnswer:
     checked = current or upcoming
     if checked is not None and job.status not in (JobStatus.CANCELLED, JobStatus.DONE):
         evaluation = conflicts.evaluate(
-            systems=[system.slug for system in job.systems.all()],
+            systems=job.systems,
             start=checked[0],
             end=checked[1],
             impact=job.impact,
             exclude_job=job.pk,
+            version=version,
         )
         findings = evaluation.findings
         for finding in findings:

@@ -51,3 +51,4 @@ def day_bucket(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 windows = VersionedCache(maxsize=2048)
 closures = VersionedCache(maxsize=4096)
+jobs = VersionedCache(maxsize=8192)

@@ -18,6 +18,7 @@ def _isolated(settings):
     cache.clear()
     window_cache.windows.clear()
     window_cache.closures.clear()
+    window_cache.jobs.clear()
 
 
 @pytest.fixture

@@ -22,8 +22,9 @@ from scheduling.api.serializers import FindingSerializer
 from scheduling.api.throttles import TokenRateThrottle
 from scheduling.choices import Impact
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
-from scheduling.models import ApiToken, MaintenanceJob
-from scheduling.selectors import unknown_systems
+from scheduling.middleware import RETRY_AFTER_SECONDS
+from scheduling.models import ApiToken
+from scheduling.selectors import calendar_version, unknown_systems
 
 MAX_SYSTEMS = 100
 MAX_WINDOW = timedelta(days=31)
@@ -47,7 +48,7 @@ class WindowSerializer(serializers.Serializer):
 class GateSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
     job = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.CharField(allow_null=True)
     at = serializers.DateTimeField()
     window = WindowSerializer(allow_null=True)
     closes_at = serializers.DateTimeField(allow_null=True)
@@ -132,7 +133,7 @@ class GateView(CIView):
         parameters=[
             OpenApiParameter("at", OpenApiTypes.DATETIME, description="What-if instant."),
         ],
-        responses={200: GateSerializer, 423: GateSerializer},
+        responses={200: GateSerializer, 423: GateSerializer, 503: GateSerializer},
         examples=[
             OpenApiExample(
                 "Refused",
@@ -160,34 +161,36 @@ class GateView(CIView):
     )
     def get(self, request, pk: int):
         at = _at(request)
-        job = MaintenanceJob.objects.prefetch_related("systems").filter(pk=pk).first()
-        if job is None:
-            raise NotFound(f"There is no job #{pk}.")
-        if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
-            raise NotAllowed(
-                f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
-            )
         try:
-            answer = gate.gate(job=job, at=at)
+            version = calendar_version()
+            job = gate.job_snapshot(job_id=int(pk), version=version)
+            if job is None:
+                raise NotFound(f"There is no job #{pk}.")
+            if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
+                raise NotAllowed(
+                    f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
+                )
+            answer = gate.gate(job=job, at=at, version=version)
         except DatabaseError:
-            # Fail closed: when Clearway cannot decide, the answer is no.
+            # Fail closed: when Clearway cannot decide, the answer is no, with a
+            # reason, and the status says "try again" rather than "refused".
             return Response(
                 {
                     "allowed": False,
-                    "job": job.pk,
-                    "status": job.status,
+                    "job": int(pk),
+                    "status": None,
                     "at": at.isoformat(),
                     "window": None,
                     "closes_at": None,
                     "next_window": None,
                     "reasons": [
                         gate.Reason(
-                            "unavailable", "Clearway could not decide; try again."
+                            "unavailable", "Clearway could not decide in time; try again."
                         ).as_dict()
                     ],
                 },
-                status=status.HTTP_423_LOCKED,
-                headers={"Retry-After": "5"},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         body = {
             "allowed": answer.allowed,
