@@ -21,9 +21,11 @@ TIMELINE_DAYS = 28
 
 def _day_param(raw: str | None, today: date) -> date:
     try:
-        return date.fromisoformat(raw) if raw else today
+        day = date.fromisoformat(raw) if raw else today
     except ValueError:
         return today  # a mistyped ?date= shows today rather than an error page
+    # Far from today the arithmetic below would leave the calendar (year 1 or 9999).
+    return day if abs((day - today).days) < 36_500 else today
 
 
 def _range(view: str, anchor: date) -> tuple[date, int, date, date]:

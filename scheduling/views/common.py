@@ -64,7 +64,7 @@ def roles_of(user) -> Roles:
     teams = tuple(user.teams.prefetch_related("systems").order_by("name"))
     return Roles(
         teams=teams,
-        books=any(team.systems.all() for team in teams) or user.is_staff,
+        books=any(team.systems.all() for team in teams) or user.is_superuser,
         reviews=bool(teams),
         curriculum=any(team.slug in curriculum_team_slugs() for team in teams),
         admin=user.is_staff,

@@ -57,7 +57,7 @@ def _page(request, job: MaintenanceJob, *, status: int = 200, **forms):
         "history": list(job.history.all()),
         "occurrences": list(job.occurrences.all()[:12]),
         "occurrence_count": job.occurrences.count(),
-        "gate": gate.gate(job=job, at=now),
+        "gate": gate.gate(job=gate.job_snapshot(job_id=job.pk), at=now),
         "gate_url": gate_url,
         "curl": f'curl --fail-with-body -H "Authorization: Bearer $CLEARWAY_TOKEN" {gate_url}',
         "can_submit": requester and job.status in SUBMITTABLE and last_end > now,

@@ -165,6 +165,19 @@
     slotsBox.appendChild(list);
   }
 
+  /* When rescheduling, the job's current booking is not a collision with itself:
+   * /api/v1/checks cannot exclude it, so its findings are dropped here and the
+   * decision is the worst of what is left (as the engine decides). */
+  function withoutOwnBooking(answer) {
+    var own = form.dataset.jobId ? "job:" + form.dataset.jobId : null;
+    if (!own) { return; }
+    answer.findings = answer.findings.filter(function (f) { return (f.sources || []).indexOf(own) < 0; });
+    var rank = {clear: 0, flag: 1, refuse: 2};
+    answer.decision = answer.findings.reduce(function (worst, f) {
+      return rank[f.severity] > rank[worst] ? f.severity : worst;
+    }, "clear");
+  }
+
   function getJSON(response) {
     return response.json().catch(function () { return {message: "Unexpected answer (" + response.status + ")."}; })
       .then(function (body) { return {ok: response.ok, body: body}; });
@@ -205,6 +218,7 @@
       }).then(getJSON).then(function (answer) {
         if (mine !== sequence) { return null; }
         if (!answer.ok) { say(answer.body.message + " " + firstError(answer.body.errors), "error"); return null; }
+        withoutOwnBooking(answer.body);
         var n = answer.body.findings.length;
         say({clear: "Clear: nothing collides.", flag: "Flagged: " + n + " finding" + (n === 1 ? "" : "s") + ".",
           refuse: "Refused: " + n + " finding" + (n === 1 ? "" : "s") + ". Clear windows are offered below."}[answer.body.decision],

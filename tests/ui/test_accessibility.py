@@ -31,7 +31,11 @@ def violations(page) -> list[str]:
 
 @pytest.fixture
 def calendar_data(org, alice):
-    start = (timezone.now() + timedelta(days=2)).astimezone(UTC).replace(hour=8, minute=0)
+    start = (
+        (timezone.now() + timedelta(days=2))
+        .astimezone(UTC)
+        .replace(hour=8, minute=0, second=0, microsecond=0)
+    )
     job = builders.job(owner=org["infra"], start=start, by=alice, title="Reindex grading")
     maintenance_job_submit(job_id=job.pk, by=alice)
     builders.blackout(

@@ -121,3 +121,25 @@ def test_a_refused_submission_keeps_what_was_typed(sign_in, web, alice, project_
     expect(justification).to_be_hidden()
     page.get_by_label("This is an emergency").check()
     expect(justification).to_be_visible()
+
+
+def test_rescheduling_does_not_collide_with_its_own_booking(sign_in, web, alice, org):
+    from playwright.sync_api import expect
+
+    from scheduling.services.lifecycle import maintenance_job_submit
+
+    start = (
+        (timezone.now() + timedelta(days=3))
+        .astimezone(UTC)
+        .replace(hour=8, minute=0, second=0, microsecond=0)
+    )
+    job = builders.job(owner=org["infra"], start=start, by=alice, title="Reindex")
+    maintenance_job_submit(job_id=job.pk, by=alice)
+    page = sign_in(alice)
+    page.goto(f"{web.url}/jobs/{job.pk}/edit/")
+    expect(page.locator("#live-status")).to_contain_text("Clear")
+    page.get_by_label("End").fill(local(start + timedelta(hours=5)))
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#job-status")).to_have_text("Pending review")
+    job.refresh_from_db()
+    assert job.end == start + timedelta(hours=5)

@@ -183,3 +183,20 @@ def test_feeds_show_their_sync_state_and_errors(carol, settings):
     assert client.get(f"/deadlines/feeds/{feed.pk}/edit/").status_code == 200
     client.post(f"/deadlines/feeds/{feed.pk}/delete/")
     assert not DeadlineFeed.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/blackouts/new/", {**blackout_post(), "rrule": "FREQ=SECONDLY"}),
+        ("/blackouts/new/", {**blackout_post(), "start": "", "timezone": "Mars/Base"}),
+        ("/deadlines/new/", {**deadline_post(), "cohort_size": "-5", "team": "grading"}),
+        (
+            "/deadlines/feeds/new/",
+            {"url": "http://127.0.0.1/x.ics", "cohort_size": "1", "interval": "1"},
+        ),
+        ("/deadlines/upload/", {"team": "curriculum", "timezone": "UTC"}),
+    ],
+)
+def test_bad_input_never_gives_a_500(path, data, pat):
+    assert client_for(pat).post(path, data).status_code == 400

@@ -275,3 +275,34 @@ def test_feed_tokens_show_their_addresses_once(alice):
     client.post(f"/feed-tokens/{token.pk}/revoke/")
     token.refresh_from_db()
     assert token.revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/?view=month&date=0001-01-01", None),
+        ("/?view=timeline&date=9999-12-31", None),
+        ("/jobs/preview/?start=2030-13-45T99:99&end=&timezone=Nowhere&count=abc", None),
+        (
+            "/jobs/preview/?start=2030-12-02T08:00&end=2030-12-02T09:00&timezone=UTC"
+            "&recurrence=custom&rrule=FREQ=SECONDLY;COUNT=99999",
+            None,
+        ),
+        ("/jobs/new/", {"team": "grading", "systems": ["nope"], "start": "yesterday"}),
+        (
+            "/jobs/new/",
+            {
+                **job_post(),
+                "recurrence": "custom",
+                "rrule": "FREQ=DAILY;BYMONTHDAY=31;BYMONTH=2;COUNT=3",
+            },
+        ),
+        ("/jobs/new/", {**job_post(), "timezone": "../../etc/passwd"}),
+        ("/zone/", {"zone": ""}),
+        ("/feed-tokens/", {"name": "x" * 500}),
+    ],
+)
+def test_bad_input_never_gives_a_500(path, data, alice):
+    client = client_for(alice)
+    response = client.post(path, data) if data is not None else client.get(path)
+    assert response.status_code < 500
