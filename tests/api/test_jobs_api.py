@@ -12,7 +12,7 @@ from tests.builders import at
 from tests.personas import as_user
 from tests.workflow import approved_job, book, job_body
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def ids(response) -> list[int]:

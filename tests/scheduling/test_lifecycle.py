@@ -8,7 +8,9 @@ from tests.builders import at
 from tests.personas import as_user
 from tests.workflow import approved_job, book, pending_job
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The background re-evaluation runs after commit; only the test that needs it
+# pays for a transactional database.
+pytestmark = pytest.mark.django_db
 
 
 def review_teams(job: dict) -> list[str]:
@@ -494,6 +496,7 @@ def test_rescheduling_into_a_refused_window_conflicts_the_job(requester, reviewe
     assert (answer.json()["status"], answer.json()["decision"]) == ("conflicted", "refuse")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_conflicted_job_can_be_moved_and_reviewed_again(requester, reviewer, org):
     job = approved_job(requester=requester, reviewer=reviewer)
     builders.blackout(start=at(10), end=at(11), title="Exam week")
