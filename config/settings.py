@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
@@ -237,6 +238,11 @@ CLEARWAY_TRAFFIC_LEAD = env_duration("CLEARWAY_TRAFFIC_LEAD", timedelta(hours=48
 CLEARWAY_TRAFFIC_TAIL = env_duration("CLEARWAY_TRAFFIC_TAIL", timedelta(hours=6))
 CLEARWAY_TRAFFIC_FLAG = env_int("CLEARWAY_TRAFFIC_FLAG", 200, minimum=1)
 CLEARWAY_TRAFFIC_REFUSE = env_int("CLEARWAY_TRAFFIC_REFUSE", 1000, minimum=1)
+if CLEARWAY_TRAFFIC_FLAG > CLEARWAY_TRAFFIC_REFUSE:
+    raise ImproperlyConfigured(
+        "CLEARWAY_TRAFFIC_FLAG must not exceed CLEARWAY_TRAFFIC_REFUSE "
+        f"({CLEARWAY_TRAFFIC_FLAG} > {CLEARWAY_TRAFFIC_REFUSE})."
+    )
 CLEARWAY_HORIZON_DAYS = env_int("CLEARWAY_HORIZON_DAYS", 400, minimum=1)
 CLEARWAY_MAX_JOB_OCCURRENCES = env_int("CLEARWAY_MAX_JOB_OCCURRENCES", 500, minimum=1)
 CLEARWAY_MAX_RULE_OCCURRENCES = env_int("CLEARWAY_MAX_RULE_OCCURRENCES", 5000, minimum=1)

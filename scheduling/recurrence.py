@@ -33,6 +33,13 @@ _MONTH_LENGTHS = {
     11: 30,
     12: 31,
 }
+# Sub-daily rules step in fixed wall-clock units, so they can start near the
+# range asked for instead of at a DTSTART years back (see _skip_ahead).
+_SUB_DAILY_STEPS = {
+    "HOURLY": timedelta(hours=1),
+    "MINUTELY": timedelta(minutes=1),
+    "SECONDLY": timedelta(seconds=1),
+}
 _SUPPORTED_FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
 
 
@@ -167,6 +174,8 @@ def expand(
     if wall <= timedelta(0):
         raise InvalidInput.for_field("end", "The end must be after the start.")
     rule = build_rule(rrule_text=rrule_text, dtstart=local_start, field=field)
+    if after is not None:
+        rule = _skip_ahead(rule, rrule_text=rrule_text, local_start=local_start, until=after - wall)
     excluded = {_to_utc(moment) for moment in exdates}
     found: list[Occurrence] = []
     for occurrence in _iterate(rule, tz=tz, wall=wall, after=after):
@@ -184,6 +193,30 @@ def expand(
                 "use a COUNT, an UNTIL or a coarser frequency.",
             )
     return found
+
+
+def _skip_ahead(rule: rrule, *, rrule_text: str, local_start: datetime, until: datetime) -> rrule:
+    """The same rule restarted at its last period boundary well before `until`.
+
+    dateutil walks every period from DTSTART, and allowed windows are anchored
+    in 2000: a MINUTELY rule would take minutes to reach today. Restarting a
+    whole number of INTERVALs later (in wall-clock time, as dateutil steps)
+    yields the same occurrences. Rules with COUNT keep their DTSTART, since
+    COUNT counts from it.
+    """
+    parts = _parts(normalise_rrule(rrule_text), field="rrule")
+    step = _SUB_DAILY_STEPS.get(parts.get("FREQ", ""))
+    if step is None or "COUNT" in parts:
+        return rule
+    step *= int(parts.get("INTERVAL", "1"))
+    tz = local_start.tzinfo
+    # Some margin: a DST change moves the wall clock by two hours at most.
+    target = (until - timedelta(hours=3)).astimezone(tz).replace(tzinfo=None)
+    naive_start = local_start.replace(tzinfo=None)
+    periods = (target - naive_start) // step
+    if periods <= 0:
+        return rule
+    return rule.replace(dtstart=(naive_start + periods * step).replace(tzinfo=tz))
 
 
 def _iterate(

@@ -81,7 +81,12 @@ def _impacted_slugs(job_ids: set[int]) -> dict[int, frozenset[str]]:
 
 
 def outside_allowed_windows(*, query: WindowQuery) -> Iterable[BusyWindow]:
-    """The gaps between allowed windows of systems that have one."""
+    """The gaps between allowed windows of systems that have one.
+
+    Every impacted system's window counts, dependents included: work on
+    grading-db takes grading-api down with it, so it must fit grading-api's
+    hours too.
+    """
     restricted = list(
         System.objects.filter(slug__in=query.systems)
         .exclude(window_rrule="")

@@ -65,6 +65,14 @@ def check_maintenance_window(
         raise InvalidInput.for_field(
             "maintenance_window", "A maintenance window needs rrule, start_time, duration and zone."
         )
+    if recurrence.normalise_rrule(rrule).split("FREQ=")[-1].split(";")[0] in {
+        "SECONDLY",
+        "MINUTELY",
+        "HOURLY",
+    }:
+        raise InvalidInput.for_field(
+            "maintenance_window", "An allowed window repeats at most daily (FREQ=DAILY or coarser)."
+        )
     if not timedelta(0) < duration <= timedelta(days=7):
         raise InvalidInput.for_field(
             "maintenance_window", "The window's duration must be between 1 minute and 7 days."

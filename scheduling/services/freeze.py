@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from scheduling.engine import FAR_FUTURE
 from scheduling.models import Freeze
+from scheduling.services.calendar import calendar_change_record
 from scheduling.services.reevaluation import calendar_changed
 
 
@@ -22,12 +23,16 @@ def freeze_set(
 ) -> Freeze:
     freeze, _ = Freeze.objects.select_for_update().get_or_create(pk=1)
     changed = freeze.active != active
+    reworded = freeze.reason != reason
     freeze.reason = reason
     if changed:
         freeze.active = active
         freeze.since = now or timezone.now()
         freeze.by = by
     freeze.save()
+    if reworded and not changed:
+        # Findings quote the reason: cached answers must not keep the old one.
+        calendar_change_record(reason="change freeze reason edited")
     if changed:
         calendar_changed(
             start=freeze.since,
