@@ -250,6 +250,8 @@ CLEARWAY_DEFAULT_DEADLINE_SYSTEMS = env_list(
     "CLEARWAY_DEFAULT_DEADLINE_SYSTEMS", ["submissions-web", "grading-api"]
 )
 CLEARWAY_ADMIN_TEAM = env_str("CLEARWAY_ADMIN_TEAM", "platform")
+# Members of these teams are curriculum staff in the web UI (deadlines, feeds).
+CLEARWAY_CURRICULUM_TEAMS = env_list("CLEARWAY_CURRICULUM_TEAMS", ["curriculum"])
 CLEARWAY_FEED_ALLOWED_NETWORKS = env_list("CLEARWAY_FEED_ALLOWED_NETWORKS")
 
 # --- Calendar feeds (iCal) -------------------------------------------------

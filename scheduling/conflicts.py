@@ -114,6 +114,7 @@ def next_clear(
     before: datetime | None = None,
     limit: int = 5,
     exclude_job: int | None = None,
+    align: timedelta | None = timedelta(minutes=15),
 ) -> list[Slot]:
     """The next clear windows of `duration`, earliest first, one per gap.
 
@@ -139,4 +140,5 @@ def next_clear(
         after=after,
         before=before,
         limit=limit,
+        align=align,
     )

@@ -373,10 +373,12 @@ def clear_slots(
     after: datetime,
     before: datetime,
     limit: int,
+    align: timedelta | None = None,
 ) -> list[Slot]:
     """Clear slots of `duration`, earliest first: the start of every gap between
     blocked intervals first (distinct choices), then, if `limit` asks for more,
-    further back-to-back slots inside the gaps."""
+    further back-to-back slots inside the gaps. With `align`, slots start on
+    multiples of it (quarter hours: nobody starts work at 05:59)."""
     blocked = blocked_intervals(
         windows=windows,
         systems=systems,
@@ -388,8 +390,9 @@ def clear_slots(
     gaps: list[tuple[datetime, datetime]] = []
     cursor = after
     for lo, hi in [*blocked, (before, before)]:
-        if lo - cursor >= duration:
-            gaps.append((cursor, lo))
+        start = _ceil(cursor, align) if align else cursor
+        if lo - start >= duration:
+            gaps.append((start, lo))
         cursor = max(cursor, hi)
     starts = [lo for lo, _ in gaps[:limit]]
     for lo, hi in gaps:
@@ -400,3 +403,10 @@ def clear_slots(
             starts.append(extra)
             extra += duration
     return [Slot(start=start, end=start + duration) for start in sorted(starts)]
+
+
+def _ceil(moment: datetime, step: timedelta) -> datetime:
+    """`moment` rounded up to a multiple of `step` since the Unix epoch."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    remainder = (moment - epoch) % step
+    return moment if not remainder else moment + (step - remainder)

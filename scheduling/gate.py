@@ -283,8 +283,15 @@ def slots(
     after: datetime,
     before: datetime | None,
     limit: int,
+    exclude_job: int | None = None,
 ) -> list[Slot]:
     before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
     return conflicts.next_clear(
-        systems=systems, duration=duration, impact=impact, after=after, before=before, limit=limit
+        systems=systems,
+        duration=duration,
+        impact=impact,
+        after=after,
+        before=before,
+        limit=limit,
+        exclude_job=exclude_job,
     )

@@ -114,6 +114,14 @@ def _impact(raw: str | None) -> str:
     return impact
 
 
+def _positive_int(raw: str | None, *, field: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise InvalidInput.for_field(field, f"{field} must be a job id (a whole number).")
+    return int(raw)
+
+
 class CIView(APIView):
     throttle_classes = [TokenRateThrottle]
     token_scopes = READ
@@ -247,6 +255,12 @@ class CheckRequestSerializer(serializers.Serializer):
     start = InstantField()
     end = InstantField()
     impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.EXCLUSIVE_LOCK)
+    exclude_job = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="Leave this job's own booking out (when moving it).",
+    )
 
     def validate(self, attrs):
         for name in ("start", "end"):
@@ -279,8 +293,13 @@ class ChecksView(CIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         systems = _systems_param(data["systems"])
+        exclude = data.get("exclude_job")
         evaluation = conflicts.evaluate(
-            systems=systems, start=data["start"], end=data["end"], impact=data["impact"]
+            systems=systems,
+            start=data["start"],
+            end=data["end"],
+            impact=data["impact"],
+            exclude_job=exclude,
         )
         duration = data["end"] - data["start"]
         slot = next(
@@ -292,6 +311,9 @@ class ChecksView(CIView):
                     after=data["start"],
                     before=data["start"] + timedelta(days=90),
                     limit=1,
+                    exclude_job=exclude,
+                    # Unaligned: a clear window asked about is its own answer.
+                    align=None,
                 )
             ),
             None,
@@ -321,6 +343,9 @@ class SlotsView(CIView):
             OpenApiParameter("after", OpenApiTypes.DATETIME),
             OpenApiParameter("before", OpenApiTypes.DATETIME),
             OpenApiParameter("limit", int, description="1 to 50, default 5."),
+            OpenApiParameter(
+                "exclude_job", int, description="Leave this job's own booking out (moving it)."
+            ),
         ],
         responses={200: SlotsSerializer},
     )
@@ -345,6 +370,7 @@ class SlotsView(CIView):
         impact = _impact(params.get("impact"))
         # One range for the search and for the sentence explaining an empty one.
         before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+        exclude = _positive_int(params.get("exclude_job"), field="exclude_job")
         found = gate.slots(
             systems=systems,
             duration=duration,
@@ -352,6 +378,7 @@ class SlotsView(CIView):
             after=after,
             before=before,
             limit=limit,
+            exclude_job=exclude,
         )
         reason = None
         if not found:

@@ -40,7 +40,7 @@ def viewer_zone(request: HttpRequest) -> ZoneInfo:
 def curriculum_team_slugs() -> list[str]:
     # Teams do not carry a kind; the curriculum teams are named in settings
     # (default: the demo's "curriculum") so a new, empty team works at once.
-    return list(getattr(settings, "CLEARWAY_CURRICULUM_TEAMS", ["curriculum"]))
+    return list(settings.CLEARWAY_CURRICULUM_TEAMS)
 
 
 @dataclass(frozen=True)

@@ -166,17 +166,8 @@
   }
 
   /* When rescheduling, the job's current booking is not a collision with itself:
-   * /api/v1/checks cannot exclude it, so its findings are dropped here and the
-   * decision is the worst of what is left (as the engine decides). */
-  function withoutOwnBooking(answer) {
-    var own = form.dataset.jobId ? "job:" + form.dataset.jobId : null;
-    if (!own) { return; }
-    answer.findings = answer.findings.filter(function (f) { return (f.sources || []).indexOf(own) < 0; });
-    var rank = {clear: 0, flag: 1, refuse: 2};
-    answer.decision = answer.findings.reduce(function (worst, f) {
-      return rank[f.severity] > rank[worst] ? f.severity : worst;
-    }, "clear");
-  }
+   * the API leaves it out when given its id. */
+  var ownJob = form.dataset.jobId ? Number(form.dataset.jobId) : null;
 
   function getJSON(response) {
     return response.json().catch(function () { return {message: "Unexpected answer (" + response.status + ")."}; })
@@ -214,11 +205,11 @@
       return fetch(form.dataset.checksUrl, {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, Accept: "application/json"},
-        body: JSON.stringify({systems: systems, start: preview.body.start, end: preview.body.end, impact: impact})
+        body: JSON.stringify({systems: systems, start: preview.body.start, end: preview.body.end, impact: impact,
+                              exclude_job: ownJob})
       }).then(getJSON).then(function (answer) {
         if (mine !== sequence) { return null; }
         if (!answer.ok) { say(answer.body.message + " " + firstError(answer.body.errors), "error"); return null; }
-        withoutOwnBooking(answer.body);
         var n = answer.body.findings.length;
         say({clear: "Clear: nothing collides.", flag: "Flagged: " + n + " finding" + (n === 1 ? "" : "s") + ".",
           refuse: "Refused: " + n + " finding" + (n === 1 ? "" : "s") + ". Clear windows are offered below."}[answer.body.decision],
@@ -231,6 +222,7 @@
           duration: "PT" + Math.max(1, Math.round((end - start) / 60000)) + "M",
           after: new Date(Math.max(start, Date.now())).toISOString()
         });
+        if (ownJob) { query.set("exclude_job", String(ownJob)); }
         return fetch(form.dataset.slotsUrl + "?" + query.toString(), {
           credentials: "same-origin", headers: {Accept: "application/json"}
         }).then(getJSON).then(function (slots) {

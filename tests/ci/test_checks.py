@@ -7,6 +7,8 @@ from datetime import datetime
 
 import pytest
 
+from scheduling.models import MaintenanceJob
+from scheduling.services.calendar import calendar_change_record
 from scheduling.services.freeze import freeze_set
 from tests import builders
 from tests.builders import at
@@ -143,3 +145,18 @@ def test_get_is_not_allowed(ci, org):
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_a_job_being_moved_does_not_collide_with_itself(ci, clock):
+    job = builders.job(systems=["grading-db"], start=at(10, 8))
+    MaintenanceJob.objects.filter(pk=job.pk).update(status="approved")
+    calendar_change_record(reason="test: approved")
+    body = {
+        "systems": ["grading-db"],
+        "start": "2030-12-10T09:00:00Z",
+        "end": "2030-12-10T10:00:00Z",
+    }
+
+    assert ci.post("/api/v1/checks", body, format="json").json()["decision"] == "refuse"
+    moved = ci.post("/api/v1/checks", {**body, "exclude_job": job.pk}, format="json").json()
+    assert moved["decision"] == "clear"

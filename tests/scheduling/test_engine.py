@@ -510,3 +510,21 @@ def test_slots_avoid_flagging_windows_too():
     [slot] = slots_for([blackout(at(9), at(12), severity="flag")], limit=1)
 
     assert slot.start == at(12)
+
+
+def test_aligned_slots_start_on_the_next_quarter_hour():
+    windows = [blackout(at(10), at(10, 5, 59))]
+
+    [slot] = clear_slots(
+        windows=windows,
+        systems=API,
+        impact="exclusive_lock",
+        thresholds=THRESHOLDS,
+        duration=timedelta(hours=4),
+        after=at(10),
+        before=at(20),
+        limit=1,
+        align=timedelta(minutes=15),
+    )
+
+    assert (slot.start, slot.end) == (at(10, 6), at(10, 10))
