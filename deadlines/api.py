@@ -10,11 +10,17 @@ from rest_framework.response import Response
 
 from deadlines.entries import COHORT_SIZE_MAX, split_systems
 from deadlines.models import Cohort, Deadline
-from deadlines.services import cohort_save, deadline_create, deadline_update, deadline_withdraw
+from deadlines.services import (
+    check_can_publish,
+    cohort_save,
+    deadline_create,
+    deadline_update,
+    deadline_withdraw,
+)
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.api.auth import TokenScopes
 from scheduling.api.fields import InstantField, TimeZoneField, localise
-from scheduling.errors import Conflict, InvalidInput, NotAllowed
+from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
 from scheduling.selectors import is_member
 
@@ -131,14 +137,10 @@ class DeadlineViewSet(viewsets.ModelViewSet):
     permission_classes = [CanPublishDeadlines]
     filterset_class = DeadlineFilter
 
-    def _check_team(self, team: Team) -> None:
-        user = self.request.user
-        if not (user.is_staff or is_member(user, team)):
-            raise NotAllowed(f"Only members of {team.name} can publish its deadlines.")
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        self._check_team(data["team"])
+        # Checked before the cohort is saved; deadline_create checks it again.
+        check_can_publish(by=self.request.user, team=data["team"])
         cohort = data.get("cohort")
         if data.get("new_cohort_name"):
             cohort = cohort_save(
@@ -155,30 +157,19 @@ class DeadlineViewSet(viewsets.ModelViewSet):
             by=self.request.user,
         )
 
-    def _check_not_from_feed(self, deadline: Deadline) -> None:
-        # The next sync would silently undo the change: the LMS is the source.
-        if deadline.feed_id is not None:
-            raise Conflict(
-                "This deadline comes from a deadline feed; change it in the LMS "
-                f"(or disable feed {deadline.feed_id}).",
-                code="from_feed",
-            )
-
     def perform_update(self, serializer):
-        self._check_not_from_feed(serializer.instance)
         data = dict(serializer.validated_data)
-        if "team" in data:
-            self._check_team(data["team"])
         if data.pop("new_cohort_name", None):
             raise InvalidInput.for_field("cohort", "Create the cohort first.")
         if "systems" in data:
             data["systems"] = [system.slug for system in data["systems"]]
-        serializer.instance = deadline_update(deadline=serializer.instance, **data)
+        serializer.instance = deadline_update(
+            deadline=serializer.instance, by=self.request.user, **data
+        )
 
     def perform_destroy(self, instance):
-        self._check_not_from_feed(instance)
         # Withdrawn, not deleted: calendars and history still need it.
-        deadline_withdraw(deadline=instance)
+        deadline_withdraw(deadline=instance, by=self.request.user)
 
     @extend_schema(request=DeadlineUploadSerializer, responses={201: DeadlineSerializer(many=True)})
     @action(detail=False, methods=["post"], parser_classes=[MultiPartParser, FormParser])
@@ -187,7 +178,7 @@ class DeadlineViewSet(viewsets.ModelViewSet):
         form = DeadlineUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
-        self._check_team(data["team"])
+        check_can_publish(by=request.user, team=data["team"])
         created = deadlines_upload(
             team=data["team"],
             filename=data["file"].name or "",

@@ -10,9 +10,9 @@ from django.db.models import F
 from django.utils import timezone as django_timezone
 
 from deadlines.models import Cohort, Deadline, DeadlineFeed, DeadlineSource
-from scheduling.errors import InvalidInput
+from scheduling.errors import Conflict, InvalidInput, NotAllowed
 from scheduling.models import System, Team
-from scheduling.selectors import unknown_systems
+from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.reevaluation import calendar_changed
 
 
@@ -50,6 +50,22 @@ def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_du
     )
 
 
+def check_can_publish(*, by: AbstractBaseUser | None, team: Team) -> None:
+    """Curriculum staff publish for their own team; administrators for any."""
+    if by is not None and not (by.is_staff or is_member(by, team)):
+        raise NotAllowed(f"Only members of {team.name} can publish its deadlines.")
+
+
+def check_not_from_feed(*, deadline: Deadline) -> None:
+    """A feed's deadlines change in the LMS: the next sync would undo an edit here."""
+    if deadline.feed_id is not None:
+        raise Conflict(
+            "This deadline comes from a deadline feed; change it in the LMS "
+            f"(or disable feed {deadline.feed_id}).",
+            code="from_feed",
+        )
+
+
 @transaction.atomic
 def deadline_create(
     *,
@@ -65,6 +81,7 @@ def deadline_create(
     feed: DeadlineFeed | None = None,
     by: AbstractBaseUser | None = None,
 ) -> Deadline:
+    check_can_publish(by=by, team=team)
     systems = list(systems) if systems else list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
     if cohort is not None and cohort_size is None:
         cohort_size = cohort.size
@@ -87,11 +104,19 @@ def deadline_create(
 
 
 @transaction.atomic
-def deadline_update(*, deadline: Deadline, **changes: object) -> Deadline:
+def deadline_update(
+    *, deadline: Deadline, by: AbstractBaseUser | None = None, **changes: object
+) -> Deadline:
+    """Change a deadline. `by` is the person asking (None for a feed sync)."""
     allowed = {"title", "course", "cohort", "cohort_size", "due", "systems", "team"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} on a deadline.")
+    if by is not None:
+        check_can_publish(by=by, team=deadline.team)
+        if changes.get("team") is not None:
+            check_can_publish(by=by, team=changes["team"])
+        check_not_from_feed(deadline=deadline)
     old_due = deadline.due
     old_systems = list(deadline.systems.values_list("slug", flat=True))
     systems = changes.pop("systems", None) or old_systems
@@ -115,7 +140,13 @@ def deadline_update(*, deadline: Deadline, **changes: object) -> Deadline:
 
 
 @transaction.atomic
-def deadline_withdraw(*, deadline: Deadline, now: datetime | None = None) -> Deadline:
+def deadline_withdraw(
+    *, deadline: Deadline, by: AbstractBaseUser | None = None, now: datetime | None = None
+) -> Deadline:
+    """Withdraw a deadline. `by` is the person asking (None for a feed sync)."""
+    if by is not None:
+        check_can_publish(by=by, team=deadline.team)
+        check_not_from_feed(deadline=deadline)
     if deadline.withdrawn_at is not None:
         return deadline
     deadline.withdrawn_at = now or django_timezone.now()

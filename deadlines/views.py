@@ -130,7 +130,7 @@ def deadline_form(request, pk: int | None = None):
             if deadline is None:
                 deadline = deadline_create(by=request.user, **arguments)
             else:
-                deadline = deadline_update(deadline=deadline, **arguments)
+                deadline = deadline_update(deadline=deadline, by=request.user, **arguments)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -149,7 +149,7 @@ def deadline_withdraw_view(request, pk: int):
     deadline = get_object_or_404(Deadline, pk=pk)
     _require_team(request.user, deadline.team)
     require(deadline.feed_id is None, "This deadline comes from a feed; remove it in the LMS.")
-    deadline_withdraw(deadline=deadline)
+    deadline_withdraw(deadline=deadline, by=request.user)
     messages.success(request, f"Deadline '{deadline.title}' is withdrawn.")
     return redirect("deadline-list")
 
