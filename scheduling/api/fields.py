@@ -26,6 +26,12 @@ class InstantField(serializers.DateTimeField):
     def enforce_timezone(self, value: datetime) -> datetime:
         return value
 
+    def to_representation(self, value):
+        # Always answer in UTC, however the instant was entered.
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return super().to_representation(value)
+
     def to_internal_value(self, value) -> datetime:
         moment = super().to_internal_value(value)
         as_utc = moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -126,6 +126,8 @@ class JobViewSet(
             timezone_name=data.get("timezone"),
             rrule=data.get("rrule"),
             impact=data.get("impact"),
+            emergency=data.get("emergency"),
+            justification=data.get("justification"),
         )
         # The service saved its own copy of the job (and may have moved it back
         # to review): answer with that, not with the stale instance DRF holds.

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from scheduling import conflicts
 from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobStatus, Severity
+from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
 from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, ReviewStatus, System, Team
@@ -267,8 +268,12 @@ def _refusing_bookings(evaluation: conflicts.Evaluation) -> list[str]:
 
 
 # --- operations ----------------------------------------------------------
+# Each operation is one transaction. A serialization failure or deadlock is
+# retried as a whole (retry_on_conflict), but only when the operation is the
+# outermost transaction: nested in a caller's, it is the caller's to retry.
 
 
+@retry_on_conflict
 def maintenance_job_submit(
     *,
     job_id: int,
@@ -344,6 +349,7 @@ def maintenance_job_submit(
     return job
 
 
+@retry_on_conflict
 def maintenance_job_review(
     *,
     job_id: int,
@@ -430,6 +436,7 @@ def _complete_review(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: d
     _approve(job, by=by, now=now, reason="every team concerned approved")
 
 
+@retry_on_conflict
 def maintenance_job_cancel(
     *, job_id: int, by: AbstractBaseUser | None, reason: str = "", now: datetime | None = None
 ) -> MaintenanceJob:
@@ -456,6 +463,7 @@ def maintenance_job_cancel(
     return job
 
 
+@retry_on_conflict
 def maintenance_job_done(
     *, job_id: int, by: AbstractBaseUser | None, now: datetime | None = None
 ) -> MaintenanceJob:
@@ -477,6 +485,7 @@ def maintenance_job_done(
     return job
 
 
+@retry_on_conflict
 def maintenance_job_update(
     *,
     job_id: int,
@@ -490,8 +499,14 @@ def maintenance_job_update(
     timezone_name: str | None = None,
     rrule: str | None = None,
     impact: str | None = None,
+    emergency: bool | None = None,
+    justification: str | None = None,
 ) -> MaintenanceJob:
-    """Edit a job. Re-scheduling a submitted job sends it back through review."""
+    """Edit a job. Re-scheduling a submitted job sends it back through review.
+
+    `emergency` and `justification` are what a later submit will use; they
+    change only before the job is submitted (submit records an override).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         new_impacted = impacted_systems(systems=systems) if systems is not None else ()
@@ -501,14 +516,36 @@ def maintenance_job_update(
             raise Conflict(f"Job #{job.pk} is {job.status}; it cannot change.")
         if title is not None and not title.strip():
             raise InvalidInput.for_field("title", "Give the job a title.")
+        wants_override = (emergency is not None and emergency != job.emergency) or (
+            justification is not None and justification != job.justification
+        )
+        if wants_override and job.status not in SUBMITTABLE:
+            raise Conflict(
+                f"Job #{job.pk} is {job.status}; declare an emergency when submitting it.",
+                code="invalid_status",
+            )
         text_changed = False
-        for field, value in (("title", title), ("description", description)):
+        for field, value in (
+            ("title", title),
+            ("description", description),
+            ("emergency", emergency),
+            ("justification", justification),
+        ):
             if value is not None and getattr(job, field) != value:
                 setattr(job, field, value.strip() if field == "title" else value)
                 text_changed = True
         if text_changed:
             job.version = F("version") + 1
-            job.save(update_fields=["title", "description", "version", "updated_at"])
+            job.save(
+                update_fields=[
+                    "title",
+                    "description",
+                    "emergency",
+                    "justification",
+                    "version",
+                    "updated_at",
+                ]
+            )
             job.refresh_from_db(fields=["version"])
         moved = maintenance_job_change_window(
             job=job,
@@ -564,6 +601,7 @@ def _new_or_worse(findings: list[Finding], *, before: list[dict[str, Any]]) -> l
     ]
 
 
+@retry_on_conflict
 def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None = None) -> None:
     """Re-check a booked job after a calendar changed; take it out of approval if needed.
 

@@ -6,7 +6,7 @@ from scheduling.models import MaintenanceJob, ReviewRequest
 from tests import builders
 from tests.builders import at
 from tests.personas import as_user
-from tests.workflow import approved_job, book, pending_job
+from tests.workflow import approved_job, book, job_body, pending_job
 
 # The background re-evaluation runs after commit; only the test that needs it
 # pays for a transactional database.
@@ -536,3 +536,33 @@ def test_a_job_rejected_then_moved_can_be_submitted_again(requester, reviewer):
 
     assert again.json()["status"] == "pending"
     assert [(r["round"], r["status"]) for r in again.json()["reviews"]] == [(2, "pending")]
+
+
+def test_a_draft_can_be_marked_an_emergency_before_it_is_submitted(requester, org, clock):
+    client = as_user(requester)
+    job = client.post("/api/v1/jobs", job_body(), format="json").json()
+
+    changed = client.patch(
+        f"/api/v1/jobs/{job['id']}",
+        {"emergency": True, "justification": "Disk is 98 % full"},
+        format="json",
+    )
+
+    assert changed.status_code == 200, changed.json()
+    assert (changed.json()["emergency"], changed.json()["justification"]) == (
+        True,
+        "Disk is 98 % full",
+    )
+
+
+def test_a_job_answers_in_utc_however_its_times_were_entered(requester, org, clock):
+    created = as_user(requester).post(
+        "/api/v1/jobs",
+        job_body(start="2030-12-10T08:00:00-05:00", end="2030-12-10T10:00:00-05:00"),
+        format="json",
+    )
+
+    assert (created.json()["start"], created.json()["end"]) == (
+        "2030-12-10T13:00:00Z",
+        "2030-12-10T15:00:00Z",
+    )
