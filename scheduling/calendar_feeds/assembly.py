@@ -1,14 +1,15 @@
 """A feed's validator and its body, assembled from each event's cached text.
 
-Rendering an event with icalendar costs about half a millisecond, so a feed of
-10,000 events would take seconds to build from scratch. Instead each row's
+Rendering an event with icalendar costs a millisecond or so, so a feed of
+10,000 events would take many seconds to build from scratch. Instead each row's
 VEVENT text is cached under a key made of its id, version and change stamps
 (see QuerysetFeedSource.entries): a request reads narrow rows page by page,
 fetches their texts in one cache call per page, renders only the misses and
 streams the page. Memory stays bounded by the page size however big the feed.
 
 The validator (ETag, Last-Modified) comes from a count and the newest change
-stamp per source, so a conditional GET answers 304 without building anything.
+stamps per source, kept for a minute, so a conditional GET answers 304
+without building anything.
 """
 
 import hashlib
@@ -26,6 +27,11 @@ from scheduling.calendar_feeds.sources import RENDER_FORMAT, FeedQuery, Queryset
 
 # Rows read (and events rendered on a cold cache) per step of the stream.
 PAGE = 1000
+# Counting a feed's rows takes milliseconds, and subscribers poll the same URL
+# every few minutes: the validator is kept this long, so a conditional GET is
+# a token lookup and a cache read. A change reaches the ETag within it (the
+# body itself is always read fresh).
+VALIDATOR_TTL = 60
 
 
 @cache
@@ -61,15 +67,8 @@ class Validator:
 
 
 def feed_validator(*, query: FeedQuery) -> Validator:
-    """The ETag and Last-Modified of a feed: one aggregate query per source."""
-    parts = []
-    newest: list[datetime] = []
-    for source in sources_for(query=query):
-        state = source.state(query=query)
-        parts.append((source.kind, source.revision(), state.count, state.fingerprint))
-        if state.modified is not None:
-            newest.append(state.modified)
-    material = (
+    """The ETag and Last-Modified of a feed, kept for VALIDATOR_TTL seconds."""
+    scope = (
         RENDER_FORMAT,
         settings.SITE_URL,
         settings.TIME_ZONE,
@@ -77,10 +76,26 @@ def feed_validator(*, query: FeedQuery) -> Validator:
         sorted(query.systems),
         query.team,
         query.public,
-        parts,
     )
-    tag = hashlib.blake2b(repr(material).encode(), digest_size=16).hexdigest()
-    return Validator(etag=f'W/"{tag}"', last_modified=_first_seen(tag, newest, query.now))
+    key = f"cwfeed:validator:{_hash(scope)}"
+    store = _store()
+    if (cached := store.get(key)) is not None:
+        return cached
+    parts = []
+    newest: list[datetime] = []
+    for source in sources_for(query=query):
+        state = source.state(query=query)
+        parts.append((source.kind, source.revision(), state.count, state.fingerprint))
+        if state.modified is not None:
+            newest.append(state.modified)
+    tag = _hash((scope, parts))
+    validator = Validator(etag=f'W/"{tag}"', last_modified=_first_seen(tag, newest, query.now))
+    store.set(key, validator, VALIDATOR_TTL)
+    return validator
+
+
+def _hash(value: object) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
 
 
 def _first_seen(tag: str, newest: list[datetime], now: datetime) -> datetime:

@@ -40,7 +40,7 @@ class MaintenanceFeedSource(QuerysetFeedSource):
     # bumping `version`, so their times and counts are part of the key too.
     stamp_fields = ("version", "updated_at", "evaluated_at", "reviewed", "requested", "decided")
     modified_fields = ("updated_at", "evaluated_at", "reviewed")
-    counted_fields = ("requested", "decided")
+    counted_fields = ("version", "requested", "decided")
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:

@@ -95,8 +95,9 @@ class QuerysetFeedSource:
     stamp_fields: ClassVar[tuple[str, ...]] = ("version", "updated_at")
     # The stamps that are times of change (Last-Modified); others only key.
     modified_fields: ClassVar[tuple[str, ...]] = ("updated_at",)
-    # Stamps that are per-row counts: summed, not maximised, for the ETag.
-    counted_fields: ClassVar[tuple[str, ...]] = ()
+    # Stamps that only grow by steps (versions, counts): summed for the ETag,
+    # so that a change within one clock tick still shows.
+    counted_fields: ClassVar[tuple[str, ...]] = ("version",)
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         raise NotImplementedError
@@ -115,7 +116,7 @@ class QuerysetFeedSource:
         return ""
 
     def state(self, *, query: FeedQuery) -> SourceState:
-        stamps = [name for name in self.stamp_fields if name != "version"]
+        stamps = self.stamp_fields
         # Aliases must differ from the annotations they aggregate.
         found = self.annotate(self.rows(query=query)).aggregate(
             count=Count("pk"),

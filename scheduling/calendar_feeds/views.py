@@ -1,8 +1,8 @@
 """The feed endpoints. Calendar apps cannot sign in: the token in the path is the key.
 
-A conditional GET is answered from the validator alone (a few aggregate
-queries); otherwise the calendar is streamed page by page, gzipped when the
-client accepts it. Secret addresses must not leak through Referer headers or
+A conditional GET is answered from the token lookup and the (cached)
+validator alone; otherwise the calendar is streamed page by page, gzipped
+when the client accepts it. Secret addresses must not leak through Referer headers or
 shared caches, hence `no-referrer` and `private`.
 """
 
@@ -36,7 +36,7 @@ def check_filters(*, systems: str, team: str) -> tuple[frozenset[str], str]:
     errors: dict[str, list[str]] = {}
     if len(slugs) > MAX_SYSTEMS:
         errors["systems"] = [f"Name at most {MAX_SYSTEMS} systems."]
-    elif missing := unknown_systems(systems=slugs):
+    elif slugs and (missing := unknown_systems(systems=slugs)):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if team and not Team.objects.filter(slug=team).exists():
         errors["team"] = [f"There is no team {team!r}."]

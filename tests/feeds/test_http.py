@@ -10,8 +10,10 @@ from django.utils.http import http_date
 from icalendar import Calendar
 
 from blackouts.services import blackout_delete
+from scheduling.calendar_feeds import assembly
 from scheduling.calendar_feeds.tokens import feed_token_revoke
 from scheduling.models import FeedToken
+from scheduling.services.lifecycle import maintenance_job_update
 from tests import builders
 from tests.feeds.conftest import approved, body_of, submitted
 
@@ -146,18 +148,41 @@ def test_last_used_is_written_at_most_once_a_minute(feeds, subscriber, frozen_no
     assert token.last_used == frozen_now + timedelta(minutes=2)
 
 
-def test_a_matching_etag_answers_304_without_a_body(feeds, calendar, django_assert_max_num_queries):
+def test_a_matching_etag_answers_304_without_a_body(feeds, calendar, django_assert_num_queries):
     first = feeds.get("all")
     body_of(first)
 
-    # Token, 3 source states; no event is read.
-    with django_assert_max_num_queries(4):
+    # The token lookup only: the validator is cached, no event is read.
+    with django_assert_num_queries(1):
         again = feeds.get("all", If_None_Match=first["ETag"])
 
     assert again.status_code == 304
     assert again.content == b""
     assert again["ETag"] == first["ETag"]
     assert again["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_validator_is_counted_not_built(feeds, calendar, django_assert_num_queries):
+    feeds.get("all")  # the token's first use writes last_used
+    assembly._store().clear()
+
+    # The token lookup, then one aggregate query per source.
+    with django_assert_num_queries(4):
+        response = feeds.get("all", If_None_Match='W/"stale"')
+
+    assert response.status_code == 200
+
+
+def test_a_change_reaches_the_etag_within_a_minute(feeds, calendar, people, frozen_now):
+    first = feeds.get("all")
+    maintenance_job_update(job_id=calendar["job"].pk, by=people["alice"], title="Vacuum full")
+
+    # The body is always fresh; the validator is kept for VALIDATOR_TTL seconds.
+    assert b"Vacuum full" in body_of(feeds.get("all"))
+    with time_machine.travel(frozen_now + timedelta(seconds=assembly.VALIDATOR_TTL + 1)):
+        again = feeds.get("all", If_None_Match=first["ETag"])
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
 
 
 def test_an_unchanged_last_modified_answers_304(feeds, calendar):
