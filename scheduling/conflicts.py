@@ -115,6 +115,7 @@ def next_clear(
     limit: int = 5,
     exclude_job: int | None = None,
     align: timedelta | None = timedelta(minutes=15),
+    version: tuple | None = None,
 ) -> list[Slot]:
     """The next clear windows of `duration`, earliest first, one per gap.
 
@@ -122,7 +123,7 @@ def next_clear(
     them are read off directly: no minute-by-minute scan.
     """
     before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
-    version = calendar_version()
+    version = version or calendar_version()
     impacted_set = impacted(systems, version=version)
     windows = busy_windows(
         systems=impacted_set,

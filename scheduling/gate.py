@@ -9,7 +9,7 @@ from django.conf import settings
 
 from scheduling import conflicts, engine, window_cache
 from scheduling.choices import Decision, FindingKind, JobStatus, Severity
-from scheduling.engine import Finding, Slot
+from scheduling.engine import BusyWindow, Finding, Slot
 from scheduling.models import MaintenanceJob, ReviewRequest, ReviewStatus
 from scheduling.selectors import calendar_version
 
@@ -215,19 +215,32 @@ class StateAnswer:
 def state(
     *, systems: list[str], at: datetime, impact: str, look_ahead: timedelta | None = None
 ) -> StateAnswer:
-    """Open or closed for ad-hoc change on `systems` (dependents included) at `at`."""
+    """Open or closed for ad-hoc change on `systems` (dependents included) at `at`.
+
+    The closed stretches are worked out from the start of `at`'s hour and
+    cached per calendar version, so polling CI asks the database one question.
+    """
     look_ahead = look_ahead or LOOK_AHEAD
-    end = at + look_ahead
-    impacted = conflicts.impacted(systems)
-    windows = conflicts.busy_windows(systems=impacted, start=at, end=end)
-    closed = engine.blocked_intervals(
-        windows=windows,
-        systems=impacted,
-        impact=impact,
-        thresholds=conflicts.thresholds(),
-        start=at,
-        end=end,
-        at_least=Severity.REFUSE,
+    version = calendar_version()
+    impacted = conflicts.impacted(systems, version=version)
+    origin = at.replace(minute=0, second=0, microsecond=0)
+    end = origin + look_ahead + timedelta(hours=1)
+
+    def closed_stretches() -> tuple[list, list[BusyWindow]]:
+        windows = conflicts.busy_windows(systems=impacted, start=origin, end=end, version=version)
+        closed = engine.blocked_intervals(
+            windows=windows,
+            systems=impacted,
+            impact=impact,
+            thresholds=conflicts.thresholds(),
+            start=origin,
+            end=end,
+            at_least=Severity.REFUSE,
+        )
+        return closed, windows
+
+    closed, windows = window_cache.answers.get_or_compute(
+        ("state", version, impacted, impact, origin, look_ahead), closed_stretches
     )
     holding = next(((lo, hi) for lo, hi in closed if lo <= at < hi), None)
     if holding is None:
@@ -236,13 +249,16 @@ def state(
     # Folded over the whole closed stretch, not only the instant `at`: the
     # engine cuts traffic findings to the range it is given, and each reason
     # must say when it ends. Only what refuses at `at` itself is a reason.
-    holding_now = engine.fold(
-        windows=windows,
-        systems=impacted,
-        start=at,
-        end=holding[1],
-        impact=impact,
-        thresholds=conflicts.thresholds(),
+    holding_now = window_cache.answers.get_or_compute(
+        ("holding", version, impacted, impact, holding),
+        lambda: engine.fold(
+            windows=windows,
+            systems=impacted,
+            start=holding[0],
+            end=holding[1],
+            impact=impact,
+            thresholds=conflicts.thresholds(),
+        ),
     )
     reasons = [
         _finding_reason(f)

@@ -52,3 +52,5 @@ def day_bucket(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 windows = VersionedCache(maxsize=2048)
 closures = VersionedCache(maxsize=4096)
 jobs = VersionedCache(maxsize=8192)
+# Whole answers (checks, state, slots) for CI that polls the same question.
+answers = VersionedCache(maxsize=4096)

@@ -19,6 +19,7 @@ def _isolated(settings):
     window_cache.windows.clear()
     window_cache.closures.clear()
     window_cache.jobs.clear()
+    window_cache.answers.clear()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scheduling import conflicts, gate
+from scheduling import conflicts, gate, window_cache
 from scheduling.api.auth import READ, READ_POST
 from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
@@ -294,38 +294,46 @@ class ChecksView(CIView):
         data = body.validated_data
         systems = _systems_param(data["systems"])
         exclude = data.get("exclude_job")
-        evaluation = conflicts.evaluate(
-            systems=systems,
-            start=data["start"],
-            end=data["end"],
-            impact=data["impact"],
-            exclude_job=exclude,
+        version = calendar_version()
+        key = ("check", version, frozenset(systems), data["start"], data["end"], data["impact"])
+        answer = window_cache.answers.get_or_compute(
+            (*key, exclude), lambda: _check(data, systems, exclude, version)
         )
-        duration = data["end"] - data["start"]
-        slot = next(
-            iter(
-                conflicts.next_clear(
-                    systems=systems,
-                    duration=duration,
-                    impact=data["impact"],
-                    after=data["start"],
-                    before=data["start"] + timedelta(days=90),
-                    limit=1,
-                    exclude_job=exclude,
-                    # Unaligned: a clear window asked about is its own answer.
-                    align=None,
-                )
-            ),
-            None,
-        )
-        return Response(
-            {
-                "decision": evaluation.decision,
-                "findings": [finding.as_dict() for finding in evaluation.findings],
-                "impacted_systems": sorted(evaluation.impacted),
-                "next_clear": _window((slot.start, slot.end)) if slot else None,
-            }
-        )
+        return Response(answer)
+
+
+def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) -> dict:
+    evaluation = conflicts.evaluate(
+        systems=systems,
+        start=data["start"],
+        end=data["end"],
+        impact=data["impact"],
+        exclude_job=exclude,
+        version=version,
+    )
+    slot = next(
+        iter(
+            conflicts.next_clear(
+                systems=systems,
+                duration=data["end"] - data["start"],
+                impact=data["impact"],
+                after=data["start"],
+                before=data["start"] + timedelta(days=90),
+                limit=1,
+                exclude_job=exclude,
+                # Unaligned: a clear window asked about is its own answer.
+                align=None,
+                version=version,
+            )
+        ),
+        None,
+    )
+    return {
+        "decision": evaluation.decision,
+        "findings": [finding.as_dict() for finding in evaluation.findings],
+        "impacted_systems": sorted(evaluation.impacted),
+        "next_clear": _window((slot.start, slot.end)) if slot else None,
+    }
 
 
 class SlotsSerializer(serializers.Serializer):
@@ -371,18 +379,25 @@ class SlotsView(CIView):
         # One range for the search and for the sentence explaining an empty one.
         before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
         exclude = _positive_int(params.get("exclude_job"), field="exclude_job")
-        found = gate.slots(
-            systems=systems,
-            duration=duration,
-            impact=impact,
-            after=after,
-            before=before,
-            limit=limit,
-            exclude_job=exclude,
-        )
-        reason = None
-        if not found:
-            reason = gate.no_slot_reason(
-                systems=systems, duration=duration, after=after, before=before, impact=impact
+
+        def answer() -> dict:
+            found = gate.slots(
+                systems=systems,
+                duration=duration,
+                impact=impact,
+                after=after,
+                before=before,
+                limit=limit,
+                exclude_job=exclude,
             )
-        return Response({"slots": [_window((s.start, s.end)) for s in found], "reason": reason})
+            reason = None
+            if not found:
+                reason = gate.no_slot_reason(
+                    systems=systems, duration=duration, after=after, before=before, impact=impact
+                )
+            return {"slots": [_window((s.start, s.end)) for s in found], "reason": reason}
+
+        key = (frozenset(systems), duration, impact, after, before, limit, exclude)
+        return Response(
+            window_cache.answers.get_or_compute(("slots", calendar_version(), *key), answer)
+        )
