@@ -15,7 +15,7 @@ from scheduling.models import (
     System,
     Team,
 )
-from scheduling.services.catalogue import system_refresh
+from scheduling.services.catalogue import system_delete, system_refresh
 from scheduling.services.freeze import freeze_set
 
 
@@ -49,6 +49,13 @@ class SystemAdmin(admin.ModelAdmin):
         system_refresh(
             system=form.instance, previous_dependencies=getattr(form.instance, "_previous", [])
         )
+
+    def delete_model(self, request, obj):
+        system_delete(system=obj)
+
+    def delete_queryset(self, request, queryset):
+        for system in queryset:
+            system_delete(system=system)
 
 
 class JobOccurrenceInline(admin.TabularInline):

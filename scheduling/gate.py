@@ -213,7 +213,12 @@ class StateAnswer:
 
 
 def state(
-    *, systems: list[str], at: datetime, impact: str, look_ahead: timedelta | None = None
+    *,
+    systems: list[str],
+    at: datetime,
+    impact: str,
+    look_ahead: timedelta | None = None,
+    version: tuple | None = None,
 ) -> StateAnswer:
     """Open or closed for ad-hoc change on `systems` (dependents included) at `at`.
 
@@ -221,7 +226,7 @@ def state(
     cached per calendar version, so polling CI asks the database one question.
     """
     look_ahead = look_ahead or LOOK_AHEAD
-    version = calendar_version()
+    version = version or calendar_version()
     impacted = conflicts.impacted(systems, version=version)
     origin = at.replace(minute=0, second=0, microsecond=0)
     end = origin + look_ahead + timedelta(hours=1)

@@ -23,8 +23,8 @@ from scheduling.api.throttles import TokenRateThrottle
 from scheduling.choices import Impact
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.middleware import RETRY_AFTER_SECONDS
-from scheduling.models import ApiToken
-from scheduling.selectors import calendar_version, unknown_systems
+from scheduling.models import ApiToken, System
+from scheduling.selectors import calendar_version
 
 MAX_SYSTEMS = 100
 MAX_WINDOW = timedelta(days=31)
@@ -95,14 +95,16 @@ def _quarter_hour(moment: datetime) -> datetime:
     return floor if floor == moment else floor + timedelta(minutes=15)
 
 
-def _systems_param(raw: str | list | None, *, field: str = "systems") -> list[str]:
+def _systems_param(
+    raw: str | list | None, *, field: str = "systems", version: tuple | None = None
+) -> list[str]:
     values = raw if isinstance(raw, list) else (raw or "").split(",")
     systems = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
     if not systems:
         raise InvalidInput.for_field(field, "Name at least one system, e.g. systems=grading-db.")
     if len(systems) > MAX_SYSTEMS:
         raise InvalidInput.for_field(field, f"Ask about at most {MAX_SYSTEMS} systems at once.")
-    if missing := unknown_systems(systems=systems):
+    if missing := sorted(set(systems) - known_systems(version=version)):
         raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
     return systems
 
@@ -120,6 +122,14 @@ def _positive_int(raw: str | None, *, field: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise InvalidInput.for_field(field, f"{field} must be a job id (a whole number).")
     return int(raw)
+
+
+def known_systems(*, version: tuple | None = None) -> frozenset[str]:
+    """Every system's slug; systems change only with a calendar change, so cached per version."""
+    return window_cache.answers.get_or_compute(
+        ("systems", version or calendar_version()),
+        lambda: frozenset(System.objects.values_list("slug", flat=True)),
+    )
 
 
 class CIView(APIView):
@@ -233,10 +243,14 @@ class StateView(CIView):
         responses={200: StateSerializer},
     )
     def get(self, request):
-        systems = _systems_param(request.query_params.get("systems"))
+        version = calendar_version()
+        systems = _systems_param(request.query_params.get("systems"), version=version)
         at = _at(request)
         answer = gate.state(
-            systems=systems, at=at, impact=_impact(request.query_params.get("impact"))
+            version=version,
+            systems=systems,
+            at=at,
+            impact=_impact(request.query_params.get("impact")),
         )
         return Response(
             {
@@ -292,9 +306,9 @@ class ChecksView(CIView):
         body = CheckRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        systems = _systems_param(data["systems"])
-        exclude = data.get("exclude_job")
         version = calendar_version()
+        systems = _systems_param(data["systems"], version=version)
+        exclude = data.get("exclude_job")
         key = ("check", version, frozenset(systems), data["start"], data["end"], data["impact"])
         answer = window_cache.answers.get_or_compute(
             (*key, exclude), lambda: _check(data, systems, exclude, version)
@@ -359,7 +373,8 @@ class SlotsView(CIView):
     )
     def get(self, request):
         params = request.query_params
-        systems = _systems_param(params.get("systems"))
+        version = calendar_version()
+        systems = _systems_param(params.get("systems"), version=version)
         duration = _param("duration", IsoDurationField(), params.get("duration", ""))
         if duration > MAX_WINDOW:
             raise InvalidInput.for_field("duration", "Ask for at most 31 days.")
@@ -398,6 +413,4 @@ class SlotsView(CIView):
             return {"slots": [_window((s.start, s.end)) for s in found], "reason": reason}
 
         key = (frozenset(systems), duration, impact, after, before, limit, exclude)
-        return Response(
-            window_cache.answers.get_or_compute(("slots", calendar_version(), *key), answer)
-        )
+        return Response(window_cache.answers.get_or_compute(("slots", version, *key), answer))

@@ -62,6 +62,9 @@ class SystemViewSet(viewsets.ModelViewSet):
     def perform_update(self, serializer):
         self._save(serializer, system=serializer.instance)
 
+    def perform_destroy(self, instance):
+        catalogue.system_delete(system=instance)
+
 
 def _job_queryset():
     return MaintenanceJob.objects.select_related("team").prefetch_related(

@@ -172,3 +172,11 @@ def system_refresh(*, system: System, previous_dependencies: Iterable[str] = ())
     calendar_change_record(reason=f"system {system.slug} saved")
     allowed_windows_materialise(system=system)
     jobs_refresh_impacted(systems=[system.slug, *dependencies, *previous_dependencies])
+
+
+@transaction.atomic
+def system_delete(*, system: System) -> None:
+    """Remove a system no job, blackout or deadline uses (the database refuses otherwise)."""
+    slug = system.slug
+    system.delete()
+    calendar_change_record(reason=f"system {slug} removed")
