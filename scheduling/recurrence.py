@@ -41,6 +41,16 @@ _SUB_DAILY_STEPS = {
     "SECONDLY": timedelta(seconds=1),
 }
 _SUPPORTED_FREQS = {"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"}
+# dateutil steps a rule one FREQ period at a time and tests the BY* parts on
+# each: FREQ=SECONDLY;BYMONTH=12;BYMONTHDAY=10;BYHOUR=8... walks some 30
+# million seconds between two yearly matches, minutes of CPU per request. No
+# window Clearway books needs such a rule: the same times repeat DAILY with
+# BYHOUR and BYMINUTE, which costs one step per day.
+_NO_FILTERS = {"SECONDLY", "MINUTELY"}
+# A recurring job must end within this long of its start (COUNT or UNTIL).
+# Without a bound a sparse rule (FREQ=HOURLY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=29,
+# Monday 29 February) is walked day by day to the year 9999: 20 s per request.
+MAX_JOB_SPAN = timedelta(days=3653)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +138,12 @@ def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> r
     parts = _parts(text, field=field)
     if parts.get("FREQ") not in _SUPPORTED_FREQS:
         raise InvalidInput.for_field(field, "An RRULE needs FREQ, e.g. FREQ=WEEKLY;BYDAY=SU.")
+    if parts["FREQ"] in _NO_FILTERS and (filters := sorted(k for k in parts if k.startswith("BY"))):
+        raise InvalidInput.for_field(
+            field,
+            f"A rule repeating every {parts['FREQ'][:-2].lower()} cannot also have "
+            f"{', '.join(filters)}; repeat DAILY or WEEKLY with BYHOUR and BYMINUTE instead.",
+        )
     if "COUNT" in parts and "UNTIL" in parts:
         raise InvalidInput.for_field(field, "An RRULE may have COUNT or UNTIL, not both.")
     for key in ("COUNT", "INTERVAL"):
@@ -255,7 +271,8 @@ def validate_rule(
 
     It must parse, start on `start` (so a calendar app that always counts
     DTSTART expands it as Clearway does), yield at least one occurrence and at
-    most `cap` before `before`; `bounded` rules (jobs) need COUNT or UNTIL.
+    most `cap` before `before`; `bounded` rules (jobs) need COUNT or UNTIL,
+    reached within MAX_JOB_SPAN of the start.
     """
     text = normalise_rrule(rrule_text)
     parts = _parts(text, field="rrule")
@@ -264,6 +281,16 @@ def validate_rule(
             "rrule", "A recurring job needs an end: add COUNT=n or UNTIL=YYYYMMDDTHHMMSSZ."
         )
     tz = zone(zone_name)
+    span_end = start + MAX_JOB_SPAN
+    if bounded:
+        # Expanded no further than the span, so the work is bounded whatever
+        # the rule; a rule that goes on past it is refused below.
+        before = min(before, span_end) if before else span_end
+        until = _UNTIL.search(_normalise_until(text, tz, field="rrule"))
+        if until and datetime.strptime(until.group(1), "%Y%m%dT%H%M%SZ").replace(
+            tzinfo=UTC
+        ) > span_end.astimezone(UTC):
+            raise _too_long()
     first = next(iter(build_rule(rrule_text=text, dtstart=start.astimezone(tz))), None)
     if first is None or first.astimezone(UTC) != start.astimezone(UTC):
         raise InvalidInput.for_field(
@@ -282,7 +309,17 @@ def validate_rule(
     )
     if not occurrences:
         raise InvalidInput.for_field("rrule", "Every occurrence of the rule is excluded.")
+    if bounded and "COUNT" in parts and len(occurrences) < int(parts["COUNT"]):
+        raise _too_long()
     return text
+
+
+def _too_long() -> InvalidInput:
+    years = MAX_JOB_SPAN.days // 365
+    return InvalidInput.for_field(
+        "rrule",
+        f"A recurring job must end within {years} years of its start: lower COUNT or UNTIL.",
+    )
 
 
 def local_date_start(day: date, tz: ZoneInfo) -> datetime:

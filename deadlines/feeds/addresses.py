@@ -5,7 +5,7 @@ network, so a URL naming the cloud metadata service (169.254.169.254), the
 database host or localhost would turn Clearway into a proxy to them. Only
 globally routable addresses pass, unless CLEARWAY_FEED_ALLOWED_NETWORKS lists
 the network (an on-premise LMS, or the tests' local server). Addresses that
-embed an IPv4 address (IPv4-mapped, 6to4, Teredo) are judged by it too.
+embed an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64) are judged by it too.
 """
 
 import ipaddress
@@ -17,6 +17,12 @@ from deadlines.feeds.errors import FeedError
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+# IPv6 prefixes whose last 32 bits are an IPv4 address that the network may
+# translate to: NAT64's well-known prefix (RFC 6052; an IPv6-only cluster with
+# DNS64 reaches 169.254.169.254 as 64:ff9b::a9fe:a9fe), SIIT's IPv4-translated
+# addresses (RFC 2765) and the deprecated IPv4-compatible ones (RFC 4291).
+# Python counts the first two as global, so they are judged by the IPv4 too.
+_EMBEDS_IPV4 = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96")]
 
 
 def allowed_networks() -> list[Network]:
@@ -42,6 +48,8 @@ def _forms(address: Address) -> list[Address]:
             forms.append(address.sixtofour)
         if address.teredo:
             forms.append(address.teredo[1])
+        if any(address in network for network in _EMBEDS_IPV4):
+            forms.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return forms
 
 
