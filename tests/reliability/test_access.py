@@ -78,8 +78,11 @@ def test_a_revoked_token_is_refused_on_the_next_request(person):
 
 
 def _deploy_check(**extra: str) -> subprocess.CompletedProcess:
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a
+    # production process never has it.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {
-        **os.environ,
+        **inherited,
         "DEBUG": "0",
         "SECRET_KEY": "k" * 30 + "0123456789abcdefghijklmnopqrstuvwxyz",
         "ALLOWED_HOSTS": "clearway.example.org",
