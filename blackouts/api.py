@@ -7,6 +7,7 @@ from rest_framework import serializers, viewsets
 from blackouts.models import Blackout
 from blackouts.services import blackout_create, blackout_delete, blackout_update
 from scheduling.api.fields import InstantField, TimeZoneField, localise
+from scheduling.api.filters import InstantFilter
 from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.choices import Severity
 from scheduling.models import System, Team
@@ -57,12 +58,8 @@ class BlackoutFilter(django_filters.FilterSet):
     system = django_filters.CharFilter(method="filter_system", help_text="Blackouts on a system.")
     team = django_filters.CharFilter(field_name="team__slug")
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    after = django_filters.IsoDateTimeFilter(
-        field_name="occurrences__end", lookup_expr="gt", distinct=True
-    )
-    before = django_filters.IsoDateTimeFilter(
-        field_name="occurrences__start", lookup_expr="lt", distinct=True
-    )
+    after = InstantFilter(field_name="occurrences__end", lookup_expr="gt", distinct=True)
+    before = InstantFilter(field_name="occurrences__start", lookup_expr="lt", distinct=True)
 
     class Meta:
         model = Blackout

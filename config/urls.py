@@ -21,3 +21,6 @@ urlpatterns = [
     path("deadlines/", include("deadlines.urls")),
     path("", include("scheduling.urls")),
 ]
+
+# An unmatched /api/ path is a JSON 404 like every other API error.
+handler404 = "config.errors.not_found"

@@ -20,6 +20,7 @@ from deadlines.services import (
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.api.auth import TokenScopes
 from scheduling.api.fields import InstantField, TimeZoneField, localise
+from scheduling.api.filters import InstantFilter
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
 from scheduling.selectors import is_member
@@ -120,8 +121,8 @@ class DeadlineFilter(django_filters.FilterSet):
     system = django_filters.CharFilter(field_name="systems__slug", distinct=True)
     team = django_filters.CharFilter(field_name="team__slug")
     cohort = django_filters.CharFilter(field_name="cohort__name")
-    after = django_filters.IsoDateTimeFilter(field_name="due", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="due", lookup_expr="lt")
+    after = InstantFilter(field_name="due", lookup_expr="gte")
+    before = InstantFilter(field_name="due", lookup_expr="lt")
     withdrawn = django_filters.BooleanFilter(
         field_name="withdrawn_at", lookup_expr="isnull", exclude=True
     )

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -20,6 +22,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"code": "busy", "message": "Clearway's database is busy; try again in a few seconds."},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(exc, DataError):
+        # PostgreSQL's "data exception" (SQLSTATE class 22): a value that passed
+        # the serializers but that the database cannot compare or store, such as
+        # a NUL character in a slug SlugRelatedField looks up (schemathesis found
+        # it). Bad input, so a 400 and not a 500.
+        return Response(
+            {
+                "code": "invalid",
+                "message": "The request holds a value Clearway cannot store, "
+                "such as a NUL character.",
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, ProtectedError | RestrictedError):
+        # Deleting a team that still owns systems, jobs or deadlines: the
+        # database refuses, and that is a conflict with the current state,
+        # not a 500 (schemathesis deleted a team in use).
+        used_by = getattr(exc, "protected_objects", None) or exc.restricted_objects
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in used_by})
+        return Response(
+            {
+                "code": "in_use",
+                "message": f"It is still used by {', '.join(kinds)}; remove or move them first.",
+            },
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"code": exc.code, "message": exc.message}
@@ -43,7 +71,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {
             "code": "invalid",
             "message": "The request is not valid.",
-            "errors": errors,
+            "errors": {field: _messages(value) for field, value in errors.items()},
         }
     elif isinstance(exc, (Http404, exceptions.NotFound)):
         response.data = {"code": "not_found", "message": "Not found."}
@@ -57,6 +85,26 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "message": _detail(response.data),
         }
     return response
+
+
+def _messages(value: Any, prefix: str = "") -> list[str]:
+    """A field's messages as the flat list of sentences the schema promises.
+
+    DRF nests a list's errors by position ({"0": [...]}) and a nested
+    serializer's by field; schemathesis caught {"systems": {"0": [...]}}.
+    """
+    if isinstance(value, dict):
+        return [
+            message
+            for key, inner in value.items()
+            for message in _messages(
+                inner,
+                f"{prefix}item {int(key) + 1}: " if str(key).isdigit() else f"{prefix}{key}: ",
+            )
+        ]
+    if isinstance(value, list | tuple):
+        return [message for inner in value for message in _messages(inner, prefix)]
+    return [f"{prefix}{value}"]
 
 
 def _detail(data: Any) -> str:

@@ -37,7 +37,9 @@ class InstantField(serializers.DateTimeField):
         as_utc = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
         if not self.earliest <= as_utc < self.latest:
             self.fail("range")
-        return moment
+        # The same instant in UTC: Python takes offsets up to +-23:59 and
+        # PostgreSQL only up to +-15:59, so 08:00-22:27 was a 500 on saving.
+        return moment.astimezone(UTC) if moment.tzinfo else moment
 
 
 @extend_schema_field(OpenApiTypes.DURATION)

@@ -53,6 +53,25 @@ def add_error_responses(result, generator, request, public):
                 if code == "400" and method == "delete":
                     continue
                 responses.setdefault(code, {"description": description, **ref})
-            if method == "post" and "/submit" in str(operation.get("operationId", "")):
-                responses.setdefault("409", {"description": "Refused.", **ref})
+    for path, methods in _CONFLICTS.items():
+        for method in methods & set(result.get("paths", {}).get(path, {})):
+            responses = result["paths"][path][method]["responses"]
+            responses.setdefault("409", {"description": _CONFLICT, **ref})
     return result
+
+
+_CONFLICT = "Refused in the object's current state (e.g. a job that is not pending)."
+# What answers 409: the job lifecycle (scheduling.services.lifecycle),
+# changing a deadline that belongs to a feed, and deleting what is in use.
+# schemathesis found the 409s of the job's edit, cancel and done undocumented.
+_CONFLICTS = {
+    "/api/v1/jobs/{id}/": {"put", "patch"},
+    "/api/v1/jobs/{id}/submit/": {"post"},
+    "/api/v1/jobs/{id}/approve/": {"post"},
+    "/api/v1/jobs/{id}/reject/": {"post"},
+    "/api/v1/jobs/{id}/cancel/": {"post"},
+    "/api/v1/jobs/{id}/done/": {"post"},
+    "/api/v1/deadlines/{id}/": {"put", "patch", "delete"},
+    # A team that still owns systems, jobs, deadlines... (scheduling.api.errors).
+    "/api/v1/teams/{slug}/": {"delete"},
+}

@@ -18,9 +18,20 @@ class TeamSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "members", "email_addresses", "webhook_url"]
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "02:00"}
+)
+class WallClockField(serializers.TimeField):
+    """A local wall-clock time, answered as HH:MM.
+
+    OpenAPI's `time` format is RFC 3339's, with seconds and an offset: the
+    "02:00" every system answers did not match it (schemathesis found it).
+    """
+
+
 class MaintenanceWindowSerializer(serializers.Serializer):
     rrule = serializers.CharField(max_length=500)
-    start_time = serializers.TimeField()
+    start_time = WallClockField()
     duration = IsoDurationField()
     timezone = TimeZoneField()
 
@@ -178,9 +189,12 @@ class CancelSerializer(serializers.Serializer):
 
 
 class FreezeSerializer(serializers.ModelSerializer):
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    # Null before anyone has switched the freeze.
+    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Freeze
         fields = ["active", "reason", "since", "by"]
         read_only_fields = ["since", "by"]
+        # PUT sets the freeze: without `active` it was a KeyError and a 500.
+        extra_kwargs = {"active": {"required": True}}

@@ -85,7 +85,7 @@ class LiveApp:
 
 
 @contextmanager
-def gunicorn(*, threads: int = 4, **env: str) -> Iterator[LiveApp]:
+def gunicorn(*, threads: int = 4, options: tuple[str, ...] = (), **env: str) -> Iterator[LiveApp]:
     """One gunicorn process (threads share its caches and its pool) on a free port."""
     port = free_port()
     process = subprocess.Popen(
@@ -102,6 +102,7 @@ def gunicorn(*, threads: int = 4, **env: str) -> Iterator[LiveApp]:
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
+            *options,
         ],
         cwd=ROOT,
         env=app_env(**env),

@@ -1,0 +1,14 @@
+"""Error pages: the API answers JSON even for a path no view matches."""
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """JSON under /api/ (every API error is JSON, see DESIGN.md), the site's page elsewhere.
+
+    /api/v1/jobs/abc/gate matches no route, so no DRF view answers it.
+    """
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
+    return page_not_found(request, exception)
