@@ -3,14 +3,12 @@
 Already covered elsewhere and listed in docs/reliability.md: revocation on the
 next request, expiry and the refused token logged without it
 (tests/ci/test_tokens.py), feed tokens revoked or unknown answering 404 and
-`Referrer-Policy: no-referrer` (tests/feeds/test_http.py).
+`Referrer-Policy: no-referrer` (tests/feeds/test_http.py), `check --deploy`
+with production settings (tests/reliability/test_access.py).
 """
 
 import logging
-import os
 import secrets
-import subprocess
-import sys
 from dataclasses import dataclass, field
 
 import pytest
@@ -27,7 +25,6 @@ from scheduling.services.tokens import api_token_create
 from tests import builders
 from tests.builders import at
 from tests.personas import as_user
-from tests.reliability.conftest import ROOT
 from tests.workflow import job_body
 
 pytestmark = pytest.mark.django_db
@@ -460,46 +457,3 @@ def test_a_session_write_with_the_csrf_token_passes_the_check(requester):
     response = client.post("/api/v1/jobs", job_body(), format="json", HTTP_X_CSRFTOKEN=csrf)
 
     assert response.status_code == 201, response.json()
-
-
-# --- production settings ----------------------------------------------------------
-
-PRODUCTION = {
-    "DEBUG": "0",
-    "SECRET_KEY": secrets.token_urlsafe(50),
-    "ALLOWED_HOSTS": "clearway.example.org",
-    "SECURE_SSL_REDIRECT": "1",
-}
-
-
-def check_deploy(**extra: str) -> subprocess.CompletedProcess:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "SECURE_", "CLEARWAY_"))
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env={**env, **PRODUCTION, **extra},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def test_check_deploy_passes_with_production_settings():
-    """Pass: exit 0 with DEBUG=0, a long random SECRET_KEY, ALLOWED_HOSTS, SSL redirect
-    (HSTS and secure cookies follow from DEBUG=0)."""
-    done = check_deploy()
-
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def test_check_deploy_fails_when_feeds_may_reach_private_networks():
-    """Pass: CLEARWAY_FEED_ALLOWED_NETWORKS set in production fails with clearway.W001."""
-    done = check_deploy(CLEARWAY_FEED_ALLOWED_NETWORKS="10.0.0.0/8")
-
-    assert done.returncode != 0
-    assert "clearway.W001" in done.stdout + done.stderr
