@@ -1,6 +1,6 @@
 """The REST API for the catalogue, jobs and the freeze. Views call services."""
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -66,28 +66,13 @@ class SystemViewSet(viewsets.ModelViewSet):
         catalogue.system_delete(system=instance)
 
 
-def _job_relations() -> list:
-    return [
+def _job_queryset():
+    return MaintenanceJob.objects.select_related("team").prefetch_related(
         "systems",
         "impacted_systems",
         Prefetch("reviews", queryset=ReviewRequest.objects.select_related("team", "decided_by")),
         Prefetch("history", queryset=JobEvent.objects.select_related("actor")),
-    ]
-
-
-def _job_queryset():
-    return MaintenanceJob.objects.select_related("team").prefetch_related(*_job_relations())
-
-
-def _saved(job: MaintenanceJob) -> MaintenanceJob:
-    """The job a service saved and returned, with what the answer shows.
-
-    Not read again from the jobs table: once the change is committed, a lock
-    taken on that table (a migration, VACUUM FULL) would turn the answer into
-    a 503 for a change that was made, and the client would repeat it.
-    """
-    prefetch_related_objects([job], *_job_relations())
-    return job
+    )
 
 
 class JobViewSet(
@@ -133,7 +118,7 @@ class JobViewSet(
         job = serializer.instance
         if "team" in data and data["team"] != job.team:
             raise InvalidInput.for_field("team", "A job cannot move to another team.")
-        updated = lifecycle.maintenance_job_update(
+        lifecycle.maintenance_job_update(
             job_id=job.pk,
             by=self.request.user,
             title=data.get("title"),
@@ -149,12 +134,11 @@ class JobViewSet(
         )
         # The service saved its own copy of the job (and may have moved it back
         # to review): answer with that, not with the stale instance DRF holds.
-        serializer.instance = _saved(updated)
+        serializer.instance = _job_queryset().get(pk=job.pk)
 
-    def _answer(self, job: MaintenanceJob, code: int = status.HTTP_200_OK) -> Response:
-        return Response(
-            s.JobSerializer(_saved(job), context=self.get_serializer_context()).data, code
-        )
+    def _answer(self, job_id: int, code: int = status.HTTP_200_OK) -> Response:
+        job = _job_queryset().get(pk=job_id)
+        return Response(s.JobSerializer(job, context=self.get_serializer_context()).data, code)
 
     def _body(self, serializer_class):
         body = serializer_class(data=self.request.data)
@@ -172,9 +156,8 @@ class JobViewSet(
     def submit(self, request, pk=None):
         job = self.get_object()
         data = self._body(s.SubmitSerializer)
-        return self._answer(
-            lifecycle.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
-        )
+        lifecycle.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
+        return self._answer(job.pk)
 
     @extend_schema(request=s.ReviewActionSerializer, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
@@ -189,29 +172,29 @@ class JobViewSet(
     def _review(self, *, approve: bool) -> Response:
         job = self.get_object()
         data = self._body(s.ReviewActionSerializer)
-        reviewed = lifecycle.maintenance_job_review(
+        lifecycle.maintenance_job_review(
             job_id=job.pk,
             team=data["team"],
             comment=data["comment"],
             approve=approve,
             by=self.request.user,
         )
-        return self._answer(reviewed)
+        return self._answer(job.pk)
 
     @extend_schema(request=s.CancelSerializer, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         job = self.get_object()
         data = self._body(s.CancelSerializer)
-        return self._answer(
-            lifecycle.maintenance_job_cancel(job_id=job.pk, by=request.user, reason=data["reason"])
-        )
+        lifecycle.maintenance_job_cancel(job_id=job.pk, by=request.user, reason=data["reason"])
+        return self._answer(job.pk)
 
     @extend_schema(request=None, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         job = self.get_object()
-        return self._answer(lifecycle.maintenance_job_done(job_id=job.pk, by=request.user))
+        lifecycle.maintenance_job_done(job_id=job.pk, by=request.user)
+        return self._answer(job.pk)
 
 
 class FreezeView(GenericAPIView):
