@@ -1,6 +1,6 @@
 """The REST API for the catalogue, jobs and the freeze. Views call services."""
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -66,13 +66,28 @@ class SystemViewSet(viewsets.ModelViewSet):
         catalogue.system_delete(system=instance)
 
 
-def _job_queryset():
-    return MaintenanceJob.objects.select_related("team").prefetch_related(
+def _job_relations() -> list:
+    return [
         "systems",
         "impacted_systems",
         Prefetch("reviews", queryset=ReviewRequest.objects.select_related("team", "decided_by")),
         Prefetch("history", queryset=JobEvent.objects.select_related("actor")),
-    )
+    ]
+
+
+def _job_queryset():
+    return MaintenanceJob.objects.select_related("team").prefetch_related(*_job_relations())
+
+
+def _saved(job: MaintenanceJob) -> MaintenanceJob:
+    """The job a service saved and returned, with what the answer shows.
+
+    Not read again from the jobs table: once the change is committed, a lock
+    taken on that table (a migration, VACUUM FULL) would turn the answer into
+    a 503 for a change that was made, and the client would repeat it.
+    """
+    prefetch_related_objects([job], *_job_relations())
+    return job
 
 
 class JobViewSet(
@@ -118,7 +133,7 @@ class JobViewSet(
         job = serializer.instance
         if "team" in data and data["team"] != job.team:
             raise InvalidInput.for_field("team", "A job cannot move to another team.")
-        lifecycle.maintenance_job_update(
+        updated = lifecycle.maintenance_job_update(
             job_id=job.pk,
             by=self.request.user,
             title=data.get("title"),
@@ -134,11 +149,12 @@ class JobViewSet(
         )
         # The service saved its own copy of the job (and may have moved it back
         # to review): answer with that, not with the stale instance DRF holds.
-        serializer.instance = _job_queryset().get(pk=job.pk)
+        serializer.instance = _saved(updated)
 
-    def _answer(self, job_id: int, code: int = status.HTTP_200_OK) -> Response:
-        job = _job_queryset().get(pk=job_id)
-        return Response(s.JobSerializer(job, context=self.get_serializer_context()).data, code)
+    def _answer(self, job: MaintenanceJob, code: int = status.HTTP_200_OK) -> Response:
+        return Response(
+            s.JobSerializer(_saved(job), context=self.get_serializer_context()).data, code
+        )
 
     def _body(self, serializer_class):
         body = serializer_class(data=self.request.data)
@@ -156,8 +172,9 @@ class JobViewSet(
     def submit(self, request, pk=None):
         job = self.get_object()
         data = self._body(s.SubmitSerializer)
-        lifecycle.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
-        return self._answer(job.pk)
+        return self._answer(
+            lifecycle.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
+        )
 
     @extend_schema(request=s.ReviewActionSerializer, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
@@ -172,29 +189,29 @@ class JobViewSet(
     def _review(self, *, approve: bool) -> Response:
         job = self.get_object()
         data = self._body(s.ReviewActionSerializer)
-        lifecycle.maintenance_job_review(
+        reviewed = lifecycle.maintenance_job_review(
             job_id=job.pk,
             team=data["team"],
             comment=data["comment"],
             approve=approve,
             by=self.request.user,
         )
-        return self._answer(job.pk)
+        return self._answer(reviewed)
 
     @extend_schema(request=s.CancelSerializer, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         job = self.get_object()
         data = self._body(s.CancelSerializer)
-        lifecycle.maintenance_job_cancel(job_id=job.pk, by=request.user, reason=data["reason"])
-        return self._answer(job.pk)
+        return self._answer(
+            lifecycle.maintenance_job_cancel(job_id=job.pk, by=request.user, reason=data["reason"])
+        )
 
     @extend_schema(request=None, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         job = self.get_object()
-        lifecycle.maintenance_job_done(job_id=job.pk, by=request.user)
-        return self._answer(job.pk)
+        return self._answer(lifecycle.maintenance_job_done(job_id=job.pk, by=request.user))
 
 
 class FreezeView(GenericAPIView):

@@ -35,7 +35,11 @@ class ReviewRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["job", "round", "team__slug"]
+        # "job_id", not "job": ordering by the relation joins the jobs table
+        # (for its own ordering), so reading a job's reviews waited on a lock
+        # held on that table, and a booking committed just before one answered
+        # 503 (make soak: a booking stored but not answered 201).
+        ordering = ["job_id", "round", "team__slug"]
         constraints = [
             models.UniqueConstraint(fields=["job", "team", "round"], name="review_once_per_round")
         ]

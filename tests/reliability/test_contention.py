@@ -20,8 +20,10 @@ import psycopg
 import pytest
 import requests
 from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from scheduling.models import MaintenanceJob
 from scheduling.services import jobs as job_services
 from scheduling.services.lifecycle import maintenance_job_submit
 from tests import builders
@@ -268,3 +270,35 @@ def test_postgresql_sessions_get_lock_statement_and_idle_timeouts():
         "-c",
         "idle_in_transaction_session_timeout=60000",
     ]
+
+
+@pytest.mark.django_db
+def test_a_job_write_answers_without_reading_the_jobs_table_after_its_change(
+    requester, reviewer, clock
+):
+    """Pass: after the last write of a booking, submit, approval or edit, no query reads
+    the jobs table: a lock taken there right after the commit cannot turn the answer
+    into a 503 for a change that was made (which the client would then repeat)."""
+    client = APIClient()
+    client.force_authenticate(requester)
+    reviewing = APIClient()
+    reviewing.force_authenticate(reviewer)
+    body = {**booking(), "systems": ["grading-db"], "impact": "exclusive_lock"}
+    job: dict = {}
+    steps = [
+        lambda: job.update(client.post("/api/v1/jobs", body, format="json").json()),
+        lambda: client.post(f"/api/v1/jobs/{job['id']}/submit", {}, format="json"),
+        lambda: reviewing.post(f"/api/v1/jobs/{job['id']}/approve", {"team": "grading"}),
+        lambda: client.patch(f"/api/v1/jobs/{job['id']}", {"title": "Renamed"}, format="json"),
+    ]
+
+    for step in steps:
+        with CaptureQueriesContext(connection) as queries:
+            step()
+        sql = [q["sql"] for q in queries.captured_queries]
+        # The service's transaction is a savepoint inside the test's: its commit
+        # is the release of the first savepoint the step opened.
+        opened = next(q for q in sql if q.startswith("SAVEPOINT"))
+        committed = sql.index(f"RELEASE {opened}")
+        assert not [q for q in sql[committed + 1 :] if '"scheduling_maintenancejob"' in q]
+    assert MaintenanceJob.objects.get(pk=job["id"]).status == "approved"
