@@ -6,6 +6,8 @@ when the client accepts it. Secret addresses must not leak through Referer heade
 shared caches, hence `no-referrer` and `private`.
 """
 
+import functools
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -23,6 +25,22 @@ from scheduling.selectors import unknown_systems
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 MAX_SYSTEMS = 100
+
+
+def secret_address(view):
+    """Every answer on a secret address, 404s and 400s included, keeps it private.
+
+    SecurityMiddleware would otherwise send the site-wide `same-origin`.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    return wrapper
 
 
 def _not_found() -> JsonResponse:
@@ -45,6 +63,7 @@ def check_filters(*, systems: str, team: str) -> tuple[frozenset[str], str]:
     return slugs, team
 
 
+@secret_address
 @require_safe
 @gzip_page
 def token_feed(request: HttpRequest, secret: str, feed: str) -> HttpResponse:
@@ -67,6 +86,7 @@ def token_feed(request: HttpRequest, secret: str, feed: str) -> HttpResponse:
     return _respond(request, query, cache_control="private, max-age=300")
 
 
+@secret_address
 @require_safe
 @gzip_page
 def public_feed(request: HttpRequest, system: str) -> HttpResponse:
@@ -92,6 +112,4 @@ def _respond(request: HttpRequest, query: FeedQuery, *, cache_control: str) -> H
     response["ETag"] = validator.etag
     response["Last-Modified"] = http_date(last_modified)
     response["Cache-Control"] = cache_control
-    response["Referrer-Policy"] = "no-referrer"
-    response["X-Robots-Tag"] = "noindex"
     return response

@@ -110,6 +110,8 @@ def test_unknown_tokens_and_feeds_answer_404(subscriber, path):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+    # The address may still be someone's secret: it must not leak as a Referer.
+    assert response["Referrer-Policy"] == "no-referrer"
 
 
 def test_a_revoked_token_answers_404(feeds, subscriber, frozen_now):
