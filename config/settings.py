@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "scheduling",
     "blackouts",
     "deadlines",
+    "demo",
 ]
 
 MIDDLEWARE = [

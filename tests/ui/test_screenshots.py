@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduling.demo import load_demo
+from demo.data import load_demo
 from scheduling.models import MaintenanceJob
 from scheduling.services.jobs import maintenance_job_create
 from scheduling.services.lifecycle import maintenance_job_submit

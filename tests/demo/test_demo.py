@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from blackouts.models import Blackout
 from deadlines.models import Cohort, Deadline
-from scheduling.demo import load_demo
+from demo.data import load_demo
 from scheduling.models import MaintenanceJob, System, Team
 
 # A Wednesday morning in London, far from any real clock.

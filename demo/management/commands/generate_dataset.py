@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from scheduling.dataset import generate
+from demo.dataset import generate
 from scheduling.models import System
 
 
