@@ -24,8 +24,8 @@ from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.errors import DomainError
 from scheduling.forms import local_value
 from scheduling.models import Team
+from scheduling.queue import enqueue
 from scheduling.selectors import is_member
-from scheduling.tasks import enqueue
 from scheduling.views.common import add_domain_error, require, roles_of, viewer_zone_name
 
 STAFF_ONLY = "Deadlines are published by curriculum staff and administrators."

@@ -18,8 +18,8 @@ from deadlines.models import DeadlineFeed
 from scheduling.api.fields import IsoDurationField
 from scheduling.errors import NotAllowed
 from scheduling.models import System, Team
+from scheduling.queue import enqueue
 from scheduling.selectors import is_member
-from scheduling.tasks import enqueue
 
 SYNC_STATE = [
     "next_sync_at",

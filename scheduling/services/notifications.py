@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from scheduling.choices import JobStatus
 from scheduling.models import Delivery, DeliveryStatus, JobOccurrence, MaintenanceJob, Team
-from scheduling.tasks import enqueue
+from scheduling.queue import enqueue
+from scheduling.services.messages import job_data, job_link
 
 logger = logging.getLogger(__name__)
 
@@ -155,8 +156,6 @@ def deliveries_retry_due(*, now: datetime | None = None, limit: int = 200) -> in
 
 def notify_upcoming_windows(*, now: datetime | None = None) -> int:
     """Tell the requesting team about approved windows starting within 24 hours."""
-    from scheduling.services.messages import job_data, job_link
-
     now = now or timezone.now()
     upcoming = JobOccurrence.objects.filter(
         job__status=JobStatus.APPROVED, start__gt=now, start__lte=now + timedelta(hours=24)

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from scheduling.choices import FINISHED_STATUSES
 from scheduling.models import MaintenanceJob
+from scheduling.queue import enqueue
 from scheduling.selectors import impacted_systems
 from scheduling.services.calendar import calendar_change_record
-from scheduling.tasks import enqueue
 
 
 def calendar_changed(
