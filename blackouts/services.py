@@ -16,9 +16,8 @@ from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
-from scheduling.services.calendar import calendar_change_record
+from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.services.occurrences import horizon_end
-from scheduling.services.reevaluation import calendar_changed
 
 
 def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[datetime]:

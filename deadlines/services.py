@@ -13,7 +13,7 @@ from deadlines.models import Cohort, Deadline, DeadlineFeed, DeadlineSource
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
 from scheduling.models import System, Team
 from scheduling.selectors import is_member, unknown_systems
-from scheduling.services.reevaluation import calendar_changed
+from scheduling.services.calendar import calendar_changed
 
 
 def traffic_window(due: datetime) -> tuple[datetime, datetime]:

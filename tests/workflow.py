@@ -9,7 +9,8 @@ from typing import Any
 from rest_framework.test import APIClient
 
 from scheduling.models import MaintenanceJob
-from scheduling.services.lifecycle import maintenance_job_review, maintenance_job_submit
+from scheduling.services.reviews import maintenance_job_review
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 

@@ -61,7 +61,7 @@ def add_error_responses(result, generator, request, public):
 
 
 _CONFLICT = "Refused in the object's current state (e.g. a job that is not pending)."
-# What answers 409: the job lifecycle (scheduling.services.lifecycle),
+# What answers 409: the job lifecycle (scheduling.services.submission, reviews, transitions),
 # changing a deadline that belongs to a feed, and deleting what is in use.
 # schemathesis found the 409s of the job's edit, cancel and done undocumented.
 _CONFLICTS = {

@@ -14,7 +14,7 @@ from scheduling.api.filters import JobFilter
 from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.errors import InvalidInput
 from scheduling.models import ApiToken, JobEvent, MaintenanceJob, ReviewRequest, System, Team
-from scheduling.services import catalogue, freeze, jobs, lifecycle
+from scheduling.services import catalogue, freeze, jobs, reviews, submission, transitions
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -133,7 +133,7 @@ class JobViewSet(
         job = serializer.instance
         if "team" in data and data["team"] != job.team:
             raise InvalidInput.for_field("team", "A job cannot move to another team.")
-        updated = lifecycle.maintenance_job_update(
+        updated = submission.maintenance_job_update(
             job_id=job.pk,
             by=self.request.user,
             title=data.get("title"),
@@ -173,7 +173,7 @@ class JobViewSet(
         job = self.get_object()
         data = self._body(s.SubmitSerializer)
         return self._answer(
-            lifecycle.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
+            submission.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
         )
 
     @extend_schema(request=s.ReviewActionSerializer, responses={200: s.JobSerializer})
@@ -189,7 +189,7 @@ class JobViewSet(
     def _review(self, *, approve: bool) -> Response:
         job = self.get_object()
         data = self._body(s.ReviewActionSerializer)
-        reviewed = lifecycle.maintenance_job_review(
+        reviewed = reviews.maintenance_job_review(
             job_id=job.pk,
             team=data["team"],
             comment=data["comment"],
@@ -204,14 +204,16 @@ class JobViewSet(
         job = self.get_object()
         data = self._body(s.CancelSerializer)
         return self._answer(
-            lifecycle.maintenance_job_cancel(job_id=job.pk, by=request.user, reason=data["reason"])
+            transitions.maintenance_job_cancel(
+                job_id=job.pk, by=request.user, reason=data["reason"]
+            )
         )
 
     @extend_schema(request=None, responses={200: s.JobSerializer})
     @action(detail=True, methods=["post"])
     def done(self, request, pk=None):
         job = self.get_object()
-        return self._answer(lifecycle.maintenance_job_done(job_id=job.pk, by=request.user))
+        return self._answer(transitions.maintenance_job_done(job_id=job.pk, by=request.user))
 
 
 class FreezeView(GenericAPIView):

@@ -1,15 +1,35 @@
 """The calendar version: every change to what a decision depends on records a row."""
 
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from scheduling.models import CalendarChange
+from scheduling.queue import enqueue
 
 
 def calendar_change_record(*, reason: str) -> None:
     """Record a change (inside the caller's transaction): cached windows go stale."""
     CalendarChange.objects.create(reason=reason[:300])
+
+
+def calendar_changed(
+    *, start: datetime, end: datetime, systems: Iterable[str] | None, reason: str
+) -> None:
+    """Called by every service that changes a calendar, inside its transaction.
+
+    `systems` None means all systems. The re-evaluation runs as a task after
+    the change commits.
+    """
+    calendar_change_record(reason=reason)
+    enqueue(
+        "scheduling.tasks.reevaluate_jobs",
+        start=start.isoformat(),
+        end=end.isoformat(),
+        systems=sorted(systems) if systems is not None else None,
+        reason=reason,
+    )
 
 
 def calendar_changes_prune(*, keep: timedelta = timedelta(days=7)) -> int:

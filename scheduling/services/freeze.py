@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from scheduling.engine import FAR_FUTURE
 from scheduling.models import Freeze
-from scheduling.services.calendar import calendar_change_record
-from scheduling.services.reevaluation import calendar_changed
+from scheduling.services.calendar import calendar_change_record, calendar_changed
 
 
 def freeze_get() -> Freeze:

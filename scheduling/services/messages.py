@@ -48,3 +48,59 @@ def slots_text(slots: Iterable[Slot]) -> str:
 
 def slots_data(slots: Iterable[Slot]) -> list[dict[str, str]]:
     return [{"start": s.start.isoformat(), "end": s.end.isoformat()} for s in slots]
+
+
+# --- notifications of a job's transitions: (subject, text) ----------------
+# The subject gets the "[Clearway] " prefix, and the text the job's link, where
+# they are sent (transitions.notify_job_team).
+
+
+def review_requested(job: MaintenanceJob) -> tuple[str, str]:
+    return (
+        f"Review requested: job #{job.pk} {job.title}",
+        f"{job.team.name} asks you to review job #{job.pk} '{job.title}' "
+        f"({job.get_impact_display().lower()}, {job.start:%Y-%m-%d %H:%M} to "
+        f"{job.end:%Y-%m-%d %H:%M} UTC). Decision: {job.decision}.\n"
+        f"{findings_text(job.findings)}",
+    )
+
+
+def approved(job: MaintenanceJob, *, reason: str) -> tuple[str, str]:
+    return (
+        f"Approved: job #{job.pk} {job.title}",
+        f"Job #{job.pk} '{job.title}' is approved ({reason}).",
+    )
+
+
+def conflicted(job: MaintenanceJob, *, reason: str, slots: Iterable[Slot]) -> tuple[str, str]:
+    return (
+        f"Conflict: job #{job.pk} {job.title} is no longer approved",
+        f"Job #{job.pk} '{job.title}' can no longer run as booked: {reason}.\n"
+        f"{findings_text(job.findings)}\n{slots_text(slots)}",
+    )
+
+
+def emergency_override(job: MaintenanceJob, *, justification: str) -> tuple[str, str]:
+    return (
+        f"Emergency override: job #{job.pk} {job.title}",
+        f"{job.team.name} submitted job #{job.pk} '{job.title}' as an emergency "
+        f"despite a refusal. Justification: {justification}\n"
+        f"{findings_text(job.findings)}",
+    )
+
+
+def rejected(job: MaintenanceJob, *, reviewer: str, comment: str) -> tuple[str, str]:
+    return (
+        f"Rejected: job #{job.pk} {job.title}",
+        f"{reviewer} rejected job #{job.pk} '{job.title}': {comment or '-'}",
+    )
+
+
+def back_to_review(job: MaintenanceJob, *, reason: str, slots: Iterable[Slot]) -> tuple[str, str]:
+    # Like a conflict, it says what collided and where the job could move
+    # instead of waiting for the new round.
+    return (
+        f"Back to review: job #{job.pk} {job.title}",
+        f"Job #{job.pk} '{job.title}' needs review again: {reason}.\n"
+        f"{findings_text(job.findings)}\n{slots_text(slots)}",
+    )

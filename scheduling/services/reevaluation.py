@@ -1,46 +1,36 @@
-"""Re-evaluate booked jobs when a calendar changes under them."""
+"""Re-evaluate booked jobs when a calendar changes under them.
+
+Services that change a calendar call `calendar.calendar_changed`, which
+queues `scheduling.tasks.reevaluate_jobs`; that task calls `reevaluate_jobs`.
+"""
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
-from scheduling.choices import FINISHED_STATUSES
+from scheduling import conflicts
+from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobStatus
+from scheduling.db import retry_on_conflict
+from scheduling.engine import Finding, decide, worse
 from scheduling.models import MaintenanceJob
-from scheduling.queue import enqueue
 from scheduling.selectors import impacted_systems
-from scheduling.services.calendar import calendar_change_record
-
-
-def calendar_changed(
-    *, start: datetime, end: datetime, systems: Iterable[str] | None, reason: str
-) -> None:
-    """Called by every service that changes a calendar, inside its transaction.
-
-    `systems` None means all systems. The re-evaluation runs as a task after
-    the change commits.
-    """
-    calendar_change_record(reason=reason)
-    enqueue(
-        "scheduling.tasks.reevaluate_jobs",
-        start=start.isoformat(),
-        end=end.isoformat(),
-        systems=sorted(systems) if systems is not None else None,
-        reason=reason,
-    )
+from scheduling.services import jobs, messages, reviews, transitions
 
 
 def jobs_touching(
     *, start: datetime, end: datetime, systems: Iterable[str] | None, now: datetime
 ) -> list[int]:
     """Ids of unfinished jobs with a window that has not ended, in [start, end), on `systems`."""
-    jobs = MaintenanceJob.objects.exclude(status__in=FINISHED_STATUSES).filter(
+    touching = MaintenanceJob.objects.exclude(status__in=FINISHED_STATUSES).filter(
         occurrences__start__lt=end,
         occurrences__end__gt=max(start, now),
     )
     if systems is not None:
-        jobs = jobs.filter(impacted_systems__slug__in=impacted_systems(systems=systems))
-    return list(jobs.order_by("pk").values_list("pk", flat=True).distinct())
+        touching = touching.filter(impacted_systems__slug__in=impacted_systems(systems=systems))
+    return list(touching.order_by("pk").values_list("pk", flat=True).distinct())
 
 
 def reevaluate_jobs(
@@ -52,10 +42,109 @@ def reevaluate_jobs(
     now: datetime | None = None,
 ) -> list[int]:
     """Re-evaluate every job the change touches; return their ids."""
-    from scheduling.services.lifecycle import maintenance_job_reevaluate
-
     now = now or timezone.now()
     job_ids = jobs_touching(start=start, end=end, systems=systems, now=now)
     for job_id in job_ids:
         maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
     return job_ids
+
+
+def _identity(finding: dict[str, Any]) -> tuple:
+    return (finding["kind"], tuple(finding["sources"]), finding.get("occurrence"))
+
+
+def _new_or_worse(findings: list[Finding], *, before: list[dict[str, Any]]) -> list[Finding]:
+    """Findings not in `before`, or in it with a lower severity.
+
+    A known collision that got worse counts as fresh: a deadline whose cohort
+    grew past the refuse threshold, a flag blackout made to refuse.
+    """
+    known: dict[tuple, str] = {}
+    for finding in before:
+        key = _identity(finding)
+        if key not in known or worse(finding["severity"], known[key]):
+            known[key] = finding["severity"]
+    return [
+        f
+        for f in findings
+        if (key := _identity(f.as_dict())) not in known or worse(f.severity, known[key])
+    ]
+
+
+def _back_to_review(
+    job: MaintenanceJob, *, needed: dict[str, str], reason: str, flag: Finding, now: datetime
+) -> None:
+    transitions.transition(
+        job,
+        to=JobStatus.PENDING,
+        action="back_to_review",
+        by=None,
+        now=now,
+        reason=f"{reason}: {flag.message}",
+    )
+    reviews.open_round(job, teams=needed, now=now)
+    transitions.notify_job_team(
+        job,
+        event="back_to_review",
+        message=messages.back_to_review(
+            job, reason=reason, slots=transitions.suggestions(job, now)
+        ),
+        now=now,
+    )
+    if not needed:
+        transitions.approve(job, by=None, now=now, reason="no other team needs to review it")
+
+
+def _answer_fresh_findings(
+    job: MaintenanceJob,
+    *,
+    evaluation: conflicts.Evaluation,
+    fresh: list[Finding],
+    reason: str,
+    now: datetime,
+) -> None:
+    """A refusal conflicts the job; a flag (not another booking) asks the teams now concerned."""
+    if decide(fresh) == Decision.REFUSE:
+        transitions.conflict(job, by=None, now=now, reason=f"{reason}: {fresh[0].message}")
+        return
+    flags = [f for f in fresh if f.kind != FindingKind.MAINTENANCE]
+    if not flags:
+        return
+    needed = reviews.required_reviews(
+        job=job, evaluation=evaluation, override=reviews.overrides(job, evaluation)
+    )
+    if job.status == JobStatus.APPROVED:
+        _back_to_review(job, needed=needed, reason=reason, flag=flags[0], now=now)
+    else:
+        reviews.request_missing_reviews(job, needed=needed, now=now)
+
+
+@retry_on_conflict
+def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None = None) -> None:
+    """Re-check a booked job after a calendar changed; take it out of approval if needed.
+
+    A new refusing finding conflicts the job; a new flag sends an approved job
+    back to review by the teams now concerned (a flag from another team's
+    booking does not: that team's job was reviewed against this one).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        job = MaintenanceJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in FINISHED_STATUSES:
+            return
+        old_decision = job.decision or Decision.CLEAR
+        before = job.findings
+        evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+        fresh = _new_or_worse(evaluation.findings, before=before)
+        if evaluation.decision != old_decision or fresh:
+            transitions.record(
+                job,
+                action="reevaluated",
+                by=None,
+                now=now,
+                from_status=job.status,
+                to_status=job.status,
+                reason=f"{reason}: decision {old_decision} -> {evaluation.decision}",
+            )
+        if job.status in (JobStatus.PENDING, JobStatus.APPROVED) and fresh:
+            _answer_fresh_findings(job, evaluation=evaluation, fresh=fresh, reason=reason, now=now)

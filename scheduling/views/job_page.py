@@ -12,12 +12,12 @@ from scheduling.errors import Conflict, DomainError, NotAllowed
 from scheduling.forms import CancelForm, ReviewForm, SubmitForm
 from scheduling.models import MaintenanceJob, ReviewStatus
 from scheduling.selectors import is_member
-from scheduling.services.lifecycle import (
+from scheduling.services.reviews import maintenance_job_review
+from scheduling.services.submission import maintenance_job_submit
+from scheduling.services.transitions import (
     SUBMITTABLE,
     maintenance_job_cancel,
     maintenance_job_done,
-    maintenance_job_review,
-    maintenance_job_submit,
 )
 from scheduling.views.common import add_domain_error
 from scheduling.views.findings import finding_rows, slot_rows

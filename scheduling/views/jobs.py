@@ -19,7 +19,7 @@ from scheduling.forms import JobForm, RecurrenceForm, local_value
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import is_member
 from scheduling.services.jobs import maintenance_job_create
-from scheduling.services.lifecycle import maintenance_job_submit, maintenance_job_update
+from scheduling.services.submission import maintenance_job_submit, maintenance_job_update
 from scheduling.views.common import add_domain_error, bookable_teams, require, viewer_zone
 from scheduling.views.findings import finding_rows, slot_rows
 

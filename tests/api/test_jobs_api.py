@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from scheduling.models import MaintenanceJob
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.personas import as_user

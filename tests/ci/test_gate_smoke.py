@@ -2,7 +2,7 @@ import pytest
 import time_machine
 from rest_framework.test import APIClient
 
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from scheduling.services.tokens import api_token_create
 from tests import builders
 from tests.builders import at
@@ -19,7 +19,7 @@ def test_gate_opens_inside_an_approved_window_and_closes_when_a_deadline_lands(g
     with time_machine.travel(at(1), tick=False):
         job = builders.job(systems=["grading-db"], start=at(10, 8), owner=infra, by=alice)
         maintenance_job_submit(job_id=job.pk, by=alice)
-        from scheduling.services.lifecycle import maintenance_job_review
+        from scheduling.services.reviews import maintenance_job_review
 
         bob = builders.user("bob2", team=grading_stack["grading"])
         maintenance_job_review(job_id=job.pk, team="grading", by=bob, approve=True)

@@ -65,13 +65,13 @@ def people(grading_stack):
 
 
 def submitted(job, *, by):
-    from scheduling.services.lifecycle import maintenance_job_submit
+    from scheduling.services.submission import maintenance_job_submit
 
     return maintenance_job_submit(job_id=job.pk, by=by)
 
 
 def approved(job, *, by, reviewer):
-    from scheduling.services.lifecycle import maintenance_job_review
+    from scheduling.services.reviews import maintenance_job_review
 
     job = submitted(job, by=by)
     job = maintenance_job_review(job_id=job.pk, team="grading", by=reviewer, approve=True)

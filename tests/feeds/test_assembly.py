@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduling.calendar_feeds import assembly, render
 from scheduling.calendar_feeds.sources import FeedQuery
-from scheduling.services.lifecycle import maintenance_job_update
+from scheduling.services.submission import maintenance_job_update
 from tests import builders
 from tests.feeds.conftest import body_of, submitted
 

@@ -8,11 +8,9 @@ from django.conf import settings
 from icalendar import Timezone
 
 from deadlines.services import deadline_withdraw
-from scheduling.services.lifecycle import (
-    maintenance_job_cancel,
-    maintenance_job_review,
-    maintenance_job_update,
-)
+from scheduling.services.reviews import maintenance_job_review
+from scheduling.services.submission import maintenance_job_update
+from scheduling.services.transitions import maintenance_job_cancel
 from tests import builders
 from tests.feeds.conftest import approved, submitted
 

@@ -13,7 +13,7 @@ from blackouts.services import blackout_delete
 from scheduling.calendar_feeds import assembly
 from scheduling.calendar_feeds.tokens import feed_token_revoke
 from scheduling.models import FeedToken
-from scheduling.services.lifecycle import maintenance_job_update
+from scheduling.services.submission import maintenance_job_update
 from tests import builders
 from tests.feeds.conftest import approved, body_of, submitted
 

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from deadlines.feeds.services import deadline_feed_create
 from scheduling.calendar_feeds.tokens import feed_token_create, feed_token_revoke
 from scheduling.models import ApiToken, FeedToken, MaintenanceJob
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from scheduling.services.tokens import api_token_create
 from tests import builders
 from tests.builders import at

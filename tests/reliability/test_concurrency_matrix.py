@@ -22,8 +22,10 @@ from scheduling import db
 from scheduling.choices import HEAVY_IMPACTS, Impact
 from scheduling.errors import Conflict
 from scheduling.models import MaintenanceJob, ReviewRequest
-from scheduling.services import lifecycle
-from scheduling.services.lifecycle import maintenance_job_review, maintenance_job_submit
+from scheduling.services import jobs as job_services
+from scheduling.services import reevaluation, submission, transitions
+from scheduling.services.reviews import maintenance_job_review
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.scheduling.test_concurrency import race
@@ -42,7 +44,7 @@ def overlapping_decisions(monkeypatch):
 
     Unserialised contenders then all see the slot free; serialised ones queue.
     """
-    evaluate = lifecycle.maintenance_job_evaluate
+    evaluate = job_services.maintenance_job_evaluate
 
     def slow(**kwargs):
         evaluation = evaluate(**kwargs)
@@ -52,7 +54,7 @@ def overlapping_decisions(monkeypatch):
             time.sleep(0.03)
         return evaluation
 
-    return lambda: monkeypatch.setattr(lifecycle, "maintenance_job_evaluate", slow)
+    return lambda: monkeypatch.setattr(job_services, "maintenance_job_evaluate", slow)
 
 
 def _called_from(name: str) -> bool:
@@ -291,24 +293,24 @@ OPERATIONS = {
         "review_approved",
     ),
     "cancel": (
-        lambda job, p: lifecycle.maintenance_job_cancel(job_id=job.pk, by=p["requester"]),
+        lambda job, p: transitions.maintenance_job_cancel(job_id=job.pk, by=p["requester"]),
         "cancelled",
         "cancelled",
     ),
     "done": (
-        lambda job, p: lifecycle.maintenance_job_done(job_id=job.pk, by=p["requester"]),
+        lambda job, p: transitions.maintenance_job_done(job_id=job.pk, by=p["requester"]),
         "done",
         "done",
     ),
     "update": (
-        lambda job, p: lifecycle.maintenance_job_update(
+        lambda job, p: submission.maintenance_job_update(
             job_id=job.pk, by=p["requester"], start=at(12, 8), end=at(12, 12)
         ),
         "draft",
         "rescheduled",
     ),
     "reevaluate": (
-        lambda job, p: lifecycle.maintenance_job_reevaluate(job_id=job.pk, reason="test"),
+        lambda job, p: reevaluation.maintenance_job_reevaluate(job_id=job.pk, reason="test"),
         "pending",
         None,
     ),
@@ -341,7 +343,7 @@ def test_every_lifecycle_operation_is_retried_after_a_serialization_failure(
         return failing_first
 
     # Every operation but reevaluate locks through _lock; reevaluate locks the job alone.
-    monkeypatch.setattr(lifecycle, "_lock", once(lifecycle._lock))
+    monkeypatch.setattr(transitions, "lock_job", once(transitions.lock_job))
     jobs = MaintenanceJob.objects
     monkeypatch.setattr(jobs, "select_for_update", once(jobs.select_for_update))
 

@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 
 from scheduling.models import MaintenanceJob
 from scheduling.services import jobs as job_services
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import token_for

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import token_for

@@ -24,8 +24,9 @@ from django.db import OperationalError, connection
 
 from scheduling.errors import Conflict
 from scheduling.models import MaintenanceJob
-from scheduling.services import lifecycle
-from scheduling.services.lifecycle import maintenance_job_review, maintenance_job_submit
+from scheduling.services import jobs as job_services
+from scheduling.services.reviews import maintenance_job_review
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 
@@ -84,14 +85,14 @@ def slow_evaluation(monkeypatch):
     Without it the race is often over before the other thread starts; with it,
     two contenders that are not serialised both see a free slot, every time.
     """
-    evaluate = lifecycle.maintenance_job_evaluate
+    evaluate = job_services.maintenance_job_evaluate
 
     def slow(**kwargs):
         evaluation = evaluate(**kwargs)
         time.sleep(0.2)
         return evaluation
 
-    return lambda: monkeypatch.setattr(lifecycle, "maintenance_job_evaluate", slow)
+    return lambda: monkeypatch.setattr(job_services, "maintenance_job_evaluate", slow)
 
 
 def refusals(results: list[object]) -> list[Conflict]:

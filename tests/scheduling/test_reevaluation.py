@@ -6,7 +6,8 @@ import pytest
 from django.db import transaction
 
 from scheduling.models import MaintenanceJob
-from scheduling.services.lifecycle import maintenance_job_cancel, maintenance_job_review
+from scheduling.services.reviews import maintenance_job_review
+from scheduling.services.transitions import maintenance_job_cancel
 from tests import builders
 from tests.builders import at
 from tests.personas import as_user

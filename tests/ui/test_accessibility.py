@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -126,7 +126,7 @@ def test_a_refused_submission_keeps_what_was_typed(sign_in, web, alice, project_
 def test_rescheduling_does_not_collide_with_its_own_booking(sign_in, web, alice, org):
     from playwright.sync_api import expect
 
-    from scheduling.services.lifecycle import maintenance_job_submit
+    from scheduling.services.submission import maintenance_job_submit
 
     start = (
         (timezone.now() + timedelta(days=3))

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from scheduling.models import FeedToken, Freeze, MaintenanceJob
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.ui.conftest import client_for
 

@@ -13,7 +13,7 @@ import pytest
 from demo.data import load_demo
 from scheduling.models import MaintenanceJob
 from scheduling.services.jobs import maintenance_job_create
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 
 pytestmark = [
     pytest.mark.browser,

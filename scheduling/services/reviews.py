@@ -1,0 +1,190 @@
+"""Who must review a job, review rounds, and a team's approve or reject."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from scheduling import conflicts
+from scheduling.choices import Decision, FindingKind, JobStatus, Severity
+from scheduling.db import retry_on_conflict
+from scheduling.errors import Conflict, InvalidInput, NotAllowed
+from scheduling.models import MaintenanceJob, ReviewRequest, ReviewStatus, System, Team
+from scheduling.selectors import is_member
+from scheduling.services import jobs, messages, transitions
+
+
+def required_reviews(
+    *, job: MaintenanceJob, evaluation: conflicts.Evaluation, override: bool
+) -> dict[str, str]:
+    """Team slug -> why its review is needed. The requesting team never reviews itself."""
+    needed: dict[str, list[str]] = {}
+    for system in System.objects.filter(slug__in=evaluation.impacted).select_related("team"):
+        needed.setdefault(system.team.slug, []).append(f"owns {system.slug}")
+    for finding in evaluation.findings:
+        for team in finding.teams:
+            needed.setdefault(team, []).append(f"owns '{finding.title}'")
+    if override:
+        needed.setdefault(settings.CLEARWAY_ADMIN_TEAM, []).append("emergency override")
+    needed.pop(job.team.slug, None)
+    return {
+        slug: "; ".join(dict.fromkeys(reasons))[:300]
+        for slug, reasons in sorted(needed.items())
+        if Team.objects.filter(slug=slug).exists()
+    }
+
+
+def overrides(job: MaintenanceJob, evaluation: conflicts.Evaluation) -> bool:
+    """Whether the job runs only by emergency override of a refusal.
+
+    The administrators review an emergency only then: an emergency that is
+    not refused was not asked for their review at submit, and must not gain
+    it when the last requested team approves.
+    """
+    return job.emergency and evaluation.decision == Decision.REFUSE
+
+
+def refusing_bookings(evaluation: conflicts.Evaluation) -> list[str]:
+    """Messages of refusing collisions with other approved jobs: no override passes them."""
+    return [
+        f.message
+        for f in evaluation.findings
+        if f.kind == FindingKind.MAINTENANCE
+        and f.severity == Severity.REFUSE
+        and "(approved)" in f.title
+    ]
+
+
+def open_round(job: MaintenanceJob, *, teams: dict[str, str], now: datetime) -> list[ReviewRequest]:
+    transitions.supersede_pending_reviews(job)
+    job.review_round = F("review_round") + 1
+    job.save(update_fields=["review_round"])
+    job.refresh_from_db(fields=["review_round"])
+    return request_reviews(job, teams=teams, now=now)
+
+
+def request_reviews(
+    job: MaintenanceJob, *, teams: dict[str, str], now: datetime
+) -> list[ReviewRequest]:
+    requests = [
+        ReviewRequest.objects.create(job=job, team=team, round=job.review_round, reason=reason)
+        for team in Team.objects.filter(slug__in=teams)
+        for reason in [teams[team.slug]]
+    ]
+    if requests:
+        transitions.notify_teams(
+            job,
+            key=f"job:{job.pk}:round:{job.review_round}:requested:{job.version}",
+            event="review_requested",
+            teams=[r.team for r in requests],
+            message=messages.review_requested(job),
+            now=now,
+        )
+    return requests
+
+
+def request_missing_reviews(job: MaintenanceJob, *, needed: dict[str, str], now: datetime):
+    """Ask the teams `needed` names that this round has not asked yet; return them."""
+    asked = set(transitions.current_reviews(job).values_list("team__slug", flat=True))
+    missing = {slug: why for slug, why in needed.items() if slug not in asked}
+    if missing:
+        request_reviews(job, teams=missing, now=now)
+    return missing
+
+
+def _reviewer(job: MaintenanceJob, *, team: str, by: AbstractBaseUser | None) -> Team:
+    reviewer = Team.objects.filter(slug=team).first()
+    if reviewer is None:
+        raise InvalidInput.for_field("team", f"There is no team {team!r}.")
+    # A member of the requesting team cannot review it, not even for another
+    # team they also belong to: that would be self-review under another name.
+    if reviewer.pk == job.team_id or (
+        by is not None and job.team.members.filter(pk=by.pk).exists()
+    ):
+        raise NotAllowed(f"{job.team.name} requested job #{job.pk}; its members cannot review it.")
+    if not is_member(by, reviewer):
+        raise NotAllowed(f"Only members of {reviewer.name} can review for it.")
+    return reviewer
+
+
+def _pending_review(job: MaintenanceJob, *, reviewer: Team) -> ReviewRequest:
+    if job.status != JobStatus.PENDING:
+        raise Conflict(f"Job #{job.pk} is {job.status}, not pending review.", code="invalid_status")
+    review = job.reviews.filter(team=reviewer, round=job.review_round).first()
+    if review is None:
+        raise Conflict(f"{reviewer.name} was not asked to review job #{job.pk}.")
+    if review.status != ReviewStatus.PENDING:
+        raise Conflict(f"{reviewer.name} has already {review.status} job #{job.pk}.")
+    return review
+
+
+def _reject(
+    job: MaintenanceJob, *, reviewer: Team, by: AbstractBaseUser | None, comment: str, now: datetime
+) -> None:
+    transitions.supersede_pending_reviews(job)
+    transitions.transition(
+        job,
+        to=JobStatus.REJECTED,
+        action="rejected",
+        by=by,
+        now=now,
+        reason=f"{reviewer.name}: {comment}" if comment else reviewer.name,
+    )
+    transitions.notify_job_team(
+        job,
+        event="rejected",
+        message=messages.rejected(job, reviewer=reviewer.name, comment=comment),
+        now=now,
+    )
+
+
+def _complete_review(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime):
+    evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+    if blocked := refusing_bookings(evaluation):
+        transitions.conflict(job, by=by, now=now, reason=blocked[0])
+        return
+    if evaluation.decision == Decision.REFUSE and not job.emergency:
+        transitions.conflict(job, by=by, now=now, reason=evaluation.findings[0].message)
+        return
+    needed = required_reviews(job=job, evaluation=evaluation, override=overrides(job, evaluation))
+    if missing := request_missing_reviews(job, needed=needed, now=now):
+        transitions.record(job, action="reviews_added", by=None, now=now, reason=", ".join(missing))
+        return
+    transitions.approve(job, by=by, now=now, reason="every team concerned approved")
+
+
+@retry_on_conflict
+def maintenance_job_review(
+    *,
+    job_id: int,
+    team: str,
+    by: AbstractBaseUser | None,
+    approve: bool,
+    comment: str = "",
+    now: datetime | None = None,
+) -> MaintenanceJob:
+    """A reviewing team approves or rejects; the last approval re-checks and approves."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        job = transitions.lock_job(job_id)
+        reviewer = _reviewer(job, team=team, by=by)
+        review = _pending_review(job, reviewer=reviewer)
+        review.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
+        review.comment, review.decided_by, review.decided_at = comment, by, now
+        review.save(update_fields=["status", "comment", "decided_by", "decided_at"])
+        verdict = "approved" if approve else "rejected"
+        transitions.record(
+            job,
+            action=f"review_{verdict}",
+            by=by,
+            now=now,
+            reason=f"{reviewer.name}: {comment}" if comment else reviewer.name,
+        )
+        if not approve:
+            _reject(job, reviewer=reviewer, by=by, comment=comment, now=now)
+        elif not transitions.current_reviews(job).exclude(status=ReviewStatus.APPROVED).exists():
+            _complete_review(job, by=by, now=now)
+    return job

@@ -1,0 +1,229 @@
+"""Submitting a job for review, and editing it (a new window goes back through review)."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from scheduling import conflicts
+from scheduling.choices import FINISHED_STATUSES, Decision, JobStatus
+from scheduling.db import retry_on_conflict
+from scheduling.errors import Conflict, InvalidInput
+from scheduling.models import MaintenanceJob, Team
+from scheduling.selectors import impacted_systems
+from scheduling.services import jobs, messages, reviews, transitions
+from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
+
+NO_REVIEW_NEEDED = "no other team needs to review it"
+
+
+def _check_submittable(
+    job: MaintenanceJob, *, emergency: bool, justification: str, now: datetime
+) -> None:
+    if job.status not in SUBMITTABLE:
+        raise Conflict(
+            f"Job #{job.pk} is {job.status}; only draft, rejected or conflicted jobs "
+            "can be submitted.",
+            code="invalid_status",
+        )
+    if emergency and not justification.strip():
+        raise InvalidInput.for_field("justification", "An emergency needs a written justification.")
+    if transitions.last_end(job) <= now:
+        raise Conflict(f"Job #{job.pk}'s window has already ended.", code="window_ended")
+
+
+def _refusal(job: MaintenanceJob, evaluation: conflicts.Evaluation, now: datetime) -> dict:
+    return {
+        "decision": evaluation.decision,
+        "findings": job.findings,
+        "next_clear": messages.slots_data(transitions.suggestions(job, now)),
+        "job": job.pk,
+    }
+
+
+def _send_for_review(
+    job: MaintenanceJob,
+    *,
+    evaluation: conflicts.Evaluation,
+    emergency: bool,
+    justification: str,
+    by: AbstractBaseUser | None,
+    now: datetime,
+) -> None:
+    """Make the job pending and ask the teams concerned; an emergency may override a refusal."""
+    override = emergency and evaluation.decision == Decision.REFUSE
+    job.emergency, job.justification = emergency, justification.strip()
+    job.save(update_fields=["emergency", "justification"])
+    if override:
+        transitions.record(job, action="emergency_override", by=by, now=now, reason=justification)
+    teams = reviews.required_reviews(job=job, evaluation=evaluation, override=override)
+    transitions.transition(job, to=JobStatus.PENDING, action="submitted", by=by, now=now)
+    reviews.open_round(job, teams=teams, now=now)
+    if override:
+        transitions.notify_job_team(
+            job,
+            event="emergency_override",
+            message=messages.emergency_override(job, justification=justification),
+            now=now,
+            extra=Team.objects.filter(slug=settings.CLEARWAY_ADMIN_TEAM),
+        )
+    if not teams:
+        transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
+
+
+# Each operation is one transaction, retried as a whole on a serialization
+# failure when it is the outermost one (see transitions.py).
+
+
+@retry_on_conflict
+def maintenance_job_submit(
+    *,
+    job_id: int,
+    by: AbstractBaseUser | None,
+    emergency: bool | None = None,
+    justification: str | None = None,
+    now: datetime | None = None,
+) -> MaintenanceJob:
+    """Submit a job for review. A refused job stays as it was, and Conflict says why.
+
+    An emergency with a written justification overrides a refusal: the
+    administrators' team reviews it as well, and the override is recorded.
+    """
+    now = now or timezone.now()
+    refusal: dict[str, Any] | None = None
+    with transaction.atomic():
+        job = transitions.lock_job(job_id)
+        transitions.require_requester(job, by, "submit")
+        emergency = job.emergency if emergency is None else emergency
+        justification = (job.justification if justification is None else justification) or ""
+        _check_submittable(job, emergency=emergency, justification=justification, now=now)
+        evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+        blocked_by_booking = reviews.refusing_bookings(evaluation)
+        if evaluation.decision == Decision.REFUSE and (not emergency or blocked_by_booking):
+            transitions.record(
+                job, action="submit_refused", by=by, now=now, reason="decision is refuse"
+            )
+            refusal = _refusal(job, evaluation, now)
+        else:
+            _send_for_review(
+                job,
+                evaluation=evaluation,
+                emergency=emergency,
+                justification=justification,
+                by=by,
+                now=now,
+            )
+    # Raised after the block so the refused attempt's event is committed.
+    if refusal is not None:
+        raise Conflict(
+            f"Job #{job_id} is refused: " + refusal["findings"][0]["message"],
+            code="refused",
+            details=refusal,
+        )
+    return job
+
+
+def _check_editable(
+    job: MaintenanceJob, *, title: str | None, emergency: bool | None, justification: str | None
+) -> None:
+    if job.status in FINISHED_STATUSES and job.status != JobStatus.REJECTED:
+        raise Conflict(f"Job #{job.pk} is {job.status}; it cannot change.")
+    if title is not None and not title.strip():
+        raise InvalidInput.for_field("title", "Give the job a title.")
+    wants_override = (emergency is not None and emergency != job.emergency) or (
+        justification is not None and justification != job.justification
+    )
+    if wants_override and job.status not in SUBMITTABLE:
+        raise Conflict(
+            f"Job #{job.pk} is {job.status}; declare an emergency when submitting it.",
+            code="invalid_status",
+        )
+
+
+def _apply_texts(job: MaintenanceJob, **values: Any) -> None:
+    """Set the non-scheduling fields that are given and differ; save once if any did."""
+    changed = False
+    for field, value in values.items():
+        if value is not None and getattr(job, field) != value:
+            setattr(job, field, value.strip() if field == "title" else value)
+            changed = True
+    if changed:
+        job.version = F("version") + 1
+        job.save(update_fields=[*values, "version", "updated_at"])
+        job.refresh_from_db(fields=["version"])
+
+
+def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime) -> None:
+    evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+    if evaluation.decision == Decision.REFUSE and (
+        not job.emergency or reviews.refusing_bookings(evaluation)
+    ):
+        transitions.conflict(job, by=by, now=now, reason="the new window is refused")
+        return
+    teams = reviews.required_reviews(
+        job=job, evaluation=evaluation, override=reviews.overrides(job, evaluation)
+    )
+    if job.status != JobStatus.PENDING:
+        transitions.transition(job, to=JobStatus.PENDING, action="resubmitted", by=by, now=now)
+    reviews.open_round(job, teams=teams, now=now)
+    if not teams:
+        transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
+
+
+@retry_on_conflict
+def maintenance_job_update(
+    *,
+    job_id: int,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+    title: str | None = None,
+    description: str | None = None,
+    systems: Iterable[str] | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    timezone_name: str | None = None,
+    rrule: str | None = None,
+    impact: str | None = None,
+    emergency: bool | None = None,
+    justification: str | None = None,
+) -> MaintenanceJob:
+    """Edit a job. Re-scheduling a submitted job sends it back through review.
+
+    `emergency` and `justification` are what a later submit will use; they
+    change only before the job is submitted (submit records an override).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        new_impacted = impacted_systems(systems=systems) if systems is not None else ()
+        job = transitions.lock_job(job_id, extra_systems=new_impacted)
+        transitions.require_requester(job, by, "edit")
+        _check_editable(job, title=title, emergency=emergency, justification=justification)
+        _apply_texts(
+            job,
+            title=title,
+            description=description,
+            emergency=emergency,
+            justification=justification,
+        )
+        moved = jobs.maintenance_job_change_window(
+            job=job,
+            systems=systems,
+            start=start,
+            end=end,
+            timezone=timezone_name,
+            rrule=rrule,
+            impact=impact,
+            now=now,
+        )
+        if moved:
+            transitions.record(
+                job, action="rescheduled", by=by, now=now, reason="new window or systems"
+            )
+            if job.status in RESCHEDULE_REVIEWS:
+                _resubmit(job, by=by, now=now)
+    return job
