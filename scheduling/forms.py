@@ -11,7 +11,7 @@ from django import forms
 
 from scheduling.choices import Impact
 from scheduling.models import System
-from scheduling.views.common import zone_choices
+from scheduling.zones import zone_choices
 
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 

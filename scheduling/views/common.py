@@ -1,8 +1,7 @@
 """What every page needs: who the viewer is (roles), their zone, and errors on forms."""
 
 from dataclasses import dataclass
-from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
@@ -11,20 +10,9 @@ from django.http import HttpRequest
 
 from scheduling.errors import DomainError
 from scheduling.models import ReviewRequest, ReviewStatus, Team
+from scheduling.zones import zone_names
 
 ZONE_SESSION_KEY = "clearway_zone"
-
-
-@cache
-def zone_names() -> tuple[str, ...]:
-    """IANA zone names worth offering (no legacy `posix/`, `Etc/GMT+5` style aliases)."""
-    skip = ("posix", "right", "Etc/", "SystemV", "US/", "Canada/", "Mexico/", "Brazil/", "Chile/")
-    names = {n for n in available_timezones() if "/" in n and not n.startswith(skip)}
-    return tuple(sorted(names | {"UTC", settings.TIME_ZONE}))
-
-
-def zone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in zone_names()]
 
 
 def viewer_zone_name(request: HttpRequest) -> str:
