@@ -14,7 +14,7 @@ from scheduling.api.filters import JobFilter
 from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.errors import InvalidInput
 from scheduling.models import ApiToken, JobEvent, MaintenanceJob, ReviewRequest, System, Team
-from scheduling.services import catalogue, freeze, jobs, reviews, submission, transitions
+from scheduling.services import catalogue, freeze, reviews, submission, transitions
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -113,7 +113,7 @@ class JobViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        serializer.instance = jobs.maintenance_job_create(
+        serializer.instance = submission.maintenance_job_book(
             team=data["team"],
             title=data["title"],
             description=data.get("description", ""),
@@ -126,6 +126,7 @@ class JobViewSet(
             emergency=data.get("emergency", False),
             justification=data.get("justification", ""),
             by=self.request.user,
+            submit=False,
         )
 
     def perform_update(self, serializer):

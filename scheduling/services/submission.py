@@ -227,3 +227,50 @@ def maintenance_job_update(
             if job.status in RESCHEDULE_REVIEWS:
                 _resubmit(job, by=by, now=now)
     return job
+
+
+@retry_on_conflict
+def maintenance_job_book(
+    *,
+    team: Team,
+    title: str,
+    systems: Iterable[str],
+    start: datetime,
+    end: datetime,
+    impact: str,
+    submit: bool,
+    timezone: str = "UTC",
+    rrule: str = "",
+    description: str = "",
+    emergency: bool = False,
+    justification: str = "",
+    by: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+) -> MaintenanceJob:
+    """Book a job as a draft and, with `submit`, send it to review, in one transaction.
+
+    A refused submission leaves no draft behind. Being one operation, a
+    serialization failure retries the booking and the submission together
+    (a submit nested in its caller's transaction is not retried on its own).
+    """
+    with transaction.atomic():
+        job = jobs.maintenance_job_create(
+            team=team,
+            title=title,
+            systems=systems,
+            start=start,
+            end=end,
+            impact=impact,
+            timezone=timezone,
+            rrule=rrule,
+            description=description,
+            emergency=emergency,
+            justification=justification,
+            by=by,
+            now=now,
+        )
+        if submit:
+            job = maintenance_job_submit(
+                job_id=job.pk, by=by, emergency=emergency, justification=justification, now=now
+            )
+    return job

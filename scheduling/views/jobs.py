@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,8 +17,7 @@ from scheduling.errors import Conflict, DomainError, InvalidInput
 from scheduling.forms import JobForm, RecurrenceForm, local_value
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import is_member
-from scheduling.services.jobs import maintenance_job_create
-from scheduling.services.submission import maintenance_job_submit, maintenance_job_update
+from scheduling.services.submission import maintenance_job_book, maintenance_job_update
 from scheduling.views.common import add_domain_error, bookable_teams, require, viewer_zone
 from scheduling.views.findings import finding_rows, slot_rows
 
@@ -100,30 +98,23 @@ def book(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            # One transaction: a refused submission leaves no stray draft behind,
-            # and the page shows everything typed again with the explanation.
-            with transaction.atomic():
-                job = maintenance_job_create(
-                    team=data["team"],
-                    title=data["title"],
-                    description=data["description"],
-                    systems=[s.slug for s in data["systems"]],
-                    start=data["start"],
-                    end=data["end"],
-                    timezone=data["timezone"],
-                    rrule=data["rule"],
-                    impact=data["impact"],
-                    emergency=data["emergency"],
-                    justification=data["justification"],
-                    by=request.user,
-                )
-                if request.POST.get("action") != "draft":
-                    job = maintenance_job_submit(
-                        job_id=job.pk,
-                        by=request.user,
-                        emergency=data["emergency"],
-                        justification=data["justification"],
-                    )
+            # A refused submission leaves no stray draft behind, and the page
+            # shows everything typed again with the explanation.
+            job = maintenance_job_book(
+                team=data["team"],
+                title=data["title"],
+                description=data["description"],
+                systems=[s.slug for s in data["systems"]],
+                start=data["start"],
+                end=data["end"],
+                timezone=data["timezone"],
+                rrule=data["rule"],
+                impact=data["impact"],
+                emergency=data["emergency"],
+                justification=data["justification"],
+                by=request.user,
+                submit=request.POST.get("action") != "draft",
+            )
         except Conflict as exc:
             refusal = _refusal(exc)
             if refusal is None:
