@@ -2,6 +2,8 @@ from django.urls import path
 
 from blackouts import views
 
+app_name = "blackouts"
+
 urlpatterns = [
     path("", views.blackout_list, name="blackout-list"),
     path("new/", views.blackout_form, name="blackout-create"),

@@ -71,7 +71,7 @@ def blackout_form(request, pk: int | None = None):
             messages.success(
                 request, f"Blackout '{saved.title}' is saved; affected jobs are re-checked."
             )
-            return redirect("blackout-detail", pk=saved.pk)
+            return redirect("blackouts:blackout-detail", pk=saved.pk)
     context = {"form": form, "blackout": blackout}
     return render(request, "blackouts/form.html", context, status=400 if form.errors else 200)
 
@@ -104,5 +104,5 @@ def blackout_delete_view(request, pk: int):
         title = blackout.title
         blackout_delete(blackout=blackout)
         messages.success(request, f"Blackout '{title}' is deleted; affected jobs are re-checked.")
-        return redirect("blackout-list")
+        return redirect("blackouts:blackout-list")
     return render(request, "blackouts/confirm_delete.html", {"blackout": blackout})

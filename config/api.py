@@ -30,6 +30,10 @@ router.register("deadline-feeds", DeadlineFeedViewSet)
 router.register("api-tokens", ApiTokenViewSet, basename="api-token")
 router.register("feed-tokens", FeedTokenViewSet, basename="feed-token")
 
+# Namespaced so that the API root and `reverse` never resolve to a page of the UI
+# that shares a name (`job-list`, `freeze`, ...).
+app_name = "api"
+
 urlpatterns = [
     re_path(r"^freeze/?$", FreezeView.as_view(), name="freeze"),
     re_path(r"^jobs/(?P<pk>[0-9]+)/gate/?$", GateView.as_view(), name="gate"),

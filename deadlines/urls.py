@@ -2,6 +2,8 @@ from django.urls import path
 
 from deadlines import views
 
+app_name = "deadlines"
+
 urlpatterns = [
     path("", views.deadline_list, name="deadline-list"),
     path("new/", views.deadline_form, name="deadline-create"),

@@ -138,7 +138,7 @@ def deadline_form(request, pk: int | None = None):
                 request,
                 f"Deadline '{deadline.title}' is published; jobs in its window are re-checked.",
             )
-            return redirect("deadline-detail", pk=deadline.pk)
+            return redirect("deadlines:deadline-detail", pk=deadline.pk)
     context = {"form": form, "deadline": deadline}
     return render(request, "deadlines/form.html", context, status=400 if form.errors else 200)
 
@@ -151,7 +151,7 @@ def deadline_withdraw_view(request, pk: int):
     require(deadline.feed_id is None, "This deadline comes from a feed; remove it in the LMS.")
     deadline_withdraw(deadline=deadline, by=request.user)
     messages.success(request, f"Deadline '{deadline.title}' is withdrawn.")
-    return redirect("deadline-list")
+    return redirect("deadlines:deadline-list")
 
 
 @login_required
@@ -186,7 +186,7 @@ def deadline_upload(request):
                 add_domain_error(form, exc)
         else:
             messages.success(request, f"{len(created)} deadline(s) published.")
-            return redirect("deadline-list")
+            return redirect("deadlines:deadline-list")
     context = {"form": form, "problems": problems}
     return render(request, "deadlines/upload.html", context, status=400 if form.errors else 200)
 
@@ -242,7 +242,7 @@ def feed_form(request, pk: int | None = None):
             add_domain_error(form, exc)
         else:
             messages.success(request, "The feed is saved; it syncs in the background.")
-            return redirect("deadline-feed-list")
+            return redirect("deadlines:deadline-feed-list")
     context = {"form": form, "feed": feed}
     return render(request, "deadlines/feed_form.html", context, status=400 if form.errors else 200)
 
@@ -254,7 +254,7 @@ def feed_sync(request, pk: int):
     feed = get_object_or_404(_feeds_of(request.user), pk=pk)
     enqueue("deadlines.tasks.sync_feed", feed.pk)
     messages.success(request, f"Feed #{feed.pk} is syncing; refresh to see its state.")
-    return redirect("deadline-feed-list")
+    return redirect("deadlines:deadline-feed-list")
 
 
 @login_required
@@ -264,4 +264,4 @@ def feed_delete(request, pk: int):
     feed = get_object_or_404(_feeds_of(request.user), pk=pk)
     deadline_feed_delete(feed=feed)
     messages.success(request, "The feed is removed; its deadlines are withdrawn.")
-    return redirect("deadline-feed-list")
+    return redirect("deadlines:deadline-feed-list")

@@ -4,6 +4,8 @@ from django.urls import path
 
 from scheduling.views import admin_pages, calendar, job_page, jobs, reviews, tokens
 
+app_name = "scheduling"
+
 urlpatterns = [
     path("", calendar.calendar, name="calendar"),
     path("zone/", calendar.choose_zone, name="choose-zone"),

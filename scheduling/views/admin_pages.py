@@ -29,7 +29,7 @@ def freeze(request):
             )
             state = "on" if form.cleaned_data["active"] else "off"
             messages.success(request, f"The change freeze is {state}.")
-            return redirect("freeze")
+            return redirect("scheduling:freeze")
     return render(
         request,
         "scheduling/freeze.html",

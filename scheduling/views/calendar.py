@@ -128,7 +128,7 @@ def choose_zone(request):
         request.session[ZONE_SESSION_KEY] = form.cleaned_data["zone"]
         target = form.cleaned_data.get("next") or ""
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            target = reverse("calendar")
+            target = reverse("scheduling:calendar")
         return redirect(target)
     return render(
         request, "scheduling/zone.html", {"form": form}, status=400 if form.errors else 200

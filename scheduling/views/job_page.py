@@ -84,7 +84,7 @@ def _fail(request, pk: int, exc: DomainError, **forms):
     job = get_object_or_404(job_queryset(), pk=pk)
     if not forms:
         messages.error(request, exc.message)
-        return redirect("job-detail", pk=pk)
+        return redirect("scheduling:job-detail", pk=pk)
     return _page(request, job, status=exc.status, **forms)
 
 
@@ -116,7 +116,7 @@ def submit(request, pk: int):
         add_domain_error(form, exc)
         return _fail(request, pk, exc, submit=form)
     messages.success(request, f"Job #{job.pk} is {job.get_status_display().lower()}.")
-    return redirect("job-detail", pk=pk)
+    return redirect("scheduling:job-detail", pk=pk)
 
 
 @login_required
@@ -142,8 +142,8 @@ def review(request, pk: int):
         request, f"You {verdict} job #{pk}; it is now {job.get_status_display().lower()}."
     )
     if request.POST.get("back") == "inbox":
-        return redirect("review-inbox")
-    return redirect("job-detail", pk=pk)
+        return redirect("scheduling:review-inbox")
+    return redirect("scheduling:job-detail", pk=pk)
 
 
 @login_required
@@ -157,7 +157,7 @@ def cancel(request, pk: int):
     except DomainError as exc:
         return _fail(request, pk, exc)
     messages.success(request, f"Job #{pk} is cancelled.")
-    return redirect("job-detail", pk=pk)
+    return redirect("scheduling:job-detail", pk=pk)
 
 
 @login_required
@@ -168,4 +168,4 @@ def done(request, pk: int):
     except DomainError as exc:
         return _fail(request, pk, exc)
     messages.success(request, f"Job #{pk} is done.")
-    return redirect("job-detail", pk=pk)
+    return redirect("scheduling:job-detail", pk=pk)

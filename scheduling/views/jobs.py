@@ -123,7 +123,7 @@ def book(request):
             add_domain_error(form, exc, rename={"rrule": form.rule_field, "team": "team"})
         else:
             messages.success(request, f"Job #{job.pk} is {job.get_status_display().lower()}.")
-            return redirect("job-detail", pk=job.pk)
+            return redirect("scheduling:job-detail", pk=job.pk)
     status = 409 if refusal else 400 if form.errors else 200
     context = _form_context(request, form, refusal=refusal, editing=False)
     return render(request, "scheduling/job_form.html", context, status=status)
@@ -176,7 +176,7 @@ def edit(request, pk: int):
             add_domain_error(form, exc, rename={"rrule": form.rule_field})
         else:
             messages.success(request, f"Job #{job.pk} is saved.")
-            return redirect("job-detail", pk=job.pk)
+            return redirect("scheduling:job-detail", pk=job.pk)
     context = _form_context(request, form, job=job, editing=True)
     return render(request, "scheduling/job_form.html", context, status=400 if form.errors else 200)
 

@@ -43,4 +43,4 @@ def revoke(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Feed token '{token.name}' is revoked.")
-    return redirect("feed-tokens")
+    return redirect("scheduling:feed-tokens")
