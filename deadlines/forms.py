@@ -5,7 +5,8 @@ from datetime import timedelta
 from django import forms
 from django.conf import settings
 
-from deadlines.models import Cohort, FeedFormat
+from deadlines.choices import FeedFormat
+from deadlines.models import Cohort
 from scheduling.forms import LocalDateTimeField, ZoneField, zoned
 from scheduling.models import System, Team
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 
+from deadlines.choices import DeadlineSource, FeedFormat
 from scheduling.models import System, Team
 
 
@@ -18,16 +19,6 @@ class Cohort(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.size:,})"
-
-
-class DeadlineSource(models.TextChoices):
-    MANUAL = "manual", "Published in Clearway"
-    FEED = "feed", "Remote feed"
-
-
-class FeedFormat(models.TextChoices):
-    ICS = "ics", "iCalendar (.ics)"
-    JSON = "json", "JSON"
 
 
 # Shorter intervals would hammer an LMS for no gain: deadlines move in days.

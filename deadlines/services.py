@@ -9,7 +9,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
 
-from deadlines.models import Cohort, Deadline, DeadlineFeed, DeadlineSource
+from deadlines.choices import DeadlineSource
+from deadlines.models import Cohort, Deadline, DeadlineFeed
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
 from scheduling.models import System, Team
 from scheduling.selectors import is_member, unknown_systems

@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from scheduling.choices import DeliveryStatus
 from scheduling.models import (
     AllowedWindowOccurrence,
     ApiToken,
     CalendarChange,
     Delivery,
-    DeliveryStatus,
     Freeze,
     JobEvent,
     JobOccurrence,

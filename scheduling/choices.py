@@ -44,3 +44,46 @@ class FindingKind(models.TextChoices):
     MAINTENANCE = "maintenance", "Overlapping maintenance"
     OUTSIDE_WINDOW = "outside_window", "Outside the allowed window"
     FREEZE = "freeze", "Change freeze"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class TokenScope(models.TextChoices):
+    GATE_READ = "gate:read", "Read the gate, state, checks and slots"
+    JOBS_WRITE = "jobs:write", "Book and submit jobs"
+
+
+class JobAction(models.TextChoices):
+    """What a job's audit trail (JobEvent.action) records.
+
+    Not set as the field's choices: the column stays free text, so no
+    migration, and older rows keep whatever they say.
+    """
+
+    CREATED = "created", "Created"
+    SUBMITTED = "submitted", "Submitted"
+    SUBMIT_REFUSED = "submit_refused", "Submission refused"
+    EMERGENCY_OVERRIDE = "emergency_override", "Emergency override"
+    REVIEW_APPROVED = "review_approved", "A team approved"
+    REVIEW_REJECTED = "review_rejected", "A team rejected"
+    REVIEWS_ADDED = "reviews_added", "Reviews added"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CONFLICTED = "conflicted", "Conflicted"
+    CANCELLED = "cancelled", "Cancelled"
+    DONE = "done", "Done"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+    RESUBMITTED = "resubmitted", "Resubmitted"
+    BACK_TO_REVIEW = "back_to_review", "Back to review"
+    REEVALUATED = "reevaluated", "Re-evaluated"

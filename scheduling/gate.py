@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from scheduling import conflicts, engine, window_cache
-from scheduling.choices import Decision, FindingKind, JobStatus, Severity
+from scheduling.choices import Decision, FindingKind, JobStatus, ReviewStatus, Severity
 from scheduling.engine import BusyWindow, Finding, Slot
-from scheduling.models import MaintenanceJob, ReviewRequest, ReviewStatus
+from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.selectors import calendar_version
 
 _NOT_APPROVED = {

@@ -7,8 +7,9 @@ services, so every change re-evaluates the jobs under it after commit.
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from deadlines.choices import DeadlineSource
 from deadlines.entries import Cohorts, Defaults, Entry, Problem, Spec, resolve_all
-from deadlines.models import Deadline, DeadlineFeed, DeadlineSource
+from deadlines.models import Deadline, DeadlineFeed
 from deadlines.services import (
     deadline_create,
     deadline_restore,

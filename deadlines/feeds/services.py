@@ -9,10 +9,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from deadlines.choices import FeedFormat
 from deadlines.entries import COHORT_MAX, COHORT_SIZE_MAX
 from deadlines.feeds.addresses import allowed_networks, is_allowed
 from deadlines.feeds.errors import FeedError
-from deadlines.models import MIN_FEED_INTERVAL, DeadlineFeed, FeedFormat
+from deadlines.models import MIN_FEED_INTERVAL, DeadlineFeed
 from deadlines.services import deadline_withdraw
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team

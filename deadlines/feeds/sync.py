@@ -17,13 +17,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from deadlines.choices import FeedFormat
 from deadlines.entries import Parsed
 from deadlines.feeds.apply import Changes, feed_entries_apply
 from deadlines.feeds.errors import FeedError
 from deadlines.feeds.fetch import Fetched, fetch_feed
 from deadlines.feeds.parse_ics import feed_window, parse_ics
 from deadlines.feeds.parse_json import parse_json
-from deadlines.models import DeadlineFeed, FeedFormat
+from deadlines.models import DeadlineFeed
 from scheduling.errors import InvalidInput
 from scheduling.services.notifications import notify
 

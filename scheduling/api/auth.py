@@ -4,7 +4,8 @@ import logging
 
 from rest_framework import authentication, exceptions, permissions
 
-from scheduling.models import ApiToken, TokenScope
+from scheduling.choices import TokenScope
+from scheduling.models import ApiToken
 from scheduling.services.tokens import api_token_authenticate
 
 logger = logging.getLogger("clearway.auth")

@@ -4,8 +4,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
+from scheduling.choices import TokenScope
 from scheduling.errors import NotFound
-from scheduling.models import ApiToken, Team, TokenScope
+from scheduling.models import ApiToken, Team
 from scheduling.services.tokens import api_token_create, api_token_revoke
 
 

@@ -19,8 +19,8 @@ from scheduling.calendar_feeds.sources import (
     QuerysetFeedSource,
     site_url,
 )
-from scheduling.choices import JobStatus
-from scheduling.models import MaintenanceJob, ReviewRequest, ReviewStatus
+from scheduling.choices import JobStatus, ReviewStatus
+from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.services.messages import findings_text
 
 SHOWN = (JobStatus.PENDING, JobStatus.CONFLICTED, JobStatus.APPROVED, JobStatus.DONE)

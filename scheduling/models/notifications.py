@@ -1,10 +1,6 @@
 from django.db import models
 
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+from scheduling.choices import DeliveryStatus
 
 
 class Delivery(models.Model):

@@ -1,15 +1,9 @@
 from django.conf import settings
 from django.db import models
 
+from scheduling.choices import ReviewStatus
 from scheduling.models.catalogue import Team
 from scheduling.models.jobs import MaintenanceJob
-
-
-class ReviewStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    SUPERSEDED = "superseded", "Superseded"
 
 
 class ReviewRequest(models.Model):

@@ -17,11 +17,6 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class TokenScope(models.TextChoices):
-    GATE_READ = "gate:read", "Read the gate, state, checks and slots"
-    JOBS_WRITE = "jobs:write", "Book and submit jobs"
-
-
 class ApiToken(models.Model):
     """A team's token for CI (`Authorization: Bearer cw_...`), shown once at creation."""
 

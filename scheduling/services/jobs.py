@@ -10,7 +10,7 @@ from django.db.models import F
 from django.utils import timezone as django_timezone
 
 from scheduling import conflicts, recurrence
-from scheduling.choices import Impact
+from scheduling.choices import Impact, JobAction
 from scheduling.errors import InvalidInput, NotAllowed
 from scheduling.models import JobEvent, JobOccurrence, MaintenanceJob, System, Team
 from scheduling.selectors import is_member, unknown_systems
@@ -105,7 +105,7 @@ def maintenance_job_create(
         job=job,
         at=job.evaluated_at,
         actor=by,
-        action="created",
+        action=JobAction.CREATED,
         to_status=job.status,
         decision=job.decision,
         findings=job.findings,

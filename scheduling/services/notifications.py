@@ -15,8 +15,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling.choices import JobStatus
-from scheduling.models import Delivery, DeliveryStatus, JobOccurrence, MaintenanceJob, Team
+from scheduling.choices import DeliveryStatus, JobStatus
+from scheduling.models import Delivery, JobOccurrence, MaintenanceJob, Team
 from scheduling.queue import enqueue
 from scheduling.services.messages import job_data, job_link
 

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling import conflicts
-from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobStatus
+from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobAction, JobStatus
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
 from scheduling.models import MaintenanceJob
@@ -77,7 +77,7 @@ def _back_to_review(
     transitions.transition(
         job,
         to=JobStatus.PENDING,
-        action="back_to_review",
+        action=JobAction.BACK_TO_REVIEW,
         by=None,
         now=now,
         reason=f"{reason}: {flag.message}",
@@ -139,7 +139,7 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
         if evaluation.decision != old_decision or fresh:
             transitions.record(
                 job,
-                action="reevaluated",
+                action=JobAction.REEVALUATED,
                 by=None,
                 now=now,
                 from_status=job.status,

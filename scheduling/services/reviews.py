@@ -9,10 +9,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from scheduling import conflicts
-from scheduling.choices import Decision, FindingKind, JobStatus, Severity
+from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus, Severity
 from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
-from scheduling.models import MaintenanceJob, ReviewRequest, ReviewStatus, System, Team
+from scheduling.models import MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import is_member
 from scheduling.services import jobs, messages, transitions
 
@@ -128,7 +128,7 @@ def _reject(
     transitions.transition(
         job,
         to=JobStatus.REJECTED,
-        action="rejected",
+        action=JobAction.REJECTED,
         by=by,
         now=now,
         reason=f"{reviewer.name}: {comment}" if comment else reviewer.name,
@@ -151,7 +151,9 @@ def _complete_review(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: d
         return
     needed = required_reviews(job=job, evaluation=evaluation, override=overrides(job, evaluation))
     if missing := request_missing_reviews(job, needed=needed, now=now):
-        transitions.record(job, action="reviews_added", by=None, now=now, reason=", ".join(missing))
+        transitions.record(
+            job, action=JobAction.REVIEWS_ADDED, by=None, now=now, reason=", ".join(missing)
+        )
         return
     transitions.approve(job, by=by, now=now, reason="every team concerned approved")
 
@@ -175,10 +177,9 @@ def maintenance_job_review(
         review.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
         review.comment, review.decided_by, review.decided_at = comment, by, now
         review.save(update_fields=["status", "comment", "decided_by", "decided_at"])
-        verdict = "approved" if approve else "rejected"
         transitions.record(
             job,
-            action=f"review_{verdict}",
+            action=JobAction.REVIEW_APPROVED if approve else JobAction.REVIEW_REJECTED,
             by=by,
             now=now,
             reason=f"{reviewer.name}: {comment}" if comment else reviewer.name,

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from scheduling import conflicts
-from scheduling.choices import FINISHED_STATUSES, Decision, JobStatus
+from scheduling.choices import FINISHED_STATUSES, Decision, JobAction, JobStatus
 from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput
 from scheduling.models import MaintenanceJob, Team
@@ -60,9 +60,11 @@ def _send_for_review(
     job.emergency, job.justification = emergency, justification.strip()
     job.save(update_fields=["emergency", "justification"])
     if override:
-        transitions.record(job, action="emergency_override", by=by, now=now, reason=justification)
+        transitions.record(
+            job, action=JobAction.EMERGENCY_OVERRIDE, by=by, now=now, reason=justification
+        )
     teams = reviews.required_reviews(job=job, evaluation=evaluation, override=override)
-    transitions.transition(job, to=JobStatus.PENDING, action="submitted", by=by, now=now)
+    transitions.transition(job, to=JobStatus.PENDING, action=JobAction.SUBMITTED, by=by, now=now)
     reviews.open_round(job, teams=teams, now=now)
     if override:
         transitions.notify_job_team(
@@ -106,7 +108,7 @@ def maintenance_job_submit(
         blocked_by_booking = reviews.refusing_bookings(evaluation)
         if evaluation.decision == Decision.REFUSE and (not emergency or blocked_by_booking):
             transitions.record(
-                job, action="submit_refused", by=by, now=now, reason="decision is refuse"
+                job, action=JobAction.SUBMIT_REFUSED, by=by, now=now, reason="decision is refuse"
             )
             refusal = _refusal(job, evaluation, now)
         else:
@@ -169,7 +171,9 @@ def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime
         job=job, evaluation=evaluation, override=reviews.overrides(job, evaluation)
     )
     if job.status != JobStatus.PENDING:
-        transitions.transition(job, to=JobStatus.PENDING, action="resubmitted", by=by, now=now)
+        transitions.transition(
+            job, to=JobStatus.PENDING, action=JobAction.RESUBMITTED, by=by, now=now
+        )
     reviews.open_round(job, teams=teams, now=now)
     if not teams:
         transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
@@ -222,7 +226,7 @@ def maintenance_job_update(
         )
         if moved:
             transitions.record(
-                job, action="rescheduled", by=by, now=now, reason="new window or systems"
+                job, action=JobAction.RESCHEDULED, by=by, now=now, reason="new window or systems"
             )
             if job.status in RESCHEDULE_REVIEWS:
                 _resubmit(job, by=by, now=now)

@@ -8,8 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling.choices import TokenScope
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
-from scheduling.models import ApiToken, Team, TokenScope
+from scheduling.models import ApiToken, Team
 from scheduling.models.tokens import digest, new_secret
 from scheduling.selectors import is_member
 

@@ -18,11 +18,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from scheduling import conflicts
-from scheduling.choices import FINISHED_STATUSES, JobStatus
+from scheduling.choices import FINISHED_STATUSES, JobAction, JobStatus, ReviewStatus
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Slot
 from scheduling.errors import Conflict, NotAllowed, NotFound
-from scheduling.models import JobEvent, MaintenanceJob, ReviewStatus, System, Team
+from scheduling.models import JobEvent, MaintenanceJob, System, Team
 from scheduling.selectors import is_member
 from scheduling.services import messages
 from scheduling.services.calendar import calendar_change_record, calendar_changed
@@ -171,7 +171,7 @@ def supersede_pending_reviews(job: MaintenanceJob) -> None:
 
 
 def approve(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime, reason: str):
-    transition(job, to=JobStatus.APPROVED, action="approved", by=by, now=now, reason=reason)
+    transition(job, to=JobStatus.APPROVED, action=JobAction.APPROVED, by=by, now=now, reason=reason)
     notify_job_team(job, event="approved", message=messages.approved(job, reason=reason), now=now)
     calendar_changed(
         start=job.start,
@@ -186,7 +186,9 @@ def conflict(
 ) -> None:
     reviewers = [r.team for r in current_reviews(job).select_related("team")]
     supersede_pending_reviews(job)
-    transition(job, to=JobStatus.CONFLICTED, action="conflicted", by=by, now=now, reason=reason)
+    transition(
+        job, to=JobStatus.CONFLICTED, action=JobAction.CONFLICTED, by=by, now=now, reason=reason
+    )
     notify_job_team(
         job,
         event="conflicted",
@@ -218,7 +220,9 @@ def maintenance_job_cancel(
             )
         was_booked = job.status in (JobStatus.PENDING, JobStatus.APPROVED)
         supersede_pending_reviews(job)
-        transition(job, to=JobStatus.CANCELLED, action="cancelled", by=by, now=now, reason=reason)
+        transition(
+            job, to=JobStatus.CANCELLED, action=JobAction.CANCELLED, by=by, now=now, reason=reason
+        )
         if was_booked:
             calendar_changed(
                 start=job.start,
@@ -247,5 +251,5 @@ def maintenance_job_done(
                 f"Job #{job.pk}'s window has not ended yet; cancel it to stop it early.",
                 code="window_open",
             )
-        transition(job, to=JobStatus.DONE, action="done", by=by, now=now)
+        transition(job, to=JobStatus.DONE, action=JobAction.DONE, by=by, now=now)
     return job

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from scheduling.choices import JobStatus, ReviewStatus
 from scheduling.errors import DomainError
-from scheduling.models import ReviewRequest, ReviewStatus, Team
+from scheduling.models import ReviewRequest, Team
 from scheduling.zones import zone_names
 
 ZONE_SESSION_KEY = "clearway_zone"
@@ -76,7 +77,7 @@ def pending_review_count(user) -> int:
         return 0
     return (
         ReviewRequest.objects.filter(
-            team__members=user, status=ReviewStatus.PENDING, job__status="pending"
+            team__members=user, status=ReviewStatus.PENDING, job__status=JobStatus.PENDING
         )
         .exclude(job__team__members=user)
         .count()

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from scheduling import gate
-from scheduling.choices import FINISHED_STATUSES, JobStatus
+from scheduling.choices import FINISHED_STATUSES, JobStatus, ReviewStatus
 from scheduling.errors import Conflict, DomainError, NotAllowed
 from scheduling.forms import CancelForm, ReviewForm, SubmitForm
-from scheduling.models import MaintenanceJob, ReviewStatus
+from scheduling.models import MaintenanceJob
 from scheduling.selectors import is_member
 from scheduling.services.reviews import maintenance_job_review
 from scheduling.services.submission import maintenance_job_submit

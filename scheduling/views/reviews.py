@@ -3,8 +3,9 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from scheduling.choices import JobStatus, ReviewStatus
 from scheduling.forms import ReviewForm
-from scheduling.models import ReviewRequest, ReviewStatus
+from scheduling.models import ReviewRequest
 from scheduling.views.common import require, roles_of
 from scheduling.views.findings import finding_rows
 
@@ -15,7 +16,7 @@ def inbox(request):
     require(roles.reviews, "The review inbox is for members of a team.")
     requests = (
         ReviewRequest.objects.filter(
-            team__in=roles.teams, status=ReviewStatus.PENDING, job__status="pending"
+            team__in=roles.teams, status=ReviewStatus.PENDING, job__status=JobStatus.PENDING
         )
         # Members of the requesting team never review it (the service refuses).
         .exclude(job__team__members=request.user)

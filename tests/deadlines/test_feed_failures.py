@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 import time_machine
 
+from deadlines.choices import FeedFormat
 from deadlines.feeds.sync import feed_sync
-from deadlines.models import DeadlineFeed, FeedFormat
+from deadlines.models import DeadlineFeed
 from scheduling.models import Delivery
 from tests.deadlines.conftest import fixture_bytes
 from tests.deadlines.helpers import feed, snapshot

@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from deadlines.choices import DeadlineSource, FeedFormat
 from deadlines.feeds.sync import feed_sync
-from deadlines.models import Cohort, DeadlineFeed, DeadlineSource, FeedFormat
+from deadlines.models import Cohort, DeadlineFeed
 from tests.deadlines.conftest import fixture_bytes
 from tests.deadlines.helpers import feed, live, snapshot
 

@@ -3,8 +3,9 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from scheduling.choices import TokenScope
 from scheduling.errors import DomainError
-from scheduling.models import Team, TokenScope
+from scheduling.models import Team
 from scheduling.services.tokens import api_token_create
 
 

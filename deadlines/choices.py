@@ -1,0 +1,13 @@
+"""The fixed vocabularies of deadlines and their feeds."""
+
+from django.db import models
+
+
+class DeadlineSource(models.TextChoices):
+    MANUAL = "manual", "Published in Clearway"
+    FEED = "feed", "Remote feed"
+
+
+class FeedFormat(models.TextChoices):
+    ICS = "ics", "iCalendar (.ics)"
+    JSON = "json", "JSON"
