@@ -10,6 +10,7 @@ from deadlines.feeds.api import DeadlineFeedViewSet
 from scheduling.api.ci import ChecksView, GateView, PingView, SlotsView, StateView
 from scheduling.api.tokens import ApiTokenViewSet
 from scheduling.api.views import FreezeView, JobViewSet, SystemViewSet, TeamViewSet
+from scheduling.api.webhook_secret import TeamWebhookSecretView
 from scheduling.calendar_feeds.api import FeedTokenViewSet
 
 
@@ -41,5 +42,10 @@ urlpatterns = [
     re_path(r"^checks/?$", ChecksView.as_view(), name="checks"),
     re_path(r"^slots/?$", SlotsView.as_view(), name="slots"),
     re_path(r"^ping/?$", PingView.as_view(), name="ping"),
+    re_path(
+        r"^teams/(?P<slug>[^/.]+)/webhook-secret/?$",
+        TeamWebhookSecretView.as_view(),
+        name="team-webhook-secret",
+    ),
     *router.urls,
 ]

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from scheduling.choices import DeliveryStatus
@@ -17,14 +18,31 @@ from scheduling.models import (
 )
 from scheduling.services.catalogue import system_delete, system_refresh
 from scheduling.services.freeze import freeze_set
+from scheduling.services.webhooks import team_webhook_secret_rotate
 
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "webhook_url"]
+    list_display = ["name", "slug", "webhook_url", "webhook_format", "webhook_secret_created"]
     search_fields = ["name", "slug", "members__username"]
     filter_horizontal = ["members"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["webhook_secret_created"]
+    actions = ["rotate_webhook_secret"]
+
+    @admin.action(description="Create a new webhook signing secret (shown once)")
+    def rotate_webhook_secret(self, request, queryset):
+        # Shown on a page of its own, never in a message: messages may travel
+        # in a cookie.
+        secrets = [
+            (team, team_webhook_secret_rotate(team=team, by=request.user))
+            for team in queryset.order_by("slug")
+        ]
+        return TemplateResponse(
+            request,
+            "admin/scheduling/team/webhook_secrets.html",
+            {**self.admin_site.each_context(request), "secrets": secrets, "title": "New secrets"},
+        )
 
 
 @admin.register(System)

@@ -59,6 +59,14 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class WebhookFormat(models.TextChoices):
+    """The body a team's webhook receives."""
+
+    CLEARWAY = "clearway", "Clearway JSON"
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
+
+
 class TokenScope(models.TextChoices):
     GATE_READ = "gate:read", "Read the gate, state, checks and slots"
     JOBS_WRITE = "jobs:write", "Book and submit jobs"

@@ -22,10 +22,10 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
 from deadlines.feeds.addresses import Address, allowed_networks, connectable, resolve
 from deadlines.feeds.errors import FeedError
+from scheduling.outbound import PinnedAdapter
 
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
@@ -74,23 +74,6 @@ class _Target:
         return url, host + suffix
 
 
-class _PinnedAdapter(HTTPAdapter):
-    """Sends to the checked IP address while TLS verifies the feed's own host name."""
-
-    def __init__(self, hostname: str) -> None:
-        self._hostname = hostname
-        super().__init__(max_retries=0)
-
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert
-        )
-        if host_params["scheme"] == "https":
-            pool_kwargs["server_hostname"] = self._hostname
-            pool_kwargs["assert_hostname"] = self._hostname
-        return host_params, pool_kwargs
-
-
 def fetch_feed(*, url: str, etag: str = "", last_modified: str = "") -> Fetched:
     timeout = settings.CLEARWAY_FEED_TIMEOUT
     deadline = time.monotonic() + timeout
@@ -129,7 +112,7 @@ def _get(
     prefix = f"{target.scheme}://"
     if prefix in session.adapters:
         session.adapters[prefix].close()  # the previous hop's, pinned elsewhere
-    session.mount(prefix, _PinnedAdapter(target.host))
+    session.mount(prefix, PinnedAdapter(target.host))
     try:
         return session.get(
             url,

@@ -15,7 +15,18 @@ class TeamSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Team
-        fields = ["slug", "name", "members", "email_addresses", "webhook_url"]
+        fields = [
+            "slug",
+            "name",
+            "members",
+            "email_addresses",
+            "webhook_url",
+            "webhook_format",
+            "webhook_secret_created",
+        ]
+        # The secret itself is only ever in the answer that creates it
+        # (POST /api/v1/teams/{slug}/webhook-secret).
+        read_only_fields = ["webhook_secret_created"]
 
 
 @extend_schema_field(

@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.db import models
 
+from scheduling.choices import WebhookFormat
+
 
 class Team(models.Model):
     """People who own systems and review changes to them.
 
     Notifications go to `email_addresses` and to `webhook_url` (a JSON POST
-    with a Slack-compatible `text` field).
+    in `webhook_format`, signed per Standard Webhooks with the team's secret).
+    The secret is kept sealed (scheduling.sealing): signing needs it back, so
+    it cannot be a digest, but a copy of the table alone does not reveal it.
     """
 
     slug = models.SlugField(unique=True)
@@ -14,6 +18,11 @@ class Team(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     email_addresses = models.JSONField(default=list, blank=True)
     webhook_url = models.URLField(blank=True)
+    webhook_format = models.CharField(
+        max_length=10, choices=WebhookFormat.choices, default=WebhookFormat.CLEARWAY
+    )
+    webhook_secret_sealed = models.TextField(blank=True, editable=False)
+    webhook_secret_created = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone as django_timezone
 
 from scheduling import recurrence
+from scheduling.choices import WebhookFormat
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob, System, Team
 from scheduling.selectors import impacted_systems, unknown_systems
@@ -26,9 +27,14 @@ def team_create(
     members: Iterable[AbstractBaseUser] = (),
     email_addresses: Iterable[str] = (),
     webhook_url: str = "",
+    webhook_format: str = WebhookFormat.CLEARWAY,
 ) -> Team:
     team = Team.objects.create(
-        slug=slug, name=name, email_addresses=list(email_addresses), webhook_url=webhook_url
+        slug=slug,
+        name=name,
+        email_addresses=list(email_addresses),
+        webhook_url=webhook_url,
+        webhook_format=webhook_format,
     )
     team.members.set(list(members))
     return team
@@ -38,7 +44,7 @@ def team_create(
 def team_update(*, team: Team, **changes) -> Team:
     members = changes.pop("members", None)
     for key, value in changes.items():
-        if key not in {"slug", "name", "email_addresses", "webhook_url"}:
+        if key not in {"slug", "name", "email_addresses", "webhook_url", "webhook_format"}:
             raise InvalidInput(f"Cannot change {key} on a team.")
         setattr(team, key, value)
     team.save()

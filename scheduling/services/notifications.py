@@ -10,15 +10,18 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
+from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
+from scheduling.addresses import AddressRefused
 from scheduling.choices import DeliveryStatus, JobStatus
 from scheduling.models import Delivery, JobOccurrence, MaintenanceJob, Team
 from scheduling.queue import enqueue
 from scheduling.services.messages import job_data, job_link
+from scheduling.services.webhooks import webhook_send
 
 logger = logging.getLogger(__name__)
 
@@ -59,22 +62,54 @@ def notify(
     payload = {"text": text, "event": event, "key": key, **data}
     created = []
     for channel in channels:
-        delivery, fresh = Delivery.objects.get_or_create(
+        delivery = delivery_record(
             key=key,
             channel=channel,
-            defaults={
-                "event": event,
-                "job": job,
-                "subject": subject,
-                "text": text,
-                "payload": payload,
-                "next_attempt_at": now,
-            },
+            event=event,
+            subject=subject,
+            text=text,
+            payload=payload,
+            job=job,
+            now=now,
         )
-        if fresh:
+        if delivery is not None:
             created.append(delivery)
-            enqueue("scheduling.tasks.send_delivery", delivery.pk)
     return created
+
+
+def delivery_record(
+    *,
+    key: str,
+    channel: str,
+    event: str,
+    subject: str,
+    text: str,
+    payload: dict[str, Any],
+    job: MaintenanceJob | None = None,
+    now: datetime | None = None,
+) -> Delivery | None:
+    """Record one delivery to `channel` and send it after commit; None if `key` was there.
+
+    A channel is `kind:target`; kinds other than email and webhook are sent by
+    the function CLEARWAY_DELIVERY_SENDERS names (apps that build on
+    scheduling, such as integrations' GitHub answers).
+    """
+    delivery, fresh = Delivery.objects.get_or_create(
+        key=key,
+        channel=channel,
+        defaults={
+            "event": event,
+            "job": job,
+            "subject": subject,
+            "text": text,
+            "payload": payload,
+            "next_attempt_at": now or timezone.now(),
+        },
+    )
+    if not fresh:
+        return None
+    enqueue("scheduling.tasks.send_delivery", delivery.pk)
+    return delivery
 
 
 def _send(delivery: Delivery) -> None:
@@ -87,18 +122,10 @@ def _send(delivery: Delivery) -> None:
             headers={"X-Clearway-Event": delivery.key},
         ).send()
         return
-    try:
-        response = requests.post(
-            target,
-            json=delivery.payload,
-            timeout=WEBHOOK_TIMEOUT,
-            headers={"Idempotency-Key": f"{delivery.key}:{delivery.channel}"},
-            allow_redirects=False,
-        )
-    except requests.RequestException as exc:
-        raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
-    if not 200 <= response.status_code < 300:
-        raise DeliveryFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+    if kind == "webhook":
+        webhook_send(delivery=delivery, url=target, timeout=WEBHOOK_TIMEOUT)
+        return
+    import_string(settings.CLEARWAY_DELIVERY_SENDERS[kind])(delivery=delivery, target=target)
 
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
@@ -117,7 +144,9 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
         except Exception as exc:
             delivery.attempts += 1
             delivery.last_error = str(exc)[:2000] or type(exc).__name__
-            if delivery.attempts >= MAX_ATTEMPTS:
+            # A refused address is refused before connecting; retrying it
+            # would only knock on the same door.
+            if delivery.attempts >= MAX_ATTEMPTS or isinstance(exc, AddressRefused):
                 delivery.status = DeliveryStatus.FAILED
                 logger.warning("delivery %s failed for good: %s", delivery.pk, delivery.last_error)
             else:

@@ -119,7 +119,7 @@ def start_worker(log) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", "qcluster"],
         cwd=ROOT,
-        env=app_env(Q_WORKERS="1", LOG_LEVEL="INFO"),
+        env=app_env(Q_WORKERS="1", LOG_LEVEL="INFO", CLEARWAY_FEED_ALLOWED_NETWORKS="127.0.0.0/8"),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -198,10 +198,11 @@ def test_a_worker_killed_mid_notification_is_replaced_and_the_webhook_is_sent_on
 
 @pytest.mark.django_db
 def test_a_webhook_that_always_fails_is_failed_after_max_attempts_and_shown_in_the_admin(
-    clock, admin_client
+    clock, admin_client, settings
 ):
     """Pass: MAX_ATTEMPTS sends (each due after its backoff), then status 'failed' with
     the last error; no further attempt; the admin's failed list shows it."""
+    settings.CLEARWAY_FEED_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # nothing listens on port 9
     team = builders.team("infra", email_addresses=[], webhook_url="http://127.0.0.1:9/hook")
     [delivery] = ping(team)
 

@@ -1,0 +1,226 @@
+"""Team webhooks are signed per Standard Webhooks, in the team's format, and guarded."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from scheduling.models import Delivery, Team
+from scheduling.services.notifications import deliveries_retry_due, notify
+from tests.personas import as_user
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """An endpoint on 127.0.0.1 that keeps each POST's raw body and headers."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+        self.statuses: list[int] = []
+        self.url = ""
+
+
+@pytest.fixture
+def receiver():
+    hook = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            hook.received.append((body, dict(self.headers)))
+            self.send_response(hook.statuses.pop(0) if hook.statuses else 204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    hook.url = f"http://127.0.0.1:{server.server_port}/hook"
+    yield hook
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def infra(org, receiver) -> Team:
+    team = org["infra"]
+    team.webhook_url = receiver.url
+    team.email_addresses = []
+    team.save()
+    return team
+
+
+def rotate(person, team: Team) -> str:
+    answer = as_user(person).post(f"/api/v1/teams/{team.slug}/webhook-secret")
+    assert answer.status_code == 201, answer.content
+    return answer.json()["secret"]
+
+
+def send(team: Team, django_capture_on_commit_callbacks, key: str = "ping:1") -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(
+            key=key,
+            event="test",
+            teams=[team],
+            subject="[Clearway] Reindex <grading> & co",
+            text="Job #1 'Reindex' was approved.",
+            data={"job": {"id": 1, "url": "http://clearway.test/jobs/1/"}},
+        )
+
+
+def test_a_webhook_verifies_with_the_reference_library_and_the_teams_secret(
+    requester, infra, receiver, django_capture_on_commit_callbacks
+):
+    secret = rotate(requester, infra)
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    [(body, headers)] = receiver.received
+    payload = Webhook(secret).verify(body, headers)
+    assert payload["event"] == "test"
+    assert headers["webhook-id"]
+
+
+def test_a_rotated_secret_no_longer_verifies(
+    requester, infra, receiver, django_capture_on_commit_callbacks
+):
+    old = rotate(requester, infra)
+    new = rotate(requester, infra)
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    [(body, headers)] = receiver.received
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(body, headers)
+    Webhook(new).verify(body, headers)
+
+
+def test_a_retry_carries_the_same_webhook_id(
+    clock, requester, infra, receiver, django_capture_on_commit_callbacks
+):
+    secret = rotate(requester, infra)
+    receiver.statuses = [500]
+    send(infra, django_capture_on_commit_callbacks)
+    delivery = Delivery.objects.get()
+
+    clock.move_to(delivery.next_attempt_at)
+    deliveries_retry_due()
+
+    first, second = receiver.received
+    assert first[1]["webhook-id"] == second[1]["webhook-id"]
+    assert int(second[1]["webhook-timestamp"]) > int(first[1]["webhook-timestamp"])
+    Webhook(secret).verify(*second)
+
+
+def test_the_secret_is_shown_once_and_not_stored_in_clear(requester, infra):
+    secret = rotate(requester, infra)
+
+    team = as_user(requester).get(f"/api/v1/teams/{infra.slug}").json()
+
+    assert secret.startswith("whsec_")
+    assert secret not in str(team)
+    assert team["webhook_secret_created"]
+    infra.refresh_from_db()
+    assert secret not in infra.webhook_secret_sealed
+    assert secret[len("whsec_") :] not in infra.webhook_secret_sealed
+
+
+def test_only_members_and_administrators_rotate_a_teams_secret(outsider, admin, infra):
+    refused = as_user(outsider).post(f"/api/v1/teams/{infra.slug}/webhook-secret")
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"
+    assert as_user(admin).post(f"/api/v1/teams/{infra.slug}/webhook-secret").status_code == 201
+
+
+def test_the_admin_action_shows_the_new_secret_once(infra, admin_client):
+    page = admin_client.post(
+        "/admin/scheduling/team/",
+        {"action": "rotate_webhook_secret", "_selected_action": [infra.pk]},
+    )
+
+    assert page.status_code == 200
+    secret = page.content.decode().split("<code>whsec_")[1].split("</code>")[0]
+    infra.refresh_from_db()
+    assert infra.webhook_secret_created is not None
+    assert secret not in infra.webhook_secret_sealed
+
+
+def test_a_slack_channel_gets_an_incoming_webhook_message(
+    requester, infra, receiver, django_capture_on_commit_callbacks
+):
+    infra.webhook_format = "slack"
+    infra.save()
+    secret = rotate(requester, infra)
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    [(body, headers)] = receiver.received
+    message = Webhook(secret).verify(body, headers)
+    assert message["text"].startswith("[Clearway]")
+    [block] = message["blocks"]
+    assert block["text"]["type"] == "mrkdwn"
+    assert "&lt;grading&gt; &amp; co" in block["text"]["text"]
+    assert "<http://clearway.test/jobs/1/|Open in Clearway>" in block["text"]["text"]
+
+
+def test_a_teams_channel_gets_an_adaptive_card(
+    requester, infra, receiver, django_capture_on_commit_callbacks
+):
+    infra.webhook_format = "teams"
+    infra.save()
+    secret = rotate(requester, infra)
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    [(body, headers)] = receiver.received
+    message = Webhook(secret).verify(body, headers)
+    [attachment] = message["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard"
+    assert card["body"][0]["text"] == "[Clearway] Reindex <grading> & co"
+    assert card["actions"][0]["url"] == "http://clearway.test/jobs/1/"
+
+
+def test_the_format_is_set_through_the_teams_api(admin, infra):
+    answer = as_user(admin).patch(f"/api/v1/teams/{infra.slug}", {"webhook_format": "teams"})
+
+    assert answer.status_code == 200, answer.content
+    infra.refresh_from_db()
+    assert infra.webhook_format == "teams"
+
+
+def test_a_private_target_is_refused_before_connecting(
+    infra, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.CLEARWAY_FEED_ALLOWED_NETWORKS = []
+    infra.webhook_url = "http://10.0.0.5/hook"
+    infra.save()
+    connections = []
+    monkeypatch.setattr(requests.Session, "send", lambda *args, **kwargs: connections.append(args))
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    delivery = Delivery.objects.get()
+    assert connections == []
+    assert delivery.status == "failed"
+    assert "10.0.0.5" in delivery.last_error
+    assert "private" in delivery.last_error
+
+
+def test_loopback_is_refused_without_an_allowlist(
+    infra, settings, django_capture_on_commit_callbacks, receiver
+):
+    settings.CLEARWAY_FEED_ALLOWED_NETWORKS = []
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    assert receiver.received == []
+    assert Delivery.objects.get().status == "failed"
