@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "blackouts",
     "deadlines",
     "demo",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -294,6 +295,17 @@ CACHES = {
 CLEARWAY_FEED_TIMEOUT = env_int("CLEARWAY_FEED_TIMEOUT", 30, minimum=1)
 CLEARWAY_FEED_MAX_BYTES = env_int("CLEARWAY_FEED_MAX_BYTES", 10_000_000, minimum=1)
 CLEARWAY_FEED_MAX_EVENTS = env_int("CLEARWAY_FEED_MAX_EVENTS", 5000, minimum=1)
+
+# --- GitHub App: deployment protection rule (integrations/, docs/github.md) --
+CLEARWAY_GITHUB_APP_ID = env_str("CLEARWAY_GITHUB_APP_ID")
+# The App's private key: the PEM text, or (better) a file only Clearway reads.
+CLEARWAY_GITHUB_PRIVATE_KEY = env_str("CLEARWAY_GITHUB_PRIVATE_KEY")
+CLEARWAY_GITHUB_PRIVATE_KEY_FILE = env_str("CLEARWAY_GITHUB_PRIVATE_KEY_FILE")
+# Without it the webhook endpoint answers 404.
+CLEARWAY_GITHUB_WEBHOOK_SECRET = env_str("CLEARWAY_GITHUB_WEBHOOK_SECRET")
+CLEARWAY_GITHUB_API_URL = env_str("CLEARWAY_GITHUB_API_URL", "https://api.github.com").rstrip("/")
+# Delivery channels `kind:target` that apps building on scheduling send.
+CLEARWAY_DELIVERY_SENDERS = {"github": "integrations.github.answers.deliver"}
 
 LOGGING = {
     "version": 1,

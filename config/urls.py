@@ -19,6 +19,7 @@ urlpatterns = [
     # The web UI: server-rendered pages (calendar, jobs, reviews, ...).
     path("blackouts/", include("blackouts.urls")),
     path("deadlines/", include("deadlines.urls")),
+    path("integrations/", include("integrations.urls")),
     path("", include("scheduling.urls")),
 ]
 

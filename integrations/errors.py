@@ -1,0 +1,8 @@
+"""The integrations' domain errors, in scheduling's one family (mapped once to HTTP)."""
+
+from scheduling.errors import DomainError
+
+
+class SignatureInvalid(DomainError):
+    status = 401
+    code = "bad_signature"

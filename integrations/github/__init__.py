@@ -1,0 +1,1 @@
+"""The GitHub App: webhook signatures, app authentication and deployment answers."""

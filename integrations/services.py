@@ -1,0 +1,308 @@
+"""The GitHub App's decisions: receive a verified webhook, answer a deployment review.
+
+A deployment protection rule asks whether a workflow run may deploy to an
+environment. The answer is the CI gate's (scheduling.gate), sent to GitHub as
+a Delivery (retried with backoff, failures in the admin) and audited on the
+job. An approved job whose window has not opened yet is answered when it
+opens, by the every-minute sweep `deployment_reviews_process_due`.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations import selectors
+from integrations.github.client import api_url
+from integrations.models import DeploymentReview, DeploymentReviewState, GitHubDelivery
+from scheduling.choices import JobStatus
+from scheduling.errors import InvalidInput
+from scheduling.gate import gate, job_snapshot
+from scheduling.models import JobEvent, MaintenanceJob
+from scheduling.services.notifications import delivery_record
+
+# GitHub shows the comment beside the environment; keep it short.
+COMMENT_LIMIT = 1000
+_HEADLINE = {
+    DeploymentReviewState.APPROVED: "Clearway approved this deployment to {env}.",
+    DeploymentReviewState.REJECTED: "Clearway rejected this deployment to {env}.",
+    DeploymentReviewState.WAITING: "Clearway will approve this deployment to {env} when the "
+    "job's window opens, unless something closes it first.",
+}
+
+
+def github_webhook_receive(
+    *, delivery_id: str, event: str, payload: dict[str, Any], now: datetime | None = None
+) -> dict[str, Any]:
+    """Act on one verified webhook once; a delivery id seen before changes nothing."""
+    now = now or timezone.now()
+    if not delivery_id or len(delivery_id) > 100:
+        raise InvalidInput("The X-GitHub-Delivery header is missing or too long.")
+    action = str(payload.get("action") or "")[:60]
+    request = None
+    if event == "deployment_protection_rule" and action == "requested":
+        request = _protection_rule_request(payload)
+    installation = payload.get("installation") or {}
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                received = GitHubDelivery.objects.create(
+                    delivery_id=delivery_id,
+                    event=event[:60],
+                    action=action,
+                    installation_id=_int(installation.get("id")),
+                    received_at=now,
+                )
+        except IntegrityError:
+            return {"status": "duplicate", "message": "This delivery was handled already."}
+        if event == "ping":
+            return {"status": "pong", "message": "Clearway is listening."}
+        if request is None:
+            return {"status": "noted", "message": f"Nothing to do for {event}.{action or '-'}."}
+        review = _review_requested(received=received, request=request, now=now)
+        return {"status": review.state, "review": review.pk, "message": review.comment}
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _protection_rule_request(payload: dict[str, Any]) -> dict[str, Any]:
+    """The fields a deployment review needs, checked; a 400 names what is missing."""
+    repository = (payload.get("repository") or {}).get("full_name")
+    environment = payload.get("environment")
+    callback = payload.get("deployment_callback_url")
+    installation = _int((payload.get("installation") or {}).get("id"))
+    deployment = payload.get("deployment") or {}
+    fields = {
+        "repository": isinstance(repository, str) and 0 < len(repository) <= 200,
+        "environment": isinstance(environment, str) and 0 < len(environment) <= 255,
+        "installation": installation is not None,
+        "deployment_callback_url": isinstance(callback, str)
+        and len(callback) <= 500
+        and callback.startswith(f"{api_url()}/repos/"),
+        "deployment": isinstance(deployment, dict),
+    }
+    missing = [name for name, ok in fields.items() if not ok]
+    if missing:
+        raise InvalidInput(
+            "The deployment_protection_rule event lacks a usable "
+            f"{', '.join(missing)} (the callback must be on {api_url()}).",
+            fields={name: ["Missing or not valid."] for name in missing},
+        )
+    return {
+        "repository": repository,
+        "environment": environment,
+        "callback_url": callback,
+        "installation_id": installation,
+        "deployment": deployment,
+    }
+
+
+def _find_job(
+    *, repository: str, environment: str, deployment: dict[str, Any], now: datetime
+) -> tuple[MaintenanceJob | None, str]:
+    """The job the deployment is about, or None and why there is none."""
+    mapping = selectors.environment_mapping(repository=repository, environment=environment)
+    mapped = list(mapping.systems.all()) if mapping else []
+    named = selectors.requested_job_id(deployment)
+    if isinstance(named, str):
+        return None, named
+    if named is not None:
+        job = MaintenanceJob.objects.filter(pk=named).first()
+        if job is None:
+            return None, f"The deployment names job #{named}, which does not exist."
+        if mapped and not job.systems.filter(pk__in=[s.pk for s in mapped]).exists():
+            return None, (
+                f"Job #{named} touches none of the systems mapped to {repository} → "
+                f"{environment} ({', '.join(s.slug for s in mapped)})."
+            )
+        return job, ""
+    if mapping is None:
+        return None, (
+            f"The deployment names no Clearway job (clearway_job in its payload) and no "
+            f"systems are mapped to {repository} → {environment} in Clearway."
+        )
+    job = selectors.job_in_window(system_ids=[s.pk for s in mapped], at=now)
+    if job is None:
+        return None, (
+            f"No approved job on {', '.join(s.slug for s in mapped)} has a window open now "
+            f"({now:%Y-%m-%d %H:%M} UTC)."
+        )
+    return job, ""
+
+
+def _review_requested(
+    *, received: GitHubDelivery, request: dict[str, Any], now: datetime
+) -> DeploymentReview:
+    job, problem = _find_job(
+        repository=request["repository"],
+        environment=request["environment"],
+        deployment=request["deployment"],
+        now=now,
+    )
+    review = DeploymentReview.objects.create(
+        delivery=received,
+        installation_id=request["installation_id"],
+        repository=request["repository"],
+        environment=request["environment"],
+        deployment_id=_int(request["deployment"].get("id")),
+        callback_url=request["callback_url"],
+        job=job,
+        state=DeploymentReviewState.WAITING,
+        next_check_at=now,
+        created_at=now,
+    )
+    if job is None:
+        _answer(review, state=DeploymentReviewState.REJECTED, lines=[problem], now=now)
+    else:
+        _decide(review, job=job, now=now)
+    return review
+
+
+def _window_text(window: tuple[datetime, datetime]) -> str:
+    return f"{window[0]:%Y-%m-%d %H:%M} to {window[1]:%Y-%m-%d %H:%M} UTC"
+
+
+def _decide(review: DeploymentReview, *, job: MaintenanceJob, now: datetime) -> None:
+    """Approve, reject or wait, with the gate's reasons."""
+    answer = gate(job=job_snapshot(job_id=job.pk), at=now)
+    reasons = [reason.message for reason in answer.reasons]
+    awaited = (review.window_start, review.window_end) if review.window_end else None
+    if answer.allowed:
+        lines = [
+            f"Job #{job.pk} '{job.title}' is approved; its window "
+            f"{_window_text(answer.window)} is open."
+        ]
+        _answer(review, state=DeploymentReviewState.APPROVED, lines=lines, job=job, now=now)
+    elif awaited and now >= awaited[1]:
+        lines = [f"The window {_window_text(awaited)} passed before this deployment could run."]
+        _answer(
+            review, state=DeploymentReviewState.REJECTED, lines=lines + reasons, job=job, now=now
+        )
+    elif (
+        job.status == JobStatus.APPROVED
+        and answer.next_window is not None
+        and all(reason.code == "outside_window" for reason in answer.reasons)
+        and awaited in (None, answer.next_window)
+    ):
+        _wait(review, job=job, window=answer.next_window, now=now)
+    else:
+        if job.status != JobStatus.APPROVED and awaited:
+            reasons.insert(0, f"Job #{job.pk} left approval (it is {job.status}).")
+        _answer(review, state=DeploymentReviewState.REJECTED, lines=reasons, job=job, now=now)
+
+
+def _comment(review: DeploymentReview, *, state: str, lines: list[str]) -> str:
+    text = "\n".join(
+        [
+            _HEADLINE[state].format(env=review.environment),
+            *(f"- {line}" for line in lines if line),
+            *(
+                [f"Job #{review.job_id}: {settings.SITE_URL}/jobs/{review.job_id}/"]
+                if review.job_id
+                else []
+            ),
+        ]
+    )
+    return text if len(text) <= COMMENT_LIMIT else text[: COMMENT_LIMIT - 1] + "…"
+
+
+def _audit(review: DeploymentReview, *, job: MaintenanceJob | None, action: str, now: datetime):
+    if job is None:
+        return
+    JobEvent.objects.create(
+        job=job,
+        at=now,
+        action=action,
+        from_status=job.status,
+        to_status=job.status,
+        decision=job.decision,
+        reason=f"GitHub {review.repository} → {review.environment}: {review.comment}",
+    )
+
+
+def _send(review: DeploymentReview, *, job: MaintenanceJob | None, body: dict, now: datetime):
+    delivery_record(
+        key=f"github:review:{review.pk}:{review.state}",
+        channel=f"github:{review.pk}",
+        event=f"github_{review.state}",
+        subject=f"GitHub deployment review: {review.repository} → {review.environment}",
+        text=review.comment,
+        payload={"environment_name": review.environment, **body},
+        job=job,
+        now=now,
+    )
+
+
+def _answer(
+    review: DeploymentReview,
+    *,
+    state: str,
+    lines: list[str],
+    now: datetime,
+    job: MaintenanceJob | None = None,
+) -> None:
+    review.state = state
+    review.comment = _comment(review, state=state, lines=lines)
+    review.decided_at = now
+    review.next_check_at = None
+    review.save(update_fields=["state", "comment", "decided_at", "next_check_at"])
+    _audit(review, job=job, action=f"github_{state}", now=now)
+    _send(review, job=job, body={"state": state, "comment": review.comment}, now=now)
+
+
+def _wait(
+    review: DeploymentReview,
+    *,
+    job: MaintenanceJob,
+    window: tuple[datetime, datetime],
+    now: datetime,
+) -> None:
+    first = review.window_end is None
+    review.window_start, review.window_end = window
+    review.next_check_at = window[0]
+    review.comment = _comment(
+        review,
+        state=DeploymentReviewState.WAITING,
+        lines=[f"Job #{job.pk} '{job.title}' is approved for {_window_text(window)}."],
+    )
+    review.save(update_fields=["window_start", "window_end", "next_check_at", "comment"])
+    if first:
+        _audit(review, job=job, action="github_waiting", now=now)
+        # A comment without a state: GitHub shows it while the deployment waits.
+        _send(review, job=job, body={"comment": review.comment}, now=now)
+
+
+def deployment_review_process_one(*, now: datetime | None = None) -> bool:
+    """Claim one waiting review that is due (or whose job left approval) and decide it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        review = (
+            DeploymentReview.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(state=DeploymentReviewState.WAITING)
+            .filter(
+                Q(next_check_at__lte=now) | Q(job__isnull=True) | ~Q(job__status=JobStatus.APPROVED)
+            )
+            .order_by("next_check_at", "pk")
+            .first()
+        )
+        if review is None:
+            return False
+        if review.job is None:
+            lines = ["The job this deployment waited for was deleted."]
+            _answer(review, state=DeploymentReviewState.REJECTED, lines=lines, now=now)
+        else:
+            _decide(review, job=review.job, now=now)
+        return True
+
+
+def deployment_reviews_process_due(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Every minute: decide the due waiting reviews, one row (and lock) at a time."""
+    done = 0
+    while done < limit and deployment_review_process_one(now=now):
+        done += 1
+    return done

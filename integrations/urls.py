@@ -1,0 +1,7 @@
+from django.urls import re_path
+
+from integrations.views import GitHubWebhookView
+
+urlpatterns = [
+    re_path(r"^github/webhook/?$", GitHubWebhookView.as_view(), name="github-webhook"),
+]

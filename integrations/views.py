@@ -1,0 +1,46 @@
+"""POST /integrations/github/webhook: the GitHub App's webhooks."""
+
+import json
+
+from django.conf import settings
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from integrations.errors import SignatureInvalid
+from integrations.github.signature import signature_valid
+from integrations.services import github_webhook_receive
+from scheduling.errors import InvalidInput, NotFound
+
+
+class GitHubWebhookView(APIView):
+    """GitHub signs each delivery with the app's webhook secret; nothing else authenticates it."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    def post(self, request):
+        secret = settings.CLEARWAY_GITHUB_WEBHOOK_SECRET
+        if not secret:
+            # Not configured: the endpoint does not exist.
+            raise NotFound("Not found.")
+        body = request.body
+        if not signature_valid(
+            body=body, header=request.headers.get("X-Hub-Signature-256", ""), secret=secret
+        ):
+            raise SignatureInvalid(
+                "The X-Hub-Signature-256 header does not sign this body with the webhook secret."
+            )
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise InvalidInput("The body is not JSON.") from None
+        if not isinstance(payload, dict):
+            raise InvalidInput("The body is not a JSON object.")
+        answer = github_webhook_receive(
+            delivery_id=request.headers.get("X-GitHub-Delivery", ""),
+            event=request.headers.get("X-GitHub-Event", ""),
+            payload=payload,
+        )
+        return Response(answer)
