@@ -1,0 +1,114 @@
+"""POST /integrations/github/webhook: signed by GitHub, verified before anything is read."""
+
+import pytest
+
+from integrations.models import DeploymentReview, GitHubDelivery
+from scheduling.models import Delivery
+from tests.builders import at
+from tests.integrations.conftest import protection_rule, send_webhook, signature_of
+from tests.workflow import approved_job
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_bad_signature_is_a_401_and_nothing_is_stored(client, github, requester, reviewer):
+    job = approved_job(requester=requester, reviewer=reviewer)
+
+    answer = send_webhook(client, protection_rule(github, job=job), secret="not the secret")
+
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "bad_signature"
+    assert not GitHubDelivery.objects.exists()
+    assert not DeploymentReview.objects.exists()
+    assert github.callbacks == []
+
+
+def test_a_missing_signature_is_a_401(client, github):
+    answer = send_webhook(client, {"zen": "Keep it simple."}, event="ping", signature="")
+
+    assert answer.status_code == 401
+    assert not GitHubDelivery.objects.exists()
+
+
+def test_a_signature_of_another_body_is_a_401(client, github):
+    answer = send_webhook(client, {"zen": "x"}, event="ping", signature=signature_of(b"{}"))
+
+    assert answer.status_code == 401
+
+
+def test_without_a_webhook_secret_the_endpoint_is_a_404(client, github, settings):
+    settings.CLEARWAY_GITHUB_WEBHOOK_SECRET = ""
+
+    answer = send_webhook(client, {"zen": "x"}, event="ping", secret="")
+
+    assert answer.status_code == 404
+    assert not GitHubDelivery.objects.exists()
+
+
+def test_a_ping_is_answered(receive, github):
+    answer = receive({"zen": "Design for failure.", "hook_id": 1}, event="ping")
+
+    assert answer.status_code == 200
+    assert answer.json()["status"] == "pong"
+
+
+def test_an_installation_event_is_answered(receive, github):
+    payload = {"action": "created", "installation": {"id": 555, "account": {"login": "uni"}}}
+
+    answer = receive(payload, event="installation")
+
+    assert answer.status_code == 200
+    assert GitHubDelivery.objects.get().installation_id == 555
+
+
+def test_a_replayed_delivery_changes_nothing(receive, github, requester, reviewer, clock):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    clock.move_to(at(10, 9))
+    payload = protection_rule(github, job=job)
+    receive(payload, delivery="same-delivery")
+    events = job.history.count()
+
+    again = receive(payload, delivery="same-delivery")
+
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
+    assert DeploymentReview.objects.count() == 1
+    assert Delivery.objects.filter(channel__startswith="github:").count() == 1
+    assert len(github.reviews()) == 1
+    assert job.history.count() == events
+
+
+def test_a_body_that_is_not_json_is_a_400(github, client):
+    answer = client.post(
+        "/integrations/github/webhook",
+        data=b"not json",
+        content_type="application/json",
+        headers={
+            "X-GitHub-Event": "ping",
+            "X-GitHub-Delivery": "x",
+            "X-Hub-Signature-256": signature_of(b"not json"),
+        },
+    )
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+
+
+def test_a_callback_url_outside_the_github_api_is_refused(receive, github, requester, reviewer):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    payload = protection_rule(github, job=job)
+    payload["deployment_callback_url"] = "https://attacker.example/steal"
+
+    answer = receive(payload)
+
+    assert answer.status_code == 400
+    assert "deployment_callback_url" in answer.json()["errors"]
+    assert not GitHubDelivery.objects.exists()
+    assert github.token_requests == []
+
+
+def test_a_missing_delivery_id_is_a_400(receive, github):
+    answer = receive({"zen": "x"}, event="ping", delivery="")
+
+    assert answer.status_code == 400
+    assert not GitHubDelivery.objects.exists()
