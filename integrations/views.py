@@ -20,6 +20,9 @@ class GitHubWebhookView(APIView):
     permission_classes = [AllowAny]
     throttle_classes = []
 
+    # Not part of the /api/v1 contract: GitHub is its only client.
+    schema = None
+
     def post(self, request):
         secret = settings.CLEARWAY_GITHUB_WEBHOOK_SECRET
         if not secret:

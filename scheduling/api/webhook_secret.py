@@ -1,7 +1,7 @@
 """POST /api/v1/teams/{slug}/webhook-secret: a new signing secret, shown in this answer only."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +15,7 @@ class TeamWebhookSecretView(APIView):
 
     @extend_schema(
         request=None,
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
         responses={
             201: inline_serializer(
                 "WebhookSecret",

@@ -248,6 +248,9 @@ ACCESS = {
         "member", "/api/v1/teams/infra/", FORBIDDEN, {"members": ["bob"]}
     ),
     ("delete", "/api/v1/teams/{slug}/"): Try("member", "/api/v1/teams/infra/", FORBIDDEN),
+    ("post", "/api/v1/teams/{slug}/webhook-secret/"): Try(
+        "member", "/api/v1/teams/infra/webhook-secret", FORBIDDEN
+    ),
     ("get", "/api/v1/systems/"): CALENDAR,
     ("post", "/api/v1/systems/"): Try(
         "member", "/api/v1/systems/", FORBIDDEN, {"slug": "x", "name": "X", "team": "infra"}
