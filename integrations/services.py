@@ -10,7 +10,6 @@ opens, by the every-minute sweep `deployment_reviews_process_due`.
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +21,7 @@ from scheduling.choices import JobStatus
 from scheduling.errors import InvalidInput
 from scheduling.gate import gate, job_snapshot
 from scheduling.models import JobEvent, MaintenanceJob
+from scheduling.services.messages import job_link
 from scheduling.services.notifications import delivery_record
 
 # GitHub shows the comment beside the environment; keep it short.
@@ -197,18 +197,18 @@ def _decide(review: DeploymentReview, *, job: MaintenanceJob, now: datetime) -> 
 
 
 def _comment(review: DeploymentReview, *, state: str, lines: list[str]) -> str:
-    text = "\n".join(
-        [
-            _HEADLINE[state].format(env=review.environment),
-            *(f"- {line}" for line in lines if line),
-            *(
-                [f"Job #{review.job_id}: {settings.SITE_URL}/jobs/{review.job_id}/"]
-                if review.job_id
-                else []
-            ),
-        ]
-    )
-    return text if len(text) <= COMMENT_LIMIT else text[: COMMENT_LIMIT - 1] + "…"
+    """The headline, the gate's reasons and the job's link, short enough for GitHub."""
+    parts = [_HEADLINE[state].format(env=review.environment)]
+    parts += [f"- {line}" for line in lines if line]
+    if review.job is not None:
+        parts.append(f"Job #{review.job_id}: {job_link(review.job)}")
+    text = "\n".join(parts)
+    if len(text) <= COMMENT_LIMIT:
+        return text
+    # Cut the reasons, never the link: reviewers follow it for the rest.
+    link = parts[-1] if review.job is not None else ""
+    room = COMMENT_LIMIT - len(link) - 2
+    return f"{text[:room]}…\n{link}".rstrip()
 
 
 def _audit(review: DeploymentReview, *, job: MaintenanceJob | None, action: str, now: datetime):

@@ -113,11 +113,18 @@ def webhook_send(
         "webhook-id": message_id,
         "webhook-timestamp": str(int(now.timestamp())),
     }
-    signatures = [
-        Webhook(secret).sign(msg_id=message_id, timestamp=now, data=body)
-        for secret in (unseal(t.webhook_secret_sealed) for t in teams if t.webhook_secret_sealed)
-        if secret
-    ]
+    signatures = []
+    for team in teams:
+        if not team.webhook_secret_sealed:
+            continue
+        secret = unseal(team.webhook_secret_sealed)
+        if secret is None:
+            # Sending unsigned would fail every receiver that verifies, silently.
+            raise WebhookFailed(
+                f"{team.slug}'s webhook secret cannot be opened (SECRET_KEY changed without "
+                "SECRET_KEY_FALLBACKS?); rotate the secret."
+            )
+        signatures.append(Webhook(secret).sign(msg_id=message_id, timestamp=now, data=body))
     if signatures:
         headers["webhook-signature"] = " ".join(signatures)
     try:

@@ -211,3 +211,30 @@ def test_a_named_job_outside_the_mapped_systems_is_rejected(receive, github, job
     [review] = github.reviews()
     assert review["state"] == "rejected"
     assert "touches none of the systems mapped" in review["comment"]
+
+
+def test_one_schedule_sweeps_every_waiting_review(receive, sweep, github, requester, reviewer):
+    from django_q.models import Schedule
+
+    from integrations.tasks import process_deployment_reviews
+
+    for start in (at(10, 8), at(11, 8)):
+        job = approved_job(requester=requester, reviewer=reviewer, start=start)
+        receive(protection_rule(github, job=job))
+
+    assert (
+        Schedule.objects.filter(func="integrations.tasks.process_deployment_reviews").count() == 1
+    )
+    assert DeploymentReview.objects.filter(state="waiting").count() == 2
+    assert process_deployment_reviews() == 0
+
+
+def test_the_audit_entry_names_the_repository_and_the_answer(receive, github, job, clock):
+    clock.move_to(at(10, 9))
+
+    receive(protection_rule(github, job=job))
+
+    [event] = [e for e in job.history.all() if e.action == "github_approved"]
+    assert "uni/grading → production" in event.reason
+    assert "approved" in event.reason
+    assert event.actor is None

@@ -122,3 +122,14 @@ def test_a_broken_key_is_reported_without_its_text(github, settings):
 
     assert "c2VjcmV0" not in str(raised.value)
     assert raised.value.__cause__ is None
+
+
+def test_a_webhook_secret_without_an_app_id_is_flagged_by_the_checks(settings):
+    from django.core.checks import run_checks
+
+    settings.CLEARWAY_GITHUB_WEBHOOK_SECRET = "s"
+    settings.CLEARWAY_GITHUB_APP_ID = ""
+
+    ids = [message.id for message in run_checks()]
+
+    assert "integrations.W001" in ids

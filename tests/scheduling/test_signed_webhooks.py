@@ -224,3 +224,27 @@ def test_loopback_is_refused_without_an_allowlist(
 
     assert receiver.received == []
     assert Delivery.objects.get().status == "failed"
+
+
+def test_a_secret_sealed_under_another_secret_key_fails_visibly_instead_of_unsigned(
+    requester, infra, receiver, settings, django_capture_on_commit_callbacks
+):
+    rotate(requester, infra)
+    settings.SECRET_KEY = "a-new-key-without-the-old-one-as-fallback"
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    assert receiver.received == []
+    assert "rotate the secret" in Delivery.objects.get().last_error
+
+
+def test_a_secret_survives_a_secret_key_rotation_with_fallbacks(
+    requester, infra, receiver, settings, django_capture_on_commit_callbacks
+):
+    secret = rotate(requester, infra)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key"
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    Webhook(secret).verify(*receiver.received[0])
