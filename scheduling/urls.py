@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from scheduling.views import admin_pages, calendar, job_page, jobs, reviews, tokens
+from scheduling.views import admin_pages, calendar, job_page, jobs, reviews, team_webhook, tokens
 
 app_name = "scheduling"
 
@@ -24,4 +24,5 @@ urlpatterns = [
     path("systems/<slug:slug>/", admin_pages.system_detail, name="system-detail"),
     path("feed-tokens/", tokens.tokens, name="feed-tokens"),
     path("feed-tokens/<int:pk>/revoke/", tokens.revoke, name="feed-token-revoke"),
+    path("teams/<slug:slug>/webhook/", team_webhook.team_webhook, name="team-webhook"),
 ]

@@ -248,3 +248,25 @@ def test_a_secret_survives_a_secret_key_rotation_with_fallbacks(
     send(infra, django_capture_on_commit_callbacks)
 
     Webhook(secret).verify(*receiver.received[0])
+
+
+def test_the_team_page_shows_a_new_secret_once_to_a_member(requester, infra, client):
+    client.force_login(requester)
+
+    created = client.post(f"/teams/{infra.slug}/webhook/")
+    later = client.get(f"/teams/{infra.slug}/webhook/")
+
+    secret = created.content.decode().split('value="whsec_')[1].split('"')[0]
+    assert created.status_code == 200
+    assert "whsec_" not in later.content.decode()
+    assert "created" in later.content.decode()
+    infra.refresh_from_db()
+    assert secret not in infra.webhook_secret_sealed
+
+
+def test_the_team_page_is_not_found_for_another_team(reviewer, infra, client):
+    client.force_login(reviewer)
+
+    assert client.post(f"/teams/{infra.slug}/webhook/").status_code == 404
+    infra.refresh_from_db()
+    assert infra.webhook_secret_created is None
