@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from integrations.models import DeploymentReview, GitHubDelivery, GitHubEnvironmentMapping
+from integrations.selectors import review_answers
 
 
 @admin.register(GitHubEnvironmentMapping)
@@ -17,10 +18,27 @@ class DeploymentReviewAdmin(admin.ModelAdmin):
     """What GitHub asked and what Clearway answered. The answer's sending (retries,
     failures) is the Delivery on channel github:<id>, under Scheduling → Deliveries."""
 
-    list_display = ["created_at", "repository", "environment", "job", "state", "next_check_at"]
+    list_display = [
+        "created_at",
+        "repository",
+        "environment",
+        "job",
+        "state",
+        "next_check_at",
+        "sent_to_github",
+    ]
     list_filter = ["state", "environment"]
     search_fields = ["repository", "environment", "delivery__delivery_id"]
-    readonly_fields = [f.name for f in DeploymentReview._meta.fields]
+    readonly_fields = [*(f.name for f in DeploymentReview._meta.fields), "sent_to_github"]
+
+    @admin.display(description="answer sent to GitHub")
+    def sent_to_github(self, review: DeploymentReview) -> str:
+        answers = review_answers(review=review)
+        if not answers:
+            return "—"
+        latest = answers[0]
+        text = f"{latest.event}: {latest.status} after {latest.attempts} attempt(s)"
+        return f"{text}; {latest.last_error[:120]}" if latest.last_error else text
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -4,9 +4,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from integrations.models import GitHubEnvironmentMapping
+from integrations.models import DeploymentReview, GitHubEnvironmentMapping
 from scheduling.choices import JobStatus
-from scheduling.models import JobOccurrence, MaintenanceJob
+from scheduling.models import Delivery, JobOccurrence, MaintenanceJob
 
 
 def environment_mapping(*, repository: str, environment: str) -> GitHubEnvironmentMapping | None:
@@ -58,3 +58,10 @@ def job_in_window(*, system_ids: list[int], at: datetime) -> MaintenanceJob | No
         .first()
     )
     return occurrence.job if occurrence else None
+
+
+def review_answers(*, review: DeploymentReview) -> list[Delivery]:
+    """What was sent (or is being retried) to GitHub for this review, newest first."""
+    return list(
+        Delivery.objects.filter(channel=f"github:{review.pk}").order_by("-created_at", "-pk")
+    )

@@ -53,7 +53,12 @@ def test_github_answering_5xx_is_retried_with_backoff_then_failed(
     gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     assert gaps == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
     listing = admin_client.get("/admin/scheduling/delivery/", {"status__exact": "failed"})
-    assert f"github:{delivery.channel.split(':')[1]}" in listing.content.decode()
+    assert delivery.channel in listing.content.decode()
+    reviews = admin_client.get("/admin/integrations/deploymentreview/").content.decode()
+    assert (
+        f"github_approved: failed after {MAX_ATTEMPTS} attempt(s); GitHub answered HTTP 502"
+        in reviews
+    )
 
 
 def test_an_answer_gets_through_once_github_recovers(
