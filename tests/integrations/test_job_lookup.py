@@ -1,0 +1,31 @@
+"""Which job a deployment names: `clearway_job` in its payload, however GitHub passes it."""
+
+import pytest
+
+from integrations.selectors import requested_job_id
+
+
+@pytest.mark.parametrize(
+    "payload, expected",
+    [
+        ({"clearway_job": 42}, 42),
+        ({"clearway_job": "42"}, 42),
+        ({"clearway_job": "#42"}, 42),
+        ('{"clearway_job": 42}', 42),
+        ("", None),
+        ({}, None),
+        (None, None),
+        ("not json", None),
+        ({"other": 1}, None),
+    ],
+)
+def test_the_job_number_is_read_from_an_object_or_a_json_string(payload, expected):
+    assert requested_job_id({"payload": payload}) == expected
+
+
+@pytest.mark.parametrize("value", [True, -3, "42; drop", "4.2", "9" * 30, [42]])
+def test_a_value_that_is_not_a_job_number_is_explained(value):
+    answer = requested_job_id({"payload": {"clearway_job": value}})
+
+    assert isinstance(answer, str)
+    assert "is not a job number" in answer
