@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations import selectors
-from integrations.github.client import api_url
+from integrations.github.client import api_url, forget_installation_token
 from integrations.models import DeploymentReview, DeploymentReviewState, GitHubDelivery
 from scheduling.choices import JobStatus
 from scheduling.errors import InvalidInput
@@ -60,6 +60,13 @@ def github_webhook_receive(
             return {"status": "duplicate", "message": "This delivery was handled already."}
         if event == "ping":
             return {"status": "pong", "message": "Clearway is listening."}
+        if (
+            event == "installation"
+            and action in ("deleted", "suspend")
+            and received.installation_id
+        ):
+            # Its token stops working now; do not offer it to the next answer.
+            forget_installation_token(installation_id=received.installation_id)
         if request is None:
             return {"status": "noted", "message": f"Nothing to do for {event}.{action or '-'}."}
         review = _review_requested(received=received, request=request, now=now)

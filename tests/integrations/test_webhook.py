@@ -11,6 +11,13 @@ from tests.workflow import approved_job
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture
+def job_in_window(requester, reviewer, clock):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    clock.move_to(at(10, 9))
+    return job
+
+
 def test_a_bad_signature_is_a_401_and_nothing_is_stored(client, github, requester, reviewer):
     job = approved_job(requester=requester, reviewer=reviewer)
 
@@ -112,3 +119,12 @@ def test_a_missing_delivery_id_is_a_400(receive, github):
 
     assert answer.status_code == 400
     assert not GitHubDelivery.objects.exists()
+
+
+def test_an_uninstalled_app_forgets_its_installation_token(receive, github, job_in_window):
+    receive(protection_rule(github, job=job_in_window, run_id=1))
+
+    receive({"action": "deleted", "installation": {"id": 555}}, event="installation")
+    receive(protection_rule(github, job=job_in_window, run_id=2))
+
+    assert len(github.token_requests) == 2
