@@ -17,7 +17,7 @@ from django.utils import timezone
 from integrations import selectors
 from integrations.github.client import api_url, forget_installation_token
 from integrations.models import DeploymentReview, DeploymentReviewState, GitHubDelivery
-from scheduling.choices import JobStatus
+from scheduling.choices import JobAction, JobStatus
 from scheduling.errors import InvalidInput
 from scheduling.gate import gate, job_snapshot
 from scheduling.models import JobEvent, MaintenanceJob
@@ -258,7 +258,12 @@ def _answer(
     review.decided_at = now
     review.next_check_at = None
     review.save(update_fields=["state", "comment", "decided_at", "next_check_at"])
-    _audit(review, job=job, action=f"github_{state}", now=now)
+    action = (
+        JobAction.GITHUB_APPROVED
+        if state == DeploymentReviewState.APPROVED
+        else JobAction.GITHUB_REJECTED
+    )
+    _audit(review, job=job, action=action, now=now)
     _send(review, job=job, body={"state": state, "comment": review.comment}, now=now)
 
 
@@ -279,7 +284,7 @@ def _wait(
     )
     review.save(update_fields=["window_start", "window_end", "next_check_at", "comment"])
     if first:
-        _audit(review, job=job, action="github_waiting", now=now)
+        _audit(review, job=job, action=JobAction.GITHUB_WAITING, now=now)
         # A comment without a state: GitHub shows it while the deployment waits.
         _send(review, job=job, body={"comment": review.comment}, now=now)
 

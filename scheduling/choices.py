@@ -95,3 +95,7 @@ class JobAction(models.TextChoices):
     RESUBMITTED = "resubmitted", "Resubmitted"
     BACK_TO_REVIEW = "back_to_review", "Back to review"
     REEVALUATED = "reevaluated", "Re-evaluated"
+    # A GitHub deployment protection rule answered for the job (integrations).
+    GITHUB_APPROVED = "github_approved", "GitHub deployment approved"
+    GITHUB_REJECTED = "github_rejected", "GitHub deployment rejected"
+    GITHUB_WAITING = "github_waiting", "GitHub deployment waiting for the window"

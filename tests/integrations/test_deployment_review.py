@@ -9,7 +9,7 @@ import pytest
 from integrations.models import DeploymentReview, GitHubEnvironmentMapping
 from scheduling.models import System
 from scheduling.services.freeze import freeze_set
-from scheduling.services.lifecycle import maintenance_job_cancel
+from scheduling.services.transitions import maintenance_job_cancel
 from tests import builders
 from tests.builders import at
 from tests.integrations.conftest import APP_ID, protection_rule
