@@ -6,6 +6,8 @@ trail, deliveries); `scheduling` never imports it.
 
 from django.db import models
 
+from integrations.choices import DeploymentReviewState
+
 
 class GitHubEnvironmentMapping(models.Model):
     """Which systems a deployment to (repository, environment) touches.
@@ -57,12 +59,6 @@ class GitHubDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event}.{self.action} {self.delivery_id}"
-
-
-class DeploymentReviewState(models.TextChoices):
-    WAITING = "waiting", "Waiting for the window"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
 
 
 class DeploymentReview(models.Model):

@@ -15,8 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations import selectors
+from integrations.choices import DeploymentReviewState
 from integrations.github.client import api_url, forget_installation_token
-from integrations.models import DeploymentReview, DeploymentReviewState, GitHubDelivery
+from integrations.models import DeploymentReview, GitHubDelivery
 from scheduling.choices import JobAction, JobStatus
 from scheduling.errors import InvalidInput
 from scheduling.gate import gate, job_snapshot
