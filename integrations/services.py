@@ -7,6 +7,7 @@ job. An approved job whose window has not opened yet is answered when it
 opens, by the every-minute sweep `deployment_reviews_process_due`.
 """
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,10 @@ from scheduling.models import JobEvent, MaintenanceJob
 from scheduling.services.messages import job_link
 from scheduling.services.notifications import delivery_record
 
+# The one endpoint an answer may go to: the installation token travels with it.
+_CALLBACK_PATH = re.compile(
+    r"/repos/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/actions/runs/[0-9]+/deployment_protection_rule"
+)
 # GitHub shows the comment beside the environment; keep it short.
 COMMENT_LIMIT = 1000
 _HEADLINE = {
@@ -91,7 +96,7 @@ def _protection_rule_request(payload: dict[str, Any]) -> dict[str, Any]:
         "installation": installation is not None,
         "deployment_callback_url": isinstance(callback, str)
         and len(callback) <= 500
-        and callback.startswith(f"{api_url()}/repos/"),
+        and _CALLBACK_PATH.fullmatch(callback.removeprefix(api_url())) is not None,
         "deployment": isinstance(deployment, dict),
     }
     missing = [name for name, ok in fields.items() if not ok]

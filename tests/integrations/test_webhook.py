@@ -101,10 +101,21 @@ def test_a_body_that_is_not_json_is_a_400(github, client):
     assert answer.json()["code"] == "invalid"
 
 
-def test_a_callback_url_outside_the_github_api_is_refused(receive, github, requester, reviewer):
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "https://attacker.example/repos/uni/grading/actions/runs/7/deployment_protection_rule",
+        "{api}.attacker.example/repos/uni/grading/actions/runs/7/deployment_protection_rule",
+        "{api}/repos/uni/grading/actions/runs/7/../../../../app/installations",
+        "{api}/app/installations/555/access_tokens",
+    ],
+)
+def test_a_callback_url_other_than_githubs_review_endpoint_is_refused(
+    receive, github, requester, reviewer, callback
+):
     job = approved_job(requester=requester, reviewer=reviewer)
     payload = protection_rule(github, job=job)
-    payload["deployment_callback_url"] = "https://attacker.example/steal"
+    payload["deployment_callback_url"] = callback.format(api=github.base_url)
 
     answer = receive(payload)
 
