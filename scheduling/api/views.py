@@ -25,6 +25,13 @@ class TeamViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = catalogue.team_create(**serializer.validated_data)
+        self.created_team = serializer.instance
+
+    def create(self, request, *args, **kwargs):
+        response = super().create(request, *args, **kwargs)
+        # The signing secret, in this answer only (rotate it to see a new one).
+        response.data["webhook_secret"] = self.created_team.new_webhook_secret
+        return response
 
     def perform_update(self, serializer):
         serializer.instance = catalogue.team_update(

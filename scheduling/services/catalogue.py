@@ -11,12 +11,14 @@ from scheduling import recurrence
 from scheduling.choices import WebhookFormat
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob, System, Team
+from scheduling.sealing import seal
 from scheduling.selectors import impacted_systems, unknown_systems
 from scheduling.services.calendar import calendar_change_record
 from scheduling.services.occurrences import (
     allowed_window_occurrences,
     allowed_windows_materialise,
 )
+from scheduling.services.webhooks import new_webhook_secret
 
 
 @transaction.atomic
@@ -29,14 +31,23 @@ def team_create(
     webhook_url: str = "",
     webhook_format: str = WebhookFormat.CLEARWAY,
 ) -> Team:
+    """Create a team with its own webhook signing secret.
+
+    The secret is on the returned object as `new_webhook_secret` and nowhere
+    else in clear: the API shows it once, in the answer that creates the team.
+    """
+    secret = new_webhook_secret()
     team = Team.objects.create(
         slug=slug,
         name=name,
         email_addresses=list(email_addresses),
         webhook_url=webhook_url,
         webhook_format=webhook_format,
+        webhook_secret_sealed=seal(secret),
+        webhook_secret_created=django_timezone.now(),
     )
     team.members.set(list(members))
+    team.new_webhook_secret = secret
     return team
 
 

@@ -32,6 +32,11 @@ class WebhookFailed(Exception):
     pass
 
 
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` and 32 random bytes in base64."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 @transaction.atomic
 def team_webhook_secret_rotate(
     *, team: Team, by: AbstractBaseUser, now: datetime | None = None
@@ -44,7 +49,7 @@ def team_webhook_secret_rotate(
         raise NotAllowed(
             f"Only members of {team.slug} or administrators can rotate its webhook secret."
         )
-    secret = SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode()
+    secret = new_webhook_secret()
     team.webhook_secret_sealed = seal(secret)
     team.webhook_secret_created = now or timezone.now()
     team.save(update_fields=["webhook_secret_sealed", "webhook_secret_created"])

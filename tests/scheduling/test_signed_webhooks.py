@@ -266,7 +266,31 @@ def test_the_team_page_shows_a_new_secret_once_to_a_member(requester, infra, cli
 
 def test_the_team_page_is_not_found_for_another_team(reviewer, infra, client):
     client.force_login(reviewer)
+    before = infra.webhook_secret_sealed
 
     assert client.post(f"/teams/{infra.slug}/webhook/").status_code == 404
     infra.refresh_from_db()
-    assert infra.webhook_secret_created is None
+    assert infra.webhook_secret_sealed == before
+
+
+def test_a_new_team_gets_its_own_secret_shown_once_in_the_answer(
+    admin, receiver, django_capture_on_commit_callbacks
+):
+    created = as_user(admin).post(
+        "/api/v1/teams",
+        {"slug": "exams-it", "name": "Exams IT", "webhook_url": receiver.url},
+        format="json",
+    )
+    team = Team.objects.get(slug="exams-it")
+
+    send(team, django_capture_on_commit_callbacks)
+
+    assert created.status_code == 201, created.content
+    secret = created.json()["webhook_secret"]
+    Webhook(secret).verify(*receiver.received[0])
+    assert "webhook_secret" not in as_user(admin).get("/api/v1/teams/exams-it").json()
+
+
+def test_two_teams_have_different_secrets(org):
+    assert org["infra"].webhook_secret_sealed
+    assert org["infra"].new_webhook_secret != org["grading"].new_webhook_secret
