@@ -51,7 +51,7 @@ def github_webhook_receive(
     request = None
     if event == "deployment_protection_rule" and action == "requested":
         request = _protection_rule_request(payload)
-    installation = payload.get("installation") or {}
+    installation = _object(payload.get("installation"))
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -83,12 +83,17 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    """A field GitHub sends as an object; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _protection_rule_request(payload: dict[str, Any]) -> dict[str, Any]:
     """The fields a deployment review needs, checked; a 400 names what is missing."""
-    repository = (payload.get("repository") or {}).get("full_name")
+    repository = _object(payload.get("repository")).get("full_name")
     environment = payload.get("environment")
     callback = payload.get("deployment_callback_url")
-    installation = _int((payload.get("installation") or {}).get("id"))
+    installation = _int(_object(payload.get("installation")).get("id"))
     deployment = payload.get("deployment") or {}
     fields = {
         "repository": isinstance(repository, str) and 0 < len(repository) <= 200,

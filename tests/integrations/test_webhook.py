@@ -139,3 +139,25 @@ def test_an_uninstalled_app_forgets_its_installation_token(receive, github, job_
     receive(protection_rule(github, job=job_in_window, run_id=2))
 
     assert len(github.token_requests) == 2
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"action": "requested", "repository": "uni/grading", "installation": {"id": 555}},
+        {"action": "requested", "repository": {"full_name": "uni/grading"}, "installation": "555"},
+    ],
+)
+def test_a_signed_event_with_objects_of_the_wrong_shape_is_a_400(receive, github, payload):
+    answer = receive(payload)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+    assert not GitHubDelivery.objects.exists()
+
+
+def test_an_installation_event_whose_installation_is_not_an_object_is_noted(receive, github):
+    answer = receive({"action": "created", "installation": [555]}, event="installation")
+
+    assert answer.status_code == 200
+    assert GitHubDelivery.objects.get().installation_id is None
