@@ -1,16 +1,13 @@
 """POST /integrations/github/webhook: the GitHub App's webhooks."""
 
-import json
-
 from django.conf import settings
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.errors import SignatureInvalid
-from integrations.github.signature import signature_valid
+from integrations.github.signature import verified_payload
 from integrations.services import github_webhook_receive
-from scheduling.errors import InvalidInput, NotFound
+from scheduling.errors import NotFound
 
 
 class GitHubWebhookView(APIView):
@@ -28,19 +25,11 @@ class GitHubWebhookView(APIView):
         if not secret:
             # Not configured: the endpoint does not exist.
             raise NotFound("Not found.")
-        body = request.body
-        if not signature_valid(
-            body=body, header=request.headers.get("X-Hub-Signature-256", ""), secret=secret
-        ):
-            raise SignatureInvalid(
-                "The X-Hub-Signature-256 header does not sign this body with the webhook secret."
-            )
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            raise InvalidInput("The body is not JSON.") from None
-        if not isinstance(payload, dict):
-            raise InvalidInput("The body is not a JSON object.")
+        payload = verified_payload(
+            body=request.body,
+            header=request.headers.get("X-Hub-Signature-256", ""),
+            secret=secret,
+        )
         answer = github_webhook_receive(
             delivery_id=request.headers.get("X-GitHub-Delivery", ""),
             event=request.headers.get("X-GitHub-Event", ""),

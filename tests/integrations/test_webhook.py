@@ -161,3 +161,24 @@ def test_an_installation_event_whose_installation_is_not_an_object_is_noted(rece
 
     assert answer.status_code == 200
     assert GitHubDelivery.objects.get().installation_id is None
+
+
+def _post_signed(client, body: bytes):
+    return client.post(
+        "/integrations/github/webhook",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-GitHub-Event": "ping",
+            "X-GitHub-Delivery": "x",
+            "X-Hub-Signature-256": signature_of(body),
+        },
+    )
+
+
+def test_a_signed_body_nested_too_deeply_to_parse_is_a_400(github, client):
+    answer = _post_signed(client, b"[" * 100_000 + b"]" * 100_000)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+    assert not GitHubDelivery.objects.exists()
