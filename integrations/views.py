@@ -1,10 +1,12 @@
 """POST /integrations/github/webhook: the GitHub App's webhooks."""
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from integrations.errors import PayloadTooLarge
 from integrations.github.signature import verified_payload
 from integrations.services import github_webhook_receive
 from scheduling.errors import NotFound
@@ -25,8 +27,14 @@ class GitHubWebhookView(APIView):
         if not secret:
             # Not configured: the endpoint does not exist.
             raise NotFound("Not found.")
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise PayloadTooLarge(
+                "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE allows."
+            ) from None
         payload = verified_payload(
-            body=request.body,
+            body=body,
             header=request.headers.get("X-Hub-Signature-256", ""),
             secret=secret,
         )

@@ -182,3 +182,13 @@ def test_a_signed_body_nested_too_deeply_to_parse_is_a_400(github, client):
     assert answer.status_code == 400
     assert answer.json()["code"] == "invalid"
     assert not GitHubDelivery.objects.exists()
+
+
+def test_a_body_over_the_size_limit_is_a_413_in_the_error_shape(github, client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    answer = _post_signed(client, b'{"zen": "' + b"x" * 2000 + b'"}')
+
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "too_large"
+    assert not GitHubDelivery.objects.exists()
