@@ -71,7 +71,8 @@ def webhook_body(*, delivery: Delivery, format: str) -> dict[str, Any]:
         if link:
             shown += f"\n<{link}|Open in Clearway>"
         return {
-            "text": delivery.subject,
+            # The notification shows `text`: a <!channel> in it would ping too.
+            "text": _slack_escape(delivery.subject),
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": shown[:3000]}}],
         }
     if format == WebhookFormat.TEAMS:

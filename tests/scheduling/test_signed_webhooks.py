@@ -9,6 +9,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from scheduling.models import Delivery, Team
 from scheduling.services.notifications import deliveries_retry_due, notify
+from scheduling.services.webhooks import webhook_body
 from tests.personas import as_user
 
 pytestmark = pytest.mark.django_db
@@ -168,6 +169,14 @@ def test_a_slack_channel_gets_an_incoming_webhook_message(
     assert block["text"]["type"] == "mrkdwn"
     assert "&lt;grading&gt; &amp; co" in block["text"]["text"]
     assert "<http://clearway.test/jobs/1/|Open in Clearway>" in block["text"]["text"]
+
+
+def test_a_slack_message_escapes_markup_in_its_notification_text_too():
+    delivery = Delivery(subject="[Clearway] <!channel> & <https://evil.example|x>", text="t")
+
+    message = webhook_body(delivery=delivery, format="slack")
+
+    assert message["text"] == "[Clearway] &lt;!channel&gt; &amp; &lt;https://evil.example|x&gt;"
 
 
 def test_a_teams_channel_gets_an_adaptive_card(
