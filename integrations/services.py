@@ -27,8 +27,11 @@ from scheduling.services.messages import job_link
 from scheduling.services.notifications import delivery_record
 
 # The one endpoint an answer may go to: the installation token travels with it.
+# An owner or repository of only dots would be a path step (`..`) that the HTTP
+# client resolves, landing on another endpoint.
+_NAME = r"(?!\.{1,2}/)[A-Za-z0-9_.-]+"
 _CALLBACK_PATH = re.compile(
-    r"/repos/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/actions/runs/[0-9]+/deployment_protection_rule"
+    rf"/repos/{_NAME}/{_NAME}/actions/runs/[0-9]+/deployment_protection_rule"
 )
 # GitHub shows the comment beside the environment; keep it short.
 COMMENT_LIMIT = 1000

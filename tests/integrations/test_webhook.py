@@ -108,6 +108,8 @@ def test_a_body_that_is_not_json_is_a_400(github, client):
         "{api}.attacker.example/repos/uni/grading/actions/runs/7/deployment_protection_rule",
         "{api}/repos/uni/grading/actions/runs/7/../../../../app/installations",
         "{api}/app/installations/555/access_tokens",
+        "{api}/repos/../../actions/runs/7/deployment_protection_rule",
+        "{api}/repos/uni/../actions/runs/7/deployment_protection_rule",
     ],
 )
 def test_a_callback_url_other_than_githubs_review_endpoint_is_refused(
