@@ -64,6 +64,16 @@ def job_in_window(*, system_ids: list[int], at: datetime) -> MaintenanceJob | No
     return occurrence.job if occurrence else None
 
 
+def deployment_reviewed(*, repository: str, deployment_id: int | None) -> bool:
+    """Whether this deployment was reviewed already (GitHub asks once per deployment)."""
+    return (
+        deployment_id is not None
+        and DeploymentReview.objects.filter(
+            repository=repository, deployment_id=deployment_id
+        ).exists()
+    )
+
+
 def review_answers(*, review: DeploymentReview) -> list[Delivery]:
     """What was sent (or is being retried) to GitHub for this review, newest first."""
     return list(

@@ -218,9 +218,9 @@ def test_one_schedule_sweeps_every_waiting_review(receive, sweep, github, reques
 
     from integrations.tasks import process_deployment_reviews
 
-    for start in (at(10, 8), at(11, 8)):
+    for run_id, start in ((1, at(10, 8)), (2, at(11, 8))):
         job = approved_job(requester=requester, reviewer=reviewer, start=start)
-        receive(protection_rule(github, job=job))
+        receive(protection_rule(github, job=job, run_id=run_id))
 
     assert (
         Schedule.objects.filter(func="integrations.tasks.process_deployment_reviews").count() == 1

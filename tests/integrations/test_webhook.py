@@ -85,6 +85,40 @@ def test_a_replayed_delivery_changes_nothing(receive, github, requester, reviewe
     assert job.history.count() == events
 
 
+def test_a_deployment_replayed_under_a_new_delivery_id_changes_nothing(
+    receive, github, job_in_window
+):
+    # X-GitHub-Delivery is not covered by the signature: anyone holding one
+    # signed body can resend it under a fresh id.
+    payload = protection_rule(github, job=job_in_window)
+    receive(payload, delivery="first")
+    events = job_in_window.history.count()
+
+    again = receive(payload, delivery="second")
+
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
+    assert DeploymentReview.objects.count() == 1
+    assert GitHubDelivery.objects.count() == 1
+    assert len(github.reviews()) == 1
+    assert job_in_window.history.count() == events
+
+
+def test_a_replay_racing_past_the_check_is_stopped_by_the_database(
+    receive, github, job_in_window, monkeypatch
+):
+    payload = protection_rule(github, job=job_in_window)
+    receive(payload, delivery="first")
+    # Both requests checked before either stored its review.
+    monkeypatch.setattr("integrations.selectors.deployment_reviewed", lambda **kwargs: False)
+
+    again = receive(payload, delivery="second")
+
+    assert again.json()["status"] == "duplicate"
+    assert GitHubDelivery.objects.count() == 1
+    assert len(github.reviews()) == 1
+
+
 def test_a_body_that_is_not_json_is_a_400(github, client):
     answer = client.post(
         "/integrations/github/webhook",
