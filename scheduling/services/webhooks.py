@@ -11,6 +11,7 @@ import json
 import secrets
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -54,6 +55,12 @@ def team_webhook_secret_rotate(
     team.webhook_secret_created = now or timezone.now()
     team.save(update_fields=["webhook_secret_sealed", "webhook_secret_created"])
     return secret
+
+
+def webhook_url_masked(url: str) -> str:
+    """Where a webhook posts, without the path that Slack and Teams use as its key."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…" if parts.netloc else "…"
 
 
 def _slack_escape(text: str) -> str:

@@ -303,3 +303,25 @@ def test_a_new_team_gets_its_own_secret_shown_once_in_the_answer(
 def test_two_teams_have_different_secrets(org):
     assert org["infra"].webhook_secret_sealed
     assert org["infra"].new_webhook_secret != org["grading"].new_webhook_secret
+
+
+SLACK_URL = "https://hooks.slack.com/services/T000/B000/keep-this-secret"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/teams/infra", "/api/v1/teams"])
+def test_another_teams_webhook_url_is_not_shown_in_the_api(org, outsider, path):
+    Team.objects.filter(slug="infra").update(webhook_url=SLACK_URL)
+
+    answer = as_user(outsider).get(path)
+
+    assert answer.status_code == 200
+    assert "keep-this-secret" not in answer.content.decode()
+    assert "https://hooks.slack.com/" in answer.content.decode()
+
+
+def test_a_member_sees_the_teams_webhook_url(org, requester):
+    Team.objects.filter(slug="infra").update(webhook_url=SLACK_URL)
+
+    answer = as_user(requester).get("/api/v1/teams/infra")
+
+    assert answer.json()["webhook_url"] == SLACK_URL
