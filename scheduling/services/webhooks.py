@@ -143,6 +143,10 @@ def webhook_send(
     try:
         response = guarded_post(url, body=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
+        # Not `exc` itself: requests' message carries the URL's path, which is
+        # a Slack or Teams webhook's key, into the admin and the logs.
+        raise WebhookFailed(
+            f"{type(exc).__name__}: no answer from {webhook_url_masked(url)}"
+        ) from None
     if not 200 <= response.status_code < 300:
         raise WebhookFailed(f"HTTP {response.status_code}: {response.text[:200]}")

@@ -1,5 +1,6 @@
 """Team webhooks are signed per Standard Webhooks, in the team's format, and guarded."""
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -325,3 +326,21 @@ def test_a_member_sees_the_teams_webhook_url(org, requester):
     answer = as_user(requester).get("/api/v1/teams/infra")
 
     assert answer.json()["webhook_url"] == SLACK_URL
+
+
+def test_a_failed_webhook_keeps_its_url_path_out_of_the_error_and_the_log(
+    infra, django_capture_on_commit_callbacks, caplog
+):
+    # A port nothing listens on: the connection is refused.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    infra.webhook_url = f"http://127.0.0.1:{port}/services/T000/B000/keep-this-secret"
+    infra.save()
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    delivery = Delivery.objects.get()
+    assert delivery.last_error.startswith("ConnectionError")
+    assert "keep-this-secret" not in delivery.last_error
+    assert "keep-this-secret" not in caplog.text
