@@ -344,3 +344,29 @@ def test_a_failed_webhook_keeps_its_url_path_out_of_the_error_and_the_log(
     assert delivery.last_error.startswith("ConnectionError")
     assert "keep-this-secret" not in delivery.last_error
     assert "keep-this-secret" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "https://10.0.0.5/hook",
+        "http://[::ffff:10.1.2.3]/",
+    ],
+)
+def test_a_webhook_url_naming_a_private_address_is_refused_when_saved(admin, infra, url):
+    answer = as_user(admin).patch(f"/api/v1/teams/{infra.slug}", {"webhook_url": url})
+
+    assert answer.status_code == 400
+    assert "webhook_url" in answer.json()["errors"]
+    infra.refresh_from_db()
+    assert infra.webhook_url != url
+
+
+def test_a_new_team_with_a_private_webhook_url_is_refused(admin):
+    answer = as_user(admin).post(
+        "/api/v1/teams", {"slug": "x", "name": "X", "webhook_url": "http://192.168.1.1/"}
+    )
+
+    assert answer.status_code == 400
+    assert not Team.objects.filter(slug="x").exists()
