@@ -22,11 +22,14 @@ class GitHubWebhookView(APIView):
     # Not part of the /api/v1 contract: GitHub is its only client.
     schema = None
 
-    def post(self, request):
-        secret = settings.CLEARWAY_GITHUB_WEBHOOK_SECRET
-        if not secret:
-            # Not configured: the endpoint does not exist.
+    def initial(self, request, *args, **kwargs):
+        # Not configured: the endpoint does not exist, whatever the method
+        # (DRF answers 405 only after `initial`).
+        if not settings.CLEARWAY_GITHUB_WEBHOOK_SECRET:
             raise NotFound("Not found.")
+        super().initial(request, *args, **kwargs)
+
+    def post(self, request):
         try:
             body = request.body
         except RequestDataTooBig:
@@ -36,7 +39,7 @@ class GitHubWebhookView(APIView):
         payload = verified_payload(
             body=body,
             header=request.headers.get("X-Hub-Signature-256", ""),
-            secret=secret,
+            secret=settings.CLEARWAY_GITHUB_WEBHOOK_SECRET,
         )
         answer = github_webhook_receive(
             delivery_id=request.headers.get("X-GitHub-Delivery", ""),

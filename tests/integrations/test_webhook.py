@@ -52,6 +52,16 @@ def test_without_a_webhook_secret_the_endpoint_is_a_404(client, github, settings
     assert not GitHubDelivery.objects.exists()
 
 
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_without_a_webhook_secret_no_method_reveals_the_endpoint(client, settings, method):
+    settings.CLEARWAY_GITHUB_WEBHOOK_SECRET = ""
+
+    answer = getattr(client, method)("/integrations/github/webhook")
+
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
+
+
 def test_a_ping_is_answered(receive, github):
     answer = receive({"zen": "Design for failure.", "hook_id": 1}, event="ping")
 
