@@ -23,8 +23,10 @@ def impacted_systems(*, systems: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
-def sees_team_webhook(*, user, team) -> bool:
-    """Members and administrators: a Slack or Teams webhook URL is itself a credential.
+def manages_team_webhook(*, user, team) -> bool:
+    """Who sees a team's webhook URL and rotates its secret: its members and administrators.
+
+    A Slack or Teams webhook URL is itself a credential.
 
     Reads `team.members` through any prefetch, so a list of teams costs no query each.
     """

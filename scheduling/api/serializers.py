@@ -5,7 +5,7 @@ from rest_framework import serializers
 from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField, localise
 from scheduling.choices import Impact
 from scheduling.models import Freeze, JobEvent, MaintenanceJob, ReviewRequest, System, Team
-from scheduling.selectors import sees_team_webhook
+from scheduling.selectors import manages_team_webhook
 from scheduling.services.webhooks import webhook_url_masked
 
 
@@ -33,7 +33,7 @@ class TeamSerializer(serializers.ModelSerializer):
     def to_representation(self, team: Team) -> dict:
         data = super().to_representation(team)
         user = getattr(self.context.get("request"), "user", None)
-        if data.get("webhook_url") and not sees_team_webhook(user=user, team=team):
+        if data.get("webhook_url") and not manages_team_webhook(user=user, team=team):
             data["webhook_url"] = webhook_url_masked(data["webhook_url"])
         return data
 

@@ -24,7 +24,7 @@ from scheduling.errors import NotAllowed
 from scheduling.models import Delivery, Team
 from scheduling.outbound import guarded_post
 from scheduling.sealing import seal, unseal
-from scheduling.selectors import is_member
+from scheduling.selectors import manages_team_webhook
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format prefix Standard Webhooks defines)
 
@@ -46,7 +46,7 @@ def team_webhook_secret_rotate(
 
     The old secret stops signing at once; receivers switch to the new one.
     """
-    if not (by.is_staff or is_member(by, team)):
+    if not manages_team_webhook(user=by, team=team):
         raise NotAllowed(
             f"Only members of {team.slug} or administrators can rotate its webhook secret."
         )
