@@ -238,3 +238,20 @@ def test_the_audit_entry_names_the_repository_and_the_answer(receive, github, jo
     assert "uni/grading → production" in event.reason
     assert "approved" in event.reason
     assert event.actor is None
+
+
+def test_two_open_jobs_on_the_mapped_systems_pick_the_earlier_started_one(
+    receive, github, requester, reviewer, clock
+):
+    # reports-db is infra's own: nobody else reviews, so it is approved at once.
+    later = pending_job(requester=requester, systems=("reports-db",), start=at(10, 9))
+    assert later.status == "approved"
+    earlier = approved_job(requester=requester, reviewer=reviewer, start=at(10, 8))
+    map_environment("grading-db", "reports-db")
+    clock.move_to(at(10, 10))
+
+    receive(protection_rule(github))
+
+    assert DeploymentReview.objects.get().job == earlier
+    assert github.reviews()[0]["state"] == "approved"
+    assert github_events(later) == []
