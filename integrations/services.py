@@ -118,7 +118,10 @@ def _delivery_new(
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A GitHub id: a positive integer that fits the 64-bit columns that store it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value < 2**63 else None
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -238,3 +238,14 @@ def test_a_body_over_the_size_limit_is_a_413_in_the_error_shape(github, client, 
     assert answer.status_code == 413
     assert answer.json()["code"] == "too_large"
     assert not GitHubDelivery.objects.exists()
+
+
+def test_an_installation_id_beyond_64_bits_is_a_400(receive, github, job_in_window):
+    payload = protection_rule(github, job=job_in_window)
+    payload["installation"]["id"] = 2**64
+
+    answer = receive(payload)
+
+    assert answer.status_code == 400
+    assert "installation" in answer.json()["errors"]
+    assert not GitHubDelivery.objects.exists()
