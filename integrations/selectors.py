@@ -32,7 +32,7 @@ def requested_job_id(deployment: dict[str, Any]) -> int | str | None:
     if isinstance(payload, str):
         try:
             payload = json.loads(payload) if payload.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             payload = {}
     if not isinstance(payload, dict) or payload.get("clearway_job") in (None, ""):
         return None

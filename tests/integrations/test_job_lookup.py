@@ -16,6 +16,7 @@ from integrations.selectors import requested_job_id
         ({}, None),
         (None, None),
         ("not json", None),
+        ("[" * 100_000 + "]" * 100_000, None),
         ({"other": 1}, None),
     ],
 )
