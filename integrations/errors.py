@@ -6,3 +6,8 @@ from scheduling.errors import DomainError
 class SignatureInvalid(DomainError):
     status = 401
     code = "bad_signature"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "too_large"

@@ -112,7 +112,13 @@ class DeploymentReview(models.Model):
                 condition=models.Q(state="waiting", next_check_at__isnull=False)
                 | ~models.Q(state="waiting"),
                 name="deployment_review_waiting_has_check",
-            )
+            ),
+            # GitHub asks once per deployment; a second review is a replay.
+            models.UniqueConstraint(
+                fields=["repository", "deployment_id"],
+                condition=models.Q(deployment_id__isnull=False),
+                name="deployment_review_once_per_deployment",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,12 +1,15 @@
 """Reads for the GitHub App: which job a deployment is about."""
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from integrations.models import DeploymentReview, GitHubEnvironmentMapping
 from scheduling.choices import JobStatus
 from scheduling.models import Delivery, JobOccurrence, MaintenanceJob
+
+_JOB_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def environment_mapping(*, repository: str, environment: str) -> GitHubEnvironmentMapping | None:
@@ -29,13 +32,14 @@ def requested_job_id(deployment: dict[str, Any]) -> int | str | None:
     if isinstance(payload, str):
         try:
             payload = json.loads(payload) if payload.strip() else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             payload = {}
     if not isinstance(payload, dict) or payload.get("clearway_job") in (None, ""):
         return None
     value = payload["clearway_job"]
     text = str(value).strip().removeprefix("#")
-    if isinstance(value, bool) or not text.isdigit() or len(text) > 18:
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+    if isinstance(value, bool) or not _JOB_NUMBER.fullmatch(text):
         return f"The deployment's clearway_job {str(value)[:40]!r} is not a job number."
     return int(text)
 
@@ -58,6 +62,16 @@ def job_in_window(*, system_ids: list[int], at: datetime) -> MaintenanceJob | No
         .first()
     )
     return occurrence.job if occurrence else None
+
+
+def deployment_reviewed(*, repository: str, deployment_id: int | None) -> bool:
+    """Whether this deployment was reviewed already (GitHub asks once per deployment)."""
+    return (
+        deployment_id is not None
+        and DeploymentReview.objects.filter(
+            repository=repository, deployment_id=deployment_id
+        ).exists()
+    )
 
 
 def review_answers(*, review: DeploymentReview) -> list[Delivery]:

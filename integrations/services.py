@@ -27,11 +27,15 @@ from scheduling.services.messages import job_link
 from scheduling.services.notifications import delivery_record
 
 # The one endpoint an answer may go to: the installation token travels with it.
+# An owner or repository of only dots would be a path step (`..`) that the HTTP
+# client resolves, landing on another endpoint.
+_NAME = r"(?!\.{1,2}/)[A-Za-z0-9_.-]+"
 _CALLBACK_PATH = re.compile(
-    r"/repos/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/actions/runs/[0-9]+/deployment_protection_rule"
+    rf"/repos/{_NAME}/{_NAME}/actions/runs/[0-9]+/deployment_protection_rule"
 )
 # GitHub shows the comment beside the environment; keep it short.
 COMMENT_LIMIT = 1000
+_DUPLICATE = {"status": "duplicate", "message": "This delivery was handled already."}
 _HEADLINE = {
     DeploymentReviewState.APPROVED: "Clearway approved this deployment to {env}.",
     DeploymentReviewState.REJECTED: "Clearway rejected this deployment to {env}.",
@@ -51,19 +55,17 @@ def github_webhook_receive(
     request = None
     if event == "deployment_protection_rule" and action == "requested":
         request = _protection_rule_request(payload)
-    installation = payload.get("installation") or {}
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                received = GitHubDelivery.objects.create(
-                    delivery_id=delivery_id,
-                    event=event[:60],
-                    action=action,
-                    installation_id=_int(installation.get("id")),
-                    received_at=now,
-                )
-        except IntegrityError:
-            return {"status": "duplicate", "message": "This delivery was handled already."}
+        received = _delivery_new(
+            delivery_id=delivery_id,
+            event=event,
+            action=action,
+            payload=payload,
+            request=request,
+            now=now,
+        )
+        if received is None:
+            return _DUPLICATE
         if event == "ping":
             return {"status": "pong", "message": "Clearway is listening."}
         if (
@@ -75,20 +77,64 @@ def github_webhook_receive(
             forget_installation_token(installation_id=received.installation_id)
         if request is None:
             return {"status": "noted", "message": f"Nothing to do for {event}.{action or '-'}."}
-        review = _review_requested(received=received, request=request, now=now)
+        try:
+            with transaction.atomic():
+                review = _review_requested(received=received, request=request, now=now)
+        except IntegrityError:
+            # A replay of this deployment stored its review first (a race the
+            # check in _delivery_new cannot see): this delivery changes nothing.
+            transaction.set_rollback(True)
+            return _DUPLICATE
         return {"status": review.state, "review": review.pk, "message": review.comment}
 
 
+def _delivery_new(
+    *,
+    delivery_id: str,
+    event: str,
+    action: str,
+    payload: dict[str, Any],
+    request: dict[str, Any] | None,
+    now: datetime,
+) -> GitHubDelivery | None:
+    """The delivery, stored; None when it, or the deployment it asks about, was seen."""
+    if request is not None and selectors.deployment_reviewed(
+        repository=request["repository"], deployment_id=request["deployment_id"]
+    ):
+        # The same deployment under a fresh X-GitHub-Delivery, which the
+        # signature does not cover: a replay.
+        return None
+    try:
+        with transaction.atomic():
+            return GitHubDelivery.objects.create(
+                delivery_id=delivery_id,
+                event=event[:60],
+                action=action,
+                installation_id=_int(_object(payload.get("installation")).get("id")),
+                received_at=now,
+            )
+    except IntegrityError:
+        return None
+
+
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A GitHub id: a positive integer that fits the 64-bit columns that store it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 < value < 2**63 else None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """A field GitHub sends as an object; anything else reads as an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 def _protection_rule_request(payload: dict[str, Any]) -> dict[str, Any]:
     """The fields a deployment review needs, checked; a 400 names what is missing."""
-    repository = (payload.get("repository") or {}).get("full_name")
+    repository = _object(payload.get("repository")).get("full_name")
     environment = payload.get("environment")
     callback = payload.get("deployment_callback_url")
-    installation = _int((payload.get("installation") or {}).get("id"))
+    installation = _int(_object(payload.get("installation")).get("id"))
     deployment = payload.get("deployment") or {}
     fields = {
         "repository": isinstance(repository, str) and 0 < len(repository) <= 200,
@@ -112,6 +158,7 @@ def _protection_rule_request(payload: dict[str, Any]) -> dict[str, Any]:
         "callback_url": callback,
         "installation_id": installation,
         "deployment": deployment,
+        "deployment_id": _int(deployment.get("id")),
     }
 
 
@@ -162,7 +209,7 @@ def _review_requested(
         installation_id=request["installation_id"],
         repository=request["repository"],
         environment=request["environment"],
-        deployment_id=_int(request["deployment"].get("id")),
+        deployment_id=request["deployment_id"],
         callback_url=request["callback_url"],
         job=job,
         state=DeploymentReviewState.WAITING,

@@ -1,16 +1,15 @@
 """POST /integrations/github/webhook: the GitHub App's webhooks."""
 
-import json
-
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from integrations.errors import SignatureInvalid
-from integrations.github.signature import signature_valid
+from integrations.errors import PayloadTooLarge
+from integrations.github.signature import verified_payload
 from integrations.services import github_webhook_receive
-from scheduling.errors import InvalidInput, NotFound
+from scheduling.errors import NotFound
 
 
 class GitHubWebhookView(APIView):
@@ -23,24 +22,25 @@ class GitHubWebhookView(APIView):
     # Not part of the /api/v1 contract: GitHub is its only client.
     schema = None
 
-    def post(self, request):
-        secret = settings.CLEARWAY_GITHUB_WEBHOOK_SECRET
-        if not secret:
-            # Not configured: the endpoint does not exist.
+    def initial(self, request, *args, **kwargs):
+        # Not configured: the endpoint does not exist, whatever the method
+        # (DRF answers 405 only after `initial`).
+        if not settings.CLEARWAY_GITHUB_WEBHOOK_SECRET:
             raise NotFound("Not found.")
-        body = request.body
-        if not signature_valid(
-            body=body, header=request.headers.get("X-Hub-Signature-256", ""), secret=secret
-        ):
-            raise SignatureInvalid(
-                "The X-Hub-Signature-256 header does not sign this body with the webhook secret."
-            )
+        super().initial(request, *args, **kwargs)
+
+    def post(self, request):
         try:
-            payload = json.loads(body)
-        except ValueError:
-            raise InvalidInput("The body is not JSON.") from None
-        if not isinstance(payload, dict):
-            raise InvalidInput("The body is not a JSON object.")
+            body = request.body
+        except RequestDataTooBig:
+            raise PayloadTooLarge(
+                "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE allows."
+            ) from None
+        payload = verified_payload(
+            body=body,
+            header=request.headers.get("X-Hub-Signature-256", ""),
+            secret=settings.CLEARWAY_GITHUB_WEBHOOK_SECRET,
+        )
         answer = github_webhook_receive(
             delivery_id=request.headers.get("X-GitHub-Delivery", ""),
             event=request.headers.get("X-GitHub-Event", ""),

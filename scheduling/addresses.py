@@ -12,6 +12,7 @@ embed an IPv4 address (IPv4-mapped, 6to4, Teredo, NAT64) are judged by it too.
 
 import ipaddress
 import socket
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -75,6 +76,25 @@ def connectable(address: Address) -> Address:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         return address.ipv4_mapped
     return address
+
+
+def check_literal_host(url: str) -> None:
+    """Refuse a URL whose host is an address literal that is not allowed.
+
+    Judged without DNS, so a form can say so at once; a host name is judged
+    when connecting (`resolve`), since its answer may change in between.
+    """
+    try:
+        host = urlsplit(url).hostname or ""
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return
+    if not is_allowed(address, allowed_networks()):
+        raise AddressRefused(
+            f"{host} is a private, loopback, link-local or reserved address. Clearway "
+            "connects to public addresses only (an administrator can allow a network with "
+            "CLEARWAY_FEED_ALLOWED_NETWORKS)."
+        )
 
 
 def resolve(host: str, port: int, networks: list[Network]) -> list[Address]:

@@ -23,6 +23,18 @@ def impacted_systems(*, systems: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def manages_team_webhook(*, user, team) -> bool:
+    """Who sees a team's webhook URL and rotates its secret: its members and administrators.
+
+    A Slack or Teams webhook URL is itself a credential.
+
+    Reads `team.members` through any prefetch, so a list of teams costs no query each.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    return user.is_staff or user.is_superuser or any(m.pk == user.pk for m in team.members.all())
+
+
 def unknown_systems(*, systems: Iterable[str]) -> list[str]:
     wanted = set(systems)
     known = set(System.objects.filter(slug__in=wanted).values_list("slug", flat=True))

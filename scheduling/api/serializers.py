@@ -5,6 +5,8 @@ from rest_framework import serializers
 from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField, localise
 from scheduling.choices import Impact
 from scheduling.models import Freeze, JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.selectors import manages_team_webhook
+from scheduling.services.webhooks import webhook_url_masked
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -27,6 +29,13 @@ class TeamSerializer(serializers.ModelSerializer):
         # The secret itself is only ever in the answer that creates it
         # (POST /api/v1/teams/{slug}/webhook-secret).
         read_only_fields = ["webhook_secret_created"]
+
+    def to_representation(self, team: Team) -> dict:
+        data = super().to_representation(team)
+        user = getattr(self.context.get("request"), "user", None)
+        if data.get("webhook_url") and not manages_team_webhook(user=user, team=team):
+            data["webhook_url"] = webhook_url_masked(data["webhook_url"])
+        return data
 
 
 @extend_schema_field(

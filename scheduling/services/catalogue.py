@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone as django_timezone
 
 from scheduling import recurrence
+from scheduling.addresses import AddressRefused, check_literal_host
 from scheduling.choices import WebhookFormat
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob, System, Team
@@ -36,6 +37,7 @@ def team_create(
     The secret is on the returned object as `new_webhook_secret` and nowhere
     else in clear: the API shows it once, in the answer that creates the team.
     """
+    _check_webhook_url(webhook_url)
     secret = new_webhook_secret()
     team = Team.objects.create(
         slug=slug,
@@ -58,10 +60,18 @@ def team_update(*, team: Team, **changes) -> Team:
         if key not in {"slug", "name", "email_addresses", "webhook_url", "webhook_format"}:
             raise InvalidInput(f"Cannot change {key} on a team.")
         setattr(team, key, value)
+    _check_webhook_url(team.webhook_url)
     team.save()
     if members is not None:
         team.members.set(members)
     return team
+
+
+def _check_webhook_url(url: str) -> None:
+    try:
+        check_literal_host(url)
+    except AddressRefused as exc:
+        raise InvalidInput.for_field("webhook_url", str(exc)) from None
 
 
 def _systems_by_slug(slugs: Iterable[str], *, field: str) -> list[System]:

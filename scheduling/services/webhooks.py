@@ -11,6 +11,7 @@ import json
 import secrets
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -23,7 +24,7 @@ from scheduling.errors import NotAllowed
 from scheduling.models import Delivery, Team
 from scheduling.outbound import guarded_post
 from scheduling.sealing import seal, unseal
-from scheduling.selectors import is_member
+from scheduling.selectors import manages_team_webhook
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the format prefix Standard Webhooks defines)
 
@@ -45,7 +46,7 @@ def team_webhook_secret_rotate(
 
     The old secret stops signing at once; receivers switch to the new one.
     """
-    if not (by.is_staff or is_member(by, team)):
+    if not manages_team_webhook(user=by, team=team):
         raise NotAllowed(
             f"Only members of {team.slug} or administrators can rotate its webhook secret."
         )
@@ -54,6 +55,12 @@ def team_webhook_secret_rotate(
     team.webhook_secret_created = now or timezone.now()
     team.save(update_fields=["webhook_secret_sealed", "webhook_secret_created"])
     return secret
+
+
+def webhook_url_masked(url: str) -> str:
+    """Where a webhook posts, without the path that Slack and Teams use as its key."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…" if parts.netloc else "…"
 
 
 def _slack_escape(text: str) -> str:
@@ -71,7 +78,8 @@ def webhook_body(*, delivery: Delivery, format: str) -> dict[str, Any]:
         if link:
             shown += f"\n<{link}|Open in Clearway>"
         return {
-            "text": delivery.subject,
+            # The notification shows `text`: a <!channel> in it would ping too.
+            "text": _slack_escape(delivery.subject),
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": shown[:3000]}}],
         }
     if format == WebhookFormat.TEAMS:
@@ -135,6 +143,10 @@ def webhook_send(
     try:
         response = guarded_post(url, body=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:
-        raise WebhookFailed(f"{type(exc).__name__}: {exc}") from exc
+        # Not `exc` itself: requests' message carries the URL's path, which is
+        # a Slack or Teams webhook's key, into the admin and the logs.
+        raise WebhookFailed(
+            f"{type(exc).__name__}: no answer from {webhook_url_masked(url)}"
+        ) from None
     if not 200 <= response.status_code < 300:
         raise WebhookFailed(f"HTTP {response.status_code}: {response.text[:200]}")

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
 from scheduling.models import Team
-from scheduling.selectors import is_member
+from scheduling.selectors import manages_team_webhook
 from scheduling.services.webhooks import team_webhook_secret_rotate
 
 
@@ -14,7 +14,7 @@ from scheduling.services.webhooks import team_webhook_secret_rotate
 @require_http_methods(["GET", "POST"])
 def team_webhook(request, slug: str):
     team = get_object_or_404(Team, slug=slug)
-    if not (request.user.is_staff or is_member(request.user, team)):
+    if not manages_team_webhook(user=request.user, team=team):
         raise Http404  # another team's webhook is none of this viewer's business
     secret = None
     if request.method == "POST":

@@ -83,7 +83,8 @@ def protection_rule(
             f"{github.base_url}/repos/{repository}/actions/runs/{run_id}/deployment_protection_rule"
         ),
         "deployment": {
-            "id": 1234,
+            # One deployment per run here: GitHub asks once per deployment.
+            "id": 1000 + run_id,
             "environment": environment,
             "payload": deployment_payload,
             "ref": "main",

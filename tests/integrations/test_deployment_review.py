@@ -218,9 +218,9 @@ def test_one_schedule_sweeps_every_waiting_review(receive, sweep, github, reques
 
     from integrations.tasks import process_deployment_reviews
 
-    for start in (at(10, 8), at(11, 8)):
+    for run_id, start in ((1, at(10, 8)), (2, at(11, 8))):
         job = approved_job(requester=requester, reviewer=reviewer, start=start)
-        receive(protection_rule(github, job=job))
+        receive(protection_rule(github, job=job, run_id=run_id))
 
     assert (
         Schedule.objects.filter(func="integrations.tasks.process_deployment_reviews").count() == 1
@@ -238,3 +238,20 @@ def test_the_audit_entry_names_the_repository_and_the_answer(receive, github, jo
     assert "uni/grading → production" in event.reason
     assert "approved" in event.reason
     assert event.actor is None
+
+
+def test_two_open_jobs_on_the_mapped_systems_pick_the_earlier_started_one(
+    receive, github, requester, reviewer, clock
+):
+    # reports-db is infra's own: nobody else reviews, so it is approved at once.
+    later = pending_job(requester=requester, systems=("reports-db",), start=at(10, 9))
+    assert later.status == "approved"
+    earlier = approved_job(requester=requester, reviewer=reviewer, start=at(10, 8))
+    map_environment("grading-db", "reports-db")
+    clock.move_to(at(10, 10))
+
+    receive(protection_rule(github))
+
+    assert DeploymentReview.objects.get().job == earlier
+    assert github.reviews()[0]["state"] == "approved"
+    assert github_events(later) == []

@@ -16,6 +16,7 @@ from integrations.selectors import requested_job_id
         ({}, None),
         (None, None),
         ("not json", None),
+        ("[" * 100_000 + "]" * 100_000, None),
         ({"other": 1}, None),
     ],
 )
@@ -23,7 +24,7 @@ def test_the_job_number_is_read_from_an_object_or_a_json_string(payload, expecte
     assert requested_job_id({"payload": payload}) == expected
 
 
-@pytest.mark.parametrize("value", [True, -3, "42; drop", "4.2", "9" * 30, [42]])
+@pytest.mark.parametrize("value", [True, -3, "42; drop", "4.2", "9" * 30, [42], "²", "٤٢", "4 2"])
 def test_a_value_that_is_not_a_job_number_is_explained(value):
     answer = requested_job_id({"payload": {"clearway_job": value}})
 

@@ -52,6 +52,16 @@ def test_without_a_webhook_secret_the_endpoint_is_a_404(client, github, settings
     assert not GitHubDelivery.objects.exists()
 
 
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_without_a_webhook_secret_no_method_reveals_the_endpoint(client, settings, method):
+    settings.CLEARWAY_GITHUB_WEBHOOK_SECRET = ""
+
+    answer = getattr(client, method)("/integrations/github/webhook")
+
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
+
+
 def test_a_ping_is_answered(receive, github):
     answer = receive({"zen": "Design for failure.", "hook_id": 1}, event="ping")
 
@@ -85,6 +95,40 @@ def test_a_replayed_delivery_changes_nothing(receive, github, requester, reviewe
     assert job.history.count() == events
 
 
+def test_a_deployment_replayed_under_a_new_delivery_id_changes_nothing(
+    receive, github, job_in_window
+):
+    # X-GitHub-Delivery is not covered by the signature: anyone holding one
+    # signed body can resend it under a fresh id.
+    payload = protection_rule(github, job=job_in_window)
+    receive(payload, delivery="first")
+    events = job_in_window.history.count()
+
+    again = receive(payload, delivery="second")
+
+    assert again.status_code == 200
+    assert again.json()["status"] == "duplicate"
+    assert DeploymentReview.objects.count() == 1
+    assert GitHubDelivery.objects.count() == 1
+    assert len(github.reviews()) == 1
+    assert job_in_window.history.count() == events
+
+
+def test_a_replay_racing_past_the_check_is_stopped_by_the_database(
+    receive, github, job_in_window, monkeypatch
+):
+    payload = protection_rule(github, job=job_in_window)
+    receive(payload, delivery="first")
+    # Both requests checked before either stored its review.
+    monkeypatch.setattr("integrations.selectors.deployment_reviewed", lambda **kwargs: False)
+
+    again = receive(payload, delivery="second")
+
+    assert again.json()["status"] == "duplicate"
+    assert GitHubDelivery.objects.count() == 1
+    assert len(github.reviews()) == 1
+
+
 def test_a_body_that_is_not_json_is_a_400(github, client):
     answer = client.post(
         "/integrations/github/webhook",
@@ -108,6 +152,8 @@ def test_a_body_that_is_not_json_is_a_400(github, client):
         "{api}.attacker.example/repos/uni/grading/actions/runs/7/deployment_protection_rule",
         "{api}/repos/uni/grading/actions/runs/7/../../../../app/installations",
         "{api}/app/installations/555/access_tokens",
+        "{api}/repos/../../actions/runs/7/deployment_protection_rule",
+        "{api}/repos/uni/../actions/runs/7/deployment_protection_rule",
     ],
 )
 def test_a_callback_url_other_than_githubs_review_endpoint_is_refused(
@@ -139,3 +185,67 @@ def test_an_uninstalled_app_forgets_its_installation_token(receive, github, job_
     receive(protection_rule(github, job=job_in_window, run_id=2))
 
     assert len(github.token_requests) == 2
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"action": "requested", "repository": "uni/grading", "installation": {"id": 555}},
+        {"action": "requested", "repository": {"full_name": "uni/grading"}, "installation": "555"},
+    ],
+)
+def test_a_signed_event_with_objects_of_the_wrong_shape_is_a_400(receive, github, payload):
+    answer = receive(payload)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+    assert not GitHubDelivery.objects.exists()
+
+
+def test_an_installation_event_whose_installation_is_not_an_object_is_noted(receive, github):
+    answer = receive({"action": "created", "installation": [555]}, event="installation")
+
+    assert answer.status_code == 200
+    assert GitHubDelivery.objects.get().installation_id is None
+
+
+def _post_signed(client, body: bytes):
+    return client.post(
+        "/integrations/github/webhook",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-GitHub-Event": "ping",
+            "X-GitHub-Delivery": "x",
+            "X-Hub-Signature-256": signature_of(body),
+        },
+    )
+
+
+def test_a_signed_body_nested_too_deeply_to_parse_is_a_400(github, client):
+    answer = _post_signed(client, b"[" * 100_000 + b"]" * 100_000)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+    assert not GitHubDelivery.objects.exists()
+
+
+def test_a_body_over_the_size_limit_is_a_413_in_the_error_shape(github, client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+
+    answer = _post_signed(client, b'{"zen": "' + b"x" * 2000 + b'"}')
+
+    assert answer.status_code == 413
+    assert answer.json()["code"] == "too_large"
+    assert not GitHubDelivery.objects.exists()
+
+
+def test_an_installation_id_beyond_64_bits_is_a_400(receive, github, job_in_window):
+    payload = protection_rule(github, job=job_in_window)
+    payload["installation"]["id"] = 2**64
+
+    answer = receive(payload)
+
+    assert answer.status_code == 400
+    assert "installation" in answer.json()["errors"]
+    assert not GitHubDelivery.objects.exists()

@@ -1,5 +1,6 @@
 """Team webhooks are signed per Standard Webhooks, in the team's format, and guarded."""
 
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -9,6 +10,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from scheduling.models import Delivery, Team
 from scheduling.services.notifications import deliveries_retry_due, notify
+from scheduling.services.webhooks import webhook_body
 from tests.personas import as_user
 
 pytestmark = pytest.mark.django_db
@@ -170,6 +172,14 @@ def test_a_slack_channel_gets_an_incoming_webhook_message(
     assert "<http://clearway.test/jobs/1/|Open in Clearway>" in block["text"]["text"]
 
 
+def test_a_slack_message_escapes_markup_in_its_notification_text_too():
+    delivery = Delivery(subject="[Clearway] <!channel> & <https://evil.example|x>", text="t")
+
+    message = webhook_body(delivery=delivery, format="slack")
+
+    assert message["text"] == "[Clearway] &lt;!channel&gt; &amp; &lt;https://evil.example|x&gt;"
+
+
 def test_a_teams_channel_gets_an_adaptive_card(
     requester, infra, receiver, django_capture_on_commit_callbacks
 ):
@@ -294,3 +304,69 @@ def test_a_new_team_gets_its_own_secret_shown_once_in_the_answer(
 def test_two_teams_have_different_secrets(org):
     assert org["infra"].webhook_secret_sealed
     assert org["infra"].new_webhook_secret != org["grading"].new_webhook_secret
+
+
+SLACK_URL = "https://hooks.slack.com/services/T000/B000/keep-this-secret"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/teams/infra", "/api/v1/teams"])
+def test_another_teams_webhook_url_is_not_shown_in_the_api(org, outsider, path):
+    Team.objects.filter(slug="infra").update(webhook_url=SLACK_URL)
+
+    answer = as_user(outsider).get(path)
+
+    assert answer.status_code == 200
+    assert "keep-this-secret" not in answer.content.decode()
+    assert "https://hooks.slack.com/" in answer.content.decode()
+
+
+def test_a_member_sees_the_teams_webhook_url(org, requester):
+    Team.objects.filter(slug="infra").update(webhook_url=SLACK_URL)
+
+    answer = as_user(requester).get("/api/v1/teams/infra")
+
+    assert answer.json()["webhook_url"] == SLACK_URL
+
+
+def test_a_failed_webhook_keeps_its_url_path_out_of_the_error_and_the_log(
+    infra, django_capture_on_commit_callbacks, caplog
+):
+    # A port nothing listens on: the connection is refused.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    infra.webhook_url = f"http://127.0.0.1:{port}/services/T000/B000/keep-this-secret"
+    infra.save()
+
+    send(infra, django_capture_on_commit_callbacks)
+
+    delivery = Delivery.objects.get()
+    assert delivery.last_error.startswith("ConnectionError")
+    assert "keep-this-secret" not in delivery.last_error
+    assert "keep-this-secret" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "https://10.0.0.5/hook",
+        "http://[::ffff:10.1.2.3]/",
+    ],
+)
+def test_a_webhook_url_naming_a_private_address_is_refused_when_saved(admin, infra, url):
+    answer = as_user(admin).patch(f"/api/v1/teams/{infra.slug}", {"webhook_url": url})
+
+    assert answer.status_code == 400
+    assert "webhook_url" in answer.json()["errors"]
+    infra.refresh_from_db()
+    assert infra.webhook_url != url
+
+
+def test_a_new_team_with_a_private_webhook_url_is_refused(admin):
+    answer = as_user(admin).post(
+        "/api/v1/teams", {"slug": "x", "name": "X", "webhook_url": "http://192.168.1.1/"}
+    )
+
+    assert answer.status_code == 400
+    assert not Team.objects.filter(slug="x").exists()
