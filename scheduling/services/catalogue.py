@@ -82,6 +82,7 @@ def check_maintenance_window(
         raise InvalidInput.for_field(
             "maintenance_window", "A maintenance window needs rrule, start_time, duration and zone."
         )
+    recurrence.zone(timezone, field="maintenance_window")
     if recurrence.normalise_rrule(rrule).split("FREQ=")[-1].split(";")[0] in {
         "SECONDLY",
         "MINUTELY",
