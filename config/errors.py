@@ -12,3 +12,8 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
     return page_not_found(request, exception)
+
+
+def api_not_found(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    """The last /api/ route: a JSON 404 also under DEBUG, where handler404 is not used."""
+    return JsonResponse({"code": "not_found", "message": "Not found."}, status=404)
