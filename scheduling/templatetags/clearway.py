@@ -57,3 +57,10 @@ def status_badge(job_status: str):
 def words(value: str) -> str:
     """`submit_refused` -> `submit refused`: audit actions read as words."""
     return (value or "").replace("_", " ")
+
+
+@register.filter
+def webcal(url: str) -> str:
+    """A feed's address as `webcal://`, which calendar apps open as a subscription."""
+    scheme, sep, rest = (url or "").partition("://")
+    return f"webcal://{rest}" if sep and scheme in ("http", "https") else url
