@@ -178,7 +178,7 @@
     var mine = ++sequence;
     showImpacted();
     var params = new URLSearchParams();
-    ["start", "end", "timezone", "recurrence", "count", "rrule"].forEach(function (name) {
+    ["start", "end", "timezone", "start_fold", "end_fold", "recurrence", "count", "rrule"].forEach(function (name) {
       params.set(name, value(name));
     });
     fetch(form.dataset.previewUrl + "?" + params.toString(), {

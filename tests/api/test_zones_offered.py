@@ -79,3 +79,13 @@ def test_an_uploaded_row_in_a_legacy_alias_zone_names_the_row(clock, curriculum_
     assert answer.status_code == 400, answer.content
     assert list(answer.json()["errors"]) == ["row 2.timezone"]
     assert not Deadline.objects.exists()
+
+
+def test_a_job_whose_local_start_is_in_the_spring_gap_is_a_400_not_a_500(requester):
+    # Both times in London: 01:30 (in the gap, read as GMT) and 02:30 BST are one instant.
+    body = job_body(start="2027-03-28T01:30", end="2027-03-28T02:30", timezone="Europe/London")
+
+    answer = as_user(requester).post("/api/v1/jobs", body, format="json")
+
+    assert_invalid(answer, "end")
+    assert not MaintenanceJob.objects.exists()
