@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from scheduling.models import FeedToken, Freeze, MaintenanceJob
@@ -180,8 +181,8 @@ def test_the_job_page_shows_status_reviews_history_and_the_gate(alice, bob, outs
     html = unescape(client_for(outsider).get(f"/jobs/{job.pk}/").content.decode())
     assert "Pending review" in html and "Audit trail" in html
     assert (
-        f'curl --fail-with-body -H "Authorization: Bearer $CLEARWAY_TOKEN" http://testserver/api/v1/jobs/{job.pk}/gate'
-        in html
+        'curl --fail-with-body -H "Authorization: Bearer $CLEARWAY_TOKEN" '
+        f"{settings.SITE_URL}/api/v1/jobs/{job.pk}/gate" in html
     )
     assert "No action is open to you" in html
     assert "Your review for Grading" in client_for(bob).get(f"/jobs/{job.pk}/").content.decode()
