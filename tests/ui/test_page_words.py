@@ -2,7 +2,7 @@
 
 import pytest
 
-from scheduling.services.lifecycle import maintenance_job_submit
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.ui.conftest import client_for
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from icalendar import Calendar
-from scheduling.services.lifecycle import maintenance_job_submit
 
 from scheduling.calendar_feeds.tokens import feed_token_create
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.ui.conftest import client_for
 
