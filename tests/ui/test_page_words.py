@@ -79,3 +79,14 @@ def test_job_statuses_use_one_word_on_every_page(alice, org):
 
     assert "Pending review" in listing and "Pending review" in page
     assert ">pending<" not in listing
+
+
+def test_list_pages_name_the_zone_of_each_instant(alice, org):
+    deadline = builders.deadline(title="Essay", due=builders.at(10, 12), owner=org["curriculum"])
+    client = in_new_york(alice)
+
+    listing = client.get("/deadlines/").content.decode()
+    detail = client.get(f"/deadlines/{deadline.pk}/").content.decode()
+
+    assert "Tue 10 Dec 2030 07:00 EST" in listing
+    assert "Tue 10 Dec 2030 07:00 EST" in detail
