@@ -18,6 +18,16 @@ def test_an_unknown_api_path_is_a_json_404(settings, debug, path):
     assert answer.json() == {"code": "not_found", "message": "Not found."}
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_any_method_on_an_unknown_api_path_is_a_json_404_not_a_csrf_page(settings, method):
+    settings.DEBUG = True
+
+    answer = getattr(Client(enforce_csrf_checks=True), method)("/api/v1/nothing")
+
+    assert answer.status_code == 404
+    assert answer.json()["code"] == "not_found"
+
+
 def test_the_api_docs_without_a_slash_still_redirect(settings):
     settings.DEBUG = True
 
