@@ -149,8 +149,10 @@ def _build(zone_name: str, zone: ZoneInfo) -> bytes:
             component.add_component(observance)
         if leftovers:
             observance = _component(leftovers[0])
-            for change in leftovers[1:]:
-                observance.add("rdate", change.onset)  # one value per property
+            # One value per RDATE property, the first onset included: ical.js
+            # ignores DTSTART in a component that has RDATEs.
+            for change in leftovers:
+                observance.add("rdate", change.onset)
             component.add_component(observance)
     return component.to_ical()
 

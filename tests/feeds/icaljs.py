@@ -57,3 +57,16 @@ def expand(ics: bytes, start: datetime, end: datetime) -> set[tuple[str, datetim
         (uid, datetime.fromisoformat(begin), datetime.fromisoformat(finish))
         for uid, begin, finish in json.loads(done.stdout)
     }
+
+
+def instants(vtimezone: bytes, locals_: list[datetime]) -> list[datetime]:
+    """The UTC instant ical.js gives each naive wall time read in the VTIMEZONE."""
+    node = ensure_installed()
+    done = subprocess.run(
+        [node, str(FOLDER / "instants.mjs")],
+        input=json.dumps([vtimezone.decode(), [moment.isoformat() for moment in locals_]]).encode(),
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return [datetime.fromisoformat(value) for value in json.loads(done.stdout)]

@@ -10,6 +10,7 @@ from icalendar import Calendar
 
 from scheduling.calendar_feeds import zones
 from scheduling.calendar_feeds.zones import transitions, vtimezone
+from tests.feeds import icaljs
 
 # Northern, southern, none, 30-minute, plus zones whose rules changed or are irregular.
 TRICKY = (
@@ -113,3 +114,23 @@ def test_onsets_are_local_times_in_the_offset_before_the_change():
 
     assert spring["DTSTART"].dt.replace(tzinfo=None).isoformat() == "2007-03-11T02:00:00"
     assert spring["TZOFFSETFROM"].td == timedelta(hours=-5)
+
+
+@pytest.mark.parametrize("zone_name", TRICKY)
+def test_ical_js_reads_every_change_where_zoneinfo_puts_it(zone_name):
+    zone = ZoneInfo(zone_name)
+    probes = []
+    for onset, before, after, *_ in transitions(zone):
+        # Clear of the skipped or repeated wall-clock hours around the change.
+        margin = abs(after - before) + timedelta(hours=1)
+        probes += [onset - margin, onset + margin]
+    walls = [instant.astimezone(zone).replace(tzinfo=None) for instant in probes]
+
+    read = icaljs.instants(vtimezone(zone_name), walls)
+
+    wrong = [
+        (wall, got)
+        for wall, got, instant in zip(walls, read, probes, strict=True)
+        if got != instant
+    ]
+    assert wrong == []
