@@ -150,7 +150,8 @@
           document.createTextNode(" "), source
         ]),
         el("p", {text: localText(f.message)}),
-        el("p", {"class": "meta", text: when(f.start) + " \u2013 " + when(f.end) +
+        // A deadline's message gives its due instant and traffic window; the summed peak would confuse.
+        el("p", {"class": "meta", text: (f.kind === "deadline" ? "Traffic" : when(f.start) + " \u2013 " + when(f.end)) +
           (f.systems.length ? " \u00B7 on " + f.systems.join(", ") : "")})
       ]));
     });

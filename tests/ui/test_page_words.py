@@ -90,3 +90,17 @@ def test_list_pages_name_the_zone_of_each_instant(alice, org):
 
     assert "Tue 10 Dec 2030 07:00 EST" in listing
     assert "Tue 10 Dec 2030 07:00 EST" in detail
+
+
+def test_a_deadline_finding_shows_the_traffic_window_not_the_overlap(alice, org):
+    builders.deadline(title="Essay", cohort_size=500, due=builders.at(10, 12))
+    job = builders.job(title="Vacuum", by=alice, owner=org["infra"], start=builders.at(10, 8))
+    maintenance_job_submit(job_id=job.pk, by=alice)
+
+    html = in_new_york(alice).get(f"/jobs/{job.pk}/").content.decode()
+
+    findings = html[html.index('class="findings"') :]
+    findings = findings[: findings.index("</ul>")]
+    # The traffic overlaps the job's window (from 03:00 EST): not shown as the finding's window.
+    assert "Tue 10 Dec 2030 03:00 EST \N{EN DASH}" not in findings
+    assert "runs from Sun 8 Dec 2030 07:00 EST to Tue 10 Dec 2030 13:00 EST" in findings
