@@ -43,12 +43,14 @@ venv: $(VENV)/.installed
 .PHONY: run
 run: export DEBUG ?= 1
 run: export CLEARWAY_TASKS_SYNC ?= 0
+# Links in feeds, API answers, emails and webhooks point at the port served.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: venv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py load_demo
 	@echo
-	@echo "  Clearway is starting on http://$(HOST):$(PORT)/"
+	@echo "  Clearway is starting on http://$(HOST):$(PORT)/ (links use SITE_URL=$(SITE_URL))"
 	@echo "  Sign in at http://$(HOST):$(PORT)/accounts/login/ as one of the demo users above"
 	@echo "  (admin site: http://$(HOST):$(PORT)/admin/). Stop with Ctrl-C."
 	@echo

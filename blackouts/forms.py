@@ -4,11 +4,11 @@ from django import forms
 from django.conf import settings
 
 from scheduling.choices import Severity
-from scheduling.forms import LocalDateTimeField, ZoneField, zoned
+from scheduling.forms import LocalDateTimeField, LocalWindowForm, ZoneField
 from scheduling.models import System, Team
 
 
-class BlackoutForm(forms.Form):
+class BlackoutForm(LocalWindowForm):
     title = forms.CharField(max_length=200)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     team = forms.ModelChoiceField(
@@ -51,10 +51,7 @@ class BlackoutForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        zone = data.get("timezone")
-        if zone:
-            data["start"] = zoned(data.get("start"), zone)
-            data["end"] = zoned(data.get("end"), zone)
+        self.zone_window(data)
         lines = (data.get("exdates") or "").splitlines()
         # Passed on as typed: the service parses them in the blackout's zone.
         data["exdate_list"] = [line.strip() for line in lines if line.strip()]

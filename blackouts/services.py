@@ -58,7 +58,7 @@ def check_blackout(
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if severity not in Severity.values:
         errors["severity"] = ["Severity must be refuse or flag."]
-    if start >= end:
+    if start.astimezone(UTC) >= end.astimezone(UTC):  # one shared tzinfo compares wall times
         errors["end"] = ["The end must be after the start."]
     if errors:
         raise InvalidInput("The blackout is not valid.", fields=errors)

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.errors import api_not_found
 from config.login import LoginView
 from scheduling.health import healthz, readyz
 
@@ -16,6 +17,9 @@ urlpatterns = [
     path("calendar/", include("scheduling.calendar_feeds.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Any other /api/ path (but the two above without their slash, which
+    # APPEND_SLASH redirects): JSON, under DEBUG too.
+    re_path(r"^api/(?!(schema|docs)$)", api_not_found),
     # The web UI: server-rendered pages (calendar, jobs, reviews, ...).
     path("blackouts/", include("blackouts.urls")),
     path("deadlines/", include("deadlines.urls")),

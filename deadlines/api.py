@@ -18,7 +18,7 @@ from deadlines.services import (
     deadline_withdraw,
 )
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
-from scheduling.api.auth import TokenScopes
+from scheduling.api.auth import TokenScopes, session_only_message
 from scheduling.api.fields import InstantField, TimeZoneField, localise
 from scheduling.api.filters import InstantFilter
 from scheduling.errors import InvalidInput
@@ -105,7 +105,7 @@ class CanPublishDeadlines(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         if not TokenScopes().has_permission(request, view):
-            self.message = "API tokens cannot use this endpoint; sign in instead."
+            self.message = session_only_message(view, request.method)
             return False
         return bool(request.user and request.user.is_authenticated)
 

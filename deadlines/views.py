@@ -46,18 +46,31 @@ def _require_team(user, team: Team) -> None:
 
 @login_required
 def deadline_list(request):
-    _require_publisher(request.user)
-    teams = _publisher_teams(request.user)
+    """Everyone signed in reads the deadlines (as the API allows); publishing is limited."""
+    user = request.user
     show_past = request.GET.get("past") == "1"
     deadlines = (
-        Deadline.objects.filter(team__in=teams)
-        .select_related("team", "cohort", "feed")
+        Deadline.objects.select_related("team", "cohort", "feed")
         .prefetch_related("systems")
         .order_by("due")
     )
     if not show_past:
         deadlines = deadlines.filter(due__gte=timezone.now(), withdrawn_at__isnull=True)
-    context = {"deadlines": deadlines[:300], "show_past": show_past}
+    own = None if user.is_staff else set(user.teams.values_list("pk", flat=True))
+    rows = [
+        {
+            "deadline": d,
+            "can_change": (own is None or d.team_id in own)
+            and d.feed_id is None
+            and d.withdrawn_at is None,
+        }
+        for d in deadlines[:300]
+    ]
+    context = {
+        "rows": rows,
+        "show_past": show_past,
+        "publishes": user.is_staff or roles_of(user).curriculum,
+    }
     return render(request, "deadlines/list.html", context)
 
 

@@ -21,6 +21,7 @@ from scheduling.choices import Impact, Severity
 from scheduling.models import MaintenanceJob, System, Team
 from scheduling.services.catalogue import system_save, team_create
 from scheduling.services.jobs import maintenance_job_create
+from scheduling.services.submission import maintenance_job_submit
 
 DEMO_PASSWORD = "clearway-demo"  # noqa: S105 - printed for a local first run only
 LONDON = ZoneInfo("Europe/London")
@@ -177,11 +178,26 @@ def load_demo(*, now: datetime | None = None) -> list[str]:
             "end": _at(local_today + timedelta(days=6), 7),
             "impact": Impact.DEGRADED,
         },
+        {
+            # Impacts grading-api and submissions-web: Grading (bob) reviews it,
+            # so the review inbox has something in it.
+            "title": "Reindex the submissions table",
+            "description": "REINDEX CONCURRENTLY; reads and writes go on, a little slower.",
+            "team": teams["infra-dba"],
+            "systems": ["grading-db"],
+            "start": _at(local_today + timedelta(days=3), 6),
+            "end": _at(local_today + timedelta(days=3), 7),
+            "impact": Impact.DEGRADED,
+        },
     ]
+    # Submitted on a first load, so the review inbox (pending) and the month
+    # view (approved) show what they do once people use Clearway.
+    submitted = {"Kernel patching on the learning platform", "Reindex the submissions table"}
     for spec in jobs:
         if not MaintenanceJob.objects.filter(title=spec["title"]).exists():
-            maintenance_job_create(
-                timezone="Europe/London", by=booked_by[spec["team"].slug], now=now, **spec
-            )
+            by = booked_by[spec["team"].slug]
+            job = maintenance_job_create(timezone="Europe/London", by=by, now=now, **spec)
             created.append(f"job {spec['title']}")
+            if spec["title"] in submitted:
+                maintenance_job_submit(job_id=job.pk, by=by, now=now)
     return created

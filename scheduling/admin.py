@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from scheduling.choices import DeliveryStatus
+from scheduling.errors import InvalidInput
 from scheduling.models import (
     AllowedWindowOccurrence,
     ApiToken,
@@ -16,7 +18,12 @@ from scheduling.models import (
     System,
     Team,
 )
-from scheduling.services.catalogue import system_delete, system_refresh
+from scheduling.services.catalogue import (
+    check_dependencies,
+    check_maintenance_window,
+    system_delete,
+    system_refresh,
+)
 from scheduling.services.freeze import freeze_set
 from scheduling.services.webhooks import team_webhook_secret_rotate
 
@@ -45,9 +52,43 @@ class TeamAdmin(admin.ModelAdmin):
         )
 
 
+class SystemAdminForm(forms.ModelForm):
+    """The catalogue's own checks, as form errors (they were 500s after the save)."""
+
+    class Meta:
+        model = System
+        fields = "__all__"  # noqa: DJ007 - the admin shows every column
+
+    def clean(self):
+        data = super().clean()
+        slug = data.get("slug") or self.instance.slug
+        checks = [
+            lambda: check_dependencies(
+                slug=slug, depends_on=[s.slug for s in data.get("depends_on") or []]
+            ),
+            lambda: check_maintenance_window(
+                rrule=data.get("window_rrule") or "",
+                start_time=data.get("window_start_time"),
+                duration=data.get("window_duration"),
+                timezone=data.get("window_timezone") or "",
+            ),
+        ]
+        for check in checks:
+            try:
+                check()
+            except InvalidInput as error:
+                for field, messages in (error.fields or {None: [error.message]}).items():
+                    target = field if field in self.fields else None
+                    for message in messages:
+                        self.add_error(target, message)
+        return data
+
+
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
     """Saves go through the catalogue services, so allowed windows and jobs follow."""
+
+    form = SystemAdminForm
 
     list_display = ["slug", "name", "team", "window_rrule", "window_timezone"]
     list_filter = ["team"]

@@ -258,10 +258,14 @@ def _traffic_findings(
         others = len(peak.windows) - 1
         limit = thresholds.refuse if severity == Severity.REFUSE else thresholds.flag
         verb = "refuses" if severity == Severity.REFUSE else "flags"
+        # The deadline's own traffic window and due instant (in its message),
+        # which people can check against the deadline's page; the overlap of
+        # several windows is an artefact of how they were summed.
         message = (
-            f"Up to {peak.load:,} students are expected on {', '.join(touched)} "
-            f"from {_fmt(peak.start)} to {_fmt(peak.end)}: {biggest.message or biggest.title}"
-            + (f" and {others} more deadline{'s' if others > 1 else ''}" if others else "")
+            f"Up to {peak.load:,} students are expected on {', '.join(touched)}: "
+            f"{biggest.message or biggest.title}; its high-traffic window runs from "
+            f"{_fmt(biggest.start)} to {_fmt(biggest.end)}"
+            + (f" (with {others} more deadline{'s' if others > 1 else ''})" if others else "")
             + f". {limit:,} or more {verb} {impact.replace('_', ' ')} work."
         )
         findings.append(

@@ -4,11 +4,12 @@ Times are typed as wall-clock values in a named zone (`datetime-local` plus a
 zone select) and made aware with that zone here, never with the server's.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
 
+from scheduling import local_times
 from scheduling.choices import Impact
 from scheduling.models import System
 from scheduling.zones import zone_choices
@@ -52,8 +53,43 @@ class ZoneField(forms.ChoiceField):
         super().__init__(choices=zone_choices, **kwargs)
 
 
-def zoned(value: datetime | None, zone_name: str) -> datetime | None:
-    return value.replace(tzinfo=ZoneInfo(zone_name)) if value is not None else None
+def zoned(value: datetime | None, zone_name: str, *, fold: int = 0) -> datetime | None:
+    return value.replace(tzinfo=ZoneInfo(zone_name), fold=fold) if value is not None else None
+
+
+class LocalWindowForm(forms.Form):
+    """A start and end typed as wall-clock times in a zone, DST changes included.
+
+    A time the clocks skip is an error naming the change; a time they repeat
+    needs a choice, offered in `<field>_fold` (shown only then).
+    """
+
+    start_fold = forms.CharField(required=False, widget=forms.RadioSelect, label="Which start")
+    end_fold = forms.CharField(required=False, widget=forms.RadioSelect, label="Which end")
+
+    def zone_window(self, data: dict) -> None:
+        """Make `start` and `end` aware in the chosen zone, or say why they cannot be."""
+        zone = data.get("timezone")
+        if not zone:
+            return
+        for name in ("start", "end"):
+            value = data.get(name)
+            if value is None:
+                continue
+            fold = data.get(f"{name}_fold") or ""
+            found = local_times.problem(value, zone)
+            if found is not None and found.kind == "repeated" and fold in ("0", "1"):
+                found = None
+            if found is not None:
+                self.fields[f"{name}_fold"].widget.choices = list(found.choices)
+                self.add_error(name, found.message)
+                data[name] = None
+                continue
+            data[name] = zoned(value, zone, fold=int(fold) if fold in ("0", "1") else 0)
+        start, end = data.get("start"), data.get("end")
+        # Aware datetimes in one zone compare by wall time: compare instants.
+        if start and end and start.astimezone(UTC) >= end.astimezone(UTC):
+            self.add_error("end", "The end must be after the start.")
 
 
 def local_value(moment: datetime, zone_name: str) -> datetime:
@@ -61,7 +97,7 @@ def local_value(moment: datetime, zone_name: str) -> datetime:
     return moment.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None)
 
 
-class RecurrenceForm(forms.Form):
+class RecurrenceForm(LocalWindowForm):
     """A first window and how it repeats: shared by the booking form and its preview."""
 
     start = LocalDateTimeField(label="Start")
@@ -89,10 +125,7 @@ class RecurrenceForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        zone = data.get("timezone")
-        if zone:
-            data["start"] = zoned(data.get("start"), zone)
-            data["end"] = zoned(data.get("end"), zone)
+        self.zone_window(data)
         data["rule"] = self.rule_text(data)
         return data
 

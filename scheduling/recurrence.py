@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dateutil.rrule import rrule, rrulestr
 
 from scheduling.errors import InvalidInput
+from scheduling.zones import is_offered
 
 _UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
 # The longest each month can be (February in a leap year).
@@ -60,13 +61,27 @@ class Occurrence:
 
 
 def zone(name: str, *, field: str = "timezone") -> ZoneInfo:
+    """The zone of an input, if it is one the pickers offer (scheduling.zones)."""
+    if not isinstance(name, str) or not is_offered(name):
+        # Checked before ZoneInfo: a tzdata folder ("America") or an over-long
+        # name would otherwise reach the filesystem.
+        raise InvalidInput.for_field(
+            field,
+            f"Unknown time zone {name!r}; use an IANA name such as Europe/London "
+            "(legacy aliases such as US/Eastern or Etc/GMT+5 are not accepted).",
+        )
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InvalidInput.for_field(field, f"Unknown time zone {name!r}.") from None
+
+
+def stored_zone(name: str, *, field: str = "timezone") -> ZoneInfo:
+    """Any zone zoneinfo knows: rows saved before the offered list narrowed still expand."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-        # OSError: a tzdata folder ("America") or an over-long name reaches the filesystem.
-        raise InvalidInput.for_field(
-            field, f"Unknown time zone {name!r}; use an IANA name such as Europe/London."
-        ) from None
+        return zone(name, field=field)
 
 
 def _normalise_until(text: str, tz: ZoneInfo, *, field: str) -> str:
@@ -184,7 +199,7 @@ def expand(
     excluded occurrence starts. More than `cap` occurrences in the range is an
     error, so a rule like FREQ=SECONDLY cannot exhaust memory.
     """
-    tz = zone(zone_name)
+    tz = stored_zone(zone_name)
     local_start = start.astimezone(tz)
     wall = end.astimezone(tz).replace(tzinfo=None) - local_start.replace(tzinfo=None)
     if wall <= timedelta(0):

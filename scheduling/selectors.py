@@ -3,8 +3,9 @@
 from collections.abc import Iterable
 
 from django.db import connection
+from django.db.models import QuerySet
 
-from scheduling.models import CalendarChange, System
+from scheduling.models import ApiToken, CalendarChange, System
 
 
 def impacted_systems(*, systems: Iterable[str]) -> frozenset[str]:
@@ -61,3 +62,10 @@ def calendar_version() -> tuple:
         )
         row = cursor.fetchone()
     return tuple(row) if row else (0, "", 0)
+
+
+def api_tokens_of(*, user) -> QuerySet:
+    """The live API tokens a person manages: their teams', or every team's for staff."""
+    tokens = ApiToken.objects.filter(revoked_at__isnull=True).select_related("team")
+    tokens = tokens.order_by("team__name", "name", "pk")
+    return tokens if user.is_staff else tokens.filter(team__members=user)

@@ -2,7 +2,16 @@
 
 from django.urls import path
 
-from scheduling.views import admin_pages, calendar, job_page, jobs, reviews, team_webhook, tokens
+from scheduling.views import (
+    admin_pages,
+    api_tokens,
+    calendar,
+    job_page,
+    jobs,
+    reviews,
+    team_webhook,
+    tokens,
+)
 
 app_name = "scheduling"
 
@@ -25,4 +34,6 @@ urlpatterns = [
     path("feed-tokens/", tokens.tokens, name="feed-tokens"),
     path("feed-tokens/<int:pk>/revoke/", tokens.revoke, name="feed-token-revoke"),
     path("teams/<slug:slug>/webhook/", team_webhook.team_webhook, name="team-webhook"),
+    path("api-tokens/", api_tokens.api_tokens, name="api-tokens"),
+    path("api-tokens/<int:pk>/revoke/", api_tokens.revoke, name="api-token-revoke"),
 ]

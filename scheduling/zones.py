@@ -16,3 +16,18 @@ def zone_names() -> tuple[str, ...]:
 
 def zone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in zone_names()]
+
+
+@cache
+def _offered() -> frozenset[str]:
+    return frozenset(zone_names())
+
+
+def is_offered(name: str) -> bool:
+    """Whether a zone is one the pickers offer: the API, forms and uploads accept only these.
+
+    Legacy aliases (`US/Eastern`, `Etc/GMT+5` whose sign is inverted) name the
+    same rules under confusing names; a zone stored through the API that the
+    pickers cannot show again would be the one place it appears.
+    """
+    return name in _offered()

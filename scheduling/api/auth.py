@@ -35,6 +35,22 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="clearway"'
 
 
+def session_only_message(view, method: str) -> str:
+    """Why a token was refused, and which scope or way in works instead."""
+    scopes = getattr(view, "token_scopes", {})
+    if scopes:
+        allowed = ", ".join(f"{m} with '{scope}'" for m, scope in sorted(scopes.items()))
+        return (
+            f"API tokens cannot {method} this endpoint (tokens may: {allowed}); "
+            f"sign in and use a session to {method} it."
+        )
+    return (
+        "API tokens cannot use this endpoint: no scope allows it. Use a signed-in session "
+        "(the web UI, or its session cookie with the X-CSRFToken header). Tokens work on "
+        "the gate, state, checks and slots ('gate:read') and on jobs ('jobs:write')."
+    )
+
+
 class TokenScopes(permissions.BasePermission):
     """Requests made with a token need the view's scope; sessions are not limited here.
 
@@ -52,7 +68,7 @@ class TokenScopes(permissions.BasePermission):
         if needed is None and request.method in ("HEAD", "OPTIONS"):
             needed = getattr(view, "token_scopes", {}).get("GET")
         if needed is None:
-            self.message = "API tokens cannot use this endpoint; sign in instead."
+            self.message = session_only_message(view, request.method)
             return False
         if needed not in token.scopes:
             # The scope's value ('gate:read'), not the enum's repr.

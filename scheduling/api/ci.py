@@ -4,6 +4,7 @@ Answers are computed at call time; a job's gate answers 423 when it may not
 run so that `curl --fail` stops a pipeline.
 """
 
+import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -72,11 +73,21 @@ def _param(name: str, field: serializers.Field, raw):
         raise InvalidInput.for_field(name, " ".join(str(m) for m in exc.detail)) from None
 
 
+_DECODED_PLUS = re.compile(r"\d \d{2}(:?\d{2})?$")
+
+
 def _instant(request, name: str) -> datetime | None:
     """The aware instant in query parameter `name`, or None when it is absent."""
     raw = request.query_params.get(name)
     if not raw:
         return None
+    if _DECODED_PLUS.search(raw):
+        # An unencoded `+` in a query string arrives as a space.
+        raise InvalidInput.for_field(
+            name,
+            f"`{name}` has a space where its UTC offset's `+` was: "
+            "encode `+` as `%2B` or use `Z` (e.g. 2030-12-01T09:00Z).",
+        )
     value = _param(name, InstantField(), raw)
     if value.tzinfo is None:
         raise InvalidInput.for_field(

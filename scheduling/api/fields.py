@@ -1,12 +1,15 @@
 """API field types shared by every app: zoned instants and ISO 8601 durations."""
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.utils.dateparse import parse_duration
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from scheduling import recurrence
+from scheduling.errors import InvalidInput
 
 
 class InstantField(serializers.DateTimeField):
@@ -72,16 +75,14 @@ def iso_duration(value: timedelta) -> str:
 
 
 class TimeZoneField(serializers.CharField):
-    default_error_messages = {
-        "invalid": "Unknown time zone; use an IANA name such as Europe/London."
-    }
+    """An IANA zone from the list the pages offer (scheduling.zones)."""
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            self.fail("invalid")
+            recurrence.zone(value)  # the domain's own check and message
+        except InvalidInput as error:
+            raise serializers.ValidationError(error.message, code="invalid") from None
         return value
 
 

@@ -1,6 +1,6 @@
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from scheduling.api.auth import TokenScopes
+from scheduling.api.auth import TokenScopes, session_only_message
 
 
 class ReadOrAdminWrite(BasePermission):
@@ -12,6 +12,6 @@ class ReadOrAdminWrite(BasePermission):
         if not (request.user and request.user.is_authenticated):
             return False
         if not TokenScopes().has_permission(request, view):
-            self.message = "API tokens cannot use this endpoint; sign in instead."
+            self.message = session_only_message(view, request.method)
             return False
         return request.method in SAFE_METHODS or request.user.is_staff

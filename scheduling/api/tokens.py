@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from scheduling.choices import TokenScope
 from scheduling.errors import NotFound
 from scheduling.models import ApiToken, Team
+from scheduling.selectors import api_tokens_of
 from scheduling.services.tokens import api_token_create, api_token_revoke
 
 
@@ -50,11 +51,7 @@ class ApiTokenViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ApiToken.objects.none()
-        tokens = ApiToken.objects.filter(revoked_at__isnull=True).select_related("team")
-        user = self.request.user
-        if user.is_staff:
-            return tokens
-        return tokens.filter(team__members=user)
+        return api_tokens_of(user=self.request.user)
 
     @extend_schema(responses={201: CreatedApiTokenSerializer})
     def create(self, request, *args, **kwargs):

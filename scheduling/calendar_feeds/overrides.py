@@ -29,7 +29,7 @@ class Override:
 def dst_overrides(event: FeedEvent) -> list[Override]:
     if not event.rrule or event.end is None or event.zone == "UTC":
         return []
-    tz = recurrence.zone(event.zone)
+    tz = recurrence.stored_zone(event.zone)
     local_start = event.start.astimezone(tz)
     exact = event.end - event.start
     wall = event.end.astimezone(tz).replace(tzinfo=None) - local_start.replace(tzinfo=None)

@@ -27,14 +27,14 @@ END = b"END:VCALENDAR\r\n"
 def _local(moment: datetime, zone_name: str) -> datetime:
     if zone_name == "UTC":
         return moment.astimezone(UTC)
-    return moment.astimezone(recurrence.zone(zone_name))
+    return moment.astimezone(recurrence.stored_zone(zone_name))
 
 
 def _rule(event: FeedEvent) -> vRecur:
     text = recurrence.normalise_rrule(event.rrule)
     # RFC 5545 wants UNTIL in UTC beside a zoned DTSTART. Clearway accepts a
     # local or date-only UNTIL; recurrence's own rewrite keeps its meaning.
-    text = recurrence._normalise_until(text, recurrence.zone(event.zone), field="rrule")
+    text = recurrence._normalise_until(text, recurrence.stored_zone(event.zone), field="rrule")
     return vRecur.from_ical(text)
 
 
@@ -71,8 +71,10 @@ def components(event: FeedEvent) -> list[Event]:
         instance = Event()
         _describe(instance, event)
         instance.add("recurrence-id", override.recurrence_id)
-        instance.add("dtstart", _local(override.start, event.zone))
-        instance.add("dtend", _local(override.end, event.zone))
+        # In UTC: an instance in the repeated autumn hour has a local time
+        # that names two instants, and ical.js reads it as the second.
+        instance.add("dtstart", override.start.astimezone(UTC))
+        instance.add("dtend", override.end.astimezone(UTC))
         found.append(instance)
     return found
 

@@ -92,6 +92,7 @@ def check_maintenance_window(
         raise InvalidInput.for_field(
             "maintenance_window", "A maintenance window needs rrule, start_time, duration and zone."
         )
+    recurrence.zone(timezone, field="maintenance_window")
     if recurrence.normalise_rrule(rrule).split("FREQ=")[-1].split(";")[0] in {
         "SECONDLY",
         "MINUTELY",
@@ -178,6 +179,15 @@ def job_set_impacted(*, job: MaintenanceJob) -> frozenset[str]:
     return impacted
 
 
+def check_dependencies(*, slug: str, depends_on: Iterable[str]) -> None:
+    """Refuse dependencies that lead back to the system (itself, or what depends on it)."""
+    depends_on = list(depends_on)
+    if slug in depends_on or any(
+        dep in impacted_systems(systems=[slug]) - {slug} for dep in depends_on
+    ):
+        raise InvalidInput.for_field("depends_on", "Those dependencies make a cycle.")
+
+
 @transaction.atomic
 def system_refresh(*, system: System, previous_dependencies: Iterable[str] = ()) -> None:
     """After a system was saved outside system_save (the admin site): check it and
@@ -189,10 +199,7 @@ def system_refresh(*, system: System, previous_dependencies: Iterable[str] = ())
         timezone=system.window_timezone,
     )
     dependencies = list(system.depends_on.values_list("slug", flat=True))
-    if system.slug in dependencies or any(
-        dep in impacted_systems(systems=[system.slug]) - {system.slug} for dep in dependencies
-    ):
-        raise InvalidInput.for_field("depends_on", "Those dependencies make a cycle.")
+    check_dependencies(slug=system.slug, depends_on=dependencies)
     if rule != system.window_rrule:
         system.window_rrule = rule
         system.save(update_fields=["window_rrule"])

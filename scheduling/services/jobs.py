@@ -1,7 +1,7 @@
 """Writes to maintenance jobs: booking, editing and evaluation."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -38,7 +38,7 @@ def check_job_window(
         errors["impact"] = [f"Impact must be one of {', '.join(Impact.values)}."]
     if start.tzinfo is None or end.tzinfo is None:
         errors["start"] = ["Times need a UTC offset or a time zone."]
-    elif start >= end:
+    elif start.astimezone(UTC) >= end.astimezone(UTC):  # one shared tzinfo compares wall times
         errors["end"] = ["The end must be after the start."]
     try:
         recurrence.zone(timezone)

@@ -48,7 +48,7 @@ def _window_anchor(system: System) -> datetime:
     Rules are anchored on 2000-01-01 in their zone so that weekly and monthly
     rules (with BYDAY/BYMONTHDAY) mean the same thing whenever they are saved.
     """
-    tz = recurrence.zone(system.window_timezone, field="maintenance_window")
+    tz = recurrence.stored_zone(system.window_timezone, field="maintenance_window")
     return datetime(2000, 1, 1, tzinfo=tz).replace(
         hour=system.window_start_time.hour, minute=system.window_start_time.minute
     )

@@ -5,14 +5,15 @@ from django.utils.html import format_html
 
 from scheduling.models import Freeze
 from scheduling.views.common import pending_review_count, roles_of, viewer_zone_name
+from scheduling.vocabulary import SEVERITY_WORDS, status_word
 
 register = template.Library()
 
 # Severity is told by an icon *and* a word, never by colour alone.
 _SEVERITY = {
-    "refuse": ("✖", "Refused"),
-    "flag": ("⚠", "Flagged"),
-    "clear": ("✔", "Clear"),
+    "refuse": ("✖", SEVERITY_WORDS["refuse"]),
+    "flag": ("⚠", SEVERITY_WORDS["flag"]),
+    "clear": ("✔", SEVERITY_WORDS["clear"]),
 }
 
 
@@ -49,7 +50,8 @@ def severity_badge(value: str):
 
 @register.filter
 def status_badge(job_status: str):
-    label = (job_status or "").replace("_", " ")
+    # One word per status everywhere (scheduling.vocabulary, docs/vocabulary.md).
+    label = status_word(job_status)
     return format_html('<span class="status status-{}">{}</span>', job_status, label)
 
 
@@ -57,3 +59,10 @@ def status_badge(job_status: str):
 def words(value: str) -> str:
     """`submit_refused` -> `submit refused`: audit actions read as words."""
     return (value or "").replace("_", " ")
+
+
+@register.filter
+def webcal(url: str) -> str:
+    """A feed's address as `webcal://`, which calendar apps open as a subscription."""
+    scheme, sep, rest = (url or "").partition("://")
+    return f"webcal://{rest}" if sep and scheme in ("http", "https") else url

@@ -1,5 +1,6 @@
 """A job's page and the actions on it: submit, review, cancel, done."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,7 +50,7 @@ def _page(request, job: MaintenanceJob, *, status: int = 200, **forms):
         )
         for review in _reviewable(job, request.user)
     ]
-    gate_url = request.build_absolute_uri(f"/api/v1/jobs/{job.pk}/gate")
+    gate_url = f"{settings.SITE_URL}/api/v1/jobs/{job.pk}/gate"
     context = {
         "job": job,
         "findings": finding_rows(job.findings),

@@ -47,9 +47,19 @@
 
   var formatter = new Intl.DateTimeFormat("en-GB", {
     timeZone: viewerZone, weekday: "short", day: "numeric", month: "short", year: "numeric",
-    hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+    hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short"
   });
   function when(iso) { return formatter.format(new Date(iso)); }
+
+  /* The API writes instants in messages in UTC ("2030-12-12 23:59 UTC"); the
+     page shows them in the viewer's zone, named, as the server-rendered pages do. */
+  var UTC_INSTANT = /(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2})(?: and (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}))? UTC/g;
+  function localText(text) {
+    return (text || "").replace(UTC_INSTANT, function (all, d1, t1, d2, t2) {
+      var first = when(d1 + "T" + t1 + ":00Z");
+      return d2 ? first + " and " + when(d2 + "T" + t2 + ":00Z") : first;
+    });
+  }
 
   /* The wall-clock value of an instant in `zone`, as a datetime-local input wants it. */
   function wallClock(iso, zone) {
@@ -139,8 +149,9 @@
           el("span", {"class": "kind", text: kindLabels[f.kind] || f.kind}),
           document.createTextNode(" "), source
         ]),
-        el("p", {text: f.message}),
-        el("p", {"class": "meta", text: when(f.start) + " \u2013 " + when(f.end) +
+        el("p", {text: localText(f.message)}),
+        // A deadline's message gives its due instant and traffic window; the summed peak would confuse.
+        el("p", {"class": "meta", text: (f.kind === "deadline" ? "Traffic" : when(f.start) + " \u2013 " + when(f.end)) +
           (f.systems.length ? " \u00B7 on " + f.systems.join(", ") : "")})
       ]));
     });
@@ -178,7 +189,7 @@
     var mine = ++sequence;
     showImpacted();
     var params = new URLSearchParams();
-    ["start", "end", "timezone", "recurrence", "count", "rrule"].forEach(function (name) {
+    ["start", "end", "timezone", "start_fold", "end_fold", "recurrence", "count", "rrule"].forEach(function (name) {
       params.set(name, value(name));
     });
     fetch(form.dataset.previewUrl + "?" + params.toString(), {

@@ -156,3 +156,12 @@ def test_an_unknown_system_is_named_in_the_message(ci, org):
     response = ci.get("/api/v1/state", {"systems": "grading-db,nope"})
 
     assert response.json()["errors"]["systems"] == ["Unknown system(s): nope."]
+
+
+def test_an_unencoded_plus_in_at_says_to_encode_it_or_use_z(ci, org):
+    # The raw query string, as a shell user types it: `+` decodes to a space.
+    response = ci.get("/api/v1/state?systems=grading-db&at=2030-12-01T19:00:00+01:00")
+
+    assert response.status_code == 400
+    [message] = response.json()["errors"]["at"]
+    assert "encode `+` as `%2B` or use `Z`" in message

@@ -237,7 +237,20 @@ def test_tokens_cannot_use_the_people_endpoints(org, path):
     response = ci.get(path)
 
     assert response.status_code == 403
-    assert response.json()["message"] == "API tokens cannot use this endpoint; sign in instead."
+    message = response.json()["message"]
+    assert message.startswith("API tokens cannot use this endpoint: no scope allows it.")
+    assert "signed-in session" in message and "X-CSRFToken" in message
+
+
+def test_a_token_on_a_method_only_sessions_may_use_names_what_tokens_may_do(org):
+    ci = bearer(token_for(org["infra"], "gate:read", "jobs:write"))
+
+    response = ci.delete("/api/v1/jobs/1")
+
+    assert response.status_code == 403
+    message = response.json()["message"]
+    assert "GET with 'gate:read'" in message and "POST with 'jobs:write'" in message
+    assert "sign in and use a session to DELETE it" in message
 
 
 def test_a_token_cannot_create_tokens(org):

@@ -34,7 +34,7 @@ def test_first_load_creates_the_organisation(demo_clock, db):
     assert counts() == {
         "Team": 4,
         "System": 5,
-        "MaintenanceJob": 2,
+        "MaintenanceJob": 3,
         "Blackout": 2,
         "Deadline": 4,
         "Cohort": 3,
@@ -85,3 +85,22 @@ def test_demo_loaded_on_another_day_still_shows_the_collision(db):
         load_demo()
 
     assert MaintenanceJob.objects.get(title=QUARTERLY).decision == "refuse"
+
+
+def test_the_demo_has_a_pending_and_an_approved_job(demo_clock, db):
+    load_demo()
+
+    statuses = dict(MaintenanceJob.objects.values_list("title", "status"))
+
+    assert statuses["Reindex the submissions table"] == "pending"
+    assert statuses["Kernel patching on the learning platform"] == "approved"
+    assert statuses[QUARTERLY] == "draft"
+
+
+def test_bob_finds_the_pending_job_in_his_review_inbox(demo_clock, db, client):
+    load_demo()
+    client.login(username="bob", password="clearway-demo")
+
+    html = client.get("/reviews/").content.decode()
+
+    assert "Reindex the submissions table" in html

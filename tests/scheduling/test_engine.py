@@ -263,7 +263,17 @@ def test_summed_finding_names_the_biggest_deadline_and_counts_the_others():
     [found] = findings_for(windows)
 
     assert found.title == "Project 3"
-    assert "'Project 3' is due and 1 more deadline." in found.message
+    assert "'Project 3' is due; its high-traffic window runs from" in found.message
+    assert "(with 1 more deadline)." in found.message
+
+
+def test_a_deadline_finding_states_the_deadlines_traffic_window_not_the_overlap():
+    windows = [traffic(at(10), at(12), load=2000, title="Project 3")]
+
+    [found] = findings_for(windows, start=at(11, 8), end=at(11, 12))
+
+    assert "runs from 2030-12-10 00:00 UTC to 2030-12-12 00:00 UTC" in found.message
+    assert "2030-12-11 08:00" not in found.message
 
 
 # --- overlapping maintenance --------------------------------------------------

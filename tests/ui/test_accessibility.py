@@ -58,6 +58,9 @@ def test_the_main_pages_pass_axe(sign_in, web, alice, bob, carol, pat, calendar_
         "/jobs/",
         f"/jobs/{calendar_data.pk}/",
         "/feed-tokens/",
+        "/api-tokens/",
+        "/deadlines/",
+        "/blackouts/",
         "/zone/",
         "/systems/",
         "/freeze/",
@@ -103,7 +106,9 @@ def test_the_login_page_passes_axe(browser, web):
     page.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/?view=timeline", "/jobs/new/", "/reviews/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/?view=timeline", "/jobs/new/", "/reviews/", "/api-tokens/", "/deadlines/"]
+)
 def test_pages_fit_a_phone(path, sign_in, web, alice, calendar_data):
     page = sign_in(alice, width=390, height=844)
     page.goto(web.url + path)

@@ -43,10 +43,19 @@ def deadline_post(**overrides) -> dict:
     }
 
 
-@pytest.mark.parametrize("path", ["/blackouts/", "/blackouts/new/"])
-def test_blackout_management_is_for_administrators(path, alice, pat):
-    assert client_for(alice).get(path).status_code == 403
-    assert client_for(pat).get(path).status_code == 200
+def test_blackout_management_is_for_administrators(alice, pat):
+    assert client_for(alice).get("/blackouts/new/").status_code == 403
+    assert client_for(pat).get("/blackouts/new/").status_code == 200
+
+
+def test_everyone_signed_in_reads_the_blackout_list_without_change_links(alice, pat):
+    blackout = builders.blackout(title="Results release", start=soon(9))
+
+    html = client_for(alice).get("/blackouts/").content.decode()
+
+    assert "Results release" in html
+    assert f"/blackouts/{blackout.pk}/edit/" not in html and "New blackout" not in html
+    assert f"/blackouts/{blackout.pk}/edit/" in client_for(pat).get("/blackouts/").content.decode()
 
 
 def test_anyone_may_read_a_blackout_that_refused_them(alice):
@@ -91,9 +100,19 @@ def test_blackout_errors_are_shown_next_to_their_fields(pat):
     assert not Blackout.objects.exists()
 
 
-@pytest.mark.parametrize(
-    "path", ["/deadlines/", "/deadlines/new/", "/deadlines/upload/", "/deadlines/feeds/"]
-)
+def test_everyone_signed_in_reads_the_deadline_list_without_change_links(alice, carol):
+    client_for(carol).post("/deadlines/new/", deadline_post())
+    deadline = Deadline.objects.get()
+
+    response = client_for(alice).get("/deadlines/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Essay 2" in html
+    assert f"/deadlines/{deadline.pk}/edit/" not in html and "Publish a deadline" not in html
+
+
+@pytest.mark.parametrize("path", ["/deadlines/new/", "/deadlines/upload/", "/deadlines/feeds/"])
 def test_deadline_pages_are_for_curriculum_staff_and_administrators(path, alice, carol, pat):
     assert client_for(alice).get(path).status_code == 403
     assert client_for(carol).get(path).status_code == 200

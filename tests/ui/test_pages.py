@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from scheduling.models import FeedToken, Freeze, MaintenanceJob
@@ -64,7 +65,10 @@ def test_navigation_follows_roles(alice, bob, carol, pat):
         html = client_for(person).get("/").content.decode()
         return re.search(r'<nav aria-label="Main">(.*?)</nav>', html, re.S).group(1)
 
-    assert "Book a job" in nav(alice) and "Blackouts" not in nav(alice)
+    assert "Book a job" in nav(alice) and "Systems" not in nav(alice)
+    # Everyone signed in reads the calendar's sources; team members manage CI tokens.
+    assert all(word in nav(alice) for word in ("Deadlines", "Blackouts", "API tokens"))
+    assert "Feeds" not in nav(alice)
     assert "Reviews" in nav(bob)
     assert "Deadlines" in nav(carol) and "Feeds" in nav(carol) and "Book a job" not in nav(carol)
     admin = nav(pat)
@@ -180,8 +184,8 @@ def test_the_job_page_shows_status_reviews_history_and_the_gate(alice, bob, outs
     html = unescape(client_for(outsider).get(f"/jobs/{job.pk}/").content.decode())
     assert "Pending review" in html and "Audit trail" in html
     assert (
-        f'curl --fail-with-body -H "Authorization: Bearer $CLEARWAY_TOKEN" http://testserver/api/v1/jobs/{job.pk}/gate'
-        in html
+        'curl --fail-with-body -H "Authorization: Bearer $CLEARWAY_TOKEN" '
+        f"{settings.SITE_URL}/api/v1/jobs/{job.pk}/gate" in html
     )
     assert "No action is open to you" in html
     assert "Your review for Grading" in client_for(bob).get(f"/jobs/{job.pk}/").content.decode()
