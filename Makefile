@@ -59,6 +59,8 @@ run: venv
 .PHONY: test
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@# The end-to-end flows again, each ending with `rebuild_timeline --check`.
+	CLEARWAY_CHECK_TIMELINE=1 $(PY) -m pytest -q tests/e2e tests/timeline
 
 .PHONY: lint
 lint: venv
