@@ -16,12 +16,13 @@ from django.db import transaction
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from scheduling.services.lifecycle import maintenance_job_cancel, maintenance_job_submit
 
 from scheduling import conflicts, gate
 from scheduling.errors import Conflict
 from scheduling.services.catalogue import system_save
 from scheduling.services.freeze import freeze_set
+from scheduling.services.submission import maintenance_job_submit
+from scheduling.services.transitions import maintenance_job_cancel
 from scheduling.timeline.services import timeline_differences
 from tests import builders
 

@@ -43,6 +43,8 @@ def test_the_check_exits_non_zero_and_names_a_missing_interval(org):
     with pytest.raises(CommandError, match="differs"):
         call_command("rebuild_timeline", "--check")
     assert any(line.startswith("missing: traffic") for line in timeline_differences())
+    call_command("rebuild_timeline")
+    assert timeline_differences() == []
 
 
 def test_rebuilding_writes_what_the_check_expects(org):
