@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from scheduling import engine, window_cache
+from scheduling.choices import Severity
 from scheduling.engine import BusyWindow, Finding, Slot, Thresholds, WindowQuery
 from scheduling.selectors import calendar_version, impacted_systems
 from scheduling.timeline import selectors as timeline
@@ -183,7 +184,7 @@ def next_clear(
         backwards=backwards,
     )
     blocked: list[tuple[datetime, datetime]] = []
-    for blocked in walk:
+    for blocked, _ in walk:
         if _enough(blocked, after, before, duration, limit, align, backwards):
             break
     return _slots(blocked, after, before, duration, limit, align, backwards)
@@ -218,3 +219,45 @@ def _enough(blocked, after, before, duration, limit, align, backwards) -> bool:
             blocked, after=after, before=blocked[-1][0], duration=duration, align=align
         )
     return len(closed) >= limit
+
+
+def refused_stretch(
+    *, systems: frozenset[str], impact: str, at: datetime, start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime] | None, datetime | None]:
+    """The stretch inside [start, end) in which change on `systems` is refused and
+    that holds `at`, or None and the start of the next one (None: none before `end`).
+
+    From the timeline the refusing rows are read forward from `start` only as
+    far as the answer needs.
+    """
+    if not settings.CLEARWAY_TIMELINE:
+        closed = engine.blocked_intervals(
+            windows=busy_windows(systems=systems, start=start, end=end),
+            systems=systems,
+            impact=impact,
+            thresholds=thresholds(),
+            start=start,
+            end=end,
+            at_least=Severity.REFUSE,
+        )
+        return _holding(closed, at)
+    walk = timeline.blocked(
+        where=systems,
+        impact=impact,
+        thresholds=thresholds(),
+        start=start,
+        end=end,
+        at_least=Severity.REFUSE,
+        first_chunk=timedelta(days=2),
+    )
+    for closed, frontier in walk:
+        holding, upcoming = _holding(closed, at)
+        if (holding and holding[1] < frontier) or (upcoming and upcoming < frontier):
+            break
+    return holding, upcoming
+
+
+def _holding(closed, at):
+    holding = next(((lo, hi) for lo, hi in closed if lo <= at < hi), None)
+    upcoming = None if holding else next((lo for lo, _ in closed if lo > at), None)
+    return holding, upcoming

@@ -151,12 +151,12 @@ def blocked(
     exclude_job_id: int | None = None,
     backwards: bool = False,
     first_chunk: timedelta = timedelta(days=7),
-) -> Iterator[list[tuple[datetime, datetime]]]:
+) -> Iterator[tuple[list[tuple[datetime, datetime]], datetime]]:
     """Merged blocked intervals inside [start, end), chunk by growing chunk.
 
-    Yields, after each read, the blocked intervals known for sure so far:
-    forward, everything before the chunk's end; `backwards`, everything after
-    the chunk's start (latest first is the caller's business). A caller that
+    Yields, after each read, the blocked intervals read so far and the
+    frontier up to which they are complete: forward, everything starting
+    before it; `backwards`, everything ending after it. A caller that
     has found what it needs stops iterating, so a slot search next week reads
     a week of rows, not the horizon.
     """
@@ -173,7 +173,7 @@ def blocked(
         ):
             intervals.append((max(row[0], start), min(row[1], end)))
         intervals = merge(intervals)
-        yield intervals
+        yield intervals, (hi if not backwards else lo)
         if (hi >= end and not backwards) or (lo <= start and backwards):
             return
         chunk *= 4
@@ -186,6 +186,6 @@ def blocked(
 def blocked_all(**kwargs) -> list[tuple[datetime, datetime]]:
     """Every merged blocked interval in the range (one or a few reads)."""
     result: list[tuple[datetime, datetime]] = []
-    for result in blocked(**kwargs):  # noqa: B007 - the last answer is the whole range
+    for result, _ in blocked(**kwargs):  # noqa: B007 - the last answer is the whole range
         pass
     return result
