@@ -184,8 +184,8 @@ def next_clear(
         backwards=backwards,
     )
     blocked: list[tuple[datetime, datetime]] = []
-    for blocked, _ in walk:
-        if _enough(blocked, after, before, duration, limit, align, backwards):
+    for blocked, frontier in walk:
+        if _enough(blocked, frontier, after, before, duration, limit, align, backwards):
             break
     return _slots(blocked, after, before, duration, limit, align, backwards)
 
@@ -199,25 +199,28 @@ def _slots(blocked, after, before, duration, limit, align, backwards) -> list[Sl
     return engine.slots_in_gaps(gaps, duration=duration, limit=limit)
 
 
-def _enough(blocked, after, before, duration, limit, align, backwards) -> bool:
-    """Whether `limit` fitting gaps lie wholly inside what the walk has read so far.
+def _enough(blocked, frontier, after, before, duration, limit, align, backwards) -> bool:
+    """Whether `limit` fitting gaps lie wholly on the read side of the walk's frontier.
 
-    Every gap but the open one at the walk's front is final: nothing read
-    later can start inside it. The open one is left out of the count.
+    A gap is final once nothing unread can fall inside it; the open gap at the
+    frontier is left out of the count.
     """
-    if len(blocked) < limit:
+    if not blocked:
         return False
     if backwards:
         ends = [lo for lo, _ in blocked[1:]] + [before]
+        starts = [hi for _, hi in blocked]
         closed = [
             (hi, end)
-            for (_, hi), end in zip(blocked, ends, strict=True)
-            if (engine._floor(end - duration, align) if align else end - duration) >= hi
+            for hi, end in zip(starts, ends, strict=True)
+            if hi >= frontier
+            and (engine._floor(end - duration, align) if align else end - duration) >= hi
         ]
     else:
-        closed = engine.fitting_gaps(
-            blocked, after=after, before=blocked[-1][0], duration=duration, align=align
+        gaps = engine.fitting_gaps(
+            blocked, after=after, before=min(frontier, before), duration=duration, align=align
         )
+        closed = gaps if frontier >= before else [g for g in gaps if g[1] < frontier]
     return len(closed) >= limit
 
 
@@ -248,7 +251,6 @@ def refused_stretch(
         start=start,
         end=end,
         at_least=Severity.REFUSE,
-        first_chunk=timedelta(days=2),
     )
     for closed, frontier in walk:
         holding, upcoming = _holding(closed, at)

@@ -7,7 +7,7 @@ Their cost follows what is in the window, not the size of the calendars.
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Q
 
@@ -119,6 +119,10 @@ def windows(
     return found
 
 
+# Rows per read of a walk: most questions are answered by the first read.
+BATCH = 500
+
+
 def _blocking(*, impact: str, thresholds: Thresholds, at_least: str, exclude: str | None) -> Q:
     """Rows that make work of `impact` get a finding of at least `at_least`."""
     refuse_only = at_least == Severity.REFUSE
@@ -150,37 +154,41 @@ def blocked(
     at_least: str = Severity.FLAG,
     exclude_job_id: int | None = None,
     backwards: bool = False,
-    first_chunk: timedelta = timedelta(days=7),
+    batch: int | None = None,
 ) -> Iterator[tuple[list[tuple[datetime, datetime]], datetime]]:
-    """Merged blocked intervals inside [start, end), chunk by growing chunk.
+    """Merged blocked intervals inside [start, end), read `batch` rows at a time.
 
-    Yields, after each read, the blocked intervals read so far and the
-    frontier up to which they are complete: forward, everything starting
-    before it; `backwards`, everything ending after it. A caller that
-    has found what it needs stops iterating, so a slot search next week reads
-    a week of rows, not the horizon.
+    Forward, rows come earliest start first; backwards, latest end first.
+    Yields after each read the merged intervals so far and the frontier up to
+    which they are complete: forward, no row left unread starts before it;
+    backwards, none ends after it. A caller that has its answer stops, so a
+    slot next week costs one read however long the horizon.
     """
+    batch = batch or BATCH
     exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
     condition = _blocking(impact=impact, thresholds=thresholds, at_least=at_least, exclude=exclude)
+    rows = _rows(where=where, start=start, end=end, extra=condition)
+    order = ("-end", "-pk") if backwards else ("start", "pk")
     intervals: list[tuple[datetime, datetime]] = []
-    chunk = first_chunk
-    lo, hi = (start, min(end, start + chunk)) if not backwards else (max(start, end - chunk), end)
+    last: tuple[datetime, int] | None = None
     while True:
-        for row in (
-            _rows(where=where, start=lo, end=hi, extra=condition)
-            .order_by()
-            .values_list("start", "end")
-        ):
-            intervals.append((max(row[0], start), min(row[1], end)))
-        intervals = merge(intervals)
-        yield intervals, (hi if not backwards else lo)
-        if (hi >= end and not backwards) or (lo <= start and backwards):
+        page = rows
+        if last is not None:
+            key, pk = last
+            page = (
+                page.filter(Q(end__lt=key) | Q(end=key, pk__lt=pk))
+                if backwards
+                else page.filter(Q(start__gt=key) | Q(start=key, pk__gt=pk))
+            )
+        found = list(page.order_by(*order).values_list("start", "end", "pk")[:batch])
+        intervals = merge(intervals + [(max(lo, start), min(hi, end)) for lo, hi, _ in found])
+        complete = len(found) < batch
+        if complete:
+            yield intervals, (start if backwards else end)
             return
-        chunk *= 4
-        if backwards:
-            lo, hi = max(start, lo - chunk), lo
-        else:
-            lo, hi = hi, min(end, hi + chunk)
+        lo, hi, pk = found[-1]
+        last = (hi, pk) if backwards else (lo, pk)
+        yield intervals, (hi if backwards else lo)
 
 
 def blocked_all(**kwargs) -> list[tuple[datetime, datetime]]:

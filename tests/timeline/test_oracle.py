@@ -23,6 +23,7 @@ from scheduling.services.catalogue import system_save
 from scheduling.services.freeze import freeze_set
 from scheduling.services.submission import maintenance_job_submit
 from scheduling.services.transitions import maintenance_job_cancel
+from scheduling.timeline import selectors as timeline_selectors
 from scheduling.timeline.services import timeline_differences
 from tests import builders
 
@@ -182,12 +183,26 @@ def _answers(question, settings, *, stored: bool):
     }
 
 
+def monkeypatch_batch(batch: int) -> None:
+    # Walks read a few rows at a time here, so that answers spanning several
+    # reads are compared too; the fixture below puts the default back.
+    timeline_selectors.BATCH = batch
+
+
+@pytest.fixture(autouse=True)
+def _default_batch():
+    default = timeline_selectors.BATCH
+    yield
+    timeline_selectors.BATCH = default
+
+
 @examples
-@given(calendar=calendars)
+@given(calendar=calendars, batch=st.sampled_from([1, 2, 3, 500]))
 def test_the_stored_timeline_answers_as_the_engine_does_on_raw_windows(
-    calendar, org, admin, requester, settings
+    calendar, org, admin, requester, settings, batch
 ):
     settings.CLEARWAY_PROCESS_CACHES = False
+    monkeypatch_batch(batch)
     with transaction.atomic():
         _build(calendar, admin=admin, requester=requester)
         assert timeline_differences() == []
