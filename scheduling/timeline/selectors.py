@@ -43,6 +43,18 @@ def reach(*, systems: Iterable[str]) -> frozenset[str]:
     return asked | frozenset(found)
 
 
+def reach_of(*, systems: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For each of `systems`, itself and what it impacts (its dependents): one read."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for slug in systems:
+        found[slug].add(slug)
+    for slug, reached in TimelineReach.objects.filter(system__slug__in=list(found)).values_list(
+        "system__slug", "reached__slug"
+    ):
+        found[slug].add(reached)
+    return {slug: frozenset(reached) for slug, reached in found.items()}
+
+
 def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | None = None):
     query = TimelineInterval.objects.filter(
         Q(origin__slug__in=where) | Q(origin__isnull=True), start__lt=end, end__gt=start
