@@ -295,6 +295,7 @@ def slots(
     before: datetime | None,
     limit: int,
     exclude_job: int | None = None,
+    backwards: bool = False,
 ) -> list[Slot]:
     before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
     return conflicts.next_clear(
@@ -305,4 +306,5 @@ def slots(
         before=before,
         limit=limit,
         exclude_job=exclude_job,
+        backwards=backwards,
     )
