@@ -48,8 +48,8 @@ def django_env(database: str, **extra: str) -> dict:
         DB_CONN_MAX_AGE="600",
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="config.settings",
-        **extra,
     )
+    env.update(extra)
     return env
 
 

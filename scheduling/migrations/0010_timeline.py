@@ -4,6 +4,25 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+GIST = (
+    "CREATE INDEX IF NOT EXISTS timeline_origin_range_gist ON scheduling_timelineinterval "
+    "USING gist (origin_id, tstzrange(\"start\", \"end\", '[)'))"
+)
+
+
+def range_index(apps, schema_editor):
+    """On PostgreSQL, "rows of systems S overlapping [a, b)" as one GiST range scan."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    schema_editor.execute(GIST)
+
+
+def drop_range_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX IF EXISTS timeline_origin_range_gist")
+
+
 def build_timeline(apps, schema_editor):
     """Fill the timeline from the calendars already stored (none on a fresh database).
 
@@ -62,5 +81,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('system', 'reached'), name='timeline_reach_unique')],
             },
         ),
+        migrations.RunPython(range_index, drop_range_index),
         migrations.RunPython(build_timeline, migrations.RunPython.noop),
     ]
