@@ -79,6 +79,7 @@ bench: venv
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	$(PY) bench/run.py $(BENCH_ARGS)
 	@if [ -f bench/ical_bench.py ]; then $(PY) bench/ical_bench.py; fi
+	$(PY) bench/cold.py $(COLD_ARGS)
 
 .PHONY: soak
 soak: venv
