@@ -66,7 +66,7 @@ def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | N
     )
     if connection.vendor == "postgresql":
         # The same overlap as a range test, so that the GiST index on
-        # (origin, [start, end)) serves it (migration 0010): a pair of b-tree
+        # (origin, [start, end)) serves it (migration 0011): a pair of b-tree
         # bounds would scan everything before `end` or after `start`.
         query = query.extra(  # noqa: S610 - constant SQL, values as parameters
             where=[f"tstzrange({_START}, {_END}, '[)') && tstzrange(%s, %s, '[)')"],

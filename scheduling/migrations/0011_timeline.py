@@ -39,7 +39,7 @@ def build_timeline(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0009_reviewrequest_ordering'),
+        ('scheduling', '0010_team_webhook_signing'),
         # The first build reads blackouts and deadlines through their window sources.
         ('blackouts', '0002_daily_schedule'),
         ('deadlines', '0003_feed_sync_schedule'),
