@@ -61,6 +61,8 @@ run: venv
 .PHONY: test
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@# The end-to-end flows again, each ending with `rebuild_timeline --check`.
+	CLEARWAY_CHECK_TIMELINE=1 $(PY) -m pytest -q tests/e2e tests/timeline
 
 .PHONY: lint
 lint: venv
@@ -79,6 +81,7 @@ bench: venv
 	@pg_isready -h 127.0.0.1 -p 5432 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	$(PY) bench/run.py $(BENCH_ARGS)
 	@if [ -f bench/ical_bench.py ]; then $(PY) bench/ical_bench.py; fi
+	$(PY) bench/cold.py $(COLD_ARGS)
 
 .PHONY: soak
 soak: venv

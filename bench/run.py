@@ -48,14 +48,15 @@ def django_env(database: str, **extra: str) -> dict:
         DB_CONN_MAX_AGE="600",
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="config.settings",
-        **extra,
     )
+    env.update(extra)
     return env
 
 
 def ensure_dataset(scale: float) -> str:
     """A database holding the dataset at `scale`, generated once and reused."""
-    database = f"clearway_bench_{str(scale).replace('.', '_')}"
+    prefix = os.environ.get("BENCH_DB_PREFIX", "clearway_bench")
+    database = f"{prefix}_{str(scale).replace('.', '_')}"
     env = django_env(database)
     marker = f"dataset generated at scale {scale}"
     exists = sh(
@@ -96,11 +97,11 @@ def targets(database: str) -> dict:
 
 
 class Server:
-    def __init__(self, database: str, port: int, workers: int) -> None:
-        self.database, self.port, self.workers = database, port, workers
+    def __init__(self, database: str, port: int, workers: int, **env: str) -> None:
+        self.database, self.port, self.workers, self.env = database, port, workers, env
 
     def __enter__(self) -> "Server":
-        env = django_env(self.database)
+        env = django_env(self.database, **self.env)
         self.proc = subprocess.Popen(
             [
                 str(Path(PY).parent / "gunicorn"),

@@ -11,7 +11,7 @@ from django.utils import timezone as django_timezone
 
 from blackouts.models import Blackout, BlackoutOccurrence
 from scheduling import recurrence
-from scheduling.choices import Severity
+from scheduling.choices import FindingKind, Severity
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
@@ -168,7 +168,11 @@ def blackout_create(
     blackout_materialise(blackout=blackout, now=now)
     lo, hi = _span(blackout)
     calendar_changed(
-        start=lo, end=hi, systems=_affected_systems(blackout), reason=f"blackout '{title}' added"
+        start=lo,
+        end=hi,
+        systems=_affected_systems(blackout),
+        reason=f"blackout '{title}' added",
+        kinds=(FindingKind.BLACKOUT,),
     )
     return blackout
 
@@ -223,6 +227,7 @@ def blackout_update(
         end=max(old_span[1], new_span[1]),
         systems=systems,
         reason=f"blackout '{blackout.title}' changed",
+        kinds=(FindingKind.BLACKOUT,),
     )
     return blackout
 
@@ -233,7 +238,11 @@ def blackout_delete(*, blackout: Blackout) -> None:
     title = blackout.title
     blackout.delete()
     calendar_changed(
-        start=span[0], end=span[1], systems=systems, reason=f"blackout '{title}' removed"
+        start=span[0],
+        end=span[1],
+        systems=systems,
+        reason=f"blackout '{title}' removed",
+        kinds=(FindingKind.BLACKOUT,),
     )
 
 
@@ -278,7 +287,11 @@ def blackout_refresh(
         span = (min(span[0], previous[0][0]), max(span[1], previous[0][1]))
         systems = None if systems is None or previous[1] is None else systems + previous[1]
     calendar_changed(
-        start=span[0], end=span[1], systems=systems, reason=f"blackout '{blackout.title}' changed"
+        start=span[0],
+        end=span[1],
+        systems=systems,
+        reason=f"blackout '{blackout.title}' changed",
+        kinds=(FindingKind.BLACKOUT,),
     )
 
 

@@ -243,6 +243,12 @@ CLEARWAY_WINDOW_SOURCES = [
     "blackouts.sources.blackout_windows",
     "deadlines.sources.traffic_windows",
 ]
+# Checks, state, gate and slots read the stored timeline (scheduling.timeline);
+# off, they fold the raw sources above as before (the oracle, for comparison).
+CLEARWAY_TIMELINE = env_bool("CLEARWAY_TIMELINE", True)
+# Per-process caches of windows and answers (scheduling.window_cache). Optional:
+# several app machines behave like one with them off.
+CLEARWAY_PROCESS_CACHES = env_bool("CLEARWAY_PROCESS_CACHES", True)
 CLEARWAY_TRAFFIC_LEAD = env_duration("CLEARWAY_TRAFFIC_LEAD", timedelta(hours=48))
 CLEARWAY_TRAFFIC_TAIL = env_duration("CLEARWAY_TRAFFIC_TAIL", timedelta(hours=6))
 CLEARWAY_TRAFFIC_FLAG = env_int("CLEARWAY_TRAFFIC_FLAG", 200, minimum=1)

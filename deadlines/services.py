@@ -11,6 +11,7 @@ from django.utils import timezone as django_timezone
 
 from deadlines.choices import DeadlineSource
 from deadlines.models import Cohort, Deadline, DeadlineFeed
+from scheduling.choices import FindingKind
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
 from scheduling.models import System, Team
 from scheduling.selectors import is_member, unknown_systems
@@ -48,6 +49,7 @@ def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_du
         end=max(w[1] for w in windows),
         systems=list(systems),
         reason=f"deadline '{deadline.title}' ({deadline.cohort_size:,} students) {verb}",
+        kinds=(FindingKind.DEADLINE,),
     )
 
 

@@ -20,6 +20,7 @@ from scheduling.models import JobOccurrence, MaintenanceJob, System, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services.calendar import calendar_change_record
 from scheduling.services.occurrences import horizon_end
+from scheduling.timeline.services import timeline_rebuild
 
 BATCH = 5000
 STATUSES = (
@@ -170,6 +171,8 @@ def generate(*, scale: float, seed: int = 42, now: datetime | None = None) -> di
         batch_size=BATCH,
     )
     calendar_change_record(reason=f"dataset generated at scale {scale}")
+    # Written in bulk past the services, so the stored timeline is built once here.
+    timeline_rebuild()
     return {
         "teams": len(teams),
         "systems": len(systems),

@@ -13,8 +13,10 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from scheduling import engine, window_cache
+from scheduling.choices import Severity
 from scheduling.engine import BusyWindow, Finding, Slot, Thresholds, WindowQuery
 from scheduling.selectors import calendar_version, impacted_systems
+from scheduling.timeline import selectors as timeline
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,14 @@ def thresholds() -> Thresholds:
     return Thresholds(flag=settings.CLEARWAY_TRAFFIC_FLAG, refuse=settings.CLEARWAY_TRAFFIC_REFUSE)
 
 
+def raw_busy_windows(
+    *, systems: frozenset[str], start: datetime, end: datetime
+) -> list[BusyWindow]:
+    """Every configured source's windows, straight from the raw calendars (the oracle)."""
+    query = WindowQuery(start=start, end=end, systems=systems)
+    return [w for source in window_sources() for w in source(query=query)]
+
+
 def busy_windows(
     *,
     systems: frozenset[str],
@@ -45,27 +55,46 @@ def busy_windows(
     exclude_job_id: int | None = None,
     version: tuple | None = None,
 ) -> list[BusyWindow]:
-    """Every source's windows touching [start, end) on `systems`, cached per calendar version."""
+    """Every busy window touching [start, end) on `systems`, from the stored timeline.
+
+    With the per-process cache on, the range is widened to whole days so that
+    nearby questions share an entry; the engine clips to what it was asked.
+    """
+    if not settings.CLEARWAY_TIMELINE:
+        if not window_cache.enabled():
+            windows = raw_busy_windows(systems=systems, start=start, end=end)
+            return [w for w in windows if w.source != f"job:{exclude_job_id}"]
+        lo, hi = window_cache.day_bucket(start, end)
+        key = ("raw", version or calendar_version(), systems, lo, hi)
+        windows = window_cache.windows.get_or_compute(
+            key, lambda: tuple(raw_busy_windows(systems=systems, start=lo, end=hi))
+        )
+        own = f"job:{exclude_job_id}"
+        return [w for w in windows if exclude_job_id is None or w.source != own]
+    if not window_cache.enabled():
+        return timeline.windows(where=systems, start=start, end=end, exclude_job_id=exclude_job_id)
     lo, hi = window_cache.day_bucket(start, end)
-    key = (version or calendar_version(), systems, lo, hi)
-
-    def fetch() -> tuple[BusyWindow, ...]:
-        query = WindowQuery(start=lo, end=hi, systems=systems)
-        return tuple(w for source in window_sources() for w in source(query=query))
-
-    windows = window_cache.windows.get_or_compute(key, fetch)
-    if exclude_job_id is None:
-        return list(windows)
-    own = f"job:{exclude_job_id}"
-    return [w for w in windows if w.source != own]
+    key = (version or calendar_version(), systems, lo, hi, exclude_job_id)
+    return list(
+        window_cache.windows.get_or_compute(
+            key,
+            lambda: tuple(
+                timeline.windows(where=systems, start=lo, end=hi, exclude_job_id=exclude_job_id)
+            ),
+        )
+    )
 
 
 def impacted(systems: Iterable[str], *, version: tuple | None = None) -> frozenset[str]:
     """The dependency closure of `systems`, cached per calendar version."""
     booked = frozenset(systems)
-    return window_cache.closures.get_or_compute(
-        (version or calendar_version(), booked), lambda: impacted_systems(systems=booked)
-    )
+    if not settings.CLEARWAY_TIMELINE:
+        compute = lambda: impacted_systems(systems=booked)  # noqa: E731
+    else:
+        compute = lambda: timeline.reach(systems=booked)  # noqa: E731
+    if not window_cache.enabled():
+        return compute()
+    return window_cache.closures.get_or_compute((version or calendar_version(), booked), compute)
 
 
 def evaluate(
@@ -116,30 +145,121 @@ def next_clear(
     exclude_job: int | None = None,
     align: timedelta | None = timedelta(minutes=15),
     version: tuple | None = None,
+    backwards: bool = False,
 ) -> list[Slot]:
-    """The next clear windows of `duration`, earliest first, one per gap.
+    """The next clear windows of `duration` in [after, before), earliest first, one per gap.
 
-    Busy windows are fetched once for the whole range and the gaps between
-    them are read off directly: no minute-by-minute scan.
+    From the timeline, the blocked intervals are read forward from `after` a
+    growing chunk at a time, and the search stops at the first `limit`
+    fitting gaps. `backwards` finds the latest clear windows ending by
+    `before` instead, latest first (people plan back from a deadline).
     """
     before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
     version = version or calendar_version()
     impacted_set = impacted(systems, version=version)
-    windows = busy_windows(
-        systems=impacted_set,
+    if not settings.CLEARWAY_TIMELINE:
+        windows = busy_windows(
+            systems=impacted_set,
+            start=after,
+            end=before,
+            exclude_job_id=exclude_job,
+            version=version,
+        )
+        blocked = engine.blocked_intervals(
+            windows=windows,
+            systems=impacted_set,
+            impact=impact,
+            thresholds=thresholds(),
+            start=after,
+            end=before,
+        )
+        return _slots(blocked, after, before, duration, limit, align, backwards)
+    walk = timeline.blocked(
+        where=impacted_set,
+        impact=impact,
+        thresholds=thresholds(),
         start=after,
         end=before,
         exclude_job_id=exclude_job,
-        version=version,
+        backwards=backwards,
     )
-    return engine.clear_slots(
-        windows=windows,
-        systems=impacted_set,
+    blocked: list[tuple[datetime, datetime]] = []
+    for blocked, frontier in walk:
+        if _enough(blocked, frontier, after, before, duration, limit, align, backwards):
+            break
+    return _slots(blocked, after, before, duration, limit, align, backwards)
+
+
+def _slots(blocked, after, before, duration, limit, align, backwards) -> list[Slot]:
+    if backwards:
+        return engine.slots_before(
+            blocked, after=after, before=before, duration=duration, limit=limit, align=align
+        )
+    gaps = engine.fitting_gaps(blocked, after=after, before=before, duration=duration, align=align)
+    return engine.slots_in_gaps(gaps, duration=duration, limit=limit)
+
+
+def _enough(blocked, frontier, after, before, duration, limit, align, backwards) -> bool:
+    """Whether `limit` fitting gaps lie wholly on the read side of the walk's frontier.
+
+    A gap is final once nothing unread can fall inside it; the open gap at the
+    frontier is left out of the count.
+    """
+    if not blocked:
+        return False
+    if backwards:
+        ends = [lo for lo, _ in blocked[1:]] + [before]
+        starts = [hi for _, hi in blocked]
+        closed = [
+            (hi, end)
+            for hi, end in zip(starts, ends, strict=True)
+            if hi >= frontier
+            and (engine._floor(end - duration, align) if align else end - duration) >= hi
+        ]
+    else:
+        gaps = engine.fitting_gaps(
+            blocked, after=after, before=min(frontier, before), duration=duration, align=align
+        )
+        closed = gaps if frontier >= before else [g for g in gaps if g[1] < frontier]
+    return len(closed) >= limit
+
+
+def refused_stretch(
+    *, systems: frozenset[str], impact: str, at: datetime, start: datetime, end: datetime
+) -> tuple[tuple[datetime, datetime] | None, datetime | None]:
+    """The stretch inside [start, end) in which change on `systems` is refused and
+    that holds `at`, or None and the start of the next one (None: none before `end`).
+
+    From the timeline the refusing rows are read forward from `start` only as
+    far as the answer needs.
+    """
+    if not settings.CLEARWAY_TIMELINE:
+        closed = engine.blocked_intervals(
+            windows=busy_windows(systems=systems, start=start, end=end),
+            systems=systems,
+            impact=impact,
+            thresholds=thresholds(),
+            start=start,
+            end=end,
+            at_least=Severity.REFUSE,
+        )
+        return _holding(closed, at)
+    walk = timeline.blocked(
+        where=systems,
         impact=impact,
         thresholds=thresholds(),
-        duration=duration,
-        after=after,
-        before=before,
-        limit=limit,
-        align=align,
+        start=start,
+        end=end,
+        at_least=Severity.REFUSE,
     )
+    for closed, frontier in walk:
+        holding, upcoming = _holding(closed, at)
+        if (holding and holding[1] < frontier) or (upcoming and upcoming < frontier):
+            break
+    return holding, upcoming
+
+
+def _holding(closed, at):
+    holding = next(((lo, hi) for lo, hi in closed if lo <= at < hi), None)
+    upcoming = None if holding else next((lo for lo, _ in closed if lo > at), None)
+    return holding, upcoming

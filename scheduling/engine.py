@@ -391,6 +391,22 @@ def clear_slots(
         start=after,
         end=before,
     )
+    return slots_in_gaps(
+        fitting_gaps(blocked, after=after, before=before, duration=duration, align=align),
+        duration=duration,
+        limit=limit,
+    )
+
+
+def fitting_gaps(
+    blocked: Sequence[tuple[datetime, datetime]],
+    *,
+    after: datetime,
+    before: datetime,
+    duration: timedelta,
+    align: timedelta | None = None,
+) -> list[tuple[datetime, datetime]]:
+    """The gaps between merged `blocked` intervals that hold `duration`, earliest first."""
     gaps: list[tuple[datetime, datetime]] = []
     cursor = after
     for lo, hi in [*blocked, (before, before)]:
@@ -398,6 +414,13 @@ def clear_slots(
         if lo - start >= duration:
             gaps.append((start, lo))
         cursor = max(cursor, hi)
+    return gaps
+
+
+def slots_in_gaps(
+    gaps: Sequence[tuple[datetime, datetime]], *, duration: timedelta, limit: int
+) -> list[Slot]:
+    """The start of every gap first (distinct choices), then back-to-back slots inside them."""
     starts = [lo for lo, _ in gaps[:limit]]
     for lo, hi in gaps:
         if len(starts) >= limit:
@@ -407,6 +430,44 @@ def clear_slots(
             starts.append(extra)
             extra += duration
     return [Slot(start=start, end=start + duration) for start in sorted(starts)]
+
+
+def slots_before(
+    blocked: Sequence[tuple[datetime, datetime]],
+    *,
+    after: datetime,
+    before: datetime,
+    duration: timedelta,
+    limit: int,
+    align: timedelta | None = None,
+) -> list[Slot]:
+    """The clear slots ending by `before`, latest first: the end of each gap first
+    (distinct choices), then earlier back-to-back slots inside them."""
+    gaps: list[tuple[datetime, datetime]] = []
+    cursor = before
+    for lo, hi in [*reversed(blocked), (after, after)]:
+        end = cursor
+        latest = _floor(end - duration, align) if align else end - duration
+        if latest >= hi and latest >= after:
+            gaps.append((max(hi, after), latest + duration))
+        cursor = min(cursor, lo)
+    ends = [hi for _, hi in gaps[:limit]]
+    starts = [_floor(hi - duration, align) if align else hi - duration for hi in ends]
+    for lo, hi in gaps:
+        if len(starts) >= limit:
+            break
+        first = _floor(hi - duration, align) if align else hi - duration
+        extra = first - duration
+        while extra >= lo and len(starts) < limit:
+            starts.append(extra)
+            extra -= duration
+    return [Slot(start=start, end=start + duration) for start in sorted(starts, reverse=True)]
+
+
+def _floor(moment: datetime, step: timedelta) -> datetime:
+    """`moment` rounded down to a multiple of `step` since the Unix epoch."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    return moment - (moment - epoch) % step
 
 
 def _ceil(moment: datetime, step: timedelta) -> datetime:

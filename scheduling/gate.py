@@ -9,7 +9,7 @@ from django.conf import settings
 
 from scheduling import conflicts, engine, window_cache
 from scheduling.choices import Decision, FindingKind, JobStatus, ReviewStatus, Severity
-from scheduling.engine import BusyWindow, Finding, Slot
+from scheduling.engine import Finding, Slot
 from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.selectors import calendar_version
 
@@ -231,25 +231,13 @@ def state(
     origin = at.replace(minute=0, second=0, microsecond=0)
     end = origin + look_ahead + timedelta(hours=1)
 
-    def closed_stretches() -> tuple[list, list[BusyWindow]]:
-        windows = conflicts.busy_windows(systems=impacted, start=origin, end=end, version=version)
-        closed = engine.blocked_intervals(
-            windows=windows,
-            systems=impacted,
-            impact=impact,
-            thresholds=conflicts.thresholds(),
-            start=origin,
-            end=end,
-            at_least=Severity.REFUSE,
-        )
-        return closed, windows
-
-    closed, windows = window_cache.answers.get_or_compute(
-        ("state", version, impacted, impact, origin, look_ahead), closed_stretches
+    holding, upcoming = window_cache.answers.get_or_compute(
+        ("state", version, impacted, impact, origin, look_ahead, at),
+        lambda: conflicts.refused_stretch(
+            systems=impacted, impact=impact, at=at, start=origin, end=end
+        ),
     )
-    holding = next(((lo, hi) for lo, hi in closed if lo <= at < hi), None)
     if holding is None:
-        upcoming = next((lo for lo, _ in closed if lo > at), None)
         return StateAnswer(open=True, at=at, next_transition=upcoming, reasons=[])
     # Folded over the whole closed stretch, not only the instant `at`: the
     # engine cuts traffic findings to the range it is given, and each reason
@@ -257,7 +245,9 @@ def state(
     holding_now = window_cache.answers.get_or_compute(
         ("holding", version, impacted, impact, holding),
         lambda: engine.fold(
-            windows=windows,
+            windows=conflicts.busy_windows(
+                systems=impacted, start=holding[0], end=holding[1], version=version
+            ),
             systems=impacted,
             start=holding[0],
             end=holding[1],
@@ -305,6 +295,7 @@ def slots(
     before: datetime | None,
     limit: int,
     exclude_job: int | None = None,
+    backwards: bool = False,
 ) -> list[Slot]:
     before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
     return conflicts.next_clear(
@@ -315,4 +306,5 @@ def slots(
         before=before,
         limit=limit,
         exclude_job=exclude_job,
+        backwards=backwards,
     )

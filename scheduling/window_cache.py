@@ -12,6 +12,8 @@ from collections.abc import Callable, Hashable
 from datetime import UTC, datetime, time, timedelta
 from typing import TypeVar
 
+from django.conf import settings
+
 from scheduling.engine import FAR_FUTURE
 
 T = TypeVar("T")
@@ -24,6 +26,8 @@ class VersionedCache:
         self._maxsize = maxsize
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        if not enabled():
+            return compute()
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -38,6 +42,11 @@ class VersionedCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+
+
+def enabled() -> bool:
+    """Whether per-process caches are on (CLEARWAY_PROCESS_CACHES); nothing needs them."""
+    return settings.CLEARWAY_PROCESS_CACHES
 
 
 def day_bucket(start: datetime, end: datetime) -> tuple[datetime, datetime]:

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import time_machine
 from django.core.cache import cache
@@ -20,6 +22,22 @@ def _isolated(settings):
     window_cache.closures.clear()
     window_cache.jobs.clear()
     window_cache.answers.clear()
+
+
+@pytest.fixture(autouse=True)
+def _timeline_matches_rebuild(request, django_db_blocker):
+    """With CLEARWAY_CHECK_TIMELINE=1, every test that used the database ends with a
+    stored timeline equal to a full rebuild (what `rebuild_timeline --check` asserts)."""
+    yield
+    if os.environ.get("CLEARWAY_CHECK_TIMELINE") != "1":
+        return
+    uses_db = {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db and request.node.get_closest_marker("django_db") is None:
+        return
+    from scheduling.timeline.services import timeline_differences
+
+    with django_db_blocker.unblock():
+        assert timeline_differences() == []
 
 
 @pytest.fixture

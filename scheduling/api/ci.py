@@ -368,13 +368,20 @@ class SlotsSerializer(serializers.Serializer):
 
 class SlotsView(CIView):
     @extend_schema(
-        summary="The next clear windows, earliest first",
+        summary="The next clear windows, earliest first (or the latest before `before`)",
         parameters=[
             OpenApiParameter("systems", str, required=True, description="Comma-separated slugs."),
             OpenApiParameter("duration", str, required=True, description="ISO 8601, e.g. PT4H."),
             OpenApiParameter("impact", str, enum=Impact.values),
             OpenApiParameter("after", OpenApiTypes.DATETIME),
-            OpenApiParameter("before", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "before",
+                OpenApiTypes.DATETIME,
+                description=(
+                    "Without `after`: the nearest clear windows ending by this instant, "
+                    "latest first (from now on). With `after`: the end of the search."
+                ),
+            ),
             OpenApiParameter("limit", int, description="1 to 50, default 5."),
             OpenApiParameter(
                 "exclude_job", int, description="Leave this job's own booking out (moving it)."
@@ -391,8 +398,13 @@ class SlotsView(CIView):
             raise InvalidInput.for_field("duration", "Ask for at most 31 days.")
         # Slots start on quarter hours: nobody wants to start at 14:23:11.
         # Rounded up, so that the first slot never starts before `after`.
-        after = _quarter_hour(_instant(request, "after") or timezone.now())
+        asked_after = _instant(request, "after")
+        after = _quarter_hour(asked_after or timezone.now())
         before = _instant(request, "before")
+        # `before` alone asks for the nearest clear windows before it, latest
+        # first: people plan backwards from a deadline. With `after` it only
+        # bounds a forward search, as it always has.
+        backwards = before is not None and asked_after is None
         if before is not None and before <= after:
             raise InvalidInput.for_field("before", "`before` must be after `after`.")
         try:
@@ -415,6 +427,7 @@ class SlotsView(CIView):
                 before=before,
                 limit=limit,
                 exclude_job=exclude,
+                backwards=backwards,
             )
             reason = None
             if not found:
@@ -423,5 +436,5 @@ class SlotsView(CIView):
                 )
             return {"slots": [_window((s.start, s.end)) for s in found], "reason": reason}
 
-        key = (frozenset(systems), duration, impact, after, before, limit, exclude)
+        key = (frozenset(systems), duration, impact, after, before, limit, exclude, backwards)
         return Response(window_cache.answers.get_or_compute(("slots", version, *key), answer))

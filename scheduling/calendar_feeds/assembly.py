@@ -114,7 +114,8 @@ def _first_seen(tag: str, newest: list[datetime], now: datetime) -> datetime:
 
 def calendar_name(*, query: FeedQuery) -> str:
     name = "Clearway" if query.feed == "all" else f"Clearway {query.feed}"
-    scope = [", ".join(sorted(query.systems))] if query.systems else []
+    shown = query.asked or query.systems
+    scope = [", ".join(sorted(shown))] if shown else []
     if query.team:
         scope.append(f"team {query.team}")
     return f"{name} ({'; '.join(scope)})" if scope else name

@@ -35,6 +35,8 @@ class FeedQuery:
     systems: frozenset[str] = frozenset()  # empty: every system
     team: str = ""
     public: bool = False
+    # The systems asked for, when `systems` was widened by their dependents.
+    asked: frozenset[str] = frozenset()
 
     @property
     def cancelled_since(self) -> datetime:

@@ -16,6 +16,7 @@ from django.utils.http import http_date
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
+from scheduling import conflicts
 from scheduling.calendar_feeds.assembly import feed_body, feed_names, feed_validator
 from scheduling.calendar_feeds.sources import FeedQuery
 from scheduling.calendar_feeds.tokens import feed_token_for_secret, feed_token_mark_used
@@ -82,7 +83,10 @@ def token_feed(request: HttpRequest, secret: str, feed: str) -> HttpResponse:
         )
     now = timezone.now()
     feed_token_mark_used(token=token, now=now)
-    query = FeedQuery(feed=feed, now=now, systems=systems, team=team)
+    # What reaches these systems through their dependencies belongs in their
+    # feed (each event names the systems it is on), as in the web calendar.
+    reach = conflicts.impacted(systems) if systems else systems
+    query = FeedQuery(feed=feed, now=now, systems=reach, team=team, asked=systems)
     return _respond(request, query, cache_control="private, max-age=300")
 
 

@@ -5,6 +5,7 @@ from scheduling.models.freeze import Freeze
 from scheduling.models.jobs import JobOccurrence, MaintenanceJob
 from scheduling.models.notifications import Delivery
 from scheduling.models.reviews import ReviewRequest
+from scheduling.models.timeline import TimelineInterval, TimelineKind, TimelineReach
 from scheduling.models.tokens import ApiToken, FeedToken
 
 __all__ = [
@@ -20,4 +21,7 @@ __all__ = [
     "ReviewRequest",
     "System",
     "Team",
+    "TimelineInterval",
+    "TimelineKind",
+    "TimelineReach",
 ]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from scheduling.models import CalendarChange
 from scheduling.queue import enqueue
+from scheduling.timeline.services import RANGE_KINDS, timeline_refresh_range
 
 
 def calendar_change_record(*, reason: str) -> None:
@@ -15,14 +16,22 @@ def calendar_change_record(*, reason: str) -> None:
 
 
 def calendar_changed(
-    *, start: datetime, end: datetime, systems: Iterable[str] | None, reason: str
+    *,
+    start: datetime,
+    end: datetime,
+    systems: Iterable[str] | None,
+    reason: str,
+    kinds: Iterable[str] = RANGE_KINDS,
 ) -> None:
     """Called by every service that changes a calendar, inside its transaction.
 
-    `systems` None means all systems. The re-evaluation runs as a task after
-    the change commits.
+    `systems` None means all systems. The stored timeline's rows of `kinds`
+    (blackouts, deadline traffic) inside [start, end) are rewritten here, in
+    the same transaction; the re-evaluation runs as a task after it commits.
     """
+    systems = list(systems) if systems is not None else None
     calendar_change_record(reason=reason)
+    timeline_refresh_range(start=start, end=end, systems=systems, kinds=kinds)
     enqueue(
         "scheduling.tasks.reevaluate_jobs",
         start=start.isoformat(),

@@ -20,6 +20,7 @@ from scheduling.services.occurrences import (
     allowed_windows_materialise,
 )
 from scheduling.services.webhooks import new_webhook_secret
+from scheduling.timeline.services import timeline_refresh_job, timeline_refresh_reach
 
 
 @transaction.atomic
@@ -159,6 +160,7 @@ def system_save(
     before = list(system.depends_on.values_list("slug", flat=True))
     system.depends_on.set(dependencies)
     calendar_change_record(reason=f"system {system.slug} saved")
+    timeline_refresh_reach()
     allowed_windows_materialise(system=system)
     # Jobs on a dependency that was dropped stop impacting this system too.
     jobs_refresh_impacted(systems=[system.slug, *depends_on, *before])
@@ -176,6 +178,7 @@ def job_set_impacted(*, job: MaintenanceJob) -> frozenset[str]:
     booked = list(job.systems.values_list("slug", flat=True))
     impacted = impacted_systems(systems=booked)
     job.impacted_systems.set(System.objects.filter(slug__in=impacted))
+    timeline_refresh_job(job_id=job.pk)
     return impacted
 
 
@@ -204,6 +207,7 @@ def system_refresh(*, system: System, previous_dependencies: Iterable[str] = ())
         system.window_rrule = rule
         system.save(update_fields=["window_rrule"])
     calendar_change_record(reason=f"system {system.slug} saved")
+    timeline_refresh_reach()
     allowed_windows_materialise(system=system)
     jobs_refresh_impacted(systems=[system.slug, *dependencies, *previous_dependencies])
 
@@ -214,3 +218,4 @@ def system_delete(*, system: System) -> None:
     slug = system.slug
     system.delete()
     calendar_change_record(reason=f"system {slug} removed")
+    timeline_refresh_reach()

@@ -9,6 +9,7 @@ from django.utils import timezone
 from scheduling.engine import FAR_FUTURE
 from scheduling.models import Freeze
 from scheduling.services.calendar import calendar_change_record, calendar_changed
+from scheduling.timeline.services import timeline_refresh_freeze
 
 
 def freeze_get() -> Freeze:
@@ -29,6 +30,8 @@ def freeze_set(
         freeze.since = now or timezone.now()
         freeze.by = by
     freeze.save()
+    if reworded or changed:
+        timeline_refresh_freeze()
     if reworded and not changed:
         # Findings quote the reason: cached answers must not keep the old one.
         calendar_change_record(reason="change freeze reason edited")
@@ -38,5 +41,6 @@ def freeze_set(
             end=FAR_FUTURE,
             systems=None,
             reason=f"change freeze switched {'on' if active else 'off'}",
+            kinds=(),
         )
     return freeze

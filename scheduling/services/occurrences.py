@@ -9,6 +9,7 @@ from django.utils import timezone
 from scheduling import recurrence
 from scheduling.models import AllowedWindowOccurrence, JobOccurrence, MaintenanceJob, System
 from scheduling.services.calendar import calendar_change_record
+from scheduling.timeline.services import timeline_refresh_allowed, timeline_refresh_job
 
 
 def horizon_end(*, now: datetime | None = None) -> datetime:
@@ -39,6 +40,7 @@ def job_materialise(*, job: MaintenanceJob) -> list[tuple[datetime, datetime]]:
         JobOccurrence(job=job, start=start, end=end) for start, end in windows
     )
     calendar_change_record(reason=f"job #{job.pk} windows")
+    timeline_refresh_job(job_id=job.pk)
     return windows
 
 
@@ -75,6 +77,7 @@ def allowed_windows_materialise(*, system: System, now: datetime | None = None) 
     now = now or timezone.now()
     AllowedWindowOccurrence.objects.filter(system=system).delete()
     if not system.has_maintenance_window:
+        timeline_refresh_allowed(system=system)
         return
     occurrences = allowed_window_occurrences(
         system=system, after=now - timedelta(days=31), before=horizon_end(now=now)
@@ -83,6 +86,7 @@ def allowed_windows_materialise(*, system: System, now: datetime | None = None) 
         AllowedWindowOccurrence(system=system, start=o.start, end=o.end) for o in occurrences
     )
     calendar_change_record(reason=f"{system.slug} allowed windows")
+    timeline_refresh_allowed(system=system)
 
 
 def allowed_windows_refresh_all(*, now: datetime | None = None) -> int:

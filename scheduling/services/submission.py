@@ -18,6 +18,7 @@ from scheduling.models import MaintenanceJob, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import jobs, messages, reviews, transitions
 from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
+from scheduling.timeline.services import timeline_refresh_job
 
 NO_REVIEW_NEEDED = "no other team needs to review it"
 
@@ -158,6 +159,8 @@ def _apply_texts(job: MaintenanceJob, **values: Any) -> None:
         job.version = F("version") + 1
         job.save(update_fields=[*values, "version", "updated_at"])
         job.refresh_from_db(fields=["version"])
+        # A booked job's title is in the findings it makes for others.
+        timeline_refresh_job(job_id=job.pk)
 
 
 def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime) -> None:

@@ -27,6 +27,7 @@ from scheduling.selectors import is_member
 from scheduling.services import messages
 from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.services.notifications import notify
+from scheduling.timeline.services import timeline_refresh_job
 
 SUBMITTABLE = (JobStatus.DRAFT, JobStatus.REJECTED, JobStatus.CONFLICTED)
 RESCHEDULE_REVIEWS = (JobStatus.PENDING, JobStatus.APPROVED, JobStatus.CONFLICTED)
@@ -92,6 +93,7 @@ def transition(
     job.version = F("version") + 1
     job.save(update_fields=["status", "version", "updated_at"])
     job.refresh_from_db(fields=["version"])
+    timeline_refresh_job(job_id=job.pk)
     record(
         job,
         action=action,
@@ -178,6 +180,7 @@ def approve(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime, 
         end=last_end(job),
         systems=list(job.impacted_systems.values_list("slug", flat=True)),
         reason=f"job #{job.pk} approved",
+        kinds=(),
     )
 
 
@@ -229,6 +232,7 @@ def maintenance_job_cancel(
                 end=last_end(job),
                 systems=list(job.impacted_systems.values_list("slug", flat=True)),
                 reason=f"job #{job.pk} cancelled",
+                kinds=(),
             )
     return job
 

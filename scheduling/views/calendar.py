@@ -9,9 +9,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from scheduling import conflicts
 from scheduling.calendar_feeds.tokens import feed_tokens_of
 from scheduling.forms import ZoneForm
 from scheduling.models import System, Team
+from scheduling.timeline.selectors import reach_of
 from scheduling.views import calendar_data as data
 from scheduling.views.common import ZONE_SESSION_KEY, viewer_zone, viewer_zone_name
 
@@ -63,10 +65,19 @@ def calendar(request):
     slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
     lo = data.local_midnight(first, zone)
     hi = data.local_midnight(first + timedelta(days=count), zone)
-    items, deadline_windows, freeze = data.collect(systems=slugs, start=lo, end=hi)
+    # What reaches the shown systems through their dependencies is theirs too:
+    # traffic on grading-api refuses work on grading-db, so its calendar shows it.
+    reach = conflicts.impacted(slugs)
+    items, deadline_windows, freeze = data.collect(systems=reach, start=lo, end=hi)
+    items = data.with_origins(items, shown=slugs)
     if chosen_team:
         items = data.of_team(items, team=chosen_team, team_systems=team_systems)
-    traffic = data.traffic_segments(deadline_windows, slugs)
+    per_system = data.traffic_segments(deadline_windows, reach)
+    reaches = reach_of(systems=slugs) if len(slugs) < len(catalogue) else {}
+    traffic = {
+        slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
+        for slug in slugs
+    }
     days = data.days(
         first=first,
         count=count,

@@ -5,18 +5,23 @@ come through the configured window sources (conflicts.busy_windows), so this
 module never imports the other apps' models.
 """
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
 from scheduling import conflicts
-from scheduling.choices import BOOKED_STATUSES, FindingKind
+from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus
 from scheduling.engine import BusyWindow
 from scheduling.models import JobOccurrence
+
+# Drafts and conflicted jobs are drawn too (with their own legend): they are
+# plans someone is about to make, or ones the calendar now refuses.
+SHOWN_STATUSES = (*BOOKED_STATUSES, JobStatus.DRAFT, JobStatus.CONFLICTED)
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,9 @@ class Item:
     systems: frozenset[str]  # empty: every system
     status: str = ""  # a job's status; a blackout's severity
     label: str = ""
+    # The systems it is on when it reaches the shown ones only through a
+    # dependency (a deadline on grading-api shown on grading-db's calendar).
+    via: tuple[str, ...] = ()
 
     def touches(self, system: str) -> bool:
         return not self.systems or system in self.systems
@@ -52,6 +60,9 @@ class Day:
     peak: int = 0
     level: str = ""
     in_month: bool = True
+    # One per local hour (23 or 25 on a DST day): the hour's peak and level,
+    # the same step function /checks folds, so a red hour is a refused hour.
+    hours: list[Segment] = field(default_factory=list)
 
 
 def traffic_level(load: int) -> str:
@@ -121,7 +132,7 @@ def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[It
         JobOccurrence.objects.filter(
             start__lt=end,
             end__gt=start,
-            job__status__in=BOOKED_STATUSES,
+            job__status__in=SHOWN_STATUSES,
             job__impacted_systems__slug__in=systems,
         )
         .select_related("job", "job__team")
@@ -180,8 +191,49 @@ def days(
         entry.items = [i for i in items if _on_day(i, lo, hi)]
         entry.peak = max((s.load for s in all_segments if s.start < hi and s.end > lo), default=0)
         entry.level = traffic_level(entry.peak)
+        entry.hours = _hours(lo, hi, all_segments)
         result.append(entry)
     return result
+
+
+def _hours(lo: datetime, hi: datetime, segments: list[Segment]) -> list[Segment]:
+    """The local hours of [lo, hi) (in UTC steps, so DST days have 23 or 25), each
+    with the highest summed load any shown system carries in it."""
+    hours = []
+    start = lo.astimezone(UTC)
+    end = hi.astimezone(UTC)
+    while start < end:
+        step = min(start + timedelta(hours=1), end)
+        peak = max((s.load for s in segments if s.start < step and s.end > start), default=0)
+        hours.append(Segment(start, step, peak, traffic_level(peak)))
+        start = step
+    return hours
+
+
+def with_origins(items: list[Item], *, shown: frozenset[str]) -> list[Item]:
+    """Mark the items that reach `shown` only through a dependency with where they are."""
+    return [
+        replace(item, via=tuple(sorted(item.systems)))
+        if item.systems and not item.systems & shown
+        else item
+        for item in items
+    ]
+
+
+def envelope(segments: Iterable[Segment]) -> list[Segment]:
+    """The highest load at each instant over several systems' segments."""
+    segments = list(segments)
+    edges = sorted({s.start for s in segments} | {s.end for s in segments})
+    found: list[Segment] = []
+    for lo, hi in itertools.pairwise(edges):
+        load = max((s.load for s in segments if s.start < hi and s.end > lo), default=0)
+        if not load:
+            continue
+        if found and found[-1].end == lo and found[-1].load == load:
+            found[-1].end = hi
+        else:
+            found.append(Segment(lo, hi, load, traffic_level(load)))
+    return found
 
 
 def _on_day(item: Item, lo: datetime, hi: datetime) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from scheduling.models import MaintenanceJob
 from scheduling.services.calendar import calendar_change_record
 from scheduling.services.freeze import freeze_set
+from scheduling.timeline.services import timeline_refresh_job
 from tests import builders
 from tests.builders import at
 
@@ -150,6 +151,8 @@ def test_get_is_not_allowed(ci, org):
 def test_a_job_being_moved_does_not_collide_with_itself(ci, clock):
     job = builders.job(systems=["grading-db"], start=at(10, 8))
     MaintenanceJob.objects.filter(pk=job.pk).update(status="approved")
+    # Set past the services, so the stored timeline is told as they would tell it.
+    timeline_refresh_job(job_id=job.pk)
     calendar_change_record(reason="test: approved")
     body = {
         "systems": ["grading-db"],

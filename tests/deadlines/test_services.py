@@ -9,6 +9,7 @@ from deadlines.services import cohort_save, deadline_create, deadline_update, de
 from scheduling import conflicts
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob
+from scheduling.timeline.services import timeline_refresh_job
 from tests import builders
 from tests.builders import at
 
@@ -188,6 +189,8 @@ def test_deadline_published_after_approval_refuses_the_approved_job(
     # The incident: the job was clear when approved; the deadline came later.
     job = builders.job(systems=["grading-db"], start=at(11, 8))
     MaintenanceJob.objects.filter(pk=job.pk).update(status="approved")
+    # Set past the services, so the stored timeline is told as they would tell it.
+    timeline_refresh_job(job_id=job.pk)
 
     with django_capture_on_commit_callbacks(execute=True):
         builders.deadline(due=at(12), cohort_size=2000, systems=["submissions-web"])

@@ -6,6 +6,7 @@ from scheduling import conflicts
 from scheduling.models import MaintenanceJob
 from scheduling.services.calendar import calendar_change_record
 from scheduling.services.freeze import freeze_set
+from scheduling.timeline.services import timeline_refresh_job
 from tests import builders
 from tests.builders import at
 
@@ -15,6 +16,8 @@ FOUR_HOURS = timedelta(hours=4)
 def set_status(job, status: str) -> None:
     """Move a job straight to `status`, recording the change as the workflow would."""
     MaintenanceJob.objects.filter(pk=job.pk).update(status=status)
+    # Set past the services, so the stored timeline is told as they would tell it.
+    timeline_refresh_job(job_id=job.pk)
     calendar_change_record(reason=f"job #{job.pk} -> {status} (test)")
 
 

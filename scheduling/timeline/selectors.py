@@ -1,0 +1,233 @@
+"""Reads of the stored timeline: the engine's windows, and blocked intervals walked in order.
+
+Two queries answer any window: the dependency closure of the systems asked
+about (TimelineReach), then the rows on those systems overlapping the window.
+Their cost follows what is in the window, not the size of the calendars.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+
+from django.db import connection
+from django.db.models import Q
+
+from scheduling.choices import HEAVY_IMPACTS, FindingKind, Impact, Severity
+from scheduling.engine import BusyWindow, Thresholds
+from scheduling.models import TimelineInterval, TimelineKind, TimelineReach
+from scheduling.timeline.build import deadline_from_detail, merge
+
+_FIELDS = (
+    "origin__slug",
+    "kind",
+    "start",
+    "end",
+    "source",
+    "severity",
+    "load",
+    "impact",
+    "title",
+    "message",
+    "url",
+    "team",
+    "detail",
+)
+
+
+def reach(*, systems: Iterable[str]) -> frozenset[str]:
+    """`systems` plus every system they impact (their dependents, transitively): one read."""
+    asked = frozenset(systems)
+    found = TimelineReach.objects.filter(system__slug__in=asked).values_list(
+        "reached__slug", flat=True
+    )
+    # An unknown slug is still "asked about", as the engine's closure keeps it.
+    return asked | frozenset(found)
+
+
+def reach_of(*, systems: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For each of `systems`, itself and what it impacts (its dependents): one read."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for slug in systems:
+        found[slug].add(slug)
+    for slug, reached in TimelineReach.objects.filter(system__slug__in=list(found)).values_list(
+        "system__slug", "reached__slug"
+    ):
+        found[slug].add(reached)
+    return {slug: frozenset(reached) for slug, reached in found.items()}
+
+
+_TABLE = '"scheduling_timelineinterval"'
+_START, _END = f'{_TABLE}."start"', f'{_TABLE}."end"'
+
+
+def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | None = None):
+    query = TimelineInterval.objects.filter(
+        Q(origin__slug__in=where) | Q(origin__isnull=True), start__lt=end, end__gt=start
+    )
+    if connection.vendor == "postgresql":
+        # The same overlap as a range test, so that the GiST index on
+        # (origin, [start, end)) serves it (migration 0011): a pair of b-tree
+        # bounds would scan everything before `end` or after `start`.
+        query = query.extra(  # noqa: S610 - constant SQL, values as parameters
+            where=[f"tstzrange({_START}, {_END}, '[)') && tstzrange(%s, %s, '[)')"],
+            params=[start, end],
+        )
+    if extra is not None:
+        query = query.filter(extra)
+    return query
+
+
+def maintenance_message(detail: dict, systems: frozenset[str]) -> str:
+    impacted = frozenset(detail["impacted"])
+    return (
+        f"{detail['team_name']} has {detail['impact_display']} maintenance "
+        f"'{detail['job_title']}' ({detail['status']}) on "
+        f"{', '.join(sorted(impacted & systems))} at the same time."
+    )
+
+
+def windows(
+    *, where: frozenset[str], start: datetime, end: datetime, exclude_job_id: int | None = None
+) -> list[BusyWindow]:
+    """The busy windows touching [start, end) on `where`, as the window sources report them."""
+    own = f"job:{exclude_job_id}" if exclude_job_id is not None else None
+    grouped: dict[tuple, dict] = {}
+    origins: dict[tuple, set[str]] = defaultdict(set)
+    deadlines: dict[str, list] = {}
+    deadline_origins: dict[str, set[str]] = defaultdict(set)
+    for row in _rows(where=where, start=start, end=end).values_list(*_FIELDS):
+        fields = dict(zip(_FIELDS, row, strict=True))
+        origin = fields["origin__slug"]
+        if fields["kind"] == TimelineKind.TRAFFIC:
+            for item in fields["detail"]["deadlines"]:
+                deadlines[item[0]] = item
+                deadline_origins[item[0]].add(origin)
+            continue
+        if fields["source"] == own:
+            continue
+        key = (fields["kind"], fields["source"], fields["start"], fields["end"])
+        grouped.setdefault(key, fields)
+        if origin is not None:
+            origins[key].add(origin)
+    found = []
+    for key, fields in grouped.items():
+        systems = frozenset(origins[key])
+        window_start = fields["start"]
+        message = fields["message"]
+        if fields["kind"] == FindingKind.FREEZE:
+            since = fields["detail"].get("since")
+            since = datetime.fromisoformat(since) if since else start
+            window_start = min(since, start)
+        elif fields["kind"] == FindingKind.MAINTENANCE:
+            systems = frozenset(fields["detail"]["impacted"])
+            message = maintenance_message(fields["detail"], where)
+        found.append(
+            BusyWindow(
+                kind=fields["kind"],
+                start=window_start,
+                end=fields["end"],
+                systems=systems,
+                title=fields["title"],
+                source=fields["source"],
+                url=fields["url"],
+                team=fields["team"],
+                severity=fields["severity"] or None,
+                impact=fields["impact"] or None,
+                message=message,
+            )
+        )
+    for source, item in deadlines.items():
+        window = deadline_from_detail(item, frozenset(deadline_origins[source]))
+        if window.start < end and window.end > start:
+            found.append(window)
+    found.sort(key=lambda w: (w.start, w.kind, w.source))
+    return found
+
+
+# Rows per read of a walk, and the first stretch it reads: most questions are
+# answered by the first read.
+BATCH = 500
+FIRST_STRETCH = timedelta(days=7)
+
+
+def _blocking(*, impact: str, thresholds: Thresholds, at_least: str, exclude: str | None) -> Q:
+    """Rows that make work of `impact` get a finding of at least `at_least`."""
+    refuse_only = at_least == Severity.REFUSE
+    heavy = impact in HEAVY_IMPACTS
+    if refuse_only:
+        query = Q(kind__in=[TimelineKind.BLACKOUT, TimelineKind.FREEZE], severity=Severity.REFUSE)
+        query |= Q(kind=TimelineKind.OUTSIDE_WINDOW, severity=Severity.REFUSE)
+        if heavy:
+            query |= Q(kind=TimelineKind.MAINTENANCE)
+            query |= Q(kind=TimelineKind.TRAFFIC, load__gte=thresholds.refuse)
+        else:
+            query |= Q(kind=TimelineKind.MAINTENANCE, impact__in=list(HEAVY_IMPACTS))
+    else:
+        query = ~Q(kind=TimelineKind.TRAFFIC)
+        if impact != Impact.NONE:
+            query |= Q(kind=TimelineKind.TRAFFIC, load__gte=thresholds.flag)
+    if exclude:
+        query &= ~Q(source=exclude)
+    return query
+
+
+def blocked(
+    *,
+    where: frozenset[str],
+    impact: str,
+    thresholds: Thresholds,
+    start: datetime,
+    end: datetime,
+    at_least: str = Severity.FLAG,
+    exclude_job_id: int | None = None,
+    backwards: bool = False,
+    batch: int | None = None,
+) -> Iterator[tuple[list[tuple[datetime, datetime]], datetime]]:
+    """Merged blocked intervals inside [start, end), read a week (then longer) at a time.
+
+    Each read asks for the rows overlapping one stretch, at most `batch` of
+    them, earliest start first (backwards: latest end first), so it costs what
+    is in the stretch, not in the horizon. Yields after each read the merged
+    intervals so far and the frontier up to which they are complete: forward,
+    no unread row starts before it; backwards, none ends after it. A caller
+    that has its answer stops, so a slot next week costs one read.
+    """
+    batch = batch or BATCH
+    exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
+    condition = _blocking(impact=impact, thresholds=thresholds, at_least=at_least, exclude=exclude)
+    order = ("-end", "-pk") if backwards else ("start", "pk")
+    intervals: list[tuple[datetime, datetime]] = []
+    span = FIRST_STRETCH
+    lo, hi = (max(start, end - span), end) if backwards else (start, min(end, start + span))
+    last: tuple[datetime, int] | None = None
+    while True:
+        page = _rows(where=where, start=lo, end=hi, extra=condition)
+        if last is not None:
+            key, pk = last
+            page = page.filter(
+                Q(end__lt=key) | Q(end=key, pk__lt=pk)
+                if backwards
+                else Q(start__gt=key) | Q(start=key, pk__gt=pk)
+            )
+        found = list(page.order_by(*order).values_list("start", "end", "pk")[:batch])
+        intervals = merge(intervals + [(max(a, start), min(b, end)) for a, b, _ in found])
+        if len(found) == batch:
+            # More in this stretch: the next read carries on after the last row.
+            a, b, pk = found[-1]
+            last = (b, pk) if backwards else (a, pk)
+            yield intervals, (b if backwards else a)
+            continue
+        yield intervals, (lo if backwards else hi)
+        if (lo <= start) if backwards else (hi >= end):
+            return
+        span *= 4
+        last = None
+        lo, hi = (max(start, lo - span), lo) if backwards else (hi, min(end, hi + span))
+
+
+def blocked_all(**kwargs) -> list[tuple[datetime, datetime]]:
+    """Every merged blocked interval in the range (one or a few reads)."""
+    result: list[tuple[datetime, datetime]] = []
+    for result, _ in blocked(**kwargs):  # noqa: B007 - the last answer is the whole range
+        pass
+    return result

@@ -1,0 +1,8 @@
+from tests.personas import (  # noqa: F401
+    admin,
+    clock,
+    curriculum_staff,
+    org,
+    requester,
+    reviewer,
+)

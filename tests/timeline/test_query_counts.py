@@ -1,0 +1,94 @@
+"""Checks, state, gate and slots ask the database a constant number of questions.
+
+With the per-process caches off (as on several app machines), each answer is
+counted on a small calendar and again after the calendar has grown tenfold,
+near the question and far from it: the count must not move.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests import builders
+from tests.builders import at
+from tests.ci.clients import bearer, token_for
+from tests.workflow import approved_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ci(org, settings):
+    settings.CLEARWAY_PROCESS_CACHES = False
+    return bearer(token_for(org["infra"]))
+
+
+def grow(*, times: int, offset: int = 0) -> None:
+    """More deadlines on grading-api (a dependent of grading-db) and blackouts, near and far.
+
+    Small cohorts a week apart: the calendar grows without changing the answers.
+    """
+    for n in range(times):
+        builders.deadline(
+            due=at(2) + timedelta(days=7 * n + offset), cohort_size=20, systems=["grading-api"]
+        )
+        builders.blackout(
+            systems=["submissions-web"],
+            start=at(20) + timedelta(days=n + offset),
+            end=at(20) + timedelta(days=n + offset, hours=2),
+            severity="flag",
+        )
+
+
+def queries(call) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code in (200, 423), response.content[:500]
+    return len(captured)
+
+
+def assert_constant(call):
+    grow(times=3)
+    queries(call)  # the token's first use is recorded once
+    small = queries(call)
+    grow(times=30, offset=1)
+    assert queries(call) == small
+
+
+def test_checks_cost_the_same_on_a_bigger_calendar(ci):
+    body = {
+        "systems": ["grading-db"],
+        "start": "2030-12-04T08:00:00Z",
+        "end": "2030-12-04T10:00:00Z",
+    }
+
+    assert_constant(lambda: ci.post("/api/v1/checks", body, format="json"))
+
+
+def test_state_costs_the_same_on_a_bigger_calendar(ci):
+    assert_constant(lambda: ci.get("/api/v1/state?systems=grading-db&at=2030-12-04T09:00:00Z"))
+
+
+def test_slots_cost_the_same_on_a_bigger_calendar(ci):
+    assert_constant(lambda: ci.get("/api/v1/slots?systems=grading-db&duration=PT4H&limit=3"))
+
+
+def test_the_gate_costs_the_same_on_a_bigger_calendar(ci, requester, reviewer):
+    job = approved_job(requester=requester, reviewer=reviewer, start=at(10, 8))
+
+    assert_constant(lambda: ci.get(f"/api/v1/jobs/{job.pk}/gate?at=2030-12-10T09:00:00Z"))
+
+
+def test_an_approved_jobs_gate_asks_a_fixed_number_of_questions(
+    ci, requester, reviewer, django_assert_num_queries
+):
+    job = approved_job(requester=requester, reviewer=reviewer, start=at(10, 8))
+    grow(times=10)
+    ci.get(f"/api/v1/jobs/{job.pk}/gate?at=2030-12-10T09:00:00Z")
+
+    # Token, calendar version, the job with its systems and windows (3), the
+    # reach and the rows in its window: nothing that grows with the calendar.
+    with django_assert_num_queries(7):
+        ci.get(f"/api/v1/jobs/{job.pk}/gate?at=2030-12-10T09:00:00Z")

@@ -1,0 +1,203 @@
+"""Every way a calendar changes leaves the stored timeline equal to a full rebuild.
+
+Each test writes the way a user would (API, web form, upload, admin, command,
+daily task) and then runs `manage.py rebuild_timeline --check`, which exits
+non-zero on any difference. Each also checks that the write reached the
+picture at all, so a test cannot pass on an empty timeline.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from scheduling.models import TimelineInterval, TimelineKind
+from scheduling.services.occurrences import allowed_windows_refresh_all
+from scheduling.timeline.services import timeline_differences
+from tests import builders
+from tests.builders import at
+from tests.personas import as_user
+from tests.workflow import approved_job
+
+pytestmark = pytest.mark.django_db
+
+
+def matches_a_rebuild() -> bool:
+    call_command("rebuild_timeline", "--check")
+    return True
+
+
+def traffic_on(slug: str) -> list[int]:
+    return list(
+        TimelineInterval.objects.filter(kind=TimelineKind.TRAFFIC, origin__slug=slug)
+        .order_by("start")
+        .values_list("load", flat=True)
+    )
+
+
+def test_the_check_exits_non_zero_and_names_a_missing_interval(org):
+    builders.deadline(due=at(12, 12), cohort_size=900, systems=["grading-api"])
+    TimelineInterval.objects.filter(kind=TimelineKind.TRAFFIC).delete()
+
+    with pytest.raises(CommandError, match="differs"):
+        call_command("rebuild_timeline", "--check")
+    assert any(line.startswith("missing: traffic") for line in timeline_differences())
+    call_command("rebuild_timeline")
+    assert timeline_differences() == []
+
+
+def test_rebuilding_writes_what_the_check_expects(org):
+    builders.deadline(due=at(12, 12), cohort_size=900, systems=["grading-api"])
+    TimelineInterval.objects.all().delete()
+
+    call_command("rebuild_timeline")
+
+    assert traffic_on("grading-api") == [900]
+    assert matches_a_rebuild()
+
+
+def test_a_deadline_published_moved_and_withdrawn_through_the_api(org, curriculum_staff):
+    client = as_user(curriculum_staff)
+    body = {
+        "title": "Project 3",
+        "team": "curriculum",
+        "cohort_size": 700,
+        "due": "2030-12-12T12:00:00Z",
+        "systems": ["grading-api"],
+    }
+    created = client.post("/api/v1/deadlines", body, format="json")
+    assert created.status_code == 201, created.json()
+    builders.deadline(due=at(12, 18), cohort_size=400, systems=["grading-api"])
+    assert traffic_on("grading-api") == [700, 1100, 400]
+    assert matches_a_rebuild()
+
+    moved = client.patch(
+        f"/api/v1/deadlines/{created.json()['id']}", {"due": "2030-12-20T12:00:00Z"}, format="json"
+    )
+    assert moved.status_code == 200, moved.json()
+    assert traffic_on("grading-api") == [400, 700]
+    assert matches_a_rebuild()
+
+    assert client.delete(f"/api/v1/deadlines/{created.json()['id']}").status_code == 204
+    assert traffic_on("grading-api") == [400]
+    assert matches_a_rebuild()
+
+
+def test_deadlines_uploaded_as_csv(org, curriculum_staff):
+    csv = (
+        "title,cohort_size,due,systems\n"
+        "Project 3,2000,2030-12-12T23:59:00Z,grading-api\n"
+        "Essay 1,350,2030-12-13T17:00:00Z,grading-api;submissions-web\n"
+    )
+    answer = as_user(curriculum_staff).post(
+        "/api/v1/deadlines/upload",
+        {"file": SimpleUploadedFile("d.csv", csv.encode()), "team": "curriculum"},
+        format="multipart",
+    )
+
+    assert answer.status_code in (200, 201), answer.json()
+    assert traffic_on("submissions-web") == [350]
+    assert matches_a_rebuild()
+
+
+def test_a_blackout_from_the_web_form_then_deleted(org, admin, client):
+    client.force_login(admin)
+    answer = client.post(
+        "/blackouts/new/",
+        {
+            "title": "Exam week",
+            "team": "platform",
+            "systems": ["grading-db"],
+            "start": "2030-12-10T00:00",
+            "end": "2030-12-11T00:00",
+            "timezone": "UTC",
+            "rrule": "",
+            "exdates": "",
+            "severity": "refuse",
+            "reason": "",
+        },
+    )
+    assert answer.status_code == 302, answer.content[:2000]
+    blackout = TimelineInterval.objects.get(kind=TimelineKind.BLACKOUT)
+    assert matches_a_rebuild()
+
+    pk = blackout.source.split(":")[1]
+    assert client.post(f"/blackouts/{pk}/delete/").status_code == 302
+    assert not TimelineInterval.objects.filter(kind=TimelineKind.BLACKOUT).exists()
+    assert matches_a_rebuild()
+
+
+def test_a_blackout_deleted_in_the_admin(org, admin_client):
+    blackout = builders.blackout(systems=["grading-api"], start=at(10), end=at(11))
+
+    answer = admin_client.post(f"/admin/blackouts/blackout/{blackout.pk}/delete/", {"post": "yes"})
+    assert answer.status_code == 302
+
+    assert not TimelineInterval.objects.filter(kind=TimelineKind.BLACKOUT).exists()
+    assert matches_a_rebuild()
+
+
+def test_a_job_approved_then_cancelled(org, requester, reviewer):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    sources = set(TimelineInterval.objects.values_list("source", flat=True))
+    assert f"job:{job.pk}" in sources
+    assert matches_a_rebuild()
+
+    as_user(requester).post(f"/api/v1/jobs/{job.pk}/cancel", {}, format="json")
+
+    assert not TimelineInterval.objects.filter(source=f"job:{job.pk}").exists()
+    assert matches_a_rebuild()
+
+
+def test_a_dependency_added_through_the_api_brings_its_traffic(org, admin):
+    builders.deadline(due=at(12, 12), cohort_size=900, systems=["reports-db"])
+    answer = as_user(admin).patch(
+        "/api/v1/systems/grading-api", {"depends_on": ["grading-db", "reports-db"]}, format="json"
+    )
+    assert answer.status_code == 200, answer.json()
+
+    check = as_user(admin).post(
+        "/api/v1/checks",
+        {"systems": ["reports-db"], "start": "2030-12-12T10:00:00Z", "end": "2030-12-12T11:00:00Z"},
+        format="json",
+    )
+    assert "grading-api" in check.json()["impacted_systems"]
+    assert matches_a_rebuild()
+
+
+def test_an_allowed_window_set_then_rolled_forward(org, admin, clock):
+    answer = as_user(admin).patch(
+        "/api/v1/systems/reports-db",
+        {
+            "maintenance_window": {
+                "rrule": "FREQ=WEEKLY;BYDAY=SA",
+                "start_time": "22:00",
+                "duration": "PT6H",
+                "timezone": "Europe/London",
+            }
+        },
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    assert TimelineInterval.objects.filter(kind=TimelineKind.OUTSIDE_WINDOW).exists()
+    assert matches_a_rebuild()
+
+    clock.move_to(at(1, 9) + timedelta(days=3))
+    allowed_windows_refresh_all()
+
+    assert matches_a_rebuild()
+
+
+def test_the_freeze_switched_on_reworded_and_off(org, admin):
+    client = as_user(admin)
+    client.put("/api/v1/freeze", {"active": True, "reason": "exams"}, format="json")
+    assert TimelineInterval.objects.get(kind=TimelineKind.FREEZE).message.endswith("exams.")
+    client.put("/api/v1/freeze", {"active": True, "reason": "results"}, format="json")
+    assert TimelineInterval.objects.get(kind=TimelineKind.FREEZE).message.endswith("results.")
+    assert matches_a_rebuild()
+
+    client.put("/api/v1/freeze", {"active": False, "reason": ""}, format="json")
+
+    assert not TimelineInterval.objects.filter(kind=TimelineKind.FREEZE).exists()
+    assert matches_a_rebuild()
