@@ -4,6 +4,7 @@
 trail, deliveries); `scheduling` never imports it.
 """
 
+from django.core.validators import RegexValidator
 from django.db import models
 
 from integrations.choices import DeploymentReviewState
@@ -19,7 +20,15 @@ class GitHubEnvironmentMapping(models.Model):
     """
 
     repository = models.CharField(
-        max_length=200, help_text="owner/name, as GitHub spells it (case does not matter)."
+        max_length=200,
+        help_text="owner/name, as GitHub spells it (case does not matter).",
+        # A pasted URL would never match GitHub's `full_name`, silently.
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+                "The repository is owner/name, e.g. uni/grading, not its URL.",
+            )
+        ],
     )
     environment = models.CharField(max_length=255, help_text="The GitHub environment's name.")
     systems = models.ManyToManyField("scheduling.System", related_name="github_mappings")

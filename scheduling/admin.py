@@ -21,6 +21,7 @@ from scheduling.models import (
 from scheduling.services.catalogue import (
     check_dependencies,
     check_maintenance_window,
+    check_webhook_url,
     system_delete,
     system_refresh,
 )
@@ -28,8 +29,23 @@ from scheduling.services.freeze import freeze_set
 from scheduling.services.webhooks import team_webhook_secret_rotate
 
 
+class TeamAdminForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = "__all__"  # noqa: DJ007 - the admin shows every column
+
+    def clean_webhook_url(self):
+        url = self.cleaned_data.get("webhook_url") or ""
+        try:
+            check_webhook_url(url=url)
+        except InvalidInput as error:
+            raise forms.ValidationError(error.message) from None
+        return url
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamAdminForm
     list_display = ["name", "slug", "webhook_url", "webhook_format", "webhook_secret_created"]
     search_fields = ["name", "slug", "members__username"]
     filter_horizontal = ["members"]

@@ -38,7 +38,7 @@ def team_create(
     The secret is on the returned object as `new_webhook_secret` and nowhere
     else in clear: the API shows it once, in the answer that creates the team.
     """
-    _check_webhook_url(webhook_url)
+    check_webhook_url(url=webhook_url)
     secret = new_webhook_secret()
     team = Team.objects.create(
         slug=slug,
@@ -61,14 +61,15 @@ def team_update(*, team: Team, **changes) -> Team:
         if key not in {"slug", "name", "email_addresses", "webhook_url", "webhook_format"}:
             raise InvalidInput(f"Cannot change {key} on a team.")
         setattr(team, key, value)
-    _check_webhook_url(team.webhook_url)
+    check_webhook_url(url=team.webhook_url)
     team.save()
     if members is not None:
         team.members.set(members)
     return team
 
 
-def _check_webhook_url(url: str) -> None:
+def check_webhook_url(*, url: str) -> None:
+    """Refuse a webhook URL naming a private address (host names are checked when sending)."""
     try:
         check_literal_host(url)
     except AddressRefused as exc:

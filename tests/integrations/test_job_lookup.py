@@ -1,7 +1,9 @@
 """Which job a deployment names: `clearway_job` in its payload, however GitHub passes it."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from integrations.models import GitHubEnvironmentMapping
 from integrations.selectors import requested_job_id
 
 
@@ -30,3 +32,16 @@ def test_a_value_that_is_not_a_job_number_is_explained(value):
 
     assert isinstance(answer, str)
     assert "is not a job number" in answer
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "repository", ["https://github.com/uni/grading", "uni", "uni/grading/tree/main", "uni/ grading"]
+)
+def test_a_mapping_names_its_repository_as_owner_slash_name(repository):
+    mapping = GitHubEnvironmentMapping(repository=repository, environment="production")
+
+    with pytest.raises(ValidationError) as refused:
+        mapping.full_clean()
+
+    assert "repository" in refused.value.message_dict

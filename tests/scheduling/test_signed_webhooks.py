@@ -370,3 +370,20 @@ def test_a_new_team_with_a_private_webhook_url_is_refused(admin):
 
     assert answer.status_code == 400
     assert not Team.objects.filter(slug="x").exists()
+
+
+def test_the_admin_refuses_a_private_webhook_url(infra, admin_client):
+    page = admin_client.post(
+        f"/admin/scheduling/team/{infra.pk}/change/",
+        {
+            "name": infra.name,
+            "slug": infra.slug,
+            "webhook_url": "http://169.254.169.254/",
+            "webhook_format": "clearway",
+        },
+    )
+
+    assert page.status_code == 200  # the form again, with the error
+    assert "private, loopback" in page.content.decode()
+    infra.refresh_from_db()
+    assert infra.webhook_url != "http://169.254.169.254/"
