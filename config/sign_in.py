@@ -1,0 +1,38 @@
+"""Sign-in limits, enforced by django-axes on every password check.
+
+Axes sits first in AUTHENTICATION_BACKENDS, so `/accounts/login/`,
+`/admin/login/` and anything else that calls `authenticate()` with a request
+share one count, kept in the default cache (Redis when CACHE_URL is set, so
+every worker and app machine counts together). The count is keyed on the
+account *and* the client address: a stranger who knows a username locks out
+only their own address, never the account's owner elsewhere.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def username(request: HttpRequest, credentials: dict | None) -> str:
+    """The username as the count sees it: one count for "Alice" and " alice"."""
+    raw = (credentials or {}).get("username") or request.POST.get("username") or ""
+    return str(raw).strip().lower()[:150]
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    """429 with Retry-After, as a page: the password was not even checked.
+
+    The failure that reaches the limit was an ordinary wrong password, and
+    answers as one (the form again); the lock-out starts with the next try.
+    """
+    counted_now = getattr(request, "axes_failures_since_start", None) is not None
+    if counted_now and original_response is not None:
+        return original_response
+    seconds = int(settings.AXES_COOLOFF_TIME.total_seconds())
+    response = render(
+        request, "registration/locked_out.html", {"minutes": seconds // 60}, status=429
+    )
+    response["Retry-After"] = str(seconds)
+    return response
