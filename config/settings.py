@@ -115,6 +115,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         )
     }
     if env_bool("DB_POOL", False):
+        from psycopg_pool import ConnectionPool
+
         # Django's pool replaces persistent connections; a request waits at
         # most DB_POOL_TIMEOUT seconds for a connection, then gets a 503.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -122,6 +124,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
             "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
             "timeout": env_int("DB_POOL_TIMEOUT", 2, minimum=1),
+            # A connection killed while idle (failover, restart) is replaced
+            # when handed out, instead of failing the request that gets it.
+            "check": ConnectionPool.check_connection,
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -295,7 +300,7 @@ CACHES = caches_for(
 
 # --- Sign-in limits (django-axes; see config/sign_in.py) -------------------
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "config.sign_in.SignInLimitBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: REMOTE_ADDR.

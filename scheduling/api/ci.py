@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
@@ -200,7 +200,7 @@ class GateView(CIView):
                     f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
                 )
             answer = gate.gate(job=job, at=at, version=version)
-        except DatabaseError:
+        except (DatabaseError, InterfaceError):
             # Fail closed: when Clearway cannot decide, the answer is no, with a
             # reason, and the status says "try again" rather than "refused".
             return Response(
