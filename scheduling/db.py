@@ -1,9 +1,11 @@
 """Telling a busy database from a broken request, and retrying what may be retried."""
 
+import contextlib
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
@@ -100,6 +102,32 @@ def write_without_waiting(write: Callable[[], object]) -> bool:
     except DatabaseError:
         return False
     return True
+
+
+@contextmanager
+def lock_wait_at_most(*, milliseconds: int) -> Iterator[None]:
+    """Within the block, a statement waits at most `milliseconds` for a lock
+    (PostgreSQL; SQLite has no such setting), then fails as busy."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    previous = _set_lock_timeout(f"{milliseconds}ms")
+    try:
+        yield
+    finally:
+        # If the connection died or its transaction failed, a new connection
+        # starts from the configured timeout anyway.
+        with contextlib.suppress(DatabaseError):
+            _set_lock_timeout(previous)
+
+
+def _set_lock_timeout(value: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, false)",
+            [value],
+        )
+        return cursor.fetchone()[0]
 
 
 def retry_on_conflict[T](func: Callable[..., T]) -> Callable[..., T]:

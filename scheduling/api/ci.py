@@ -22,6 +22,7 @@ from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
 from scheduling.api.throttles import TokenRateThrottle
 from scheduling.choices import Impact
+from scheduling.db import lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.middleware import RETRY_AFTER_SECONDS
 from scheduling.models import ApiToken, System
@@ -191,15 +192,18 @@ class GateView(CIView):
     def get(self, request, pk: int):
         at = _at(request)
         try:
-            version = calendar_version()
-            job = gate.job_snapshot(job_id=int(pk), version=version)
-            if job is None:
-                raise NotFound(f"There is no job #{pk}.")
-            if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
-                raise NotAllowed(
-                    f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
-                )
-            answer = gate.gate(job=job, at=at, version=version)
+            # CI polls the gate; a migration holding the jobs table must make it
+            # fail closed at once, not queue every poll behind the lock.
+            with lock_wait_at_most(milliseconds=gate.LOCK_WAIT_MS):
+                version = calendar_version()
+                job = gate.job_snapshot(job_id=int(pk), version=version)
+                if job is None:
+                    raise NotFound(f"There is no job #{pk}.")
+                if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
+                    raise NotAllowed(
+                        f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
+                    )
+                answer = gate.gate(job=job, at=at, version=version)
         except (DatabaseError, InterfaceError):
             # Fail closed: when Clearway cannot decide, the answer is no, with a
             # reason, and the status says "try again" rather than "refused".

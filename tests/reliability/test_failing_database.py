@@ -286,3 +286,51 @@ def test_write_without_waiting_skips_a_write_behind_a_lock_within_50ms(org):
     assert ApiToken.objects.get(pk=token.pk).name != "touched"
     assert write_without_waiting(lambda: ApiToken.objects.filter(pk=token.pk).update(name="now"))
     assert ApiToken.objects.get(pk=token.pk).name == "now"
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_gate_answers_within_lock_timeout_plus_500ms_while_the_jobs_table_is_locked(
+    infra_ci,
+):
+    """Two sync workers, six CI pollers, the calendar just changed (no snapshot is
+    cached) and the jobs table held ACCESS EXCLUSIVE: every gate answer comes
+    within DB_LOCK_TIMEOUT_MS + 0.5 s, each a 503 that says 'not allowed'."""
+    headers = infra_ci["headers"]
+    gate = f"/api/v1/jobs/{infra_ci['job']}/gate"
+    with gunicorn(
+        threads=1,
+        options=("--workers", "2", "--worker-class", "sync"),
+        DB_LOCK_TIMEOUT_MS=str(LOCK_TIMEOUT_MS),
+    ) as app:
+        assert requests.post(f"{app.url}/api/v1/jobs", json=booking(1), headers=headers).ok
+        answers: list[tuple[int, float, bool]] = []
+
+        def poll(until: float) -> None:
+            with requests.Session() as session:
+                while time.monotonic() < until:
+                    started = time.monotonic()
+                    response = session.get(app.url + gate, headers=headers, timeout=30)
+                    answers.append(
+                        (
+                            response.status_code,
+                            time.monotonic() - started,
+                            response.json().get("allowed"),
+                        )
+                    )
+
+        with psycopg.connect(shared_database_url()) as locker:
+            locker.execute("LOCK TABLE scheduling_maintenancejob IN ACCESS EXCLUSIVE MODE")
+            until = time.monotonic() + 3
+            pollers = [threading.Thread(target=poll, args=(until,)) for _ in range(6)]
+            for poller in pollers:
+                poller.start()
+            for poller in pollers:
+                poller.join(timeout=30)
+            locker.rollback()
+
+    assert answers
+    assert {status for status, _, _ in answers} <= {503}, answers
+    assert not any(allowed for _, _, allowed in answers)
+    slowest = max(took for _, took, _ in answers)
+    assert slowest < LIMIT, f"the slowest gate answer took {slowest:.2f} s"
