@@ -158,6 +158,13 @@ class PingView(CIView):
 
 
 class GateView(CIView):
+    def dispatch(self, request, *args, **kwargs):
+        # CI polls the gate; a migration holding the jobs table (or the token
+        # table, read to authenticate) must make it fail closed at once, not
+        # queue every poll behind the lock for the whole DB_LOCK_TIMEOUT_MS.
+        with lock_wait_at_most(milliseconds=gate.LOCK_WAIT_MS):
+            return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         summary="May this booked job run now?",
         parameters=[
@@ -192,18 +199,15 @@ class GateView(CIView):
     def get(self, request, pk: int):
         at = _at(request)
         try:
-            # CI polls the gate; a migration holding the jobs table must make it
-            # fail closed at once, not queue every poll behind the lock.
-            with lock_wait_at_most(milliseconds=gate.LOCK_WAIT_MS):
-                version = calendar_version()
-                job = gate.job_snapshot(job_id=int(pk), version=version)
-                if job is None:
-                    raise NotFound(f"There is no job #{pk}.")
-                if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
-                    raise NotAllowed(
-                        f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
-                    )
-                answer = gate.gate(job=job, at=at, version=version)
+            version = calendar_version()
+            job = gate.job_snapshot(job_id=int(pk), version=version)
+            if job is None:
+                raise NotFound(f"There is no job #{pk}.")
+            if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
+                raise NotAllowed(
+                    f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
+                )
+            answer = gate.gate(job=job, at=at, version=version)
         except (DatabaseError, InterfaceError):
             # Fail closed: when Clearway cannot decide, the answer is no, with a
             # reason, and the status says "try again" rather than "refused".
