@@ -138,7 +138,8 @@ def environment(database: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": admin_url(database),
         "CACHE_URL": REDIS_URL,
-        "DEBUG": "0",
+        # DEBUG=0 would serve pages only after collectstatic into the work tree.
+        "DEBUG": "1",
         "SECRET_KEY": "topology-" + "k" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SESSION_COOKIE_SECURE": "0",
