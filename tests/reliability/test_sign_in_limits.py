@@ -39,7 +39,7 @@ def test_failures_on_the_admin_login_and_the_site_login_share_one_count(requeste
     assert sign_in(client, "pw").status_code == 429
 
 
-def test_the_admin_login_alone_locks_out_after_six_failures(admin, client):
+def test_the_admin_login_alone_refuses_the_sixth_attempt(admin, client):
     answers = [
         sign_in(client, "wrong", username="pat", path=ADMIN_LOGIN).status_code for _ in range(6)
     ]
