@@ -273,7 +273,9 @@ def report(tally: Tally, rows: list, ended: dict) -> None:
         f"max {gate[-1] * 1000:.0f} ms"
     )
     print(f"  booking p50 {statistics.median(book) * 1000:.0f} ms, max {book[-1] * 1000:.0f} ms")
-    print(f"  answers slower than {LIMIT:.1f} s: {len(slow)}")
+    print(
+        f"  answers slower than {LIMIT:.1f} s: {len(slow)} (load average {os.getloadavg()[0]:.1f})"
+    )
     for sample in slow[:20]:
         during = next(
             (name for name, at, lasts in FAULTS if at <= sample.started <= at + lasts + 3), "-"
@@ -305,6 +307,7 @@ def report(tally: Tally, rows: list, ended: dict) -> None:
         "gate_max_ms": round(gate[-1] * 1000, 1),
         "booking_max_ms": round(book[-1] * 1000, 1),
         "slower_than_limit": len(slow),
+        "load_average": round(os.getloadavg()[0], 1),
         "recovery_s": {
             name: {k: None if v is None else round(v, 2) for k, v in kinds.items()}
             for name, kinds in recoveries.items()

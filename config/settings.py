@@ -319,6 +319,8 @@ AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 AXES_USERNAME_CALLABLE = "config.sign_in.username"
 AXES_LOCKOUT_CALLABLE = "config.sign_in.locked_out"
 AXES_VERBOSE = False
+# The cache handler writes no AccessAttempt rows; an empty admin page would mislead.
+AXES_ENABLE_ADMIN = False
 if not env_str("CACHE_URL").strip():
     # Per-process memory is right for `make run` (one process); docs/deploy.md
     # says to set CACHE_URL wherever several processes serve.
