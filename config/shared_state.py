@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 REDIS_SCHEMES = {"redis", "rediss", "unix"}
 FEED_CACHE_TIMEOUT = 7 * 24 * 3600
+REDIS_TIMEOUT = 0.5  # seconds to connect, and for each answer
 
 
 def caches_for(*, url: str, feed_cache: str, feed_entries: int) -> dict:
@@ -28,7 +29,13 @@ def caches_for(*, url: str, feed_cache: str, feed_entries: int) -> dict:
             },
         }
     _check_redis_url(url)
-    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        # A Redis that hangs must not hang requests: they fail fast (503, see
+        # scheduling/db.py) instead of holding a worker.
+        "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+    }
     # Both aliases share the Redis database; the prefix keeps the feed texts
     # apart so that clearing one cache in a test or an incident spares the other.
     # Redis evicts by its own maxmemory policy, so MAX_ENTRIES has no meaning here.

@@ -48,12 +48,25 @@ def is_busy(exc: BaseException) -> bool:
     if isinstance(exc, InterfaceError):
         # Not a DatabaseError in Django: "connection already closed".
         return True
+    if _cache_unreachable(exc):
+        return True
     if not isinstance(exc, DatabaseError):
         return False
     state = _sqlstate(exc)
     if state in BUSY_STATES | RETRY_STATES:
         return True
     return is_disconnect(exc) or _busy_text(exc)
+
+
+def _cache_unreachable(exc: BaseException) -> bool:
+    """The shared cache (Redis, CACHE_URL) did not answer: throttles and sign-in
+    limits cannot be counted, so the request is refused as "try again"."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeout
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return False
+    return isinstance(exc, RedisConnectionError | RedisTimeout)
 
 
 def _busy_text(exc: BaseException) -> bool:
