@@ -49,3 +49,10 @@ def test_a_sign_in_is_a_503_not_a_500_and_not_let_through_when_the_shared_cache_
     assert response.status_code == 503
     assert response["Retry-After"].isdigit()
     assert "_auth_user_id" not in browser.session
+
+
+def test_readyz_says_the_shared_cache_is_down(clock, redis_down):
+    response = Client().get("/readyz")
+
+    assert response.status_code == 503
+    assert response.json()["cache"] == "error: ConnectionError"
