@@ -289,8 +289,8 @@ CLEARWAY_FEED_SOURCES = [
 # Anonymous /calendar/public/<system>.ics of approved maintenance (status page).
 CLEARWAY_PUBLIC_CALENDARS = env_bool("CLEARWAY_PUBLIC_CALENDARS", False)
 # Each event's serialised text, keyed by its version, in its own cache so that
-# 10,000 entries do not evict everything else. LocMem is per process; point
-# this alias at Redis or memcached to share it between workers.
+# 10,000 entries do not evict everything else. Per process by default; with
+# CACHE_URL every alias lives in that Redis (config/shared_state.py).
 CLEARWAY_FEED_CACHE = "calendar-feeds"
 CACHES = caches_for(
     url=env_str("CACHE_URL").strip(),
