@@ -10,8 +10,14 @@ only their own address, never the account's owner elsewhere.
 
 from axes.backends import AxesStandaloneBackend
 from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.forms import AdminPasswordChangeForm
+from django.contrib.auth import authenticate
+from django.contrib.auth.views import PasswordChangeView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 
 def username(request: HttpRequest, credentials: dict | None) -> str:
@@ -48,3 +54,36 @@ class SignInLimitBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def _old_password_form(request: HttpRequest) -> type[AdminPasswordChangeForm]:
+    class OldPasswordCounted(AdminPasswordChangeForm):
+        """The old password goes through authenticate(), so a wrong one counts
+        against the same (account, address) limit as a failed sign-in."""
+
+        def clean_old_password(self):
+            old_password = self.cleaned_data["old_password"]
+            checked = authenticate(
+                request, username=self.user.get_username(), password=old_password
+            )
+            if checked is None or checked.pk != self.user.pk:
+                raise ValidationError(
+                    self.error_messages["password_incorrect"], code="password_incorrect"
+                )
+            return old_password
+
+    return OldPasswordCounted
+
+
+def admin_password_change(request: HttpRequest) -> HttpResponse:
+    """The admin's "change password" page, with the old password counted."""
+
+    def view(request):
+        return PasswordChangeView.as_view(
+            form_class=_old_password_form(request),
+            success_url=reverse("admin:password_change_done"),
+            extra_context=admin.site.each_context(request),
+        )(request)
+
+    request.current_app = admin.site.name
+    return admin.site.admin_view(view)(request)

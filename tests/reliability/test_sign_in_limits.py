@@ -174,3 +174,35 @@ def test_with_cache_url_the_count_is_shared_between_processes(requester, setting
         assert sign_in(Client(), "pw").status_code == 429
         assert in_another_process(lambda: sign_in(Client(), "pw").status_code) == 429
         assert caches["default"].__class__.__name__ == "RedisCache"
+
+
+def test_wrong_old_passwords_on_the_admin_password_change_count_against_the_same_limit(
+    admin, client
+):
+    client.force_login(admin)
+    page = client.get("/admin/password_change/", REMOTE_ADDR="10.0.0.7")
+    change = {
+        "old_password": "wrong",
+        "new_password1": "n3w-Secret!",
+        "new_password2": "n3w-Secret!",
+    }
+    answers = [
+        client.post("/admin/password_change/", change, REMOTE_ADDR="10.0.0.7").status_code
+        for _ in range(6)
+    ]
+
+    assert page.status_code == 200
+    assert answers == [200] * 5 + [429]
+    assert sign_in(Client(), "pw", username="pat", path=ADMIN_LOGIN).status_code == 429
+
+
+def test_the_admin_password_change_still_changes_the_password_with_the_right_old_one(admin, client):
+    client.force_login(admin)
+    change = {"old_password": "pw", "new_password1": "n3w-Secret!", "new_password2": "n3w-Secret!"}
+
+    answer = client.post("/admin/password_change/", change, REMOTE_ADDR="10.0.0.7")
+
+    assert answer.status_code == 302
+    assert answer["Location"] == "/admin/password_change/done/"
+    admin.refresh_from_db()
+    assert admin.check_password("n3w-Secret!")
