@@ -26,6 +26,7 @@ GONE_TEXTS = (
     "the connection is closed",
     "connection is lost",
     "could not connect",
+    "connection failed",  # psycopg's connect error: refused, unknown host, timeout
     "connection refused",
     "consuming input failed",
 )

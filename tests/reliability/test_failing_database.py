@@ -59,8 +59,9 @@ def lost(message: str, cause: BaseException | None = None) -> OperationalError:
         lost("consuming input failed: EOF detected"),
         lost("connection failed: Connection refused", psycopg.errors.ConnectionFailure()),
         InterfaceError("connection already closed"),
+        lost('connection failed: connection to server at "10.0.0.5", port 5432 failed: timeout'),
     ],
-    ids=["admin shutdown", "crash", "closed", "eof", "refused", "interface"],
+    ids=["admin shutdown", "crash", "closed", "eof", "refused", "interface", "connect timeout"],
 )
 def test_a_lost_connection_is_a_try_again(error):
     assert is_disconnect(error)
