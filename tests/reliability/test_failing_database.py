@@ -6,6 +6,7 @@ act on it from a second connection, as a failover (pg_terminate_backend) or a
 migration (LOCK TABLE) would.
 """
 
+import re
 import threading
 import time
 
@@ -335,3 +336,33 @@ def test_the_gate_answers_within_lock_timeout_plus_500ms_while_the_jobs_table_is
     assert not any(allowed for _, _, allowed in answers)
     slowest = max(took for _, took, _ in answers)
     assert slowest < LIMIT, f"the slowest gate answer took {slowest:.2f} s"
+
+
+def test_a_database_that_cannot_be_reached_answers_503_with_retry_after_not_500():
+    """Nothing listens where DATABASE_URL points (a server down, a failover in
+    progress): the API and a sign-in answer 503 with Retry-After."""
+    with (
+        gunicorn(
+            DATABASE_URL="postgres://postgres@127.0.0.1:1/clearway",
+            # DEBUG=0 would need collectstatic for the sign-in page.
+            DEBUG="1",
+            CSRF_COOKIE_SECURE="0",
+        ) as app,
+        requests.Session() as browser,
+    ):
+        api = requests.get(
+            f"{app.url}/api/v1/jobs", headers={"Authorization": "Bearer cw_x"}, timeout=30
+        )
+        page = browser.get(f"{app.url}/accounts/login/", timeout=30)
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        form = browser.post(
+            f"{app.url}/accounts/login/",
+            data={"username": "alice", "password": "pw", "csrfmiddlewaretoken": csrf},
+            timeout=30,
+        )
+
+    assert api.status_code == 503, api.text
+    assert api.headers["Retry-After"].isdigit()
+    assert api.json()["code"] == "busy"
+    assert form.status_code == 503, form.text[:500]
+    assert form.headers["Retry-After"].isdigit()
