@@ -15,6 +15,7 @@ from config.env import (
     env_str,
     env_zone,
 )
+from config.shared_state import caches_for, trusted_proxies
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
     "scheduling",
     "blackouts",
     "deadlines",
@@ -56,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it turns a sign-in refused by the limit into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -111,6 +115,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         )
     }
     if env_bool("DB_POOL", False):
+        from psycopg_pool import ConnectionPool
+
         # Django's pool replaces persistent connections; a request waits at
         # most DB_POOL_TIMEOUT seconds for a connection, then gets a 503.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -118,6 +124,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             "min_size": env_int("DB_POOL_MIN", 2, minimum=0),
             "max_size": env_int("DB_POOL_MAX", 10, minimum=1),
             "timeout": env_int("DB_POOL_TIMEOUT", 2, minimum=1),
+            # A connection killed while idle (failover, restart) is replaced
+            # when handed out, instead of failing the request that gets it.
+            "check": ConnectionPool.check_connection,
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -280,21 +289,43 @@ CLEARWAY_FEED_SOURCES = [
 # Anonymous /calendar/public/<system>.ics of approved maintenance (status page).
 CLEARWAY_PUBLIC_CALENDARS = env_bool("CLEARWAY_PUBLIC_CALENDARS", False)
 # Each event's serialised text, keyed by its version, in its own cache so that
-# 10,000 entries do not evict everything else. LocMem is per process; point
-# this alias at Redis or memcached to share it between workers.
+# 10,000 entries do not evict everything else. Per process by default; with
+# CACHE_URL every alias lives in that Redis (config/shared_state.py).
 CLEARWAY_FEED_CACHE = "calendar-feeds"
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    CLEARWAY_FEED_CACHE: {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "clearway-calendar-feeds",
-        "TIMEOUT": 7 * 24 * 3600,
-        "OPTIONS": {
-            "MAX_ENTRIES": env_int("CLEARWAY_FEED_CACHE_ENTRIES", 50_000, minimum=100),
-            "CULL_FREQUENCY": 4,
-        },
-    },
-}
+CACHES = caches_for(
+    url=env_str("CACHE_URL").strip(),
+    feed_cache=CLEARWAY_FEED_CACHE,
+    feed_entries=env_int("CLEARWAY_FEED_CACHE_ENTRIES", 50_000, minimum=100),
+)
+
+# --- Sign-in limits (django-axes; see config/sign_in.py) -------------------
+AUTHENTICATION_BACKENDS = [
+    "config.sign_in.SignInLimitBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies whose X-Forwarded-For is believed (addresses or CIDRs); empty: REMOTE_ADDR.
+CLEARWAY_TRUSTED_PROXIES = [str(n) for n in trusted_proxies(env_list("CLEARWAY_TRUSTED_PROXIES"))]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+# After 5 failures within 15 minutes, that (account, address) pair is refused
+# for 15 minutes, the right password too.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failures while locked out do not push the end of the lock-out further away.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
+AXES_USERNAME_CALLABLE = "config.sign_in.username"
+AXES_LOCKOUT_CALLABLE = "config.sign_in.locked_out"
+AXES_VERBOSE = False
+# The cache handler writes no AccessAttempt rows; an empty admin page would mislead.
+AXES_ENABLE_ADMIN = False
+if not env_str("CACHE_URL").strip():
+    # Per-process memory is right for `make run` (one process); docs/deploy.md
+    # says to set CACHE_URL wherever several processes serve.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+
 # A remote deadline feed gets this many seconds for the whole fetch (also the
 # connect and per-read timeout), at most this many bytes (after decompression)
 # and events (after expanding recurring ones); beyond that the sync fails.

@@ -1,11 +1,13 @@
 """Telling a busy database from a broken request, and retrying what may be retried."""
 
+import contextlib
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import DatabaseError, OperationalError, connection
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 
 # PostgreSQL SQLSTATEs: lock_not_available, query_canceled (statement_timeout),
 # idle_in_transaction_session_timeout, too_many_connections, cannot_connect_now.
@@ -13,6 +15,23 @@ BUSY_STATES = {"55P03", "57014", "25P03", "53300", "57P03"}
 # serialization_failure and deadlock_detected: the transaction may simply be retried.
 RETRY_STATES = {"40001", "40P01"}
 RETRY_ATTEMPTS = 3
+# The server went away: admin_shutdown and crash_shutdown (pg_terminate_backend,
+# a failover, a restart) and the connection_exception class (08xxx).
+GONE_STATES = {"57P01", "57P02"}
+# What psycopg and Django say when a connection died without a SQLSTATE.
+GONE_TEXTS = (
+    "server closed the connection",
+    "terminating connection",
+    "connection already closed",
+    "the connection is closed",
+    "connection is lost",
+    "could not connect",
+    "connection failed",  # psycopg's connect error: refused, unknown host, timeout
+    "connection refused",
+    "consuming input failed",
+)
+# A bookkeeping write waits at most this long for a lock, then is skipped.
+BOOKKEEPING_LOCK_TIMEOUT = "10ms"
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -25,11 +44,33 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 
 def is_busy(exc: BaseException) -> bool:
-    """The database could not serve this now (locks, timeouts, pool), but may soon."""
+    """The database could not serve this now (locks, timeouts, pool, a lost
+    connection), but may soon: the answer is 503 with Retry-After, never 500."""
+    if isinstance(exc, InterfaceError):
+        # Not a DatabaseError in Django: "connection already closed".
+        return True
+    if _cache_unreachable(exc):
+        return True
     if not isinstance(exc, DatabaseError):
         return False
-    if _sqlstate(exc) in BUSY_STATES | RETRY_STATES:
+    state = _sqlstate(exc)
+    if state in BUSY_STATES | RETRY_STATES:
         return True
+    return is_disconnect(exc) or _busy_text(exc)
+
+
+def _cache_unreachable(exc: BaseException) -> bool:
+    """The shared cache (Redis, CACHE_URL) did not answer: throttles and sign-in
+    limits cannot be counted, so the request is refused as "try again"."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeout
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return False
+    return isinstance(exc, RedisConnectionError | RedisTimeout)
+
+
+def _busy_text(exc: BaseException) -> bool:
     text = str(exc).lower()
     cause = exc.__cause__
     return (
@@ -37,6 +78,70 @@ def is_busy(exc: BaseException) -> bool:
         or "couldn't get a connection" in text
         or type(cause).__name__ == "PoolTimeout"
     )
+
+
+def is_disconnect(exc: BaseException) -> bool:
+    """The connection to the database is gone; the next request opens a new one
+    (CONN_HEALTH_CHECKS, or the pool's check)."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, DatabaseError):
+        return False
+    state = _sqlstate(exc) or ""
+    if state in GONE_STATES or state.startswith("08"):
+        return True
+    text = str(exc).lower()
+    return any(phrase in text for phrase in GONE_TEXTS)
+
+
+def write_without_waiting(write: Callable[[], object]) -> bool:
+    """Run a bookkeeping write (a token's last_used) only if it needs no wait.
+
+    A read must never wait behind its own bookkeeping: on PostgreSQL the write
+    gets its own transaction with a lock timeout of a few milliseconds and is
+    skipped (returns False) when a lock or anything else stands in the way.
+    Callers run it outside any transaction (authentication, a feed poll);
+    inside one it is simply part of that transaction, whose lock timeout stays.
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        write()
+        return True
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", [BOOKKEEPING_LOCK_TIMEOUT]
+                )
+            write()
+    except DatabaseError:
+        return False
+    return True
+
+
+@contextmanager
+def lock_wait_at_most(*, milliseconds: int) -> Iterator[None]:
+    """Within the block, a statement waits at most `milliseconds` for a lock
+    (PostgreSQL; SQLite has no such setting), then fails as busy."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    previous = _set_lock_timeout(f"{milliseconds}ms")
+    try:
+        yield
+    finally:
+        # If the connection died or its transaction failed, a new connection
+        # starts from the configured timeout anyway.
+        with contextlib.suppress(DatabaseError):
+            _set_lock_timeout(previous)
+
+
+def _set_lock_timeout(value: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('lock_timeout'), set_config('lock_timeout', %s, false)",
+            [value],
+        )
+        return cursor.fetchone()[0]
 
 
 def retry_on_conflict[T](func: Callable[..., T]) -> Callable[..., T]:

@@ -51,6 +51,10 @@ class GateAnswer:
     findings: list[Finding] = field(default_factory=list)
 
 
+# The longest the gate waits for a table lock (a migration, a LOCK TABLE) before
+# it fails closed: a cached snapshot answers without the jobs table, a cold one
+# must not hold a worker for the whole DB_LOCK_TIMEOUT_MS while CI keeps polling.
+LOCK_WAIT_MS = 200
 # How far ahead an answer looks for the end of what refuses change.
 LOOK_AHEAD = timedelta(days=31)
 # The engine cuts these findings to the window it was asked about; the rest

@@ -2,6 +2,7 @@ import os
 
 import pytest
 import time_machine
+from axes.handlers.proxy import AxesProxyHandler
 from django.core.cache import cache
 
 from scheduling import window_cache
@@ -18,6 +19,9 @@ def _isolated(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     cache.clear()
+    # django-axes keeps its handler, and the cache it was given, for the process;
+    # a test that points the caches elsewhere must not leave it to the next.
+    AxesProxyHandler.implementation = None
     window_cache.windows.clear()
     window_cache.closures.clear()
     window_cache.jobs.clear()

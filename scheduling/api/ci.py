@@ -8,7 +8,7 @@ import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
@@ -22,6 +22,7 @@ from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
 from scheduling.api.throttles import TokenRateThrottle
 from scheduling.choices import Impact
+from scheduling.db import lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.middleware import RETRY_AFTER_SECONDS
 from scheduling.models import ApiToken, System
@@ -157,6 +158,13 @@ class PingView(CIView):
 
 
 class GateView(CIView):
+    def dispatch(self, request, *args, **kwargs):
+        # CI polls the gate; a migration holding the jobs table (or the token
+        # table, read to authenticate) must make it fail closed at once, not
+        # queue every poll behind the lock for the whole DB_LOCK_TIMEOUT_MS.
+        with lock_wait_at_most(milliseconds=gate.LOCK_WAIT_MS):
+            return super().dispatch(request, *args, **kwargs)
+
     @extend_schema(
         summary="May this booked job run now?",
         parameters=[
@@ -200,7 +208,7 @@ class GateView(CIView):
                     f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
                 )
             answer = gate.gate(job=job, at=at, version=version)
-        except DatabaseError:
+        except (DatabaseError, InterfaceError):
             # Fail closed: when Clearway cannot decide, the answer is no, with a
             # reason, and the status says "try again" rather than "refused".
             return Response(

@@ -1,5 +1,6 @@
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.client_address import client_address
 from scheduling.models import ApiToken
 
 
@@ -14,5 +15,6 @@ class TokenRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
-            ident = self.get_ident(request)
+            # The address a trusted proxy vouches for, as the sign-in limit counts it.
+            ident = f"address:{client_address(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling.choices import TokenScope
+from scheduling.db import write_without_waiting
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.models import ApiToken, Team
 from scheduling.models.tokens import digest, new_secret
@@ -93,6 +94,7 @@ def api_token_authenticate(*, secret: str, now: datetime | None = None) -> ApiTo
     if token.expires is not None and token.expires <= now:
         return None
     if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used=now)
+        # Bookkeeping: skipped rather than make the caller's read wait on a lock.
+        write_without_waiting(lambda: ApiToken.objects.filter(pk=token.pk).update(last_used=now))
         token.last_used = now
     return token
