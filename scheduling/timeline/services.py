@@ -221,6 +221,11 @@ def timeline_refresh_range(
         _insert(rows)
 
 
+def timeline_refresh_system(*, slug: str) -> None:
+    """Rewrite every blackout and traffic row of one system (after it was renamed)."""
+    timeline_refresh_range(start=FLOOR, end=FAR_FUTURE, systems=[slug])
+
+
 # --- rows scheduling owns: jobs, allowed windows, the freeze, the reach -----
 
 
