@@ -77,7 +77,13 @@ def ensure_dataset(scale: float) -> str:
     print(f"  generating the dataset at scale {scale} (once; reused next time)...", flush=True)
     sh("psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {database}")
     sh(PY, "manage.py", "migrate", "--no-input", "-v0", env=env)
-    print("  " + sh(PY, "manage.py", "generate_dataset", "--scale", str(scale), env=env).strip())
+    # Generating (and building the timeline of) a large dataset holds one
+    # transaction for minutes: no idle or statement limits for this command.
+    generating = dict(env, DB_IDLE_IN_TRANSACTION_MS="0", DB_STATEMENT_TIMEOUT_MS="0")
+    print(
+        "  "
+        + sh(PY, "manage.py", "generate_dataset", "--scale", str(scale), env=generating).strip()
+    )
     sh("psql", f"{PG}/{database}", "-qc", "ANALYZE")
     return database
 

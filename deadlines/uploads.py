@@ -20,6 +20,7 @@ from deadlines.parse_csv import parse_csv
 from deadlines.services import deadline_create
 from scheduling.errors import InvalidInput
 from scheduling.models import Team
+from scheduling.timeline.services import timeline_deferred
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_ROWS = 5000
@@ -86,7 +87,8 @@ def deadlines_upload(
         raise _refuse(problems)
     if not specs:
         raise InvalidInput.for_field("file", "The file has no deadlines.")
-    with transaction.atomic():
+    # One timeline refresh for the whole upload, not one per deadline.
+    with transaction.atomic(), timeline_deferred():
         return [
             deadline_create(
                 team=team,

@@ -263,3 +263,10 @@ def _holding(closed, at):
     holding = next(((lo, hi) for lo, hi in closed if lo <= at < hi), None)
     upcoming = None if holding else next((lo for lo, _ in closed if lo > at), None)
     return holding, upcoming
+
+
+def kinds_present(*, systems: frozenset[str], start: datetime, end: datetime) -> set[str]:
+    """The kinds of busy window on `systems` in [start, end), as finding kinds."""
+    if not settings.CLEARWAY_TIMELINE:
+        return {w.kind for w in busy_windows(systems=systems, start=start, end=end)}
+    return timeline.kinds(where=systems, start=start, end=end)

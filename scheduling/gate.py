@@ -273,10 +273,10 @@ def no_slot_reason(
 ) -> str:
     """One sentence saying why there is no clear window."""
     impacted = conflicts.impacted(systems)
-    windows = conflicts.busy_windows(systems=impacted, start=after, end=before)
-    if any(w.kind == FindingKind.FREEZE for w in windows):
+    found = conflicts.kinds_present(systems=impacted, start=after, end=before)
+    if FindingKind.FREEZE in found:
         return "A change freeze is on: no window is clear until it is lifted."
-    kinds = sorted({w.kind.replace("_", " ") for w in windows})
+    kinds = sorted(kind.replace("_", " ") for kind in found)
     return (
         f"No clear window of {_human(duration)} on {', '.join(sorted(impacted))} between "
         f"{after:%Y-%m-%d %H:%M} and {before:%Y-%m-%d %H:%M} UTC: "

@@ -27,6 +27,7 @@ from deadlines.feeds.parse_json import parse_json
 from deadlines.models import DeadlineFeed
 from scheduling.errors import InvalidInput
 from scheduling.services.notifications import notify
+from scheduling.timeline.services import timeline_deferred
 
 logger = logging.getLogger(__name__)
 
@@ -63,13 +64,15 @@ def feed_sync(*, feed_id: int, now: datetime | None = None) -> SyncResult:
             locked = DeadlineFeed.objects.select_for_update().select_related("team").get(pk=feed_id)
             if (locked.url, locked.format) != (feed.url, feed.format):
                 raise FeedError("The feed's URL or format changed during the sync; sync it again.")
-            changes = feed_entries_apply(
-                feed=locked,
-                entries=parsed.entries,
-                problems=parsed.problems,
-                since=feed_window(now=now).since,
-                now=now,
-            )
+            # One timeline refresh for the whole sync, not one per deadline.
+            with timeline_deferred():
+                changes = feed_entries_apply(
+                    feed=locked,
+                    entries=parsed.entries,
+                    problems=parsed.problems,
+                    since=feed_window(now=now).since,
+                    now=now,
+                )
             _record_success(feed_id, now=now, fetched=fetched, changes=changes)
         warnings = [str(problem) for problem in changes.problems]
         return SyncResult(ok=True, changes=changes.as_dict(), warnings=warnings)

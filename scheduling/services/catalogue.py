@@ -20,7 +20,11 @@ from scheduling.services.occurrences import (
     allowed_windows_materialise,
 )
 from scheduling.services.webhooks import new_webhook_secret
-from scheduling.timeline.services import timeline_refresh_job, timeline_refresh_reach
+from scheduling.timeline.services import (
+    timeline_refresh_job,
+    timeline_refresh_reach,
+    timeline_refresh_system,
+)
 
 
 @transaction.atomic
@@ -145,6 +149,7 @@ def system_save(
     system = system or System()
     if any(dep.slug == slug for dep in dependencies):
         raise InvalidInput.for_field("depends_on", "A system cannot depend on itself.")
+    renamed = system.pk is not None and system.slug != slug
     system.slug, system.name, system.team = slug, name, team
     system.window_rrule = rule
     system.window_start_time = window_start_time if rule else None
@@ -162,6 +167,9 @@ def system_save(
     system.depends_on.set(dependencies)
     calendar_change_record(reason=f"system {system.slug} saved")
     timeline_refresh_reach()
+    if renamed:
+        # Stored traffic steps are named after their system.
+        timeline_refresh_system(slug=system.slug)
     allowed_windows_materialise(system=system)
     # Jobs on a dependency that was dropped stop impacting this system too.
     jobs_refresh_impacted(systems=[system.slug, *depends_on, *before])
@@ -209,6 +217,8 @@ def system_refresh(*, system: System, previous_dependencies: Iterable[str] = ())
         system.save(update_fields=["window_rrule"])
     calendar_change_record(reason=f"system {system.slug} saved")
     timeline_refresh_reach()
+    # The admin may have renamed it; its stored traffic steps carry its name.
+    timeline_refresh_system(slug=system.slug)
     allowed_windows_materialise(system=system)
     jobs_refresh_impacted(systems=[system.slug, *dependencies, *previous_dependencies])
 

@@ -77,6 +77,13 @@ def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | N
     return query
 
 
+def kinds(*, where: frozenset[str], start: datetime, end: datetime) -> set[str]:
+    """Which kinds of row lie on `where` in [start, end) (traffic as "deadline"): one read."""
+    rows = _rows(where=where, start=start, end=end).order_by()
+    found = set(rows.values_list("kind", flat=True).distinct())
+    return {FindingKind.DEADLINE if k == TimelineKind.TRAFFIC else k for k in found}
+
+
 def maintenance_message(detail: dict, systems: frozenset[str]) -> str:
     impacted = frozenset(detail["impacted"])
     return (

@@ -8,8 +8,10 @@ rows; `timeline_differences` compares the stored rows with such a rebuild.
 """
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
@@ -130,6 +132,41 @@ def _traffic_rows(windows: list[BusyWindow], *, slug: str, origin: int, start, e
         }
 
 
+_deferred = threading.local()
+
+
+@contextmanager
+def timeline_deferred():
+    """Gather the range refreshes made inside, and run them once when it ends.
+
+    For bulk writes in one transaction (a feed sync of thousands of
+    deadlines): one refresh over the union of their ranges and systems costs
+    far less than one per deadline. Still inside the caller's transaction; on
+    an error nothing is refreshed, and the transaction rolls back anyway.
+    """
+    if getattr(_deferred, "pending", None) is not None:
+        yield  # already deferring: the outermost block refreshes
+        return
+    _deferred.pending = []
+    try:
+        yield
+        pending = _deferred.pending
+    finally:
+        _deferred.pending = None
+    by_kind: dict[str, list[tuple]] = defaultdict(list)
+    for start, end, systems, kinds in pending:
+        for kind in kinds:
+            by_kind[kind].append((start, end, systems))
+    for kind, changes in by_kind.items():
+        every = any(systems is None for _, _, systems in changes)
+        timeline_refresh_range(
+            start=min(start for start, _, _ in changes),
+            end=max(end for _, end, _ in changes),
+            systems=None if every else {s for _, _, systems in changes for s in systems},
+            kinds=(kind,),
+        )
+
+
 def timeline_refresh_range(
     *,
     start: datetime,
@@ -145,6 +182,10 @@ def timeline_refresh_range(
     """
     kinds = set(kinds) & set(RANGE_KINDS)
     if not kinds or start >= end:
+        return
+    pending = getattr(_deferred, "pending", None)
+    if pending is not None:
+        pending.append((start, end, None if systems is None else list(systems), kinds))
         return
     ids = _slug_ids()
     slugs = frozenset(ids) if systems is None else frozenset(s for s in systems if s in ids)
@@ -178,6 +219,11 @@ def timeline_refresh_range(
                 _traffic_rows(windows, slug=slug, origin=origin, start=span_lo, end=span_hi)
             )
         _insert(rows)
+
+
+def timeline_refresh_system(*, slug: str) -> None:
+    """Rewrite every blackout and traffic row of one system (after it was renamed)."""
+    timeline_refresh_range(start=FLOOR, end=FAR_FUTURE, systems=[slug])
 
 
 # --- rows scheduling owns: jobs, allowed windows, the freeze, the reach -----
@@ -360,12 +406,18 @@ def expected_rows() -> list[dict]:
     return rows
 
 
-@transaction.atomic
 def timeline_rebuild() -> int:
-    """Rewrite the whole timeline from the raw calendars; the number of rows written."""
-    timeline_refresh_reach()
-    TimelineInterval.objects.all().delete()
-    return _insert(expected_rows())
+    """Rewrite the whole timeline from the raw calendars; the number of rows written.
+
+    The rows are worked out before the writing transaction opens, so it is
+    not left idle while Python folds 100,000 deadlines (PostgreSQL ends
+    sessions idle in a transaction after DB_IDLE_IN_TRANSACTION_MS).
+    """
+    rows = expected_rows()
+    with transaction.atomic():
+        timeline_refresh_reach()
+        TimelineInterval.objects.all().delete()
+        return _insert(rows)
 
 
 def _canonical(row: dict) -> tuple:

@@ -201,3 +201,31 @@ def test_the_freeze_switched_on_reworded_and_off(org, admin):
 
     assert not TimelineInterval.objects.filter(kind=TimelineKind.FREEZE).exists()
     assert matches_a_rebuild()
+
+
+def test_deferred_refreshes_run_once_and_match_a_rebuild(org):
+    from django.db import transaction
+
+    from scheduling.timeline.services import timeline_deferred
+
+    with transaction.atomic(), timeline_deferred():
+        for day in range(5, 25):
+            builders.deadline(due=at(day, 12), cohort_size=300, systems=["grading-api"])
+        # Nothing is rewritten until the block ends.
+        assert traffic_on("grading-api") == []
+
+    # Windows of 54 hours, a day apart: up to three deadlines overlap.
+    assert max(traffic_on("grading-api")) == 900
+    assert matches_a_rebuild()
+
+
+def test_a_system_renamed_through_the_api_keeps_its_traffic(org, admin):
+    builders.deadline(due=at(12, 12), cohort_size=900, systems=["grading-api"])
+
+    answer = as_user(admin).patch(
+        "/api/v1/systems/grading-api", {"slug": "grading-service"}, format="json"
+    )
+
+    assert answer.status_code == 200, answer.json()
+    assert traffic_on("grading-service") == [900]
+    assert matches_a_rebuild()
