@@ -1,0 +1,37 @@
+"""Reads of the operations app: jobs and runs by id, runs for the pages and the calendar."""
+
+from datetime import datetime
+
+from operations.models import Run
+from scheduling.errors import NotFound
+from scheduling.models import MaintenanceJob
+
+
+def job_get(*, job_id: int) -> MaintenanceJob:
+    job = MaintenanceJob.objects.select_related("team").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound(f"There is no job #{job_id}.")
+    return job
+
+
+def run_get(*, job_id: int, run_id: int, lock: bool = False) -> Run:
+    """Run `run_id` of job `job_id` (404 when the run belongs to another job)."""
+    runs = Run.objects.select_related("job", "job__team")
+    if lock:
+        runs = runs.select_for_update()
+    run = runs.filter(pk=run_id, job_id=job_id).first()
+    if run is None:
+        raise NotFound(f"Job #{job_id} has no run #{run_id}.")
+    return run
+
+
+def runs_of_job(*, job_id: int, limit: int = 100) -> list[Run]:
+    return list(Run.objects.filter(job_id=job_id)[:limit])
+
+
+def runs_between(*, start: datetime, end: datetime, job_ids=None) -> list[Run]:
+    """Runs that were going at some point of [start, end) (running ones count until now)."""
+    runs = Run.objects.filter(started_at__lt=end).exclude(finished_at__lte=start)
+    if job_ids is not None:
+        runs = runs.filter(job_id__in=job_ids)
+    return list(runs.order_by("started_at")[:500])
