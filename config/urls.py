@@ -27,6 +27,7 @@ urlpatterns = [
     path("blackouts/", include("blackouts.urls")),
     path("deadlines/", include("deadlines.urls")),
     path("integrations/", include("integrations.urls")),
+    path("", include("operations.urls")),
     path("", include("scheduling.urls")),
 ]
 

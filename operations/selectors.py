@@ -29,9 +29,14 @@ def runs_of_job(*, job_id: int, limit: int = 100) -> list[Run]:
     return list(Run.objects.filter(job_id=job_id)[:limit])
 
 
-def runs_between(*, start: datetime, end: datetime, job_ids=None) -> list[Run]:
-    """Runs that were going at some point of [start, end) (running ones count until now)."""
+def runs_between(
+    *, start: datetime, end: datetime, system: str = "", team: str = "", limit: int = 50
+) -> list[Run]:
+    """Runs going at some point of [start, end) (a running one counts until it finishes),
+    on jobs that impact `system` or belong to `team` when given."""
     runs = Run.objects.filter(started_at__lt=end).exclude(finished_at__lte=start)
-    if job_ids is not None:
-        runs = runs.filter(job_id__in=job_ids)
-    return list(runs.order_by("started_at")[:500])
+    if system:
+        runs = runs.filter(job__impacted_systems__slug=system)
+    if team:
+        runs = runs.filter(job__team__slug=team)
+    return list(runs.select_related("job").distinct().order_by("-started_at")[:limit])

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from operations import views
+
+urlpatterns = [
+    path("jobs/<int:pk>/runs/<int:run>/stop/", views.run_stop, name="run-stop-page"),
+]
