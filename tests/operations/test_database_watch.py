@@ -201,3 +201,22 @@ def _encrypt(dsn: str) -> str:
     from operations.services.monitors import encrypt
 
     return encrypt(dsn)
+
+
+def test_metrics_carry_the_monitored_databases_connections(monitor, clock, settings):
+    from django.test import Client
+    from prometheus_client.parser import text_string_to_metric_families
+
+    settings.CLEARWAY_METRICS_TOKEN = "t"
+    with monitored.open_connections(monitor_dsn(monitor), 2):
+        sample(clock)
+
+    text = Client(HTTP_AUTHORIZATION="Bearer t").get("/metrics").content.decode()
+    values = {
+        s.name: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.labels.get("system") == "grading-db"
+    }
+    assert values["clearway_database_connections"] >= 2
+    assert values["clearway_database_up"] == 1
