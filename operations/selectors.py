@@ -2,8 +2,9 @@
 
 from datetime import datetime
 
-from operations.models import Run
+from operations.models import Run, RunStatus
 from scheduling.errors import NotFound
+from scheduling.gate import Reason
 from scheduling.models import MaintenanceJob
 
 
@@ -40,3 +41,27 @@ def runs_between(
     if team:
         runs = runs.filter(job__team__slug=team)
     return list(runs.select_related("job").distinct().order_by("-started_at")[:limit])
+
+
+def gate_overrun_reasons(*, job_id: int, at: datetime) -> list[Reason]:
+    """A closed gate also says which of the job's runs is still going past its window."""
+    overrunning = Run.objects.filter(
+        job_id=job_id, status=RunStatus.RUNNING, overrun_at__isnull=False
+    ).order_by("started_at")
+    reasons = []
+    for run in overrunning[:5]:
+        minutes = max(int((at - run.window_end).total_seconds() // 60), 0)
+        stop = (
+            f" It was asked to stop at {run.stop_requested_at:%H:%M} UTC."
+            if run.stop_requested_at
+            else ""
+        )
+        reasons.append(
+            Reason(
+                "overrun",
+                f"Run #{run.pk} of job #{job_id} is still running {minutes} min after its "
+                f"window ended at {run.window_end:%Y-%m-%d %H:%M} UTC.{stop}",
+                url=f"/jobs/{job_id}/#run-{run.pk}",
+            )
+        )
+    return reasons

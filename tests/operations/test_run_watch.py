@@ -157,3 +157,18 @@ def test_the_watcher_processes_each_due_run_once_per_call(job, requester, clock)
     assert processed == 3
     assert Run.objects.filter(status=RunStatus.LOST).count() == 0
     assert Run.objects.exclude(overrun_at=None).count() == 3
+
+
+def test_a_closed_gate_names_the_overrunning_run(run, clock, org):
+    from tests.ci.clients import bearer, token_for
+
+    beat(clock, run, at(10, 12, 5))
+    watch_runs()
+
+    response = bearer(token_for(org["infra"])).get(f"/api/v1/jobs/{run.job_id}/gate")
+
+    assert response.status_code == 423
+    overrun = [r for r in response.json()["reasons"] if r["code"] == "overrun"]
+    assert overrun[0]["message"].startswith(
+        f"Run #{run.pk} of job #{run.job_id} is still running 5 min"
+    )
