@@ -39,6 +39,10 @@ class Run(models.Model):
     )
     overrun_at = models.DateTimeField(null=True, blank=True)
     overrun_notices = models.PositiveIntegerField(default=0)
+    overrun_notified_at = models.DateTimeField(null=True, blank=True)
+    # When the next traffic that refuses the job begins (seen by the last
+    # overrun check): the watcher wakes up then to ask the run to stop.
+    refusing_traffic_at = models.DateTimeField(null=True, blank=True)
     stop_requested_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.TextField(blank=True)
     stop_requested_by = models.CharField(

@@ -60,8 +60,10 @@ def _next_check(run: Run, now: datetime) -> datetime:
     lost_at = run.last_heartbeat_at + settings.CLEARWAY_RUN_LOST_AFTER
     if run.overrun_at is None:
         return min(run.window_end, lost_at)
-    repeat = run.overrun_at + settings.CLEARWAY_OVERRUN_REPEAT * max(run.overrun_notices, 1)
-    return min(max(repeat, now), lost_at)
+    moments = [lost_at, (run.overrun_notified_at or now) + settings.CLEARWAY_OVERRUN_REPEAT]
+    if run.refusing_traffic_at and run.stop_requested_at is None:
+        moments.append(run.refusing_traffic_at)
+    return max(min(moments), now)
 
 
 def run_start(
@@ -289,21 +291,48 @@ def _mark_lost(run: Run, *, now: datetime) -> None:
 
 
 def _overrun(run: Run, *, now: datetime) -> None:
-    """Tell everyone concerned at once, then every CLEARWAY_OVERRUN_REPEAT while it lasts."""
+    """Tell everyone concerned at once, again every CLEARWAY_OVERRUN_REPEAT while it
+    lasts, and at once when it reaches traffic that refuses the job (then ask it to stop)."""
     job = run.job
-    first = run.overrun_at is None
-    if first:
-        run.overrun_at = now
-    due = run.overrun_at + settings.CLEARWAY_OVERRUN_REPEAT * run.overrun_notices
-    if not first and now < due:
-        return
+    run.overrun_at = run.overrun_at or now
     systems = frozenset(job.systems.values_list("slug", flat=True))
     peaks = traffic.refusing_traffic(
         systems=systems, impact=job.impact, start=now, end=now + TRAFFIC_LOOK_AHEAD
     )
     reached = next((p for p in peaks if p.start <= now < p.end), None)
-    run.overrun_notices += 1
-    run.save(update_fields=["overrun_at", "overrun_notices"])
+    run.refusing_traffic_at = next((p.start for p in peaks if p.start > now), None)
+    stop_now = reached is not None and run.stop_requested_at is None
+    due = (
+        run.overrun_notified_at is None
+        or now >= run.overrun_notified_at + settings.CLEARWAY_OVERRUN_REPEAT
+    )
+    if due or stop_now:
+        run.overrun_notices += 1
+        run.overrun_notified_at = now
+    run.save(
+        update_fields=[
+            "overrun_at",
+            "overrun_notices",
+            "overrun_notified_at",
+            "refusing_traffic_at",
+        ]
+    )
+    if stop_now:
+        _ask_to_stop(
+            run,
+            reason=(
+                f"The overrun reached refusing traffic: {reached.students:,} students are "
+                f"expected until {reached.end:%Y-%m-%d %H:%M} UTC."
+            ),
+            by=CLEARWAY,
+            now=now,
+        )
+    if due or stop_now:
+        _overrun_notice(run, peaks=peaks, reached=reached, now=now)
+
+
+def _overrun_notice(run: Run, *, peaks, reached, now: datetime) -> None:
+    job = run.job
     lines = [
         f"Run #{run.pk} of job #{job.pk} '{job.title}' is still running "
         f"{_human(now - run.window_end)} after its window ended at "
@@ -321,7 +350,10 @@ def _overrun(run: Run, *, now: datetime) -> None:
             f"{peaks[0].start:%Y-%m-%d %H:%M} UTC: it must be done by then."
         )
     if run.stop_requested_at:
-        lines.append(f"It was asked to stop at {run.stop_requested_at:%H:%M} UTC.")
+        lines.append(
+            f"It was asked to stop at {run.stop_requested_at:%H:%M} UTC by "
+            f"{run.stop_requested_by}: {run.stop_reason}"
+        )
     lines.append(job_link(job))
     notify(
         key=f"run:{run.pk}:overrun:{run.overrun_notices}",
@@ -337,16 +369,6 @@ def _overrun(run: Run, *, now: datetime) -> None:
         job=job,
         now=now,
     )
-    if reached and run.stop_requested_at is None:
-        _ask_to_stop(
-            run,
-            reason=(
-                f"The overrun reached refusing traffic: {reached.students:,} students are "
-                f"expected until {reached.end:%Y-%m-%d %H:%M} UTC."
-            ),
-            by=CLEARWAY,
-            now=now,
-        )
 
 
 def run_data(run: Run) -> dict:

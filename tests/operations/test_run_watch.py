@@ -172,3 +172,21 @@ def test_a_closed_gate_names_the_overrunning_run(run, clock, org):
     assert overrun[0]["message"].startswith(
         f"Run #{run.pk} of job #{run.job_id} is still running 5 min"
     )
+
+
+def test_the_watcher_wakes_when_refusing_traffic_begins_and_asks_the_run_to_stop(run, clock):
+    # 2,000 students due 2030-12-12 12:10: their traffic refuses from 12-10 12:10.
+    builders.deadline(due=at(12, 12, 10), cohort_size=2000, systems=("grading-api",))
+    beat(clock, run, at(10, 12, 1))
+    watch_runs()
+    beat(clock, run, at(10, 12, 9))
+    clock.move_to(at(10, 12, 10))
+
+    watch_runs()
+
+    run.refresh_from_db()
+    assert run.stop_requested_at == at(10, 12, 10)
+    assert run.stop_requested_by == "clearway"
+    texts = [d.text for d in notices("run_overrun") if d.channel == "email:infra@example.org"]
+    assert len(texts) == 2
+    assert "2,000 students are expected now" in texts[1]
