@@ -22,8 +22,8 @@ from operations import traffic
 from operations.middleware import gate_answer_counts
 from operations.models import DatabaseMonitor, Observation, ObservationKind, Run, RunStatus
 from scheduling import conflicts
-from scheduling.choices import Decision, Impact, JobStatus
-from scheduling.models import Delivery, DeliveryStatus, MaintenanceJob, System
+from scheduling.choices import Decision, DeliveryStatus, Impact, JobStatus
+from scheduling.models import Delivery, MaintenanceJob, System
 
 STATE = {Decision.CLEAR: "open", Decision.FLAG: "flagged", Decision.REFUSE: "closed"}
 REEVALUATION_TASK = "scheduling.tasks.reevaluate_jobs"

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from operations.services.runs import run_stop_request
@@ -20,4 +21,4 @@ def run_stop(request, pk: int, run: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Run #{run} was asked to stop at its next heartbeat.")
-    return redirect(f"/jobs/{pk}/#run-{run}")
+    return redirect(f"{reverse('scheduling:job-detail', args=[pk])}#run-{run}")

@@ -15,7 +15,8 @@ from operations.selectors import job_get, run_get, runs_of_job
 from operations.services import runs
 from scheduling.api.ci import ReasonSerializer
 from scheduling.api.throttles import TokenRateThrottle
-from scheduling.models import ApiToken, TokenScope
+from scheduling.choices import TokenScope
+from scheduling.models import ApiToken
 
 RUN_SCOPES = {"POST": TokenScope.JOBS_RUN, "GET": TokenScope.JOBS_RUN}
 
