@@ -92,13 +92,23 @@ def check_dsn(dsn: str) -> str:
     database = _database_name(dsn)
     try:
         with monitoring_connection(dsn) as connection:
-            connection.execute("SELECT count(*) FROM pg_stat_activity").fetchone()
+            # Without pg_read_all_stats (granted by pg_monitor) other roles'
+            # sessions show no start times, and their locks would go unseen.
+            (sees_all,) = connection.execute(
+                "SELECT pg_has_role('pg_read_all_stats', 'MEMBER')"
+            ).fetchone()
     except psycopg.Error as exc:
         # psycopg's message names the host and the user, never the password.
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InvalidInput.for_field(
             "dsn", f"Clearway could not read {database} with this DSN: {first_line}"
         ) from None
+    if not sees_all:
+        raise InvalidInput.for_field(
+            "dsn",
+            f"This role cannot see other sessions in {database}, so their locks would go "
+            "unseen: grant it pg_monitor (GRANT pg_monitor TO <role>).",
+        )
     return database
 
 

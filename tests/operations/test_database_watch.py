@@ -220,3 +220,24 @@ def test_metrics_carry_the_monitored_databases_connections(monitor, clock, setti
     }
     assert values["clearway_database_connections"] >= 2
     assert values["clearway_database_up"] == 1
+
+
+def test_a_pg_monitor_role_that_is_no_superuser_sees_another_roles_lock(org, database, clock):
+    import uuid
+
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    role = f"clearway_monitor_{uuid.uuid4().hex[:8]}"
+    with monitored.admin_connection() as pg:
+        pg.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE pg_monitor").format(sql.Identifier(role)))
+    try:
+        database_monitor_save(system="grading-db", dsn=make_conninfo(database, user=role))
+        with monitored.holding_access_exclusive(database) as pid:
+            sample(clock)
+    finally:
+        with monitored.admin_connection() as pg:
+            pg.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+    observation = Observation.objects.get()
+    assert (observation.pid, observation.unbooked) == (pid, True)

@@ -109,3 +109,24 @@ def test_an_unknown_system_is_a_404(admin, org):
     )
 
     assert response.status_code == 404
+
+
+def test_a_role_that_cannot_see_other_sessions_is_refused_with_the_grant_to_give(admin, dsn):
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    role = f"clearway_blind_{uuid.uuid4().hex[:8]}"
+    with monitored.admin_connection() as pg:
+        pg.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    try:
+        blind = psycopg.conninfo.make_conninfo(dsn, user=role)
+        response = as_user(admin).put(URL, {"dsn": blind}, format="json")
+    finally:
+        with monitored.admin_connection() as pg:
+            pg.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+    assert response.status_code == 400
+    assert "GRANT pg_monitor" in response.json()["errors"]["dsn"][0]
+    assert not DatabaseMonitor.objects.exists()
