@@ -203,7 +203,7 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
         # What else explains a closed gate (an overrunning run, ...): apps
         # built on scheduling add it through settings, never imported here.
         # Only for a closed gate: the open answer is the hot path.
-        for note in _gate_notes(tuple(settings.CLEARWAY_GATE_NOTES)):
+        for note in _gate_notes(tuple(getattr(settings, "CLEARWAY_GATE_NOTES", ()))):
             reasons.extend(note(job_id=job.pk, at=at))
     return GateAnswer(
         allowed=not reasons,

@@ -241,3 +241,12 @@ def test_a_pg_monitor_role_that_is_no_superuser_sees_another_roles_lock(org, dat
 
     observation = Observation.objects.get()
     assert (observation.pid, observation.unbooked) == (pid, True)
+
+
+def test_the_minutely_task_samples_once_when_the_interval_is_a_minute(monitor, settings):
+    from operations.tasks import watch_databases
+
+    settings.CLEARWAY_WATCH_INTERVAL = 60
+    DatabaseMonitor.objects.update(next_sample_at=None)
+
+    assert watch_databases() == 1
