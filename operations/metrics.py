@@ -20,7 +20,14 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from deadlines.models import DeadlineFeed
 from operations import traffic
 from operations.middleware import gate_answer_counts
-from operations.models import DatabaseMonitor, Observation, ObservationKind, Run, RunStatus
+from operations.models import (
+    DatabaseMonitor,
+    Observation,
+    ObservationKind,
+    Run,
+    RunStatus,
+    TimelineCheck,
+)
 from scheduling import conflicts
 from scheduling.choices import Decision, DeliveryStatus, Impact, JobStatus
 from scheduling.models import Delivery, MaintenanceJob, System
@@ -41,6 +48,7 @@ class ClearwayCollector:
         yield from self._deliveries()
         yield from self._gate()
         yield from self._reevaluation(now)
+        yield from self._timeline(now)
 
     def _systems(self, now):
         state = GaugeMetricFamily(
@@ -204,6 +212,21 @@ class ClearwayCollector:
         )
         yield GaugeMetricFamily(
             "clearway_reevaluations_queued", "Re-evaluation tasks waiting", value=queued
+        )
+
+    def _timeline(self, now):
+        """The last hourly comparison of the stored timeline with a rebuild."""
+        last = TimelineCheck.objects.order_by("-checked_at", "-pk").first()
+        yield GaugeMetricFamily(
+            "clearway_timeline_differences",
+            "Differences between the stored timeline and a rebuild at the last check "
+            "(0: they match; NaN: never checked)",
+            value=last.differences if last else float("nan"),
+        )
+        yield GaugeMetricFamily(
+            "clearway_timeline_check_age_seconds",
+            "Seconds since the stored timeline was last checked against a rebuild",
+            value=(now - last.checked_at).total_seconds() if last else float("nan"),
         )
 
 

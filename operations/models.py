@@ -180,3 +180,22 @@ class Observation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on {self.system_id} ({self.fingerprint})"
+
+
+class TimelineCheck(models.Model):
+    """The last comparisons of the stored timeline with a full rebuild (for /metrics).
+
+    A rebuild reads every calendar, too much for each scrape: an hourly task
+    runs it and records the outcome here, read by every app process alike.
+    """
+
+    checked_at = models.DateTimeField()
+    differences = models.PositiveIntegerField()
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+        get_latest_by = "checked_at"
+
+    def __str__(self) -> str:
+        return f"timeline check {self.checked_at:%Y-%m-%d %H:%M}: {self.differences}"

@@ -17,3 +17,10 @@ def watch_databases() -> int:
     from operations.services.watch import monitors_sample_rounds
 
     return monitors_sample_rounds()
+
+
+def check_timeline() -> int:
+    """Hourly: compare the stored timeline with a rebuild; /metrics reports the outcome."""
+    from operations.services.timeline import timeline_check_record
+
+    return timeline_check_record().differences
