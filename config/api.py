@@ -1,7 +1,7 @@
 """The /api/v1/ router. It lives in config so that `scheduling` never imports the
 apps that build on it."""
 
-from django.urls import re_path
+from django.urls import include, re_path
 from rest_framework.routers import DefaultRouter
 
 from blackouts.api import BlackoutViewSet
@@ -47,5 +47,6 @@ urlpatterns = [
         TeamWebhookSecretView.as_view(),
         name="team-webhook-secret",
     ),
+    re_path(r"^", include("operations.api.urls")),
     *router.urls,
 ]

@@ -46,9 +46,12 @@ INSTALLED_APPS = [
     "deadlines",
     "demo",
     "integrations",
+    "operations",
 ]
 
 MIDDLEWARE = [
+    # Counts the gate's answers for /metrics (see operations.middleware).
+    "operations.middleware.GateAnswerCounter",
     "scheduling.middleware.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -343,6 +346,19 @@ CLEARWAY_GITHUB_WEBHOOK_SECRET = env_str("CLEARWAY_GITHUB_WEBHOOK_SECRET")
 CLEARWAY_GITHUB_API_URL = env_str("CLEARWAY_GITHUB_API_URL", "https://api.github.com").rstrip("/")
 # Delivery channels `kind:target` that apps building on scheduling send.
 CLEARWAY_DELIVERY_SENDERS = {"github": "integrations.github.answers.deliver"}
+# Runs and monitored databases (the operations app; see docs/monitoring.md).
+CLEARWAY_RUN_LOST_AFTER = env_duration("CLEARWAY_RUN_LOST_AFTER", timedelta(minutes=10))
+CLEARWAY_OVERRUN_REPEAT = env_duration("CLEARWAY_OVERRUN_REPEAT", timedelta(minutes=30))
+CLEARWAY_WATCH_INTERVAL = env_int("CLEARWAY_WATCH_INTERVAL", 30, minimum=5)
+CLEARWAY_WATCH_LOCK_SECONDS = env_int("CLEARWAY_WATCH_LOCK_SECONDS", 60, minimum=1)
+CLEARWAY_WATCH_CONNECTIONS_PERCENT = env_int("CLEARWAY_WATCH_CONNECTIONS_PERCENT", 80, minimum=1)
+CLEARWAY_WATCH_CONNECT_TIMEOUT = env_int("CLEARWAY_WATCH_CONNECT_TIMEOUT", 5, minimum=1)
+# Extra reasons a closed gate gives (dotted paths, called with job_id and at).
+CLEARWAY_GATE_NOTES = ["operations.selectors.gate_overrun_reasons"]
+# Encrypts monitoring DSNs; derived from SECRET_KEY unless set (rotate both together).
+CLEARWAY_MONITOR_KEY = env_str("CLEARWAY_MONITOR_KEY") or SECRET_KEY
+# Prometheus reads /metrics with this bearer token; empty: administrators only.
+CLEARWAY_METRICS_TOKEN = env_str("CLEARWAY_METRICS_TOKEN")
 
 LOGGING = {
     "version": 1,

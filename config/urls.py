@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config import sign_in
 from config.errors import api_not_found
 from config.login import LoginView
+from operations.metrics import metrics
 from scheduling.health import healthz, readyz
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     # Before the admin's own: the old password counts against the sign-in limit.
     path("admin/password_change/", sign_in.admin_password_change),
+    path("metrics", metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -27,6 +29,7 @@ urlpatterns = [
     path("blackouts/", include("blackouts.urls")),
     path("deadlines/", include("deadlines.urls")),
     path("integrations/", include("integrations.urls")),
+    path("", include("operations.urls")),
     path("", include("scheduling.urls")),
 ]
 

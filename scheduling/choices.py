@@ -70,6 +70,7 @@ class WebhookFormat(models.TextChoices):
 class TokenScope(models.TextChoices):
     GATE_READ = "gate:read", "Read the gate, state, checks and slots"
     JOBS_WRITE = "jobs:write", "Book and submit jobs"
+    JOBS_RUN = "jobs:run", "Report job runs (start, heartbeat, finish) and ask runs to stop"
 
 
 class JobAction(models.TextChoices):

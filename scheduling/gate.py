@@ -4,8 +4,10 @@ against the current calendars."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from scheduling import conflicts, engine, window_cache
 from scheduling.choices import Decision, FindingKind, JobStatus, ReviewStatus, Severity
@@ -197,6 +199,12 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
                 continue
             until = _refused_until(finding=finding, impact=job.impact, window_end=checked[1])
             reasons.append(_finding_reason(finding, until=until))
+    if reasons:
+        # What else explains a closed gate (an overrunning run, ...): apps
+        # built on scheduling add it through settings, never imported here.
+        # Only for a closed gate: the open answer is the hot path.
+        for note in _gate_notes(tuple(getattr(settings, "CLEARWAY_GATE_NOTES", ()))):
+            reasons.extend(note(job_id=job.pk, at=at))
     return GateAnswer(
         allowed=not reasons,
         job=job,
@@ -206,6 +214,11 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
         reasons=reasons,
         findings=findings,
     )
+
+
+@cache
+def _gate_notes(paths: tuple[str, ...]) -> tuple:
+    return tuple(import_string(path) for path in paths)
 
 
 @dataclass

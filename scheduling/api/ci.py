@@ -34,7 +34,8 @@ MAX_WINDOW = timedelta(days=31)
 
 class ReasonSerializer(serializers.Serializer):
     code = serializers.CharField(
-        help_text="not_approved, conflicted, outside_window, freeze, refused_by_<kind>, unavailable"
+        help_text="not_approved, conflicted, outside_window, freeze, refused_by_<kind>, "
+        "unavailable, overrun"
     )
     message = serializers.CharField()
     until = serializers.DateTimeField(allow_null=True)

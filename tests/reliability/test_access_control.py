@@ -274,6 +274,35 @@ ACCESS = {
     ("get", "/api/v1/state/"): CI_READS,
     ("get", "/api/v1/slots/"): CI_READS,
     ("get", "/api/v1/ping/"): Shared("a constant answer"),
+    # Runs: only the job's own team reports them (infra's job is on reports-db,
+    # which grading neither owns nor depends on, so grading cannot ask a stop).
+    ("post", "/api/v1/jobs/{id}/runs/"): Try("member", "/api/v1/jobs/{job}/runs/", FORBIDDEN),
+    ("get", "/api/v1/jobs/{id}/runs/"): Try("member", "/api/v1/jobs/{job}/runs/", FORBIDDEN),
+    ("post", "/api/v1/jobs/{id}/runs/{run}/heartbeat/"): Try(
+        "member", "/api/v1/jobs/{job}/runs/1/heartbeat/", FORBIDDEN
+    ),
+    ("post", "/api/v1/jobs/{id}/runs/{run}/finish/"): Try(
+        "member", "/api/v1/jobs/{job}/runs/1/finish/", FORBIDDEN, {"outcome": "failed"}
+    ),
+    ("post", "/api/v1/jobs/{id}/runs/{run}/stop/"): Try(
+        "member", "/api/v1/jobs/{job}/runs/1/stop/", DENIED, {"reason": "mine"}
+    ),
+    # Monitoring connections hold passwords: administrators only.
+    ("get", "/api/v1/systems/{slug}/monitor/"): Try(
+        "member", "/api/v1/systems/reports-db/monitor/", FORBIDDEN
+    ),
+    ("put", "/api/v1/systems/{slug}/monitor/"): Try(
+        "member",
+        "/api/v1/systems/reports-db/monitor/",
+        FORBIDDEN,
+        {"dsn": "postgresql://x@127.0.0.1/y"},
+    ),
+    ("delete", "/api/v1/systems/{slug}/monitor/"): Try(
+        "member", "/api/v1/systems/reports-db/monitor/", FORBIDDEN
+    ),
+    ("get", "/api/v1/observations/"): Shared(
+        "what the monitors saw on the organisation's systems, like the calendar"
+    ),
 }
 
 
@@ -440,6 +469,7 @@ def test_a_session_write_without_the_csrf_token_is_403(operation, admin, team_a)
     client.force_login(admin)
     url = (
         path.replace("{id}", "1")
+        .replace("{run}", "1")
         .replace("{slug}", "grading-db")
         .replace("/api-tokens/1/", f"/api-tokens/{team_a['token']}/")
     )
