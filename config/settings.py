@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "deadlines",
     "demo",
     "integrations",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -58,8 +59,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so it turns a sign-in refused by the limit into its 429 page.
+    # Late, so it turns a sign-in refused by the limit into its 429 page.
     "axes.middleware.AxesMiddleware",
+    # Innermost, so a replayed answer still gets every header above.
+    "idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -277,6 +280,8 @@ CLEARWAY_ADMIN_TEAM = env_str("CLEARWAY_ADMIN_TEAM", "platform")
 # Members of these teams are curriculum staff in the web UI (deadlines, feeds).
 CLEARWAY_CURRICULUM_TEAMS = env_list("CLEARWAY_CURRICULUM_TEAMS", ["curriculum"])
 CLEARWAY_FEED_ALLOWED_NETWORKS = env_list("CLEARWAY_FEED_ALLOWED_NETWORKS")
+# How long an API request's Idempotency-Key and first answer are kept.
+CLEARWAY_IDEMPOTENCY_TTL = env_duration("CLEARWAY_IDEMPOTENCY_TTL", timedelta(hours=24))
 
 # --- Calendar feeds (iCal) -------------------------------------------------
 # The feed view in `scheduling` asks each of these for its events, so it never
