@@ -53,10 +53,27 @@ def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_du
     )
 
 
+def can_publish(*, by: AbstractBaseUser | None, team: Team) -> bool:
+    """The one publishing rule: administrators for any team, curriculum staff for their own.
+
+    A deadline's flag asks its team to review the jobs it touches, so being
+    in some team is not enough: the team must be a curriculum team
+    (settings.CLEARWAY_CURRICULUM_TEAMS). The API, the pages, uploads and
+    feeds all ask this.
+    """
+    if by is None or not by.is_authenticated:
+        return False
+    if by.is_staff:
+        return True
+    return team.slug in settings.CLEARWAY_CURRICULUM_TEAMS and is_member(by, team)
+
+
 def check_can_publish(*, by: AbstractBaseUser | None, team: Team) -> None:
-    """Curriculum staff publish for their own team; administrators for any."""
-    if by is not None and not (by.is_staff or is_member(by, team)):
-        raise NotAllowed(f"Only members of {team.name} can publish its deadlines.")
+    """Raise unless `by` may publish for `team`; `by=None` is Clearway itself (a feed sync)."""
+    if by is not None and not can_publish(by=by, team=team):
+        raise NotAllowed(
+            "Deadlines are published by curriculum staff (for their own team) and administrators."
+        )
 
 
 def check_not_from_feed(*, deadline: Deadline) -> None:

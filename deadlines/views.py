@@ -249,7 +249,7 @@ def feed_form(request, pk: int | None = None):
                 )
             else:
                 feed = deadline_feed_update(
-                    feed=feed, format=form.cleaned_data["format"], **arguments
+                    feed=feed, format=form.cleaned_data["format"], by=request.user, **arguments
                 )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -275,6 +275,6 @@ def feed_sync(request, pk: int):
 def feed_delete(request, pk: int):
     _require_publisher(request.user)
     feed = get_object_or_404(_feeds_of(request.user), pk=pk)
-    deadline_feed_delete(feed=feed)
+    deadline_feed_delete(feed=feed, by=request.user)
     messages.success(request, "The feed is removed; its deadlines are withdrawn.")
     return redirect("deadlines:deadline-feed-list")

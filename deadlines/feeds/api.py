@@ -15,11 +15,10 @@ from deadlines.feeds.services import (
     deadline_feed_update,
 )
 from deadlines.models import DeadlineFeed
+from deadlines.services import check_can_publish
 from scheduling.api.fields import IsoDurationField
-from scheduling.errors import NotAllowed
 from scheduling.models import System, Team
 from scheduling.queue import enqueue
-from scheduling.selectors import is_member
 
 SYNC_STATE = [
     "next_sync_at",
@@ -89,14 +88,8 @@ class DeadlineFeedViewSet(viewsets.ModelViewSet):
             context["own_team_ids"] = set(user.teams.values_list("pk", flat=True))
         return context
 
-    def _check_team(self, team: Team) -> None:
-        user = self.request.user
-        if not (user.is_staff or is_member(user, team)):
-            raise NotAllowed(f"Only members of {team.name} can add feeds for it.")
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        self._check_team(data["team"])
         extra = {"interval": data["interval"]} if "interval" in data else {}
         serializer.instance = deadline_feed_create(
             team=data["team"],
@@ -112,20 +105,21 @@ class DeadlineFeedViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        if "team" in data:
-            self._check_team(data["team"])
         if "systems" in data:
             data["systems"] = [system.slug for system in data["systems"]]
-        serializer.instance = deadline_feed_update(feed=serializer.instance, **data)
+        serializer.instance = deadline_feed_update(
+            feed=serializer.instance, by=self.request.user, **data
+        )
 
     def perform_destroy(self, instance):
-        deadline_feed_delete(feed=instance)
+        deadline_feed_delete(feed=instance, by=self.request.user)
 
     @extend_schema(request=None, responses={202: DeadlineFeedSerializer})
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Sync the feed now (as a background task); the answer shows its sync state."""
         feed = self.get_object()  # members of its team only (CanManageFeeds)
+        check_can_publish(by=request.user, team=feed.team)
         enqueue("deadlines.tasks.sync_feed", feed.pk)
         feed.refresh_from_db()
         return Response(self.get_serializer(feed).data, status=status.HTTP_202_ACCEPTED)

@@ -25,6 +25,10 @@ def required_reviews(
     for system in System.objects.filter(slug__in=evaluation.impacted).select_related("team"):
         needed.setdefault(system.team.slug, []).append(f"owns {system.slug}")
     for finding in evaluation.findings:
+        # A refusing deadline or blackout refuses by itself; only a flag asks
+        # its owners to review, so publishing one gives no veto (docs/reliability.md).
+        if finding.severity != Severity.FLAG:
+            continue
         for team in finding.teams:
             needed.setdefault(team, []).append(f"owns '{finding.title}'")
     if override:
