@@ -293,6 +293,8 @@ CLEARWAY_FEED_SOURCES = [
 ]
 # Anonymous /calendar/public/<system>.ics of approved maintenance (status page).
 CLEARWAY_PUBLIC_CALENDARS = env_bool("CLEARWAY_PUBLIC_CALENDARS", False)
+# How long a cancelled job or withdrawn deadline stays in feeds as CANCELLED.
+CLEARWAY_FEED_CANCELLED_KEPT = env_duration("CLEARWAY_FEED_CANCELLED_KEPT", timedelta(days=1))
 # Each event's serialised text, keyed by its version, in its own cache so that
 # 10,000 entries do not evict everything else. Per process by default; with
 # CACHE_URL every alias lives in that Redis (config/shared_state.py).

@@ -15,6 +15,7 @@ from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.errors import InvalidInput
 from scheduling.models import ApiToken, JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.services import catalogue, freeze, reviews, submission, transitions
+from scheduling.services.deletion import maintenance_job_delete
 
 
 class TeamViewSet(viewsets.ModelViewSet):
@@ -102,9 +103,13 @@ class JobViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Maintenance jobs. Create books a draft; `submit` sends it to review."""
+    """Maintenance jobs. Create books a draft; `submit` sends it to review.
+
+    DELETE is for administrators (a spam booking); everyone else cancels.
+    """
 
     serializer_class = s.JobSerializer
     permission_classes = [IsAuthenticated, TokenScopes]
@@ -158,6 +163,9 @@ class JobViewSet(
         # The service saved its own copy of the job (and may have moved it back
         # to review): answer with that, not with the stale instance DRF holds.
         serializer.instance = _saved(updated)
+
+    def perform_destroy(self, instance):
+        maintenance_job_delete(job_id=instance.pk, by=self.request.user)
 
     def _answer(self, job: MaintenanceJob, code: int = status.HTTP_200_OK) -> Response:
         return Response(
