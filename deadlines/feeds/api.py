@@ -60,13 +60,29 @@ class DeadlineFeedSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        # LMS feed URLs carry a secret token in the query: only the team sees it.
         if instance.team_id not in self.context.get("own_team_ids", ()):
-            parts = urlsplit(instance.url)
-            data["url"] = urlunsplit(
-                (parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", "")
-            )
+            data["url"] = redacted_url(instance.url)
         return data
+
+
+def redacted_url(url: str) -> str:
+    """What another team may see of a feed URL: its scheme and host.
+
+    LMS feed URLs carry a secret in the query (Moodle's authtoken), in the
+    path (Canvas's /feeds/calendars/user_<secret>.ics) or as user:password
+    before the host; only the feed's team (and administrators) see them.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    hidden = "/…" if parts.path.strip("/") or parts.query else ""
+    return urlunsplit((parts.scheme, netloc, hidden, "", ""))
 
 
 class CanManageFeeds(CanPublishDeadlines):
