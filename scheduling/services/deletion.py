@@ -15,8 +15,7 @@ from django.utils import timezone
 
 from scheduling.choices import FINISHED_STATUSES
 from scheduling.errors import NotAllowed
-from scheduling.services.calendar import calendar_change_record
-from scheduling.services.reevaluation import calendar_changed
+from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.services.transitions import lock_job
 
 logger = logging.getLogger("clearway.audit")
