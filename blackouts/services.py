@@ -14,6 +14,7 @@ from scheduling import recurrence
 from scheduling.choices import FindingKind, Severity
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
+from scheduling.instants import instant_errors
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
 from scheduling.services.calendar import calendar_change_record, calendar_changed
@@ -58,7 +59,9 @@ def check_blackout(
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if severity not in Severity.values:
         errors["severity"] = ["Severity must be refuse or flag."]
-    if start.astimezone(UTC) >= end.astimezone(UTC):  # one shared tzinfo compares wall times
+    if times := instant_errors({"start": start, "end": end}):
+        errors.update(times)
+    elif start.astimezone(UTC) >= end.astimezone(UTC):  # one shared tzinfo compares wall times
         errors["end"] = ["The end must be after the start."]
     if errors:
         raise InvalidInput("The blackout is not valid.", fields=errors)

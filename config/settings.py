@@ -209,6 +209,11 @@ REST_FRAMEWORK = {
         "scheduling.api.auth.TokenScopes",
     ],
     "DEFAULT_THROTTLE_RATES": {"ci": env_rate("CLEARWAY_API_RATE", "1200/min")},
+    "DEFAULT_PARSER_CLASSES": [
+        "scheduling.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,

@@ -13,6 +13,7 @@ from deadlines.choices import DeadlineSource
 from deadlines.models import Cohort, Deadline, DeadlineFeed
 from scheduling.choices import FindingKind
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
+from scheduling.instants import instant_errors
 from scheduling.models import System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.calendar import calendar_changed
@@ -30,8 +31,7 @@ def check_deadline(
         errors["title"] = ["Give the deadline a title."]
     if cohort_size is None or cohort_size < 1:
         errors["cohort_size"] = ["The cohort size must be a whole number of at least 1."]
-    if due.tzinfo is None:
-        errors["due"] = ["The due instant needs a UTC offset or a time zone."]
+    errors.update(instant_errors({"due": due}))
     systems = list(systems)
     if not systems:
         errors["systems"] = ["Name the systems the deadline hits."]
