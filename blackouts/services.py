@@ -19,6 +19,8 @@ from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
 from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.services.occurrences import horizon_end
+from scheduling.text import MESSAGE as ONE_LINE
+from scheduling.text import is_one_line
 
 
 def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[datetime]:
@@ -55,6 +57,8 @@ def check_blackout(
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the blackout a title."]
+    elif not is_one_line(title):
+        errors["title"] = [ONE_LINE]
     if missing := unknown_systems(systems=systems):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if severity not in Severity.values:

@@ -17,6 +17,8 @@ from scheduling.instants import instant_errors
 from scheduling.models import System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.calendar import calendar_changed
+from scheduling.text import MESSAGE as ONE_LINE
+from scheduling.text import is_one_line
 
 
 def traffic_window(due: datetime) -> tuple[datetime, datetime]:
@@ -29,6 +31,8 @@ def check_deadline(
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the deadline a title."]
+    elif not is_one_line(title):
+        errors["title"] = [ONE_LINE]
     if cohort_size is None or cohort_size < 1:
         errors["cohort_size"] = ["The cohort size must be a whole number of at least 1."]
     errors.update(instant_errors({"due": due}))

@@ -17,6 +17,7 @@ from scheduling.models import JobEvent, JobOccurrence, MaintenanceJob, System, T
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.catalogue import job_set_impacted
 from scheduling.services.occurrences import job_materialise
+from scheduling.text import check_one_line
 
 
 def check_job_window(
@@ -82,6 +83,7 @@ def maintenance_job_create(
     systems = list(systems)
     if not title.strip():
         raise InvalidInput.for_field("title", "Give the job a title.")
+    check_one_line("The job is not valid.", title=title)
     rule = check_job_window(
         systems=systems, start=start, end=end, timezone=timezone, rrule=rrule, impact=impact
     )

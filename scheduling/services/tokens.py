@@ -14,6 +14,8 @@ from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.models import ApiToken, Team
 from scheduling.models.tokens import digest, new_secret
 from scheduling.selectors import is_member
+from scheduling.text import MESSAGE as ONE_LINE
+from scheduling.text import is_one_line
 
 TOKEN_PREFIX = "cw"  # noqa: S105 - a label, not a secret
 # last_used is a write; once a minute is precise enough and keeps the gate cheap.
@@ -50,6 +52,8 @@ def api_token_create(
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["Name the token after what uses it, e.g. 'deploy pipeline'."]
+    elif not is_one_line(name):
+        errors["name"] = [ONE_LINE]
     unknown = sorted(set(scopes) - set(TokenScope.values))
     if not scopes or unknown:
         errors["scopes"] = [f"Scopes must be among {', '.join(TokenScope.values)}."]
