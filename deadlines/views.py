@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from deadlines.entries import split_systems
@@ -215,12 +216,14 @@ def _feeds_of(user):
     )
 
 
+@never_cache  # feed URLs carry the LMS's secret token
 @login_required
 def feed_list(request):
     _require_publisher(request.user)
     return render(request, "deadlines/feeds.html", {"feeds": _feeds_of(request.user)})
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def feed_form(request, pk: int | None = None):

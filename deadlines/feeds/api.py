@@ -2,6 +2,8 @@
 
 from urllib.parse import urlsplit, urlunsplit
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -89,6 +91,8 @@ class CanManageFeeds(CanPublishDeadlines):
     message = "Only members of the feed's team can change it."
 
 
+# Its answers show secrets (a new token, a feed URL with its token): never cached.
+@method_decorator(never_cache, name="dispatch")
 class DeadlineFeedViewSet(viewsets.ModelViewSet):
     queryset = DeadlineFeed.objects.select_related("team").prefetch_related("systems")
     serializer_class = DeadlineFeedSerializer

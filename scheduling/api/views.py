@@ -1,6 +1,8 @@
 """The REST API for the catalogue, jobs and the freeze. Views call services."""
 
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -18,6 +20,8 @@ from scheduling.services import catalogue, freeze, reviews, submission, transiti
 from scheduling.services.deletion import maintenance_job_delete
 
 
+# Members see their team's webhook URL (often a secret): never cached.
+@method_decorator(never_cache, name="dispatch")
 class TeamViewSet(viewsets.ModelViewSet):
     queryset = Team.objects.prefetch_related("members")
     serializer_class = s.TeamSerializer
