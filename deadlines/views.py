@@ -33,8 +33,11 @@ STAFF_ONLY = "Deadlines are published by curriculum staff and administrators."
 
 
 def _publisher_teams(user):
-    """The teams the viewer may publish for: their own, or every team for administrators."""
-    return Team.objects.order_by("name") if user.is_staff else user.teams.order_by("name")
+    """The teams the viewer may publish for (deadlines.services.can_publish): their own
+    curriculum teams, or every team for administrators."""
+    if user.is_staff:
+        return Team.objects.order_by("name")
+    return user.teams.filter(slug__in=settings.CLEARWAY_CURRICULUM_TEAMS).order_by("name")
 
 
 def _require_publisher(user) -> None:
