@@ -17,6 +17,7 @@ from scheduling.choices import FINISHED_STATUSES
 from scheduling.errors import NotAllowed
 from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.services.transitions import lock_job
+from scheduling.timeline.services import timeline_refresh_job
 
 logger = logging.getLogger("clearway.audit")
 
@@ -35,6 +36,8 @@ def maintenance_job_delete(
         summary = f"job #{job.pk} '{job.title}' of {job.team.slug} deleted by {by.get_username()}"
         was_live = job.status not in FINISHED_STATUSES
         job.delete()
+        # Its rows in the timeline name it by source, not by a foreign key.
+        timeline_refresh_job(job_id=job_id)
         if was_live and occurrences:
             calendar_changed(
                 start=occurrences[0][0],

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import urllib3.util.connection
 
+from scheduling.models import Team
 from scheduling.services.notifications import delivery_send, notify
 from tests import builders
 
@@ -65,7 +66,11 @@ def listener():
 
 
 def ping(url: str):
-    team = builders.team("infra", email_addresses=[], webhook_url=url)
+    team = builders.team("infra", email_addresses=[])
+    # Stored directly: the guard must hold at sending time too (a name that
+    # resolved publicly when the URL was saved may not any more).
+    Team.objects.filter(pk=team.pk).update(webhook_url=url)
+    team.refresh_from_db()
     [delivery] = notify(
         key="ping", event="ping", teams=[team], subject="Ping", text="Ping", data={}
     )
