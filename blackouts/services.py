@@ -14,10 +14,13 @@ from scheduling import recurrence
 from scheduling.choices import FindingKind, Severity
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
+from scheduling.instants import instant_errors
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
 from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.services.occurrences import horizon_end
+from scheduling.text import MESSAGE as ONE_LINE
+from scheduling.text import is_one_line
 
 
 def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[datetime]:
@@ -54,11 +57,15 @@ def check_blackout(
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the blackout a title."]
+    elif not is_one_line(title):
+        errors["title"] = [ONE_LINE]
     if missing := unknown_systems(systems=systems):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if severity not in Severity.values:
         errors["severity"] = ["Severity must be refuse or flag."]
-    if start.astimezone(UTC) >= end.astimezone(UTC):  # one shared tzinfo compares wall times
+    if times := instant_errors({"start": start, "end": end}):
+        errors.update(times)
+    elif start.astimezone(UTC) >= end.astimezone(UTC):  # one shared tzinfo compares wall times
         errors["end"] = ["The end must be after the start."]
     if errors:
         raise InvalidInput("The blackout is not valid.", fields=errors)

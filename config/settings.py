@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from config.env import (
     env_bool,
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "demo",
     "integrations",
     "operations",
+    "idempotency",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +56,7 @@ MIDDLEWARE = [
     "operations.middleware.GateAnswerCounter",
     "scheduling.middleware.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "scheduling.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,8 +64,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, so it turns a sign-in refused by the limit into its 429 page.
+    # Late, so it turns a sign-in refused by the limit into its 429 page.
     "axes.middleware.AxesMiddleware",
+    # Innermost, so a replayed answer still gets every header above.
+    "idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -78,6 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -170,6 +176,22 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts only from Clearway itself (or with the request's nonce): a stored
+# XSS that slipped past escaping still could not run. Inline styles stay
+# allowed (the calendar positions its bars with style attributes, Swagger UI
+# has a <style> block); they cannot run code.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- Email ----------------------------------------------------------------
 # Development prints mail to the console; production sends it over SMTP.
@@ -209,6 +231,11 @@ REST_FRAMEWORK = {
         "scheduling.api.auth.TokenScopes",
     ],
     "DEFAULT_THROTTLE_RATES": {"ci": env_rate("CLEARWAY_API_RATE", "1200/min")},
+    "DEFAULT_PARSER_CLASSES": [
+        "scheduling.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -280,6 +307,8 @@ CLEARWAY_ADMIN_TEAM = env_str("CLEARWAY_ADMIN_TEAM", "platform")
 # Members of these teams are curriculum staff in the web UI (deadlines, feeds).
 CLEARWAY_CURRICULUM_TEAMS = env_list("CLEARWAY_CURRICULUM_TEAMS", ["curriculum"])
 CLEARWAY_FEED_ALLOWED_NETWORKS = env_list("CLEARWAY_FEED_ALLOWED_NETWORKS")
+# How long an API request's Idempotency-Key and first answer are kept.
+CLEARWAY_IDEMPOTENCY_TTL = env_duration("CLEARWAY_IDEMPOTENCY_TTL", timedelta(hours=24))
 
 # --- Calendar feeds (iCal) -------------------------------------------------
 # The feed view in `scheduling` asks each of these for its events, so it never
@@ -291,6 +320,8 @@ CLEARWAY_FEED_SOURCES = [
 ]
 # Anonymous /calendar/public/<system>.ics of approved maintenance (status page).
 CLEARWAY_PUBLIC_CALENDARS = env_bool("CLEARWAY_PUBLIC_CALENDARS", False)
+# How long a cancelled job or withdrawn deadline stays in feeds as CANCELLED.
+CLEARWAY_FEED_CANCELLED_KEPT = env_duration("CLEARWAY_FEED_CANCELLED_KEPT", timedelta(days=1))
 # Each event's serialised text, keyed by its version, in its own cache so that
 # 10,000 entries do not evict everything else. Per process by default; with
 # CACHE_URL every alias lives in that Redis (config/shared_state.py).

@@ -13,9 +13,12 @@ from deadlines.choices import DeadlineSource
 from deadlines.models import Cohort, Deadline, DeadlineFeed
 from scheduling.choices import FindingKind
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
+from scheduling.instants import instant_errors
 from scheduling.models import System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.calendar import calendar_changed
+from scheduling.text import MESSAGE as ONE_LINE
+from scheduling.text import is_one_line
 
 
 def traffic_window(due: datetime) -> tuple[datetime, datetime]:
@@ -28,10 +31,11 @@ def check_deadline(
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the deadline a title."]
+    elif not is_one_line(title):
+        errors["title"] = [ONE_LINE]
     if cohort_size is None or cohort_size < 1:
         errors["cohort_size"] = ["The cohort size must be a whole number of at least 1."]
-    if due.tzinfo is None:
-        errors["due"] = ["The due instant needs a UTC offset or a time zone."]
+    errors.update(instant_errors({"due": due}))
     systems = list(systems)
     if not systems:
         errors["systems"] = ["Name the systems the deadline hits."]
@@ -53,10 +57,27 @@ def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_du
     )
 
 
+def can_publish(*, by: AbstractBaseUser | None, team: Team) -> bool:
+    """The one publishing rule: administrators for any team, curriculum staff for their own.
+
+    A deadline's flag asks its team to review the jobs it touches, so being
+    in some team is not enough: the team must be a curriculum team
+    (settings.CLEARWAY_CURRICULUM_TEAMS). The API, the pages, uploads and
+    feeds all ask this.
+    """
+    if by is None or not by.is_authenticated:
+        return False
+    if by.is_staff:
+        return True
+    return team.slug in settings.CLEARWAY_CURRICULUM_TEAMS and is_member(by, team)
+
+
 def check_can_publish(*, by: AbstractBaseUser | None, team: Team) -> None:
-    """Curriculum staff publish for their own team; administrators for any."""
-    if by is not None and not (by.is_staff or is_member(by, team)):
-        raise NotAllowed(f"Only members of {team.name} can publish its deadlines.")
+    """Raise unless `by` may publish for `team`; `by=None` is Clearway itself (a feed sync)."""
+    if by is not None and not can_publish(by=by, team=team):
+        raise NotAllowed(
+            "Deadlines are published by curriculum staff (for their own team) and administrators."
+        )
 
 
 def check_not_from_feed(*, deadline: Deadline) -> None:

@@ -17,7 +17,7 @@ from deadlines.feeds.errors import FeedError
 from deadlines.feeds.parse_ics import feed_window, parse_ics
 from deadlines.models import Deadline
 from deadlines.parse_csv import parse_csv
-from deadlines.services import deadline_create
+from deadlines.services import check_can_publish, deadline_create
 from scheduling.errors import InvalidInput
 from scheduling.models import Team
 from scheduling.timeline.services import timeline_deferred
@@ -78,6 +78,8 @@ def deadlines_upload(
     `cohort`, `cohort_size`, `systems` and `timezone_name` are the defaults
     for rows (or events) that do not give their own.
     """
+    # Before parsing: someone who may not publish does not get the parser's time.
+    check_can_publish(by=by, team=team)
     parsed = _parse(filename, data, default_zone=timezone_name, now=now or timezone.now())
     defaults = Defaults(team=team, cohort=cohort, cohort_size=cohort_size, systems=tuple(systems))
     cohorts = Cohorts(team=team)

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from deadlines.entries import split_systems
@@ -32,8 +33,11 @@ STAFF_ONLY = "Deadlines are published by curriculum staff and administrators."
 
 
 def _publisher_teams(user):
-    """The teams the viewer may publish for: their own, or every team for administrators."""
-    return Team.objects.order_by("name") if user.is_staff else user.teams.order_by("name")
+    """The teams the viewer may publish for (deadlines.services.can_publish): their own
+    curriculum teams, or every team for administrators."""
+    if user.is_staff:
+        return Team.objects.order_by("name")
+    return user.teams.filter(slug__in=settings.CLEARWAY_CURRICULUM_TEAMS).order_by("name")
 
 
 def _require_publisher(user) -> None:
@@ -215,12 +219,14 @@ def _feeds_of(user):
     )
 
 
+@never_cache  # feed URLs carry the LMS's secret token
 @login_required
 def feed_list(request):
     _require_publisher(request.user)
     return render(request, "deadlines/feeds.html", {"feeds": _feeds_of(request.user)})
 
 
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def feed_form(request, pk: int | None = None):
@@ -249,7 +255,7 @@ def feed_form(request, pk: int | None = None):
                 )
             else:
                 feed = deadline_feed_update(
-                    feed=feed, format=form.cleaned_data["format"], **arguments
+                    feed=feed, format=form.cleaned_data["format"], by=request.user, **arguments
                 )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -275,6 +281,6 @@ def feed_sync(request, pk: int):
 def feed_delete(request, pk: int):
     _require_publisher(request.user)
     feed = get_object_or_404(_feeds_of(request.user), pk=pk)
-    deadline_feed_delete(feed=feed)
+    deadline_feed_delete(feed=feed, by=request.user)
     messages.success(request, "The feed is removed; its deadlines are withdrawn.")
     return redirect("deadlines:deadline-feed-list")

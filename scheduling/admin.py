@@ -25,6 +25,7 @@ from scheduling.services.catalogue import (
     system_delete,
     system_refresh,
 )
+from scheduling.services.deletion import maintenance_job_delete
 from scheduling.services.freeze import freeze_set
 from scheduling.services.webhooks import team_webhook_secret_rotate
 
@@ -203,7 +204,15 @@ class MaintenanceJobAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+        # Administrators delete spam bookings; the service re-evaluates what they touched.
+        return request.user.is_staff and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        maintenance_job_delete(job_id=obj.pk, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for job_id in queryset.values_list("pk", flat=True):
+            maintenance_job_delete(job_id=job_id, by=request.user)
 
 
 @admin.register(AllowedWindowOccurrence)

@@ -93,6 +93,7 @@ class JobAction(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     DONE = "done", "Done"
     RESCHEDULED = "rescheduled", "Rescheduled"
+    EDITED = "edited", "Title or description edited"
     RESUBMITTED = "resubmitted", "Resubmitted"
     BACK_TO_REVIEW = "back_to_review", "Back to review"
     REEVALUATED = "reevaluated", "Re-evaluated"

@@ -9,10 +9,13 @@ would shift the window by an hour across every DST change.
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dateutil import rrule as dateutil_rrule
 from dateutil.rrule import rrule, rrulestr
 
 from scheduling.errors import InvalidInput
@@ -52,6 +55,104 @@ _NO_FILTERS = {"SECONDLY", "MINUTELY"}
 # Without a bound a sparse rule (FREQ=HOURLY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=29,
 # Monday 29 February) is walked day by day to the year 9999: 20 s per request.
 MAX_JOB_SPAN = timedelta(days=3653)
+
+
+# The work a rule may take, in dateutil's steps (one FREQ period each, some
+# 300,000 a second on an idle core). A rule that never matches
+# (FREQ=HOURLY;COUNT=1;BYSETPOS=2, BYYEARDAY=366 with BYMONTH=1,
+# BYWEEKNO=53 with BYMONTH=6) is searched
+# period by period until the year 9999 *before* any COUNT, UNTIL or
+# occurrence cap applies, so the work itself is bounded: one walk of a rule
+# may take MAX_RULE_STEPS, and a file of rules (an upload, a feed) shares a
+# budget of steps (rule_work_budget): counted, not timed, so a busy machine
+# refuses the same files as an idle one. A daily rule anchored in 2000
+# and expanded to 2031 takes 11,500 steps.
+MAX_RULE_STEPS = 30_000
+_shared_budget: ContextVar["_Steps | None"] = ContextVar("clearway_rule_budget", default=None)
+
+
+class RuleTooCostly(InvalidInput):
+    """A rule's walk ran out of steps: it matches too rarely, or never."""
+
+
+class RuleBudgetSpent(RuleTooCostly):
+    """The rules of one file together ran out of steps: the whole file is refused."""
+
+
+class _Steps:
+    def __init__(self, steps: int, *, field: str, shared: bool = False) -> None:
+        self.left, self.field, self.shared = steps, field, shared
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            error = RuleBudgetSpent if self.shared else RuleTooCostly
+            raise error.for_field(
+                self.field,
+                "These recurring rules take too much work to expand; simplify them."
+                if self.shared
+                else "The rule takes too much work to expand: it repeats too often since "
+                "long ago, or matches rarely or never (check BYSETPOS, BYYEARDAY=366, "
+                "BYWEEKNO=53 with BYMONTH).",
+            )
+
+
+class _MeteredIterInfo(dateutil_rrule._iterinfo):
+    """dateutil's per-walk state, spending one step per FREQ period it visits.
+
+    dateutil builds one `_iterinfo` per walk of a rule and asks it for the
+    period's days once per period, so that is where the work is counted.
+    Only rules made by `build_rule` carry a budget; other users of dateutil
+    (icalendar, tests) walk unmetered.
+    """
+
+    def __init__(self, rule: rrule) -> None:
+        super().__init__(rule)
+        field = getattr(rule, "_clearway_field", None)
+        self.own = _Steps(MAX_RULE_STEPS, field=field) if field else None
+        self.shared = _shared_budget.get() if field else None
+
+    def _spend(self) -> None:
+        if self.own is not None:
+            self.own.spend()
+            if self.shared is not None:
+                self.shared.spend()
+
+    def ydayset(self, *args):
+        self._spend()
+        return super().ydayset(*args)
+
+    def mdayset(self, *args):
+        self._spend()
+        return super().mdayset(*args)
+
+    def wdayset(self, *args):
+        self._spend()
+        return super().wdayset(*args)
+
+    def ddayset(self, *args):
+        self._spend()
+        return super().ddayset(*args)
+
+
+# dateutil looks `_iterinfo` up in its module on each walk (python-dateutil
+# 2.9.0, pinned); tests/reliability/test_rule_work.py fails if that changes.
+dateutil_rrule._iterinfo = _MeteredIterInfo
+
+
+@contextmanager
+def rule_work_budget(steps: int, *, field: str = "RRULE"):
+    """Every rule walked inside shares `steps` (a file of events, a feed)."""
+    token = _shared_budget.set(_Steps(steps, field=field, shared=True))
+    try:
+        yield
+    finally:
+        _shared_budget.reset(token)
+
+
+def _metered(rule: rrule, field: str) -> rrule:
+    rule._clearway_field = field  # type: ignore[attr-defined]
+    return rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +275,7 @@ def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> r
         raise InvalidInput.for_field(field, f"Not a valid RRULE: {exc}.") from None
     if not isinstance(rule, rrule):
         raise InvalidInput.for_field(field, "Give a single RRULE (no RDATE or EXRULE).")
-    return rule
+    return _metered(rule, field)
 
 
 def _to_utc(local: datetime) -> datetime:
@@ -247,7 +348,8 @@ def _skip_ahead(rule: rrule, *, rrule_text: str, local_start: datetime, until: d
     periods = (target - naive_start) // step
     if periods <= 0:
         return rule
-    return rule.replace(dtstart=(naive_start + periods * step).replace(tzinfo=tz))
+    restarted = rule.replace(dtstart=(naive_start + periods * step).replace(tzinfo=tz))
+    return _metered(restarted, getattr(rule, "_clearway_field", "rrule"))
 
 
 def _iterate(

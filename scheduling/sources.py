@@ -7,7 +7,7 @@ with BusyWindows; the engine folds them.
 from collections.abc import Iterable
 from datetime import datetime
 
-from scheduling.choices import BOOKED_STATUSES, FindingKind, Severity
+from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
 from scheduling.engine import FAR_FUTURE, BusyWindow, WindowQuery
 from scheduling.models import AllowedWindowOccurrence, Freeze, JobOccurrence, System
 
@@ -60,7 +60,12 @@ def maintenance_windows(*, query: WindowQuery) -> Iterable[BusyWindow]:
             ),
             source=f"job:{o.job_id}",
             url=f"/jobs/{o.job_id}/",
-            team=o.job.team.slug,
+            # Only an approved booking gives its team a say (a review, a
+            # refusal). A pending one is shown as a flag and asks no one: the
+            # first of two overlapping jobs to be approved wins, and the other
+            # is re-evaluated then.
+            team=o.job.team.slug if o.job.status == JobStatus.APPROVED else "",
+            severity=None if o.job.status == JobStatus.APPROVED else Severity.FLAG,
             impact=o.job.impact,
         )
         for o in occurrences

@@ -2,6 +2,8 @@
 
 from urllib.parse import urlsplit, urlunsplit
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -15,11 +17,10 @@ from deadlines.feeds.services import (
     deadline_feed_update,
 )
 from deadlines.models import DeadlineFeed
+from deadlines.services import check_can_publish
 from scheduling.api.fields import IsoDurationField
-from scheduling.errors import NotAllowed
 from scheduling.models import System, Team
 from scheduling.queue import enqueue
-from scheduling.selectors import is_member
 
 SYNC_STATE = [
     "next_sync_at",
@@ -61,19 +62,37 @@ class DeadlineFeedSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        # LMS feed URLs carry a secret token in the query: only the team sees it.
         if instance.team_id not in self.context.get("own_team_ids", ()):
-            parts = urlsplit(instance.url)
-            data["url"] = urlunsplit(
-                (parts.scheme, parts.netloc, parts.path, "…" if parts.query else "", "")
-            )
+            data["url"] = redacted_url(instance.url)
         return data
+
+
+def redacted_url(url: str) -> str:
+    """What another team may see of a feed URL: its scheme and host.
+
+    LMS feed URLs carry a secret in the query (Moodle's authtoken), in the
+    path (Canvas's /feeds/calendars/user_<secret>.ics) or as user:password
+    before the host; only the feed's team (and administrators) see them.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = f"{host}:{port}" if port else host
+    hidden = "/…" if parts.path.strip("/") or parts.query else ""
+    return urlunsplit((parts.scheme, netloc, hidden, "", ""))
 
 
 class CanManageFeeds(CanPublishDeadlines):
     message = "Only members of the feed's team can change it."
 
 
+# Its answers show secrets (a new token, a feed URL with its token): never cached.
+@method_decorator(never_cache, name="dispatch")
 class DeadlineFeedViewSet(viewsets.ModelViewSet):
     queryset = DeadlineFeed.objects.select_related("team").prefetch_related("systems")
     serializer_class = DeadlineFeedSerializer
@@ -89,14 +108,8 @@ class DeadlineFeedViewSet(viewsets.ModelViewSet):
             context["own_team_ids"] = set(user.teams.values_list("pk", flat=True))
         return context
 
-    def _check_team(self, team: Team) -> None:
-        user = self.request.user
-        if not (user.is_staff or is_member(user, team)):
-            raise NotAllowed(f"Only members of {team.name} can add feeds for it.")
-
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        self._check_team(data["team"])
         extra = {"interval": data["interval"]} if "interval" in data else {}
         serializer.instance = deadline_feed_create(
             team=data["team"],
@@ -112,20 +125,21 @@ class DeadlineFeedViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        if "team" in data:
-            self._check_team(data["team"])
         if "systems" in data:
             data["systems"] = [system.slug for system in data["systems"]]
-        serializer.instance = deadline_feed_update(feed=serializer.instance, **data)
+        serializer.instance = deadline_feed_update(
+            feed=serializer.instance, by=self.request.user, **data
+        )
 
     def perform_destroy(self, instance):
-        deadline_feed_delete(feed=instance)
+        deadline_feed_delete(feed=instance, by=self.request.user)
 
     @extend_schema(request=None, responses={202: DeadlineFeedSerializer})
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
         """Sync the feed now (as a background task); the answer shows its sync state."""
         feed = self.get_object()  # members of its team only (CanManageFeeds)
+        check_can_publish(by=request.user, team=feed.team)
         enqueue("deadlines.tasks.sync_feed", feed.pk)
         feed.refresh_from_db()
         return Response(self.get_serializer(feed).data, status=status.HTTP_202_ACCEPTED)

@@ -37,7 +37,7 @@ from deadlines.entries import (
 )
 from deadlines.feeds.errors import FeedError
 from scheduling.errors import InvalidInput
-from scheduling.recurrence import build_rule, expand, zone
+from scheduling.recurrence import RuleBudgetSpent, build_rule, expand, rule_work_budget, zone
 
 _COURSE_IN_TITLE = re.compile(r"\[([^\[\]]+)\]\s*$")  # Canvas: "Homework 1 [CS 101]"
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
@@ -54,6 +54,10 @@ class Window:
     max_events: int
     max_occurrences: int  # per recurring event
     max_rule_steps: int = 100_000  # per file, walking rules up to `since`
+    # dateutil's steps for every rule of the file together, matching or not
+    # (scheduling.recurrence.MAX_RULE_STEPS): about 0.2 s on an idle core. Weekly
+    # events recurring since years back cost 52 steps a year each, twice.
+    max_rule_work: int = 50_000
 
 
 def feed_window(*, now: datetime) -> Window:
@@ -98,6 +102,17 @@ def parse_ics(data: bytes, *, window: Window, default_zone: str = "UTC") -> Pars
     events = [c for c in calendar.subcomponents if c.name == "VEVENT"]
     if len(events) > window.max_events:
         raise FeedError(f"The feed has {len(events):,} events; the limit is {window.max_events:,}.")
+    with rule_work_budget(window.max_rule_work):
+        try:
+            return _parse_events(events, feed_zone=feed_zone, window=window, parsed=parsed)
+        except RuleBudgetSpent as exc:
+            raise FeedError(
+                "The file's recurring rules take too much work to expand (rules that match "
+                "rarely or never); nothing was imported."
+            ) from exc
+
+
+def _parse_events(events, *, feed_zone: ZoneInfo, window: Window, parsed: Parsed) -> Parsed:
     overridden = _overridden(events, feed_zone)
     budget = _Budget(window.max_rule_steps)
     seen: set[str] = set()  # UIDs of events that are not RECURRENCE-ID overrides
@@ -359,6 +374,8 @@ def _occurrence_dues(
             cap=window.max_occurrences,
             field="RRULE",
         )
+    except RuleBudgetSpent:
+        raise
     except InvalidInput as exc:
         raise _Skip("RRULE", exc.message) from None
     found = {o.start: (o.end if length else o.start) for o in occurrences}

@@ -14,7 +14,7 @@ from deadlines.entries import COHORT_MAX, COHORT_SIZE_MAX
 from deadlines.feeds.addresses import allowed_networks, is_allowed
 from deadlines.feeds.errors import FeedError
 from deadlines.models import MIN_FEED_INTERVAL, DeadlineFeed
-from deadlines.services import deadline_withdraw
+from deadlines.services import check_can_publish, deadline_withdraw
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
@@ -92,6 +92,7 @@ def deadline_feed_create(
     by: AbstractBaseUser | None = None,
     now: datetime | None = None,
 ) -> DeadlineFeed:
+    check_can_publish(by=by, team=team)
     systems = list(systems)
     url, cohort = url.strip(), cohort.strip()
     check_deadline_feed(
@@ -119,8 +120,15 @@ def deadline_feed_create(
 
 @transaction.atomic
 def deadline_feed_update(
-    *, feed: DeadlineFeed, now: datetime | None = None, **changes: object
+    *,
+    feed: DeadlineFeed,
+    by: AbstractBaseUser | None = None,
+    now: datetime | None = None,
+    **changes: object,
 ) -> DeadlineFeed:
+    check_can_publish(by=by, team=feed.team)
+    if isinstance(changes.get("team"), Team):
+        check_can_publish(by=by, team=changes["team"])
     allowed = _RESYNC_ON | {"interval", "enabled"}
     if unknown := set(changes) - allowed:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} on a deadline feed.")
@@ -150,8 +158,11 @@ def deadline_feed_update(
 
 
 @transaction.atomic
-def deadline_feed_delete(*, feed: DeadlineFeed, now: datetime | None = None) -> None:
+def deadline_feed_delete(
+    *, feed: DeadlineFeed, by: AbstractBaseUser | None = None, now: datetime | None = None
+) -> None:
     """Remove a feed; its live deadlines are withdrawn (their rows stay as history)."""
+    check_can_publish(by=by, team=feed.team)
     for deadline in feed.deadlines.filter(withdrawn_at__isnull=True):
         deadline_withdraw(deadline=deadline, now=now)
     feed.delete()

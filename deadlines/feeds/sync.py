@@ -25,6 +25,7 @@ from deadlines.feeds.fetch import Fetched, fetch_feed
 from deadlines.feeds.parse_ics import feed_window, parse_ics
 from deadlines.feeds.parse_json import parse_json
 from deadlines.models import DeadlineFeed
+from deadlines.services import can_publish
 from scheduling.errors import InvalidInput
 from scheduling.services.notifications import notify
 from scheduling.timeline.services import timeline_deferred
@@ -50,11 +51,16 @@ def feed_parse(*, feed_format: str, body: bytes, now: datetime) -> Parsed:
 def feed_sync(*, feed_id: int, now: datetime | None = None) -> SyncResult:
     """Sync one feed now; never raises for a bad feed (the error is on the feed)."""
     now = now or timezone.now()
-    feed = DeadlineFeed.objects.get(pk=feed_id)
+    feed = DeadlineFeed.objects.select_related("team", "created_by").get(pk=feed_id)
     DeadlineFeed.objects.filter(pk=feed_id).update(
         last_attempt_at=now, next_sync_at=now + feed.interval
     )
     try:
+        if not _may_publish(feed):
+            raise FeedError(
+                "This feed's team is not a curriculum team and no administrator added the "
+                "feed, so its deadlines are not published."
+            )
         fetched = fetch_feed(url=feed.url, etag=feed.etag, last_modified=feed.last_modified)
         if fetched.not_modified:
             _record_success(feed_id, now=now, fetched=fetched, changes=None)
@@ -88,6 +94,14 @@ def feed_sync(*, feed_id: int, now: datetime | None = None) -> SyncResult:
     return SyncResult(ok=False, error=message)
 
 
+def _may_publish(feed: DeadlineFeed) -> bool:
+    """The publishing rule for a feed, which syncs as Clearway itself: its team is a
+    curriculum team, or an administrator added it (feeds added before the rule)."""
+    if feed.team.slug in settings.CLEARWAY_CURRICULUM_TEAMS:
+        return True
+    return bool(feed.created_by and can_publish(by=feed.created_by, team=feed.team))
+
+
 def _record_success(
     feed_id: int, *, now: datetime, fetched: Fetched, changes: Changes | None
 ) -> None:
@@ -99,7 +113,7 @@ def _record_success(
         "failure_notified": False,
     }
     if changes is not None:
-        feed = DeadlineFeed.objects.get(pk=feed_id)
+        feed = DeadlineFeed.objects.select_related("team", "created_by").get(pk=feed_id)
         state.update(
             etag=fetched.etag,
             last_modified=fetched.last_modified,

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from scheduling import recurrence
 from scheduling.errors import InvalidInput
+from scheduling.instants import EARLIEST, LATEST, RANGE_MESSAGE
 
 
 class InstantField(serializers.DateTimeField):
@@ -21,10 +22,10 @@ class InstantField(serializers.DateTimeField):
 
     # Instants near datetime's limits are typing mistakes, and the arithmetic
     # around them (a deadline's traffic lead and tail, the next-clear search)
-    # overflowed into a 500. Nobody books maintenance outside these years.
-    earliest = datetime(1970, 1, 1, tzinfo=UTC)
-    latest = datetime(3000, 1, 1, tzinfo=UTC)
-    default_error_messages = {"range": "Give a time between 1970 and 2999."}
+    # overflowed into a 500. The bounds are the services' (scheduling.instants).
+    earliest = EARLIEST
+    latest = LATEST
+    default_error_messages = {"range": RANGE_MESSAGE}
 
     def enforce_timezone(self, value: datetime) -> datetime:
         return value

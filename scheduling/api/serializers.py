@@ -33,8 +33,11 @@ class TeamSerializer(serializers.ModelSerializer):
     def to_representation(self, team: Team) -> dict:
         data = super().to_representation(team)
         user = getattr(self.context.get("request"), "user", None)
-        if data.get("webhook_url") and not manages_team_webhook(user=user, team=team):
-            data["webhook_url"] = webhook_url_masked(data["webhook_url"])
+        if not manages_team_webhook(user=user, team=team):
+            if data.get("webhook_url"):
+                data["webhook_url"] = webhook_url_masked(data["webhook_url"])
+            # A team's addresses are personal too: its members and administrators only.
+            data.pop("email_addresses", None)
         return data
 
 

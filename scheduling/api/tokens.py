@@ -1,5 +1,7 @@
 """API tokens for CI: list, create (shown once), revoke."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -38,6 +40,8 @@ class CreatedApiTokenSerializer(ApiTokenSerializer):
         fields = [*ApiTokenSerializer.Meta.fields, "token"]
 
 
+# Its answers show secrets (a new token, a feed URL with its token): never cached.
+@method_decorator(never_cache, name="dispatch")
 class ApiTokenViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

@@ -1,6 +1,8 @@
 """The REST API for the catalogue, jobs and the freeze. Views call services."""
 
 from django.db.models import Prefetch, prefetch_related_objects
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,8 +17,11 @@ from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.errors import InvalidInput
 from scheduling.models import ApiToken, JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.services import catalogue, freeze, reviews, submission, transitions
+from scheduling.services.deletion import maintenance_job_delete
 
 
+# Members see their team's webhook URL (often a secret): never cached.
+@method_decorator(never_cache, name="dispatch")
 class TeamViewSet(viewsets.ModelViewSet):
     queryset = Team.objects.prefetch_related("members")
     serializer_class = s.TeamSerializer
@@ -102,9 +107,13 @@ class JobViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Maintenance jobs. Create books a draft; `submit` sends it to review."""
+    """Maintenance jobs. Create books a draft; `submit` sends it to review.
+
+    DELETE is for administrators (a spam booking); everyone else cancels.
+    """
 
     serializer_class = s.JobSerializer
     permission_classes = [IsAuthenticated, TokenScopes]
@@ -158,6 +167,9 @@ class JobViewSet(
         # The service saved its own copy of the job (and may have moved it back
         # to review): answer with that, not with the stale instance DRF holds.
         serializer.instance = _saved(updated)
+
+    def perform_destroy(self, instance):
+        maintenance_job_delete(job_id=instance.pk, by=self.request.user)
 
     def _answer(self, job: MaintenanceJob, code: int = status.HTTP_200_OK) -> Response:
         return Response(

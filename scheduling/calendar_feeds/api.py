@@ -1,5 +1,7 @@
 """/api/v1/feed-tokens: a person's calendar addresses (list, create once, rename, revoke)."""
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -33,6 +35,8 @@ class CreatedFeedTokenSerializer(FeedTokenSerializer):
         fields = [*FeedTokenSerializer.Meta.fields, "token", "urls"]
 
 
+# Its answers show secrets (a new token, a feed URL with its token): never cached.
+@method_decorator(never_cache, name="dispatch")
 class FeedTokenViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,

@@ -11,15 +11,12 @@ of some rows as plain FeedEvents.
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import ClassVar
 
 from django.conf import settings
 from django.db.models import Count, Max, Model, QuerySet, Sum
 
-# A cancelled job or withdrawn deadline stays in feeds this long, marked
-# STATUS:CANCELLED, so that apps which merge rather than replace remove it.
-CANCELLED_KEPT = timedelta(days=30)
 # Bump when the rendered text changes shape: every cached event is re-rendered.
 RENDER_FORMAT = 1
 
@@ -40,7 +37,10 @@ class FeedQuery:
 
     @property
     def cancelled_since(self) -> datetime:
-        return self.now - CANCELLED_KEPT
+        # A cancelled job or withdrawn deadline stays this long, marked
+        # STATUS:CANCELLED, so that apps which merge rather than replace remove
+        # it; then it leaves the feed (and stops costing every fetch).
+        return self.now - settings.CLEARWAY_FEED_CANCELLED_KEPT
 
 
 @dataclass(frozen=True, slots=True)

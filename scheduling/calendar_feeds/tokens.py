@@ -20,6 +20,7 @@ from scheduling.db import write_without_waiting
 from scheduling.errors import InvalidInput, NotFound
 from scheduling.models import FeedToken
 from scheduling.models.tokens import digest, new_secret
+from scheduling.text import check_one_line
 
 PREFIX = "cwf"
 # last_used is a hint for people tidying their tokens, not an audit trail: one
@@ -34,6 +35,7 @@ def _check_name(name: str) -> str:
         raise InvalidInput.for_field("name", "Give the token a name, e.g. 'Work laptop'.")
     if len(name) > 100:
         raise InvalidInput.for_field("name", "A name has at most 100 characters.")
+    check_one_line("The token is not valid.", name=name)
     return name
 
 

@@ -21,7 +21,7 @@ class ApiToken(models.Model):
     """A team's token for CI (`Authorization: Bearer cw_...`), shown once at creation."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="api_tokens")
-    # The inactive account the token acts as (`ci@<team>`), so audits name it.
+    # The inactive account the token acts as (`ci-<team id>@<slug>`), so audits name it.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+"
     )

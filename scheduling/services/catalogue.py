@@ -20,6 +20,7 @@ from scheduling.services.occurrences import (
     allowed_windows_materialise,
 )
 from scheduling.services.webhooks import new_webhook_secret
+from scheduling.text import check_one_line
 from scheduling.timeline.services import (
     timeline_refresh_job,
     timeline_refresh_reach,
@@ -43,6 +44,7 @@ def team_create(
     else in clear: the API shows it once, in the answer that creates the team.
     """
     check_webhook_url(url=webhook_url)
+    check_one_line("The team is not valid.", name=name)
     secret = new_webhook_secret()
     team = Team.objects.create(
         slug=slug,
@@ -61,6 +63,7 @@ def team_create(
 @transaction.atomic
 def team_update(*, team: Team, **changes) -> Team:
     members = changes.pop("members", None)
+    check_one_line("The team is not valid.", name=changes.get("name"))
     for key, value in changes.items():
         if key not in {"slug", "name", "email_addresses", "webhook_url", "webhook_format"}:
             raise InvalidInput(f"Cannot change {key} on a team.")

@@ -12,10 +12,12 @@ from django.utils import timezone as django_timezone
 from scheduling import conflicts, recurrence
 from scheduling.choices import Impact, JobAction
 from scheduling.errors import InvalidInput, NotAllowed
+from scheduling.instants import instant_errors
 from scheduling.models import JobEvent, JobOccurrence, MaintenanceJob, System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.catalogue import job_set_impacted
 from scheduling.services.occurrences import job_materialise
+from scheduling.text import check_one_line
 
 
 def check_job_window(
@@ -36,8 +38,8 @@ def check_job_window(
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if impact not in Impact.values:
         errors["impact"] = [f"Impact must be one of {', '.join(Impact.values)}."]
-    if start.tzinfo is None or end.tzinfo is None:
-        errors["start"] = ["Times need a UTC offset or a time zone."]
+    if times := instant_errors({"start": start, "end": end}):
+        errors.update(times)
     elif start.astimezone(UTC) >= end.astimezone(UTC):  # one shared tzinfo compares wall times
         errors["end"] = ["The end must be after the start."]
     try:
@@ -81,6 +83,7 @@ def maintenance_job_create(
     systems = list(systems)
     if not title.strip():
         raise InvalidInput.for_field("title", "Give the job a title.")
+    check_one_line("The job is not valid.", title=title)
     rule = check_job_window(
         systems=systems, start=start, end=end, timezone=timezone, rrule=rrule, impact=impact
     )

@@ -22,6 +22,7 @@ from scheduling.models import Delivery, JobOccurrence, MaintenanceJob, Team
 from scheduling.queue import enqueue
 from scheduling.services.messages import job_data, job_link
 from scheduling.services.webhooks import webhook_send
+from scheduling.text import header_safe
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,8 @@ def _send(delivery: Delivery) -> None:
     kind, _, target = delivery.channel.partition(":")
     if kind == "email":
         EmailMessage(
-            subject=delivery.subject,
+            # Safe whatever the title held: a CR/LF here failed every email for good.
+            subject=header_safe(delivery.subject),
             body=delivery.text,
             to=[target],
             headers={"X-Clearway-Event": delivery.key},

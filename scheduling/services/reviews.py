@@ -12,7 +12,7 @@ from scheduling import conflicts
 from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus, Severity
 from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
-from scheduling.models import MaintenanceJob, ReviewRequest, System, Team
+from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import is_member
 from scheduling.services import jobs, messages, transitions
 
@@ -25,11 +25,17 @@ def required_reviews(
     for system in System.objects.filter(slug__in=evaluation.impacted).select_related("team"):
         needed.setdefault(system.team.slug, []).append(f"owns {system.slug}")
     for finding in evaluation.findings:
+        # A refusing deadline or blackout refuses by itself; only a flag asks
+        # its owners to review, so publishing one gives no veto (docs/reliability.md).
+        if finding.severity != Severity.FLAG:
+            continue
         for team in finding.teams:
             needed.setdefault(team, []).append(f"owns '{finding.title}'")
-    if override:
-        needed.setdefault(settings.CLEARWAY_ADMIN_TEAM, []).append("emergency override")
     needed.pop(job.team.slug, None)
+    if override:
+        # Added after the requesting team is dropped: an override by the
+        # administrators' own team is still approved by another administrator.
+        needed.setdefault(settings.CLEARWAY_ADMIN_TEAM, []).append("emergency override")
     return {
         slug: "; ".join(dict.fromkeys(reasons))[:300]
         for slug, reasons in sorted(needed.items())
@@ -99,15 +105,38 @@ def _reviewer(job: MaintenanceJob, *, team: str, by: AbstractBaseUser | None) ->
     reviewer = Team.objects.filter(slug=team).first()
     if reviewer is None:
         raise InvalidInput.for_field("team", f"There is no team {team!r}.")
+    if _is_own_override_review(job, reviewer):
+        # The administrators' team overriding a refusal for itself: any
+        # administrator but the ones who asked for it may approve.
+        if by is None or by.pk in _override_requesters(job):
+            raise NotAllowed("Someone other than the requester must approve an emergency override.")
     # A member of the requesting team cannot review it, not even for another
     # team they also belong to: that would be self-review under another name.
-    if reviewer.pk == job.team_id or (
+    elif reviewer.pk == job.team_id or (
         by is not None and job.team.members.filter(pk=by.pk).exists()
     ):
         raise NotAllowed(f"{job.team.name} requested job #{job.pk}; its members cannot review it.")
     if not is_member(by, reviewer):
         raise NotAllowed(f"Only members of {reviewer.name} can review for it.")
     return reviewer
+
+
+def _is_own_override_review(job: MaintenanceJob, reviewer: Team) -> bool:
+    """The requesting team is asked to review only as the administrators, for an override."""
+    return (
+        reviewer.pk == job.team_id
+        and reviewer.slug == settings.CLEARWAY_ADMIN_TEAM
+        and job.reviews.filter(team=reviewer, round=job.review_round).exists()
+    )
+
+
+def _override_requesters(job: MaintenanceJob) -> set[int]:
+    """Who booked the job or asked for its override: none of them may approve it."""
+    asked = JobEvent.objects.filter(
+        job=job,
+        action__in=(JobAction.EMERGENCY_OVERRIDE, JobAction.SUBMITTED, JobAction.RESUBMITTED),
+    )
+    return {job.created_by_id, *asked.values_list("actor_id", flat=True)} - {None}
 
 
 def _pending_review(job: MaintenanceJob, *, reviewer: Team) -> ReviewRequest:

@@ -18,6 +18,7 @@ from scheduling.models import MaintenanceJob, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import jobs, messages, reviews, transitions
 from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
+from scheduling.text import check_one_line
 from scheduling.timeline.services import timeline_refresh_job
 
 NO_REVIEW_NEEDED = "no other team needs to review it"
@@ -138,6 +139,7 @@ def _check_editable(
         raise Conflict(f"Job #{job.pk} is {job.status}; it cannot change.")
     if title is not None and not title.strip():
         raise InvalidInput.for_field("title", "Give the job a title.")
+    check_one_line("The job is not valid.", title=title)
     wants_override = (emergency is not None and emergency != job.emergency) or (
         justification is not None and justification != job.justification
     )
@@ -148,19 +150,35 @@ def _check_editable(
         )
 
 
-def _apply_texts(job: MaintenanceJob, **values: Any) -> None:
-    """Set the non-scheduling fields that are given and differ; save once if any did."""
-    changed = False
+def _apply_texts(
+    job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime, **values: Any
+) -> None:
+    """Set the non-scheduling fields that are given and differ; save once and audit if any did.
+
+    They do not change what the job does, so an approval stands; the audit
+    trail says what changed, so reviewers can see the job they approved was renamed.
+    """
+    changes = []
     for field, value in values.items():
+        value = value.strip() if field == "title" and value is not None else value
         if value is not None and getattr(job, field) != value:
-            setattr(job, field, value.strip() if field == "title" else value)
-            changed = True
-    if changed:
+            changes.append(_text_change(field, getattr(job, field), value))
+            setattr(job, field, value)
+    if changes:
         job.version = F("version") + 1
         job.save(update_fields=[*values, "version", "updated_at"])
         job.refresh_from_db(fields=["version"])
         # A booked job's title is in the findings it makes for others.
         timeline_refresh_job(job_id=job.pk)
+        transitions.record(job, action=JobAction.EDITED, by=by, now=now, reason="; ".join(changes))
+
+
+def _text_change(field: str, old: Any, new: Any) -> str:
+    if field == "title":
+        return f"title: {old!r} -> {new!r}"
+    if isinstance(new, str) and len(new) > 80:
+        return f"{field} changed ({len(str(old))} -> {len(new)} characters)"
+    return f"{field}: {old!r} -> {new!r}"
 
 
 def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime) -> None:
@@ -212,6 +230,8 @@ def maintenance_job_update(
         _check_editable(job, title=title, emergency=emergency, justification=justification)
         _apply_texts(
             job,
+            by=by,
+            now=now,
             title=title,
             description=description,
             emergency=emergency,

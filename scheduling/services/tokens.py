@@ -14,6 +14,8 @@ from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.models import ApiToken, Team
 from scheduling.models.tokens import digest, new_secret
 from scheduling.selectors import is_member
+from scheduling.text import MESSAGE as ONE_LINE
+from scheduling.text import is_one_line
 
 TOKEN_PREFIX = "cw"  # noqa: S105 - a label, not a secret
 # last_used is a write; once a minute is precise enough and keeps the gate cheap.
@@ -21,12 +23,19 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def token_user_for(team: Team):
-    """The inactive account a team's tokens act as, so the audit names the machine."""
+    """The inactive account a team's tokens act as, so the audit names the machine.
+
+    Found by the team's id, not its slug: a renamed team's slug can be reused
+    by a new team, and `ci@<slug>` then made both teams' tokens one account,
+    a member of both. The name carries the slug it was made under, for people.
+    """
     User = get_user_model()
-    user, created = User.objects.get_or_create(
-        username=f"ci@{team.slug}", defaults={"is_active": False, "first_name": "CI"}
-    )
-    if created:
+    prefix = f"ci-{team.pk}@"
+    user = User.objects.filter(username__startswith=prefix).order_by("pk").first()
+    if user is None:
+        user = User.objects.create(
+            username=f"{prefix}{team.slug}"[:150], is_active=False, first_name="CI"
+        )
         user.set_unusable_password()
         user.save(update_fields=["password"])
     team.members.add(user)
@@ -50,6 +59,8 @@ def api_token_create(
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["Name the token after what uses it, e.g. 'deploy pipeline'."]
+    elif not is_one_line(name):
+        errors["name"] = [ONE_LINE]
     unknown = sorted(set(scopes) - set(TokenScope.values))
     if not scopes or unknown:
         errors["scopes"] = [f"Scopes must be among {', '.join(TokenScope.values)}."]

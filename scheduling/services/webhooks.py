@@ -149,4 +149,6 @@ def webhook_send(
             f"{type(exc).__name__}: no answer from {webhook_url_masked(url)}"
         ) from None
     if not 200 <= response.status_code < 300:
-        raise WebhookFailed(f"HTTP {response.status_code}: {response.text[:200]}")
+        # Only the status: the body is the receiver's (an internal error page,
+        # a stack trace) and the admin shows this message.
+        raise WebhookFailed(f"HTTP {response.status_code} from the webhook")

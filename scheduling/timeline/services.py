@@ -17,7 +17,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Max, Min, Q
 
-from scheduling.choices import BOOKED_STATUSES, FindingKind, Severity
+from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
 from scheduling.conflicts import window_sources
 from scheduling.engine import FAR_FUTURE, BusyWindow, WindowQuery
 from scheduling.models import (
@@ -247,6 +247,7 @@ def _maintenance_rows(jobs: Iterable[MaintenanceJob]) -> list[dict]:
     rows = []
     for job in jobs:
         status = job.get_status_display().lower()
+        approved = job.status == JobStatus.APPROVED
         detail = {
             "team_name": job.team.name,
             "impact_display": job.get_impact_display().lower(),
@@ -263,13 +264,15 @@ def _maintenance_rows(jobs: Iterable[MaintenanceJob]) -> list[dict]:
                         "start": lo,
                         "end": hi,
                         "source": f"job:{job.pk}",
-                        "severity": "",
+                        # As scheduling.sources: only an approved booking
+                        # gives its team a say; a pending one only flags.
+                        "severity": "" if approved else Severity.FLAG,
                         "load": 0,
                         "impact": job.impact,
                         "title": f"{job.title} ({status})",
                         "message": "",
                         "url": f"/jobs/{job.pk}/",
-                        "team": job.team.slug,
+                        "team": job.team.slug if approved else "",
                         "detail": detail,
                     }
                 )

@@ -15,6 +15,7 @@ from scheduling import recurrence
 from scheduling.choices import FindingKind, JobStatus
 from scheduling.errors import Conflict, DomainError, InvalidInput
 from scheduling.forms import JobForm, RecurrenceForm, local_value
+from scheduling.instants import instant_errors
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import is_member
 from scheduling.services.submission import maintenance_job_book, maintenance_job_update
@@ -206,6 +207,11 @@ def preview(request):
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     data = form.cleaned_data
     start, end, rule = data["start"], data["end"], data["rule"]
+    if problems := instant_errors({"start": start, "end": end}):
+        return JsonResponse(
+            {"errors": {field: _error(field, text[0])[field] for field, text in problems.items()}},
+            status=400,
+        )
     if start >= end:
         return JsonResponse(
             {"errors": _error("end", "The end must be after the start.")}, status=400

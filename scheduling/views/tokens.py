@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling.calendar_feeds.tokens import (
@@ -16,6 +17,7 @@ from scheduling.forms import FeedTokenForm
 from scheduling.views.common import add_domain_error
 
 
+@never_cache  # shows a new token's secret addresses once
 @login_required
 @require_http_methods(["GET", "POST"])
 def tokens(request):

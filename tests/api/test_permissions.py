@@ -108,12 +108,12 @@ def test_another_team_cannot_edit_a_job(requester, reviewer):
     assert MaintenanceJob.objects.get(pk=job.pk).title == "Maintenance"
 
 
-def test_jobs_cannot_be_deleted_through_the_api(requester):
+def test_only_administrators_delete_jobs_through_the_api(requester):
     job = builders.job(by=requester)
 
     answer = as_user(requester).delete(f"/api/v1/jobs/{job.pk}")
 
-    assert answer.status_code == 405
+    assert_forbidden(answer)
     assert MaintenanceJob.objects.filter(pk=job.pk).exists()
 
 

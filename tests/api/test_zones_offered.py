@@ -82,10 +82,11 @@ def test_an_uploaded_row_in_a_legacy_alias_zone_names_the_row(clock, curriculum_
 
 
 def test_a_job_whose_local_start_is_in_the_spring_gap_is_a_400_not_a_500(requester):
-    # Both times in London: 01:30 (in the gap, read as GMT) and 02:30 BST are one instant.
+    # Both times in London: 01:30 does not exist (the clocks skip from 01:00 to
+    # 02:00), so the start is refused by name (scheduling.instants).
     body = job_body(start="2027-03-28T01:30", end="2027-03-28T02:30", timezone="Europe/London")
 
     answer = as_user(requester).post("/api/v1/jobs", body, format="json")
 
-    assert_invalid(answer, "end")
+    assert_invalid(answer, "start")
     assert not MaintenanceJob.objects.exists()

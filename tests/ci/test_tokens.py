@@ -276,8 +276,9 @@ def test_a_jobs_write_token_books_and_submits_for_its_team_as_the_ci_account(org
             "actor__username", flat=True
         )
     )
-    assert actors == {"ci@infra"}
-    assert {e["actor"] for e in submitted.json()["history"]} == {"ci@infra"}
+    ci_account = f"ci-{org['infra'].pk}@infra"  # by the team's id, then its slug
+    assert actors == {ci_account}
+    assert {e["actor"] for e in submitted.json()["history"]} == {ci_account}
 
 
 def test_a_jobs_write_token_cannot_book_for_another_team(org, clock):

@@ -128,6 +128,7 @@ ACCESS = {
     ("patch", "/api/v1/jobs/{id}/"): Try(
         "member", "/api/v1/jobs/{job}/", FORBIDDEN, {"title": "Mine now"}
     ),
+    ("delete", "/api/v1/jobs/{id}/"): Try("member", "/api/v1/jobs/{job}/", FORBIDDEN),
     ("post", "/api/v1/jobs/{id}/submit/"): Try("member", "/api/v1/jobs/{job}/submit/", FORBIDDEN),
     ("post", "/api/v1/jobs/{id}/cancel/"): Try(
         "member", "/api/v1/jobs/{pending}/cancel/", FORBIDDEN

@@ -26,6 +26,7 @@ from deadlines.feeds.fetch import fetch_feed
 from deadlines.feeds.sync import feed_sync
 from deadlines.models import Deadline, DeadlineFeed
 from scheduling.models import CalendarChange, MaintenanceJob
+from tests import builders
 from tests.deadlines.conftest import lms  # noqa: F401 - the local LMS fixture
 from tests.deadlines.helpers import feed
 
@@ -174,7 +175,8 @@ def test_a_50_mib_body_without_content_length_stops_at_the_limit_and_changes_not
     the feed, creates no deadline, and hangs up long before 50 MiB are sent."""
     settings.CLEARWAY_FEED_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     limit = settings.CLEARWAY_FEED_MAX_BYTES
-    target = feed(endless, team=grading_stack["grading"])
+    # Feeds publish deadlines, so they belong to a curriculum team.
+    target = feed(endless, team=builders.team("curriculum"))
 
     started = time.monotonic()
     result = feed_sync(feed_id=target.pk)

@@ -138,6 +138,9 @@ def test_two_exclusive_bookings_approved_at_once_approve_only_one(
 ):
     second_admin = builders.user(team=org["platform"], staff=True)
     start = at(10 + round_, 8)
+    # A pending job only flags the other (the first approved wins), so what
+    # each emergency overrides is a deadline that refuses both.
+    builders.deadline(due=start + timedelta(hours=15), cohort_size=5000, systems=["grading-api"])
     jobs = [
         builders.job(by=requester, start=start, title="Reindex"),
         builders.job(by=colleague, start=start + timedelta(hours=1), title="Vacuum"),
@@ -148,8 +151,8 @@ def test_two_exclusive_bookings_approved_at_once_approve_only_one(
         )
     for job in jobs:
         maintenance_job_review(job_id=job.pk, team="grading", by=reviewer, approve=True)
-    # Each emergency now overrides a refusal by the other, still pending: both
-    # wait for the administrators, who approve them at the same instant.
+    # Each emergency overrides the deadline's refusal: both wait for the
+    # administrators, who approve them at the same instant.
     assert [r.team.slug for j in jobs for r in j.reviews.filter(status="pending")] == [
         "platform",
         "platform",

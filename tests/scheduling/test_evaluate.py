@@ -207,14 +207,27 @@ def test_work_without_impact_ignores_a_large_cohort(frozen_now, grading_stack):
 # --- other maintenance ---------------------------------------------------------------------
 
 
-def test_pending_exclusive_job_refuses_overlapping_work(frozen_now, grading_stack):
+def test_pending_exclusive_job_flags_overlapping_work_and_gives_its_team_no_say(
+    frozen_now, grading_stack
+):
+    # Only approved bookings refuse or ask for a review; the first approved wins.
     other = builders.job(systems=["grading-db"], start=at(10, 8), impact="exclusive_lock")
     set_status(other, "pending")
 
     evaluation = check(["grading-db"], at(10, 10), impact="degraded")
 
-    assert kinds(evaluation) == [("maintenance", "refuse")]
+    assert kinds(evaluation) == [("maintenance", "flag")]
     assert evaluation.findings[0].sources == (f"job:{other.pk}",)
+    assert evaluation.findings[0].teams == ()
+
+
+def test_approved_exclusive_job_refuses_overlapping_work(frozen_now, grading_stack):
+    other = builders.job(systems=["grading-db"], start=at(10, 8), impact="exclusive_lock")
+    set_status(other, "approved")
+
+    evaluation = check(["grading-db"], at(10, 10), impact="degraded")
+
+    assert kinds(evaluation) == [("maintenance", "refuse")]
     assert evaluation.findings[0].teams == ("infra",)
 
 

@@ -1,0 +1,103 @@
+"""Medium: who may approve an override, and who gets a say over an overlapping job.
+
+- An emergency override is approved by someone other than its requester,
+  also when the requester is an administrator.
+- Only approved bookings give their team a review or a refusal; a pending
+  overlap is shown as a flag, and the first of the two approved wins.
+"""
+
+import pytest
+
+from scheduling.models import ReviewRequest
+from tests import builders
+from tests.builders import at
+from tests.personas import as_user
+from tests.workflow import approved_job, book, pending_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def refusing_deadline(org):
+    return builders.deadline(due=at(10, 23), cohort_size=5000, systems=["grading-api"])
+
+
+def override_by(person, team="platform"):
+    client = as_user(person)
+    job = book(client, team=team)
+    answer = client.post(
+        f"/api/v1/jobs/{job['id']}/submit",
+        {"emergency": True, "justification": "The disk is failing."},
+        format="json",
+    )
+    assert answer.status_code == 200, answer.json()
+    return answer.json()
+
+
+def test_an_administrators_override_still_needs_an_administrators_review(admin, refusing_deadline):
+    job = override_by(admin)
+
+    assert job["status"] == "pending"
+    assert "platform" in [review["team"] for review in job["reviews"]]
+
+
+def test_the_requester_cannot_approve_their_own_override(admin, refusing_deadline):
+    job = override_by(admin)
+
+    answer = as_user(admin).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "platform"})
+
+    assert answer.status_code == 403
+    assert ReviewRequest.objects.get(job_id=job["id"], team__slug="platform").status == "pending"
+
+
+def test_another_administrator_approves_the_override(
+    admin, org, requester, reviewer, refusing_deadline
+):
+    other = builders.user("quinn", team=org["platform"], staff=True)
+    job = override_by(admin)
+
+    as_user(requester).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "infra"})
+    as_user(reviewer).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "grading"})
+    answer = as_user(other).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "platform"})
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["status"] == "approved"
+
+
+def test_a_pending_overlap_flags_but_asks_its_team_nothing(requester, reviewer):
+    pending_job(requester=requester)  # alice's exclusive job on grading-db, waiting for grading
+    bob = as_user(reviewer)
+    job = book(bob, team="grading", systems=["grading-api"])
+
+    submitted = bob.post(f"/api/v1/jobs/{job['id']}/submit", format="json").json()
+
+    assert submitted["decision"] == "flag"
+    assert [f["kind"] for f in submitted["findings"]] == ["maintenance"]
+    assert "infra" not in [review["team"] for review in submitted["reviews"]]
+    assert submitted["status"] == "approved"
+
+
+def test_the_first_of_two_overlapping_jobs_approved_wins(
+    requester, reviewer, django_capture_on_commit_callbacks
+):
+    first = pending_job(requester=requester)
+    bob = as_user(reviewer)
+    job = book(bob, team="grading", systems=["grading-api"])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = bob.post(f"/api/v1/jobs/{job['id']}/submit", format="json").json()
+
+    first.refresh_from_db()
+    assert second["status"] == "approved"
+    assert first.status == "conflicted"
+
+
+def test_an_approved_overlap_still_refuses(requester, reviewer):
+    approved_job(requester=requester, reviewer=reviewer)
+    bob = as_user(reviewer)
+    job = book(bob, team="grading", systems=["grading-api"])
+
+    answer = bob.post(f"/api/v1/jobs/{job['id']}/submit", format="json")
+
+    assert answer.status_code == 409
+    assert answer.json()["decision"] == "refuse"
