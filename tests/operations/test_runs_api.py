@@ -87,7 +87,9 @@ def test_a_retried_start_with_the_same_idempotency_key_creates_one_run(pipeline,
     retry = start(pipeline, job, HTTP_IDEMPOTENCY_KEY="pipeline-812")
 
     assert first.status_code == 201
-    assert retry.status_code == 200
+    # The Idempotency-Key middleware replays the first answer as it was.
+    assert retry.status_code == 201
+    assert retry["Idempotent-Replayed"] == "true"
     assert retry.json()["id"] == first.json()["id"]
     assert Run.objects.count() == 1
 
@@ -99,7 +101,7 @@ def test_a_retried_start_returns_the_first_run_even_after_the_window_closed(pipe
 
     retry = start(pipeline, job, HTTP_IDEMPOTENCY_KEY="pipeline-812")
 
-    assert retry.status_code == 200
+    assert retry.status_code == 201
     assert retry.json()["id"] == first.json()["id"]
 
 
