@@ -14,11 +14,11 @@ from django.db.models import Q
 
 from scheduling.choices import HEAVY_IMPACTS, FindingKind, Impact, Severity
 from scheduling.engine import BusyWindow, Thresholds
-from scheduling.models import TimelineInterval, TimelineKind, TimelineReach
+from scheduling.models import System, TimelineInterval, TimelineKind, TimelineReach
 from scheduling.timeline.build import deadline_from_detail, merge
 
 _FIELDS = (
-    "origin__slug",
+    "origin_id",
     "kind",
     "start",
     "end",
@@ -34,14 +34,31 @@ _FIELDS = (
 )
 
 
+class Reached(frozenset):
+    """Slugs, carrying the ids of the systems among them (for index-friendly reads)."""
+
+    ids: dict[int, str]
+
+
 def reach(*, systems: Iterable[str]) -> frozenset[str]:
     """`systems` plus every system they impact (their dependents, transitively): one read."""
     asked = frozenset(systems)
-    found = TimelineReach.objects.filter(system__slug__in=asked).values_list(
-        "reached__slug", flat=True
+    found = dict(
+        TimelineReach.objects.filter(system__slug__in=asked).values_list(
+            "reached_id", "reached__slug"
+        )
     )
     # An unknown slug is still "asked about", as the engine's closure keeps it.
-    return asked | frozenset(found)
+    reached = Reached(asked | frozenset(found.values()))
+    reached.ids = found
+    return reached
+
+
+def _ids(where: frozenset[str]) -> dict[int, str]:
+    ids = getattr(where, "ids", None)
+    if ids is None:
+        ids = dict(System.objects.filter(slug__in=where).values_list("pk", "slug"))
+    return ids
 
 
 def reach_of(*, systems: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -61,9 +78,12 @@ _START, _END = f'{_TABLE}."start"', f'{_TABLE}."end"'
 
 
 def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | None = None):
-    query = TimelineInterval.objects.filter(
-        Q(origin__slug__in=where) | Q(origin__isnull=True), start__lt=end, end__gt=start
-    )
+    # One equality per system, not IN (...): PostgreSQL then ORs one GiST scan
+    # per system (origin, range) instead of scanning every system's rows.
+    origins = Q(origin__isnull=True)
+    for origin in sorted(_ids(where)):
+        origins |= Q(origin_id=origin)
+    query = TimelineInterval.objects.filter(origins, start__lt=end, end__gt=start)
     if connection.vendor == "postgresql":
         # The same overlap as a range test, so that the GiST index on
         # (origin, [start, end)) serves it (migration 0011): a pair of b-tree
@@ -102,9 +122,10 @@ def windows(
     origins: dict[tuple, set[str]] = defaultdict(set)
     deadlines: dict[str, list] = {}
     deadline_origins: dict[str, set[str]] = defaultdict(set)
+    ids = _ids(where)
     for row in _rows(where=where, start=start, end=end).values_list(*_FIELDS):
         fields = dict(zip(_FIELDS, row, strict=True))
-        origin = fields["origin__slug"]
+        origin = ids.get(fields["origin_id"])
         if fields["kind"] == TimelineKind.TRAFFIC:
             for item in fields["detail"]["deadlines"]:
                 deadlines[item[0]] = item
