@@ -221,7 +221,6 @@ def test_two_app_machines_and_two_workers_behave_like_one(tmp_path):
         pytest.skip(f"needs Redis at {REDIS_URL}")
     if not GUNICORN.exists():
         pytest.skip("needs gunicorn")
-    started = time.monotonic()
     recorder = Recorder()
     with ExitStack() as stack:
         stack.callback(recorder.close)
@@ -301,4 +300,3 @@ def test_two_app_machines_and_two_workers_behave_like_one(tmp_path):
         time.sleep(2)  # room for a duplicate to show up
         assert recorder.gets == ["/lms.ics"]
         assert len(recorder.posts) == 1, recorder.posts
-    assert time.monotonic() - started < 90
