@@ -85,3 +85,10 @@ def problem(naive: datetime, zone_name: str) -> Problem | None:
         f"{labels[0][1]} or {labels[1][1]}.",
         labels,
     )
+
+
+def offset_hint(naive: datetime, zone_name: str) -> str:
+    """For callers that send ISO 8601 (the API, files): how to name a repeated time."""
+    zone = ZoneInfo(zone_name)
+    first, second = (naive.replace(tzinfo=zone, fold=fold).isoformat() for fold in (0, 1))
+    return f"Send it with its offset: {first} or {second}."
