@@ -87,8 +87,17 @@ def problem(naive: datetime, zone_name: str) -> Problem | None:
     )
 
 
-def offset_hint(naive: datetime, zone_name: str) -> str:
-    """For callers that send ISO 8601 (the API, files): how to name a repeated time."""
+def text_problem(naive: datetime, zone_name: str) -> str | None:
+    """The problem() message for callers that send ISO 8601 (the API, files), or None.
+
+    They cannot tick a choice, so a repeated time is answered with the two
+    offsets that name each instant.
+    """
+    found = problem(naive, zone_name)
+    if found is None:
+        return None
+    if found.kind == "gap":
+        return found.message
     zone = ZoneInfo(zone_name)
     first, second = (naive.replace(tzinfo=zone, fold=fold).isoformat() for fold in (0, 1))
-    return f"Send it with its offset: {first} or {second}."
+    return f"{found.message} Send it with its offset: {first} or {second}."

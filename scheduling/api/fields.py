@@ -99,10 +99,9 @@ def localise(data: dict, *fields: str, zone_field: str = "timezone", default: st
     for field in fields:
         value = data.get(field)
         if isinstance(value, datetime) and value.tzinfo is None:
-            found = local_times.problem(value, zone_name)
-            if found is not None:
-                hint = local_times.offset_hint(value, zone_name) if found.kind == "repeated" else ""
-                errors[field] = [f"{found.message} {hint}".strip()]
+            message = local_times.text_problem(value, zone_name)
+            if message is not None:
+                errors[field] = [message]
                 continue
             data[field] = value.replace(tzinfo=tz)
     if errors:
