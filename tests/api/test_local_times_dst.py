@@ -2,10 +2,14 @@
 change skips or repeats, with the same words as the forms (London springs forward at
 01:00 GMT on 28 March 2031 and falls back at 02:00 BST on 26 October 2031)."""
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from blackouts.models import Blackout
 from deadlines.models import Deadline
+from scheduling.instants import instant_problem
 from scheduling.models import MaintenanceJob
 from tests.personas import as_user
 from tests.workflow import job_body
@@ -54,3 +58,13 @@ def test_a_deadline_due_at_a_repeated_time_asks_for_an_offset(curriculum_staff):
     assert "01:30 on Sun 26 Oct 2031 happens twice in Europe/London" in message
     assert "+01:00" in message
     assert not Deadline.objects.exists()
+
+
+def test_the_services_word_a_gap_like_the_forms():
+    london = ZoneInfo("Europe/London")
+
+    message = instant_problem(datetime(2031, 3, 30, 1, 30, tzinfo=london))
+
+    assert message is not None
+    assert message.startswith(GAP_WORDS)
+    assert "at 01:00 GMT the clocks go forward to 02:00 BST" in message
