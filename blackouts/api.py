@@ -49,7 +49,8 @@ class BlackoutSerializer(serializers.ModelSerializer):
         if "exdates" in attrs:
             holder = {"timezone": attrs["timezone"]}
             attrs["exdates"] = [
-                localise({**holder, "x": value}, "x")["x"] for value in attrs["exdates"]
+                localise({**holder, "exdates": value}, "exdates")["exdates"]
+                for value in attrs["exdates"]
             ]
         return attrs
 

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from deadlines.choices import FeedFormat
 from deadlines.models import Cohort
-from scheduling.forms import LocalDateTimeField, ZoneField, zoned
+from scheduling.forms import LocalDateTimeField, LocalTimesForm, ZoneField
 from scheduling.models import System, Team
 
 
@@ -30,7 +30,8 @@ class TeamScopedForm(forms.Form):
             self.initial["team"] = teams.first().slug
 
 
-class DeadlineForm(TeamScopedForm):
+class DeadlineForm(TeamScopedForm, LocalTimesForm):
+    local_time_fields = ("due",)
     title = forms.CharField(max_length=300)
     course = forms.CharField(max_length=200, required=False)
     team = forms.ModelChoiceField(
@@ -47,6 +48,7 @@ class DeadlineForm(TeamScopedForm):
     )
     due = LocalDateTimeField(label="Due")
     timezone = ZoneField()
+    due_fold = forms.CharField(required=False, widget=forms.RadioSelect, label="Which due time")
     systems = _systems_field(
         required=False,
         help_text="Systems the deadline's traffic hits (default: "
@@ -56,8 +58,7 @@ class DeadlineForm(TeamScopedForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("timezone"):
-            data["due"] = zoned(data.get("due"), data["timezone"])
+        self.zone_times(data)
         return data
 
 

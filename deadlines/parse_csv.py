@@ -25,6 +25,7 @@ from deadlines.entries import (
     clean_text,
     split_systems,
 )
+from scheduling import local_times
 from scheduling.errors import InvalidInput
 from scheduling.recurrence import zone
 
@@ -143,7 +144,14 @@ def _due(row: dict, *, default_zone: str, problems: list[tuple[str, str]]) -> da
     if day is not None:
         # A date alone is due when that day ends in the row's zone.
         return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    if moment is not None and moment.tzinfo is None:
+        # The same check as the forms and the API: a skipped or repeated wall time names no instant.
+        message = local_times.text_problem(moment, zone_name)
+        if message is not None:
+            problems.append(("due", message))
+            return None
+        return moment.replace(tzinfo=tz)
     if moment is not None:
-        return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+        return moment
     problems.append(("due", f"{text!r} is not an ISO 8601 date or date-time (2030-12-12T23:59)."))
     return None

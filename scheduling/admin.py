@@ -78,7 +78,8 @@ class SystemAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        slug = data.get("slug") or self.instance.slug
+        # The graph knows a saved system by its stored slug, even while it is renamed.
+        slug = self.instance.slug if self.instance.pk else data.get("slug")
         checks = [
             lambda: check_dependencies(
                 slug=slug, depends_on=[s.slug for s in data.get("depends_on") or []]

@@ -57,22 +57,40 @@ def zoned(value: datetime | None, zone_name: str, *, fold: int = 0) -> datetime 
     return value.replace(tzinfo=ZoneInfo(zone_name), fold=fold) if value is not None else None
 
 
-class LocalWindowForm(forms.Form):
-    """A start and end typed as wall-clock times in a zone, DST changes included.
+class LocalTimesForm(forms.Form):
+    """Wall-clock times typed in a zone (the `timezone` field), DST changes included.
 
     A time the clocks skip is an error naming the change; a time they repeat
-    needs a choice, offered in `<field>_fold` (shown only then).
+    needs a choice, offered in `<field>_fold` (shown only then). Every form
+    with a typed time goes through `zone_times`, so they all say the same.
     """
 
-    start_fold = forms.CharField(required=False, widget=forms.RadioSelect, label="Which start")
-    end_fold = forms.CharField(required=False, widget=forms.RadioSelect, label="Which end")
+    local_time_fields: tuple[str, ...] = ()
 
-    def zone_window(self, data: dict) -> None:
-        """Make `start` and `end` aware in the chosen zone, or say why they cannot be."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self._offer_initial_folds()
+
+    def _offer_initial_folds(self) -> None:
+        """On an edit page, show which of two repeated times is saved, so saving keeps it."""
+        zone = self.initial.get("timezone")
+        for name in self.local_time_fields:
+            value = self.initial.get(name)
+            if not zone or not isinstance(value, datetime):
+                continue
+            found = local_times.problem(value.replace(fold=0), zone)
+            if found is not None and found.kind == "repeated":
+                self.fields[f"{name}_fold"].widget.choices = list(found.choices)
+                # local_value keeps zoneinfo's fold: 1 is the second of the two.
+                self.initial.setdefault(f"{name}_fold", str(value.fold))
+
+    def zone_times(self, data: dict) -> None:
+        """Make each local time field aware in the chosen zone, or say why it cannot be."""
         zone = data.get("timezone")
         if not zone:
             return
-        for name in ("start", "end"):
+        for name in self.local_time_fields:
             value = data.get(name)
             if value is None:
                 continue
@@ -86,6 +104,18 @@ class LocalWindowForm(forms.Form):
                 data[name] = None
                 continue
             data[name] = zoned(value, zone, fold=int(fold) if fold in ("0", "1") else 0)
+
+
+class LocalWindowForm(LocalTimesForm):
+    """A start and end typed as wall-clock times in a zone: the end after the start."""
+
+    local_time_fields = ("start", "end")
+    start_fold = forms.CharField(required=False, widget=forms.RadioSelect, label="Which start")
+    end_fold = forms.CharField(required=False, widget=forms.RadioSelect, label="Which end")
+
+    def zone_window(self, data: dict) -> None:
+        """Make `start` and `end` aware in the chosen zone, or say why they cannot be."""
+        self.zone_times(data)
         start, end = data.get("start"), data.get("end")
         # Aware datetimes in one zone compare by wall time: compare instants.
         if start and end and start.astimezone(UTC) >= end.astimezone(UTC):

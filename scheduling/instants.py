@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from scheduling import local_times
 from scheduling.errors import InvalidInput
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -36,10 +37,8 @@ def instant_problem(value: datetime | None) -> str | None:
     if isinstance(value.tzinfo, ZoneInfo):
         wall = value.replace(tzinfo=None)
         if as_utc.astimezone(value.tzinfo).replace(tzinfo=None) != wall:
-            return (
-                f"{wall:%Y-%m-%d %H:%M} does not exist in {value.tzinfo.key}: the clocks "
-                "skip that hour (daylight saving time). Give a time before or after it."
-            )
+            # The forms' words (which change, and the times either side of it).
+            return local_times.problem(wall, value.tzinfo.key).message
     return None
 
 

@@ -85,3 +85,19 @@ def problem(naive: datetime, zone_name: str) -> Problem | None:
         f"{labels[0][1]} or {labels[1][1]}.",
         labels,
     )
+
+
+def text_problem(naive: datetime, zone_name: str) -> str | None:
+    """The problem() message for callers that send ISO 8601 (the API, files), or None.
+
+    They cannot tick a choice, so a repeated time is answered with the two
+    offsets that name each instant.
+    """
+    found = problem(naive, zone_name)
+    if found is None:
+        return None
+    if found.kind == "gap":
+        return found.message
+    zone = ZoneInfo(zone_name)
+    first, second = (naive.replace(tzinfo=zone, fold=fold).isoformat() for fold in (0, 1))
+    return f"{found.message} Send it with its offset: {first} or {second}."

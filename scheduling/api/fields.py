@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scheduling import recurrence
+from scheduling import local_times, recurrence
 from scheduling.errors import InvalidInput
 from scheduling.instants import EARLIEST, LATEST, RANGE_MESSAGE
 
@@ -88,10 +88,22 @@ class TimeZoneField(serializers.CharField):
 
 
 def localise(data: dict, *fields: str, zone_field: str = "timezone", default: str = "UTC") -> dict:
-    """Give naive instants in `data` the zone named in `data[zone_field]`."""
-    tz = ZoneInfo(data.get(zone_field) or default)
+    """Give naive instants in `data` the zone named in `data[zone_field]`.
+
+    A wall time the zone skips or repeats names no single instant: it is a
+    field error in the forms' words (scheduling.local_times), not a guess.
+    """
+    zone_name = data.get(zone_field) or default
+    tz = ZoneInfo(zone_name)
+    errors = {}
     for field in fields:
         value = data.get(field)
         if isinstance(value, datetime) and value.tzinfo is None:
+            message = local_times.text_problem(value, zone_name)
+            if message is not None:
+                errors[field] = [message]
+                continue
             data[field] = value.replace(tzinfo=tz)
+    if errors:
+        raise serializers.ValidationError(errors)
     return data

@@ -25,8 +25,14 @@ def job_data(job: MaintenanceJob) -> dict[str, Any]:
             "end": job.end.isoformat(),
             "url": job_link(job),
         },
-        "findings": job.findings,
+        "findings": [_linked(finding) for finding in job.findings],
     }
+
+
+def _linked(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding whose link works from a mail client or a chat: the page's path under SITE_URL."""
+    url = finding.get("url") or ""
+    return {**finding, "url": f"{settings.SITE_URL}{url}"} if url.startswith("/") else finding
 
 
 def findings_text(findings: Iterable[dict[str, Any]], *, limit: int = 5) -> str:

@@ -207,3 +207,14 @@ def test_no_upload_answers_500(name, content, curriculum):
     answer = upload(curriculum["carol"], name, content)
 
     assert answer.status_code in (201, 400), answer.content
+
+
+def test_a_csv_row_due_at_a_time_the_spring_change_skips_is_refused(curriculum):
+    content = "title,cohort_size,due,timezone\nEssay,300,2031-03-30 01:30,Europe/London\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    [message] = answer.json()["errors"]["row 2.due"]
+    assert "01:30 on Sun 30 Mar 2031 does not exist in Europe/London" in message
+    assert not Deadline.objects.exists()

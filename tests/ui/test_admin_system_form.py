@@ -73,3 +73,18 @@ def test_a_valid_change_still_saves(superuser):
     assert response.status_code == 302
     api.refresh_from_db()
     assert api.name == "Grading API"
+
+
+def test_a_cycle_added_while_renaming_the_system_is_a_form_error(superuser):
+    database = System.objects.get(slug="grading-db")
+    web = System.objects.get(slug="submissions-web")
+
+    response = client_for(superuser).post(
+        f"/admin/scheduling/system/{database.pk}/change/",
+        system_form(database, slug="grading-db-main", depends_on=[web.pk]),
+    )
+
+    assert response.status_code == 200
+    assert "Those dependencies make a cycle." in response.content.decode()
+    database.refresh_from_db()
+    assert database.slug == "grading-db" and not database.depends_on.exists()

@@ -11,6 +11,7 @@ from django.core import mail
 from icalendar import Calendar
 
 from scheduling.calendar_feeds.tokens import feed_token_create
+from scheduling.services import messages
 from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.ui.conftest import client_for
@@ -98,3 +99,13 @@ def test_review_emails_link_to_site_url(
 
     assert mail.outbox
     assert all(f"{SITE}/jobs/{job.pk}/" in message.body for message in mail.outbox)
+
+
+def test_webhook_and_email_data_link_each_finding_through_site_url(site, org, alice):
+    builders.blackout(title="Exam boards", start=builders.at(10, 9), systems=("grading-db",))
+    job = builders.job(title="Vacuum", by=alice, owner=org["infra"], impact="degraded")
+    assert job.findings, "the blackout should be a finding"
+
+    data = messages.job_data(job)
+
+    assert [f["url"] for f in data["findings"]] == [f"{SITE}{f['url']}" for f in job.findings]
