@@ -190,3 +190,15 @@ def test_the_watcher_wakes_when_refusing_traffic_begins_and_asks_the_run_to_stop
     texts = [d.text for d in notices("run_overrun") if d.channel == "email:infra@example.org"]
     assert len(texts) == 2
     assert "2,000 students are expected now" in texts[1]
+
+
+def test_the_runs_own_key_finds_the_first_run_when_the_api_no_longer_keeps_it(
+    job, requester, clock
+):
+    clock.move_to(at(10, 9))
+    first, created = run_start(job_id=job.pk, user=requester, idempotency_key="pipeline-812")
+
+    again, created_again = run_start(job_id=job.pk, user=requester, idempotency_key="pipeline-812")
+
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk

@@ -247,3 +247,14 @@ def test_a_stop_request_needs_a_reason(pipeline, job, reviewer, clock):
 
     assert response.status_code == 400
     assert "reason" in response.json()["errors"]
+
+
+def test_a_long_idempotency_key_still_names_one_run(pipeline, job, clock):
+    clock.move_to(at(10, 9))
+    key = "k" * 250
+
+    first = start(pipeline, job, HTTP_IDEMPOTENCY_KEY=key)
+    again = start(pipeline, job, HTTP_IDEMPOTENCY_KEY=key)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert Run.objects.count() == 1
