@@ -173,6 +173,9 @@ def monitors_sample_rounds(*, budget: float = 55.0) -> int:
     django-q2 schedules at most once a minute; a 30-second interval is two
     rounds of one task. The claim keeps rounds of overlapping tasks apart.
     """
+    # With nothing to watch, hold no worker for the rest of the minute.
+    if not DatabaseMonitor.objects.filter(enabled=True).exists():
+        return 0
     started = time.monotonic()
     sampled = 0
     while True:

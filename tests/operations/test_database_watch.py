@@ -250,3 +250,13 @@ def test_the_minutely_task_samples_once_when_the_interval_is_a_minute(monitor, s
     DatabaseMonitor.objects.update(next_sample_at=None)
 
     assert watch_databases() == 1
+
+
+def test_the_minutely_watch_task_returns_at_once_when_no_database_is_watched(db, monkeypatch):
+    from operations.services import watch
+
+    slept = []
+    monkeypatch.setattr(watch.time, "sleep", slept.append)
+
+    assert watch.monitors_sample_rounds() == 0
+    assert slept == []
