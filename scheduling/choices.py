@@ -101,3 +101,5 @@ class JobAction(models.TextChoices):
     GITHUB_APPROVED = "github_approved", "GitHub deployment approved"
     GITHUB_REJECTED = "github_rejected", "GitHub deployment rejected"
     GITHUB_WAITING = "github_waiting", "GitHub deployment waiting for the window"
+    CONFLICT_CLEARED = "conflict_cleared", "Conflict cleared"
+    REVIEW_WITHDRAWN = "review_withdrawn", "Review withdrawn"

@@ -75,10 +75,16 @@ def open_round(job: MaintenanceJob, *, teams: dict[str, str], now: datetime) -> 
 def request_reviews(
     job: MaintenanceJob, *, teams: dict[str, str], now: datetime
 ) -> list[ReviewRequest]:
+    # A request withdrawn earlier in this round (its reason went, then came
+    # back) is opened again: one row per team and round.
     requests = [
-        ReviewRequest.objects.create(job=job, team=team, round=job.review_round, reason=reason)
+        ReviewRequest.objects.update_or_create(
+            job=job,
+            team=team,
+            round=job.review_round,
+            defaults={"reason": teams[team.slug], "status": ReviewStatus.PENDING},
+        )[0]
         for team in Team.objects.filter(slug__in=teams)
-        for reason in [teams[team.slug]]
     ]
     if requests:
         transitions.notify_teams(

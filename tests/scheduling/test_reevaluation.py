@@ -218,7 +218,7 @@ def test_withdrawing_a_deadline_clears_the_job_and_the_audit_says_so(requester, 
     assert withdrawn.status_code == 204
     after = fetch(requester, job.pk)
     assert (after["status"], after["decision"], after["findings"]) == ("pending", "clear", [])
-    event = after["history"][-1]
+    event = next(e for e in after["history"] if e["action"] == "reevaluated")
     assert (event["action"], event["actor"], event["decision"]) == (
         "reevaluated",
         "system",
@@ -228,7 +228,7 @@ def test_withdrawing_a_deadline_clears_the_job_and_the_audit_says_so(requester, 
     assert "flag -> clear" in event["reason"]
 
 
-def test_deleting_a_blackout_clears_a_conflicted_job_which_waits_for_its_team(
+def test_deleting_a_blackout_reevaluates_then_approves_the_conflicted_job(
     requester, reviewer, admin
 ):
     job = approved_job(requester=requester, reviewer=reviewer)
@@ -238,10 +238,15 @@ def test_deleting_a_blackout_clears_a_conflicted_job_which_waits_for_its_team(
 
     assert deleted.status_code == 204
     after = fetch(requester, job.pk)
-    # Not approved again behind the team's back: it re-submits or re-schedules.
-    assert (after["status"], after["decision"]) == ("conflicted", "clear")
-    assert after["history"][-1]["action"] == "reevaluated"
-    assert "refuse -> clear" in after["history"][-1]["reason"]
+    assert (after["status"], after["decision"]) == ("approved", "clear")
+    reevaluated, cleared = after["history"][-2:]
+    assert reevaluated["action"] == "reevaluated"
+    assert "refuse -> clear" in reevaluated["reason"]
+    assert (cleared["action"], cleared["from_status"], cleared["to_status"]) == (
+        "conflict_cleared",
+        "conflicted",
+        "approved",
+    )
 
 
 def test_cancelling_a_job_frees_its_slot_for_the_drafts_behind_it(requester, colleague):
@@ -285,7 +290,7 @@ def test_the_freeze_leaves_jobs_whose_window_has_ended_alone(requester, reviewer
     assert after.evaluated_at == at(1, 9)
 
 
-def test_switching_the_freeze_off_clears_the_decision_of_frozen_jobs(requester, reviewer, admin):
+def test_switching_the_freeze_off_approves_frozen_jobs_again(requester, reviewer, admin):
     job = approved_job(requester=requester, reviewer=reviewer)
     staff = as_user(admin)
     staff.put("/api/v1/freeze", {"active": True, "reason": "Audit"}, format="json")
@@ -293,7 +298,7 @@ def test_switching_the_freeze_off_clears_the_decision_of_frozen_jobs(requester, 
     staff.put("/api/v1/freeze", {"active": False}, format="json")
 
     after = fetch(requester, job.pk)
-    assert (after["status"], after["decision"], after["findings"]) == ("conflicted", "clear", [])
+    assert (after["status"], after["decision"], after["findings"]) == ("approved", "clear", [])
     assert "switched off" in after["history"][-1]["reason"]
 
 
