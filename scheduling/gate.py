@@ -193,6 +193,14 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
         for finding in findings:
             if finding.severity != Severity.REFUSE:
                 continue
+            # A freeze pauses the job only while it lasts: inside the window,
+            # the gate is closed for the frozen stretch and open around it.
+            if (
+                finding.kind == FindingKind.FREEZE
+                and current
+                and not finding.start <= at < finding.end
+            ):
+                continue
             # An approved emergency was reviewed as an override of what refused
             # it; only a freeze still stops it.
             if job.emergency and finding.kind != FindingKind.FREEZE:

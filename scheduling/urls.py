@@ -29,6 +29,7 @@ urlpatterns = [
     path("jobs/<int:pk>/done/", job_page.done, name="job-done"),
     path("reviews/", reviews.inbox, name="review-inbox"),
     path("freeze/", admin_pages.freeze, name="freeze"),
+    path("freeze/<int:pk>/call-off/", admin_pages.freeze_call_off, name="freeze-call-off"),
     path("systems/", admin_pages.systems, name="system-list"),
     path("systems/<slug:slug>/", admin_pages.system_detail, name="system-detail"),
     path("feed-tokens/", tokens.tokens, name="feed-tokens"),

@@ -10,9 +10,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from scheduling import conflicts
-from scheduling.choices import FINISHED_STATUSES, Decision, JobAction, JobStatus
+from scheduling import conflicts, freezes
+from scheduling.choices import (
+    FINISHED_STATUSES,
+    Decision,
+    FindingKind,
+    JobAction,
+    JobStatus,
+    Severity,
+)
 from scheduling.db import retry_on_conflict
+from scheduling.engine import FAR_FUTURE
 from scheduling.errors import Conflict, InvalidInput
 from scheduling.models import MaintenanceJob, Team
 from scheduling.selectors import impacted_systems
@@ -39,10 +47,13 @@ def _check_submittable(
         raise Conflict(f"Job #{job.pk}'s window has already ended.", code="window_ended")
 
 
-def _refusal(job: MaintenanceJob, evaluation: conflicts.Evaluation, now: datetime) -> dict:
+def _refusal(
+    job: MaintenanceJob, evaluation: conflicts.Evaluation, frozen: list[dict], now: datetime
+) -> dict:
     return {
-        "decision": evaluation.decision,
-        "findings": job.findings,
+        "decision": Decision.REFUSE,
+        # A freeze first: it is what a team can do least about.
+        "findings": frozen + job.findings,
         "next_clear": messages.slots_data(transitions.suggestions(job, now)),
         "job": job.pk,
     }
@@ -56,9 +67,10 @@ def _send_for_review(
     justification: str,
     by: AbstractBaseUser | None,
     now: datetime,
+    frozen: bool = False,
 ) -> None:
     """Make the job pending and ask the teams concerned; an emergency may override a refusal."""
-    override = emergency and evaluation.decision == Decision.REFUSE
+    override = emergency and (evaluation.decision == Decision.REFUSE or frozen)
     job.emergency, job.justification = emergency, justification.strip()
     job.save(update_fields=["emergency", "justification"])
     if override:
@@ -78,6 +90,28 @@ def _send_for_review(
         )
     if not teams:
         transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
+
+
+def _freezes_over(
+    job: MaintenanceJob, *, evaluation: conflicts.Evaluation, now: datetime
+) -> list[dict[str, Any]]:
+    """Freezes over the job's remaining windows, as findings: new bookings there are refused."""
+    return [
+        {
+            "kind": FindingKind.FREEZE,
+            "severity": Severity.REFUSE,
+            "start": interval.start.isoformat(),
+            "end": None if interval.end >= FAR_FUTURE else interval.end.isoformat(),
+            "systems": sorted(interval.systems),
+            "title": "Change freeze",
+            "message": freezes.freeze_message(interval),
+            "sources": [f"freeze:{interval.freeze_id}"],
+            "url": "/freeze/",
+        }
+        for interval in freezes.freeze_covering(
+            windows=jobs.upcoming_windows(job=job, now=now), systems=evaluation.impacted
+        )
+    ]
 
 
 # Each operation is one transaction, retried as a whole on a serialization
@@ -107,12 +141,18 @@ def maintenance_job_submit(
         justification = (job.justification if justification is None else justification) or ""
         _check_submittable(job, emergency=emergency, justification=justification, now=now)
         evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+        frozen = _freezes_over(job, evaluation=evaluation, now=now)
         blocked_by_booking = reviews.refusing_bookings(evaluation)
-        if evaluation.decision == Decision.REFUSE and (not emergency or blocked_by_booking):
+        refused = evaluation.decision == Decision.REFUSE or frozen
+        if refused and (not emergency or blocked_by_booking):
             transitions.record(
-                job, action=JobAction.SUBMIT_REFUSED, by=by, now=now, reason="decision is refuse"
+                job,
+                action=JobAction.SUBMIT_REFUSED,
+                by=by,
+                now=now,
+                reason="a change freeze covers it" if frozen else "decision is refuse",
             )
-            refusal = _refusal(job, evaluation, now)
+            refusal = _refusal(job, evaluation, frozen, now)
         else:
             _send_for_review(
                 job,
@@ -121,6 +161,7 @@ def maintenance_job_submit(
                 justification=justification,
                 by=by,
                 now=now,
+                frozen=bool(frozen),
             )
     # Raised after the block so the refused attempt's event is committed.
     if refusal is not None:

@@ -261,47 +261,6 @@ def test_cancelling_a_job_frees_its_slot_for_the_drafts_behind_it(requester, col
     assert (after["status"], after["decision"], after["findings"]) == ("draft", "clear", [])
 
 
-# --- the freeze ---------------------------------------------------------------
-
-
-def test_switching_the_freeze_on_conflicts_approved_future_jobs(requester, reviewer, admin):
-    job = approved_job(requester=requester, reviewer=reviewer)
-
-    answer = as_user(admin).put(
-        "/api/v1/freeze", {"active": True, "reason": "Accreditation visit"}, format="json"
-    )
-
-    assert answer.status_code == 200, answer.json()
-    assert answer.json()["active"] is True
-    after = fetch(requester, job.pk)
-    assert (after["status"], after["decision"]) == ("conflicted", "refuse")
-    assert after["findings"][0]["kind"] == "freeze"
-    assert "Accreditation visit" in after["findings"][0]["message"]
-
-
-def test_the_freeze_leaves_jobs_whose_window_has_ended_alone(requester, reviewer, admin, clock):
-    job = approved_job(requester=requester, reviewer=reviewer, start=at(2, 8))
-    clock.move_to(at(3))
-
-    as_user(admin).put("/api/v1/freeze", {"active": True, "reason": "Audit"}, format="json")
-
-    after = MaintenanceJob.objects.get(pk=job.pk)
-    assert (after.status, after.decision) == ("approved", "clear")
-    assert after.evaluated_at == at(1, 9)
-
-
-def test_switching_the_freeze_off_approves_frozen_jobs_again(requester, reviewer, admin):
-    job = approved_job(requester=requester, reviewer=reviewer)
-    staff = as_user(admin)
-    staff.put("/api/v1/freeze", {"active": True, "reason": "Audit"}, format="json")
-
-    staff.put("/api/v1/freeze", {"active": False}, format="json")
-
-    after = fetch(requester, job.pk)
-    assert (after["status"], after["decision"], after["findings"]) == ("approved", "clear", [])
-    assert "switched off" in after["history"][-1]["reason"]
-
-
 # --- what a change does not touch ---------------------------------------------
 
 
