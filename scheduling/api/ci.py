@@ -244,7 +244,7 @@ class GateView(CIView):
 
 
 class StateSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=["open", "closed"])
+    state = serializers.ChoiceField(choices=["open", "flagged", "closed"])
     at = serializers.DateTimeField()
     next_transition = serializers.DateTimeField(allow_null=True)
     reasons = ReasonSerializer(many=True)
@@ -274,7 +274,7 @@ class StateView(CIView):
         )
         return Response(
             {
-                "state": "open" if answer.open else "closed",
+                "state": answer.state,
                 "at": at.isoformat(),
                 "next_transition": answer.next_transition.isoformat()
                 if answer.next_transition
