@@ -338,7 +338,19 @@ def maintenance_job_book(
             now=now,
         )
         if submit:
-            job = maintenance_job_submit(
-                job_id=job.pk, by=by, emergency=emergency, justification=justification, now=now
-            )
+            try:
+                job = maintenance_job_submit(
+                    job_id=job.pk, by=by, emergency=emergency, justification=justification, now=now
+                )
+            except Conflict as exc:
+                if exc.code != "refused":
+                    raise
+                # The draft is rolled back with the refusal: name no job that
+                # does not exist.
+                details = {key: value for key, value in exc.details.items() if key != "job"}
+                raise Conflict(
+                    "Not booked, the window is refused: " + details["findings"][0]["message"],
+                    code="refused",
+                    details=details,
+                ) from None
     return job
