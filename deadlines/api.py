@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from deadlines.entries import COHORT_SIZE_MAX, split_systems
 from deadlines.models import Cohort, Deadline
+from deadlines.preview import deadline_preview
 from deadlines.services import (
     check_can_publish,
     cohort_save,
@@ -157,6 +158,25 @@ class DeadlineViewSet(viewsets.ModelViewSet):
             systems=[system.slug for system in data.get("systems", [])] or None,
             by=self.request.user,
         )
+
+    @extend_schema(request=DeadlineSerializer, responses={200: None})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """What publishing this deadline (the same body as create) would do to booked jobs."""
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        impacts = deadline_preview(
+            team=data["team"],
+            title=data["title"],
+            course=data.get("course", ""),
+            cohort=data.get("cohort"),
+            cohort_size=data.get("cohort_size"),
+            due=data["due"],
+            systems=[system.slug for system in data.get("systems", [])] or None,
+            by=request.user,
+        )
+        return Response({"jobs": [impact.as_dict() for impact in impacts]})
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
