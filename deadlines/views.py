@@ -20,6 +20,7 @@ from deadlines.feeds.services import (
 )
 from deadlines.forms import DeadlineForm, FeedForm, UploadForm
 from deadlines.models import Deadline, DeadlineFeed
+from deadlines.preview import deadline_preview
 from deadlines.services import deadline_create, deadline_update, deadline_withdraw, traffic_window
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.errors import DomainError
@@ -143,14 +144,20 @@ def deadline_form(request, pk: int | None = None):
         }
         if deadline is not None and arguments["cohort_size"] is None:
             del arguments["cohort_size"]  # a newly chosen cohort then brings its own size
+        previewing = deadline is None and request.POST.get("action") == "preview"
         try:
-            if deadline is None:
+            if previewing:
+                impacts = deadline_preview(by=request.user, **arguments)
+            elif deadline is None:
                 deadline = deadline_create(by=request.user, **arguments)
             else:
                 deadline = deadline_update(deadline=deadline, by=request.user, **arguments)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
+            if previewing:
+                context = {"form": form, "deadline": None, "impacts": impacts, "previewed": True}
+                return render(request, "deadlines/form.html", context)
             messages.success(
                 request,
                 f"Deadline '{deadline.title}' is published; jobs in its window are re-checked.",
