@@ -192,10 +192,11 @@ def deadline_upload(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = deadlines_upload(
+            summary = deadlines_upload(
                 team=data["team"],
                 filename=data["file"].name or "",
                 data=data["file"].read(MAX_UPLOAD_BYTES + 1),
+                source_name=data["source"],
                 cohort=data["cohort"].strip(),
                 cohort_size=data["cohort_size"],
                 systems=split_systems(" ".join(s.slug for s in data["systems"])),
@@ -209,7 +210,12 @@ def deadline_upload(request):
             else:
                 add_domain_error(form, exc)
         else:
-            messages.success(request, f"{len(created)} deadline(s) published.")
+            counts = summary.counts()
+            messages.success(
+                request,
+                "Upload applied: {created} created, {updated} updated, {unchanged} unchanged, "
+                "{withdrawn} withdrawn.".format(**counts),
+            )
             return redirect("deadlines:deadline-list")
     context = {"form": form, "problems": problems}
     return render(request, "deadlines/upload.html", context, status=400 if form.errors else 200)
