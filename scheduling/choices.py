@@ -12,6 +12,12 @@ class Impact(models.TextChoices):
 HEAVY_IMPACTS = frozenset({Impact.EXCLUSIVE_LOCK, Impact.DOWNTIME})
 
 
+class ChangeType(models.TextChoices):
+    STANDARD = "standard", "Standard (pre-approved)"
+    NORMAL = "normal", "Normal"
+    EMERGENCY = "emergency", "Emergency"
+
+
 class JobStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PENDING = "pending", "Pending review"

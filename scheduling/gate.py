@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from scheduling import conflicts, engine, window_cache
-from scheduling.choices import Decision, FindingKind, JobStatus, ReviewStatus, Severity
+from scheduling.choices import ChangeType, Decision, FindingKind, JobStatus, ReviewStatus, Severity
 from scheduling.engine import Finding, Slot
 from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.selectors import calendar_version
@@ -123,6 +123,7 @@ class JobSnapshot:
     findings: tuple
     systems: tuple[str, ...]
     windows: tuple[tuple[datetime, datetime], ...]
+    change_type: str = ChangeType.NORMAL
 
 
 def job_snapshot(*, job_id: int, version: tuple | None = None) -> JobSnapshot | None:
@@ -144,6 +145,7 @@ def _load(job_id: int) -> JobSnapshot | None:
         findings=tuple(job.findings),
         systems=tuple(job.systems.order_by("slug").values_list("slug", flat=True)),
         windows=tuple(job.occurrences.order_by("start").values_list("start", "end")),
+        change_type=job.change_type,
     )
 
 

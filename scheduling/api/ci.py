@@ -52,6 +52,7 @@ class GateSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
     job = serializers.IntegerField()
     status = serializers.CharField(allow_null=True)
+    change_type = serializers.CharField(required=False, help_text="standard, normal or emergency.")
     at = serializers.DateTimeField()
     window = WindowSerializer(allow_null=True)
     closes_at = serializers.DateTimeField(allow_null=True)
@@ -234,6 +235,7 @@ class GateView(CIView):
             "allowed": answer.allowed,
             "job": job.pk,
             "status": job.status,
+            "change_type": job.change_type,
             "at": at.isoformat(),
             "window": _window(answer.window),
             "closes_at": answer.window[1].isoformat() if answer.allowed else None,

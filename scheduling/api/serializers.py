@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField, localise
-from scheduling.choices import Impact
+from scheduling.choices import ChangeType, Impact
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import manages_team_webhook
 from scheduling.services.webhooks import webhook_url_masked
@@ -158,6 +158,8 @@ class JobSerializer(serializers.ModelSerializer):
     findings = FindingSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
     history = JobEventSerializer(many=True, read_only=True)
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, read_only=True)
+    template = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = MaintenanceJob
@@ -175,6 +177,8 @@ class JobSerializer(serializers.ModelSerializer):
             "impact",
             "emergency",
             "justification",
+            "change_type",
+            "template",
             "status",
             "decision",
             "findings",

@@ -14,7 +14,14 @@ from scheduling.choices import FindingKind, Impact, JobAction
 from scheduling.engine import decide
 from scheduling.errors import InvalidInput, NotAllowed
 from scheduling.instants import instant_errors
-from scheduling.models import JobEvent, JobOccurrence, MaintenanceJob, System, Team
+from scheduling.models import (
+    JobEvent,
+    JobOccurrence,
+    MaintenanceJob,
+    StandardChange,
+    System,
+    Team,
+)
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.catalogue import job_set_impacted
 from scheduling.services.occurrences import job_materialise
@@ -75,6 +82,7 @@ def maintenance_job_create(
     description: str = "",
     emergency: bool = False,
     justification: str = "",
+    template: StandardChange | None = None,
     by: AbstractBaseUser | None = None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
@@ -99,6 +107,7 @@ def maintenance_job_create(
         impact=impact,
         emergency=emergency,
         justification=justification,
+        template=template,
         created_by=by,
     )
     job.systems.set(System.objects.filter(slug__in=systems))

@@ -20,7 +20,13 @@ from scheduling.services import jobs, messages, transitions
 def required_reviews(
     *, job: MaintenanceJob, evaluation: conflicts.Evaluation, override: bool
 ) -> dict[str, str]:
-    """Team slug -> why its review is needed. The requesting team never reviews itself."""
+    """Team slug -> why its review is needed. The requesting team never reviews itself.
+
+    A standard change (booked from a team's template) needs nobody while it is
+    clear: that is what pre-approved means.
+    """
+    if job.template_id and evaluation.decision == Decision.CLEAR and not override:
+        return {}
     needed: dict[str, list[str]] = {}
     for system in System.objects.filter(slug__in=evaluation.impacted).select_related("team"):
         needed.setdefault(system.team.slug, []).append(f"owns {system.slug}")

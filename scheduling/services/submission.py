@@ -22,7 +22,7 @@ from scheduling.choices import (
 from scheduling.db import retry_on_conflict
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import Conflict, InvalidInput
-from scheduling.models import MaintenanceJob, Team
+from scheduling.models import MaintenanceJob, StandardChange, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import jobs, messages, reviews, transitions
 from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
@@ -30,6 +30,7 @@ from scheduling.text import check_one_line
 from scheduling.timeline.services import timeline_refresh_job
 
 NO_REVIEW_NEEDED = "no other team needs to review it"
+STANDARD_CLEAR = "a standard change, and its window is clear"
 
 
 def _check_submittable(
@@ -89,7 +90,10 @@ def _send_for_review(
             extra=Team.objects.filter(slug=settings.CLEARWAY_ADMIN_TEAM),
         )
     if not teams:
-        transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
+        standard = job.template_id and evaluation.decision == Decision.CLEAR
+        transitions.approve(
+            job, by=by, now=now, reason=STANDARD_CLEAR if standard else NO_REVIEW_NEEDED
+        )
 
 
 def _freezes_over(
@@ -312,6 +316,7 @@ def maintenance_job_book(
     description: str = "",
     emergency: bool = False,
     justification: str = "",
+    template: StandardChange | None = None,
     by: AbstractBaseUser | None = None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
@@ -334,6 +339,7 @@ def maintenance_job_book(
             description=description,
             emergency=emergency,
             justification=justification,
+            template=template,
             by=by,
             now=now,
         )

@@ -149,7 +149,7 @@ def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[It
             team=o.job.team.slug,
             systems=frozenset(s.slug for s in o.job.impacted_systems.all()),
             status=o.job.status,
-            label=f"Maintenance ({o.job.get_status_display().lower()})",
+            label=f"Maintenance ({o.job.get_status_display().lower()}, {o.job.change_type})",
         )
         for o in occurrences
     ]
