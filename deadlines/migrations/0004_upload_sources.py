@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('deadlines', '0003_feed_sync_schedule'),
-        ('scheduling', '0011_scheduled_freezes'),
+        ('scheduling', '0012_scheduled_freezes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
