@@ -26,6 +26,8 @@ def freeze(request):
     schedule = FreezeScheduleForm(
         request.POST if request.POST.get("form") == "schedule" else None,
         initial={"timezone": viewer_zone_name(request)},
+        # Its fields must not share ids (and labels) with the switch's `reason`.
+        prefix="schedule",
     )
     if request.method == "POST":
         require(request.user.is_staff, "Only administrators can freeze change.")

@@ -12,7 +12,6 @@ pytestmark = pytest.mark.django_db
 
 def schedule(person, **fields):
     body = {
-        "form": "schedule",
         "reason": "Exam season",
         "start": "2031-03-28T09:00",
         "end": "2031-03-28T17:00",
@@ -20,7 +19,8 @@ def schedule(person, **fields):
         "rrule": "FREQ=DAILY;COUNT=5",
         **fields,
     }
-    return client_for(person).post("/freeze/", body)
+    prefixed = {f"schedule-{name}": value for name, value in body.items()}
+    return client_for(person).post("/freeze/", {"form": "schedule", **prefixed})
 
 
 def test_an_administrator_schedules_a_freeze_in_wall_clock_time(pat):
