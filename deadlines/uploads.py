@@ -159,7 +159,7 @@ def deadlines_upload(
     with transaction.atomic(), timeline_deferred():
         existing = {
             deadline.external_uid: deadline
-            for deadline in Deadline.objects.select_for_update()
+            for deadline in Deadline.objects.select_for_update(of=("self",))
             .filter(team=team, source=DeadlineSource.UPLOAD, upload_source=source_name)
             .select_related("cohort")
             .prefetch_related("systems")
