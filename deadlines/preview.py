@@ -9,13 +9,15 @@ publishing applies, not a second rule that could drift from it.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
-from deadlines.models import Cohort
+from deadlines.models import Cohort, Deadline
 from deadlines.services import deadline_create, traffic_window
+from deadlines.uploads import deadlines_upload
 from scheduling.choices import BOOKED_STATUSES, JobStatus, ReviewStatus
 from scheduling.models import MaintenanceJob, ReviewRequest, Team
 from scheduling.services.reevaluation import jobs_touching, reevaluate_jobs
@@ -94,41 +96,72 @@ def deadline_preview(
                 course=course,
                 by=by,
             )
-            impacts = _trial(deadline=deadline, now=now)
+            impacts = _trial(deadlines=[deadline], now=now)
             raise _Rollback
     except _Rollback:
         pass
     return impacts
 
 
-def _trial(*, deadline, now: datetime) -> list[JobImpact]:
-    start, end = traffic_window(deadline.due)
-    slugs = list(deadline.systems.values_list("slug", flat=True))
-    touched = jobs_touching(start=start, end=end, systems=slugs, now=now)
+def upload_preview(*, now: datetime | None = None, **upload: Any) -> list[JobImpact]:
+    """What an upload (deadlines_upload's arguments) would do to booked jobs; nothing is saved.
+
+    Rows that would be created, updated or withdrawn all count, as publishing
+    the upload re-evaluates the jobs under each of them.
+    """
+    now = now or django_timezone.now()
+    impacts: list[JobImpact] = []
+    try:
+        with transaction.atomic():
+            summary = deadlines_upload(now=now, **upload)
+            changed = [*summary.created, *summary.updated, *summary.withdrawn]
+            impacts = _trial(deadlines=changed, now=now)
+            raise _Rollback
+    except _Rollback:
+        pass
+    return impacts
+
+
+def _trial(*, deadlines: list[Deadline], now: datetime) -> list[JobImpact]:
+    changes = [
+        (*traffic_window(d.due), list(d.systems.values_list("slug", flat=True))) for d in deadlines
+    ]
+    touched = sorted(
+        {
+            job_id
+            for start, end, slugs in changes
+            for job_id in jobs_touching(start=start, end=end, systems=slugs, now=now)
+        }
+    )
     before = dict(
         MaintenanceJob.objects.filter(pk__in=touched, status__in=BOOKED_STATUSES).values_list(
             "pk", "status"
         )
     )
     last_review = ReviewRequest.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    # The task publishing enqueues, run here with the same arguments.
-    reevaluate_jobs(start=start, end=end, systems=slugs, reason="preview", now=now)
+    # The tasks publishing enqueues, run here with the same arguments.
+    for start, end, slugs in changes:
+        reevaluate_jobs(start=start, end=end, systems=slugs, reason="preview", now=now)
     asked: dict[int, set[str]] = {}
     for job_id, slug in ReviewRequest.objects.filter(
         pk__gt=last_review, job_id__in=before, status=ReviewStatus.PENDING
     ).values_list("job_id", "team__slug"):
         asked.setdefault(job_id, set()).add(slug)
+    sources = {f"deadline:{d.pk}" for d in deadlines}
+    spans = [(start, end) for start, end, _ in changes]
     impacts = []
     jobs = MaintenanceJob.objects.filter(pk__in=before).select_related("team").order_by("start")
     for job in jobs:
         effect = _effect(before[job.pk], job.status, asked.get(job.pk, set()))
         if effect is None:
             continue
-        mine = [f for f in job.findings if f"deadline:{deadline.pk}" in f.get("sources", [])]
+        mine = [f for f in job.findings if sources & set(f.get("sources", []))]
         windows = tuple(
-            job.occurrences.filter(start__lt=end, end__gt=max(start, now))
+            (s, e)
+            for s, e in job.occurrences.filter(end__gt=now)
             .order_by("start")
             .values_list("start", "end")
+            if any(s < hi and e > lo for lo, hi in spans)
         )
         impacts.append(
             JobImpact(

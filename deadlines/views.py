@@ -20,7 +20,7 @@ from deadlines.feeds.services import (
 )
 from deadlines.forms import DeadlineForm, FeedForm, UploadForm
 from deadlines.models import Deadline, DeadlineFeed
-from deadlines.preview import deadline_preview
+from deadlines.preview import deadline_preview, upload_preview
 from deadlines.services import deadline_create, deadline_update, deadline_withdraw, traffic_window
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.errors import DomainError
@@ -192,17 +192,22 @@ def deadline_upload(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            summary = deadlines_upload(
-                team=data["team"],
-                filename=data["file"].name or "",
-                data=data["file"].read(MAX_UPLOAD_BYTES + 1),
-                source_name=data["source"],
-                cohort=data["cohort"].strip(),
-                cohort_size=data["cohort_size"],
-                systems=split_systems(" ".join(s.slug for s in data["systems"])),
-                timezone_name=data["timezone"],
-                by=request.user,
-            )
+            arguments = {
+                "team": data["team"],
+                "filename": data["file"].name or "",
+                "data": data["file"].read(MAX_UPLOAD_BYTES + 1),
+                "source_name": data["source"],
+                "cohort": data["cohort"].strip(),
+                "cohort_size": data["cohort_size"],
+                "systems": split_systems(" ".join(s.slug for s in data["systems"])),
+                "timezone_name": data["timezone"],
+                "by": request.user,
+            }
+            if request.POST.get("action") == "preview":
+                impacts = upload_preview(**arguments)
+                context = {"form": form, "problems": [], "impacts": impacts, "previewed": True}
+                return render(request, "deadlines/upload.html", context)
+            summary = deadlines_upload(**arguments)
         except DomainError as exc:
             problems = exc.details.get("problems", [])
             if problems:

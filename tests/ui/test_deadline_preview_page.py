@@ -54,3 +54,30 @@ def test_a_preview_with_nothing_booked_says_so(carol):
     html = client_for(carol).post("/deadlines/new/", preview_post()).content.decode()
 
     assert "No booked job would change." in html
+
+
+def test_the_upload_page_previews_the_jobs_a_file_would_change(org, alice, bob, carol):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    job = builders.job(by=alice, owner=org["infra"], start=soon(6, 8), title="Reindex grades")
+    maintenance_job_submit(job_id=job.pk, by=alice)
+    maintenance_job_review(job_id=job.pk, team="grading", by=bob, approve=True)
+    csv = (
+        f"title,cohort_size,due,systems\nProject 3,2000,{soon(6, 17):%Y-%m-%dT%H:%M}Z,grading-api\n"
+    )
+
+    answer = client_for(carol).post(
+        "/deadlines/upload/",
+        {
+            "file": SimpleUploadedFile("spring.csv", csv.encode()),
+            "team": "curriculum",
+            "timezone": "UTC",
+            "action": "preview",
+        },
+    )
+
+    html = answer.content.decode()
+    assert answer.status_code == 200, html
+    assert f"#{job.pk} Reindex grades" in html
+    assert not Deadline.objects.exists()
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "approved"
