@@ -228,6 +228,15 @@ def _text_change(field: str, old: Any, new: Any) -> str:
 
 def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime) -> None:
     evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+    frozen = _freezes_over(job, evaluation=evaluation, now=now)
+    if frozen and not job.emergency:
+        # Moving a booking into a freeze is a new booking there: refused, and the
+        # edit is rolled back with the error (the job keeps its old window).
+        raise Conflict(
+            f"Job #{job.pk} cannot move there: {frozen[0]['message']}",
+            code="refused",
+            details={"decision": Decision.REFUSE, "findings": frozen + job.findings},
+        )
     if evaluation.decision == Decision.REFUSE and (
         not job.emergency or reviews.refusing_bookings(evaluation)
     ):

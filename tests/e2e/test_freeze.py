@@ -228,3 +228,24 @@ def test_a_london_freeze_closes_exactly_its_local_hours_across_the_dst_change(
 def ci_token(org):
     builders.system("reports-db", owner=org["infra"])
     return bearer(token_for(org["infra"]))
+
+
+def test_moving_an_approved_job_into_a_freeze_is_refused_and_keeps_its_window(
+    requester, reviewer, admin
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    as_user(admin).post(
+        "/api/v1/freezes",
+        {"reason": "Exam day", "start": "2030-12-11T00:00:00Z", "end": "2030-12-12T00:00:00Z"},
+        format="json",
+    )
+
+    moved = as_user(requester).patch(
+        f"/api/v1/jobs/{job.pk}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T12:00:00Z"},
+        format="json",
+    )
+
+    assert moved.status_code == 409, moved.json()
+    after = MaintenanceJob.objects.get(pk=job.pk)
+    assert (after.status, after.start) == ("approved", at(10, 8))
