@@ -12,7 +12,8 @@ from datetime import datetime
 from django.db.models import F
 
 from scheduling import conflicts
-from scheduling.choices import Decision, JobAction, JobStatus, ReviewStatus
+from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus
+from scheduling.engine import decide
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest
 from scheduling.services import messages, reviews, transitions
 
@@ -147,7 +148,19 @@ def settle(
             transitions.approve(job, by=None, now=now, reason="every team still concerned approved")
         return
     standing = _standing_reviews(job, origin=origin)
-    missing = {slug: why for slug, why in needed.items() if slug not in standing}
+    # As on the way out (reevaluation._answer_fresh_findings), another team's
+    # booking asks nobody new: that team's job was reviewed against this one.
+    without_bookings = [f for f in evaluation.findings if f.kind != FindingKind.MAINTENANCE]
+    asked = reviews.required_reviews(
+        job=job,
+        evaluation=conflicts.Evaluation(
+            decision=decide(without_bookings),
+            findings=without_bookings,
+            impacted=evaluation.impacted,
+        ),
+        override=reviews.overrides(job, evaluation),
+    )
+    missing = {slug: why for slug, why in asked.items() if slug not in standing}
     if not missing:
         _restore(job, standing=standing, reason=reason, now=now)
     elif job.status == JobStatus.CONFLICTED:

@@ -226,3 +226,31 @@ def test_a_job_conflicted_at_resubmission_does_not_come_back_by_itself(
 
     # The team moved it into the blackout itself: it re-submits when ready.
     assert status(job.pk) == "conflicted"
+
+
+def test_a_cleared_job_beside_another_teams_degraded_booking_is_approved_again(
+    requester, reviewer, exams_officer, admin, org
+):
+    from scheduling.services.submission import maintenance_job_submit
+
+    job = approved_job(requester=requester, reviewer=reviewer, impact="degraded")
+    staff = as_user(admin)
+    blackout = staff.post(
+        "/api/v1/blackouts", blackout_body(systems=["grading-db"]), format="json"
+    ).json()
+    # Booked while the blackout has taken infra's job out: it overlaps infra's window.
+    other = builders.job(
+        owner=org["exams"],
+        by=exams_officer,
+        systems=["grading-api"],
+        impact="degraded",
+        title="Exam results export",
+    )
+    maintenance_job_submit(job_id=other.pk, by=exams_officer)
+
+    staff.delete(f"/api/v1/blackouts/{blackout['id']}")
+
+    after = as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()
+    assert after["decision"] == "flag"
+    assert [f["kind"] for f in after["findings"]] == ["maintenance"]
+    assert after["status"] == "approved"
