@@ -21,9 +21,13 @@ class FreezePeriodSerializer(serializers.ModelSerializer):
     end = InstantField(required=False, allow_null=True, default=None)
     timezone = TimeZoneField(required=False, default="UTC")
     rrule = serializers.CharField(required=False, allow_blank=True, default="")
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    lifted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    cancelled_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    lifted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    cancelled_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Freeze

@@ -159,7 +159,7 @@ class JobSerializer(serializers.ModelSerializer):
     reviews = serializers.SerializerMethodField()
     history = JobEventSerializer(many=True, read_only=True)
     change_type = serializers.ChoiceField(choices=ChangeType.choices, read_only=True)
-    template = serializers.PrimaryKeyRelatedField(read_only=True)
+    template = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = MaintenanceJob
