@@ -4,6 +4,7 @@
 starts is listed here too.
 """
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
@@ -72,8 +73,11 @@ class FreezePeriodViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         data["systems"] = [system.slug for system in data.get("systems", [])]
+        # Missing or blank, the service says why on the field.
+        data.setdefault("reason", "")
         serializer.instance = freeze_schedule(by=self.request.user, **data)
 
+    @extend_schema(responses={200: FreezePeriodSerializer})
     def destroy(self, request, *args, **kwargs):
         cancelled = freeze_cancel(freeze_id=self.get_object().pk, by=request.user)
         return Response(self.get_serializer(cancelled).data, status=status.HTTP_200_OK)

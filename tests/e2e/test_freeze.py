@@ -249,3 +249,12 @@ def test_moving_an_approved_job_into_a_freeze_is_refused_and_keeps_its_window(
     assert moved.status_code == 409, moved.json()
     after = MaintenanceJob.objects.get(pk=job.pk)
     assert (after.status, after.start) == ("approved", at(10, 8))
+
+
+def test_a_freeze_without_a_reason_is_a_400_on_that_field(admin):
+    answer = as_user(admin).post(
+        "/api/v1/freezes", {"start": "2030-12-03T08:00:00Z"}, format="json"
+    )
+
+    assert answer.status_code == 400
+    assert "reason" in answer.json()["errors"]
