@@ -16,8 +16,9 @@ from scheduling.models import Freeze
 class FreezeFeedSource(QuerysetFeedSource):
     feed = "blackouts"
     kind = "freeze"
-    # A freeze row only changes by being lifted, called off or reworded.
-    stamp_fields = ("created_at", "end", "lifted_at", "cancelled_at")
+    # A freeze row only changes by being lifted or called off. The first stamp
+    # names the cached text's key, so it is the id (a date holds spaces).
+    stamp_fields = ("id", "created_at", "end", "lifted_at", "cancelled_at")
     modified_fields = ("created_at", "lifted_at", "cancelled_at")
     counted_fields = ()
 
