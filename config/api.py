@@ -8,6 +8,8 @@ from blackouts.api import BlackoutViewSet
 from deadlines.api import DeadlineViewSet
 from deadlines.feeds.api import DeadlineFeedViewSet
 from scheduling.api.ci import ChecksView, GateView, PingView, SlotsView, StateView
+from scheduling.api.freezes import FreezePeriodViewSet
+from scheduling.api.standard import StandardChangeViewSet
 from scheduling.api.tokens import ApiTokenViewSet
 from scheduling.api.views import FreezeView, JobViewSet, SystemViewSet, TeamViewSet
 from scheduling.api.webhook_secret import TeamWebhookSecretView
@@ -30,6 +32,8 @@ router.register("deadlines", DeadlineViewSet)
 router.register("deadline-feeds", DeadlineFeedViewSet)
 router.register("api-tokens", ApiTokenViewSet, basename="api-token")
 router.register("feed-tokens", FeedTokenViewSet, basename="feed-token")
+router.register("freezes", FreezePeriodViewSet)
+router.register("standard-changes", StandardChangeViewSet)
 
 # Namespaced so that the API root and `reverse` never resolve to a page of the UI
 # that shares a name (`job-list`, `freeze`, ...).

@@ -316,6 +316,7 @@ CLEARWAY_IDEMPOTENCY_TTL = env_duration("CLEARWAY_IDEMPOTENCY_TTL", timedelta(ho
 CLEARWAY_FEED_SOURCES = [
     "scheduling.calendar_feeds.jobs.MaintenanceFeedSource",
     "blackouts.calendar_feed.BlackoutFeedSource",
+    "scheduling.calendar_feeds.freezes.FreezeFeedSource",
     "deadlines.calendar_feed.DeadlineFeedSource",
 ]
 # Anonymous /calendar/public/<system>.ics of approved maintenance (status page).

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from deadlines.entries import COHORT_SIZE_MAX, split_systems
 from deadlines.models import Cohort, Deadline
+from deadlines.preview import deadline_preview
 from deadlines.services import (
     check_can_publish,
     cohort_save,
@@ -91,6 +92,13 @@ class DeadlineUploadSerializer(serializers.Serializer):
         required=False, allow_blank=True, help_text="Slugs separated by spaces or semicolons."
     )
     timezone = TimeZoneField(required=False, default="UTC")
+    source = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Names what the file is (default: its file name). Uploading the same "
+        "source again updates its deadlines in place and withdraws rows it no longer has.",
+    )
 
     def validate_file(self, file):
         if file.size > MAX_UPLOAD_BYTES:
@@ -158,6 +166,25 @@ class DeadlineViewSet(viewsets.ModelViewSet):
             by=self.request.user,
         )
 
+    @extend_schema(request=DeadlineSerializer, responses={200: None})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """What publishing this deadline (the same body as create) would do to booked jobs."""
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        impacts = deadline_preview(
+            team=data["team"],
+            title=data["title"],
+            course=data.get("course", ""),
+            cohort=data.get("cohort"),
+            cohort_size=data.get("cohort_size"),
+            due=data["due"],
+            systems=[system.slug for system in data.get("systems", [])] or None,
+            by=request.user,
+        )
+        return Response({"jobs": [impact.as_dict() for impact in impacts]})
+
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         if data.pop("new_cohort_name", None):
@@ -180,17 +207,20 @@ class DeadlineViewSet(viewsets.ModelViewSet):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         check_can_publish(by=request.user, team=data["team"])
-        created = deadlines_upload(
+        summary = deadlines_upload(
             team=data["team"],
             filename=data["file"].name or "",
             data=data["file"].read(MAX_UPLOAD_BYTES + 1),
+            source_name=data.get("source", ""),
             cohort=data.get("cohort", "").strip(),
             cohort_size=data.get("cohort_size"),
             systems=split_systems(data.get("systems", "")),
             timezone_name=data["timezone"],
             by=request.user,
         )
-        body = DeadlineSerializer(created, many=True, context=self.get_serializer_context()).data
+        context = self.get_serializer_context()
+        body = DeadlineSerializer(summary.current, many=True, context=context).data
         return Response(
-            {"created": len(created), "deadlines": body}, status=status.HTTP_201_CREATED
+            {**summary.counts(), "deadlines": body},
+            status=status.HTTP_201_CREATED if summary.created else status.HTTP_200_OK,
         )

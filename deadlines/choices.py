@@ -6,6 +6,7 @@ from django.db import models
 class DeadlineSource(models.TextChoices):
     MANUAL = "manual", "Published in Clearway"
     FEED = "feed", "Remote feed"
+    UPLOAD = "upload", "Uploaded file"
 
 
 class FeedFormat(models.TextChoices):

@@ -64,6 +64,13 @@ class DeadlineForm(TeamScopedForm, LocalTimesForm):
 
 class UploadForm(TeamScopedForm):
     file = forms.FileField(help_text="A .csv (title, due, cohort, cohort_size, ...) or an .ics.")
+    source = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Source name",
+        help_text="e.g. CS201 spring. Uploading the same source again updates its deadlines "
+        "in place (default: the file's name).",
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(), to_field_name="slug", empty_label=None
     )

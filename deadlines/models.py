@@ -108,6 +108,9 @@ class Deadline(models.Model):
         max_length=10, choices=DeadlineSource.choices, default=DeadlineSource.MANUAL
     )
     external_uid = models.CharField(max_length=500, blank=True)
+    # The name an upload gives its file ("CS201 spring"): re-uploading the same
+    # source upserts its deadlines by `external_uid` instead of adding copies.
+    upload_source = models.CharField(max_length=200, blank=True)
     feed = models.ForeignKey(
         DeadlineFeed, null=True, blank=True, on_delete=models.SET_NULL, related_name="deadlines"
     )
@@ -127,6 +130,12 @@ class Deadline(models.Model):
                 fields=["feed", "external_uid"],
                 condition=models.Q(feed__isnull=False),
                 name="deadline_one_per_feed_event",
+            ),
+            # The upload's idempotency key: one deadline per row of a team's source.
+            models.UniqueConstraint(
+                fields=["team", "upload_source", "external_uid"],
+                condition=models.Q(source="upload"),
+                name="deadline_one_per_upload_row",
             ),
         ]
         indexes = [

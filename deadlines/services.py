@@ -103,6 +103,7 @@ def deadline_create(
     source: str = DeadlineSource.MANUAL,
     external_uid: str = "",
     feed: DeadlineFeed | None = None,
+    upload_source: str = "",
     by: AbstractBaseUser | None = None,
 ) -> Deadline:
     check_can_publish(by=by, team=team)
@@ -120,6 +121,7 @@ def deadline_create(
         source=source,
         external_uid=external_uid,
         feed=feed,
+        upload_source=upload_source,
         created_by=by,
     )
     deadline.systems.set(System.objects.filter(slug__in=systems))

@@ -2,22 +2,33 @@
 
 Every row (or event) is read and checked before anything is written, so the
 answer lists each problem with its row and field; only a clean file is
-published, in one transaction, through deadline_create.
+published, in one transaction, through the deadline services. An upload
+names its source: uploading the same source again upserts by row (UID, or
+title + course + due), so the same file twice changes nothing.
 """
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from deadlines.entries import Cohorts, Defaults, Parsed, Problem, resolve_all
+from deadlines.choices import DeadlineSource
+from deadlines.entries import Cohorts, Defaults, Parsed, Problem, Spec, resolve_all
 from deadlines.feeds.errors import FeedError
 from deadlines.feeds.parse_ics import feed_window, parse_ics
 from deadlines.models import Deadline
 from deadlines.parse_csv import parse_csv
-from deadlines.services import check_can_publish, deadline_create
+from deadlines.services import (
+    check_can_publish,
+    deadline_create,
+    deadline_restore,
+    deadline_update,
+    deadline_withdraw,
+)
 from scheduling.errors import InvalidInput
 from scheduling.models import Team
 from scheduling.timeline.services import timeline_deferred
@@ -61,26 +72,79 @@ def _refuse(problems: list[Problem]) -> InvalidInput:
     )
 
 
+@dataclass
+class UploadSummary:
+    """What an upload did, row by row: a second identical upload only counts unchanged."""
+
+    created: list[Deadline] = field(default_factory=list)
+    updated: list[Deadline] = field(default_factory=list)
+    unchanged: list[Deadline] = field(default_factory=list)
+    withdrawn: list[Deadline] = field(default_factory=list)
+
+    @property
+    def current(self) -> list[Deadline]:
+        return sorted([*self.created, *self.updated, *self.unchanged], key=lambda d: (d.due, d.pk))
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "withdrawn": len(self.withdrawn),
+        }
+
+
+def row_key(spec: Spec) -> str:
+    """The row's identity across uploads: its UID (ICS), else title, course and due (CSV).
+
+    Case and surrounding spaces do not count; the due instant is compared in
+    UTC, so the same row written with another offset is the same row.
+    """
+    if spec.uid:
+        return spec.uid
+    text = "\x1f".join(
+        [spec.title.strip().casefold(), spec.course.strip().casefold(), spec.due.isoformat()]
+    )
+    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+    return f"row:{digest}"
+
+
+def _differs(deadline: Deadline, spec: Spec) -> bool:
+    return (
+        deadline.title != spec.title
+        or deadline.course != spec.course
+        or deadline.cohort_name != spec.cohort_name
+        or deadline.cohort_size != spec.cohort_size
+        or deadline.due != spec.due
+        or {system.slug for system in deadline.systems.all()} != set(spec.systems)
+    )
+
+
 def deadlines_upload(
     *,
     team: Team,
     filename: str,
     data: bytes,
+    source_name: str = "",
     cohort: str = "",
     cohort_size: int | None = None,
     systems: Iterable[str] = (),
     timezone_name: str = "UTC",
     by: AbstractBaseUser | None = None,
     now: datetime | None = None,
-) -> list[Deadline]:
-    """Publish every deadline in the file for `team`, or raise naming each bad row and field.
+) -> UploadSummary:
+    """Make `team`'s deadlines from `source_name` match the file, or raise naming each bad row.
 
-    `cohort`, `cohort_size`, `systems` and `timezone_name` are the defaults
-    for rows (or events) that do not give their own.
+    Rows are upserted by UID (ICS) or by title, course and due (CSV); a row
+    that left the source is withdrawn. `source_name` defaults to the file's
+    name. `cohort`, `cohort_size`, `systems` and `timezone_name` are the
+    defaults for rows (or events) that do not give their own.
     """
     # Before parsing: someone who may not publish does not get the parser's time.
     check_can_publish(by=by, team=team)
-    parsed = _parse(filename, data, default_zone=timezone_name, now=now or timezone.now())
+    now = now or timezone.now()
+    source_name = (source_name or filename or "upload").strip()[:200]
+    parsed = _parse(filename, data, default_zone=timezone_name, now=now)
     defaults = Defaults(team=team, cohort=cohort, cohort_size=cohort_size, systems=tuple(systems))
     cohorts = Cohorts(team=team)
     specs, unusable = resolve_all(parsed.entries, defaults=defaults, cohorts=cohorts)
@@ -89,19 +153,59 @@ def deadlines_upload(
         raise _refuse(problems)
     if not specs:
         raise InvalidInput.for_field("file", "The file has no deadlines.")
+    keyed = {row_key(spec): spec for spec in specs}
+    summary = UploadSummary()
     # One timeline refresh for the whole upload, not one per deadline.
     with transaction.atomic(), timeline_deferred():
-        return [
-            deadline_create(
-                team=team,
-                title=spec.title,
-                due=spec.due,
-                cohort=cohorts.ensure(spec.cohort_name),
-                cohort_size=spec.cohort_size,
-                systems=list(spec.systems),
-                course=spec.course,
-                external_uid=spec.uid,
-                by=by,
-            )
-            for spec in specs
-        ]
+        existing = {
+            deadline.external_uid: deadline
+            for deadline in Deadline.objects.select_for_update(of=("self",))
+            .filter(team=team, source=DeadlineSource.UPLOAD, upload_source=source_name)
+            .select_related("cohort")
+            .prefetch_related("systems")
+        }
+        for key, spec in keyed.items():
+            deadline = existing.pop(key, None)
+            if deadline is None:
+                summary.created.append(_create(team, spec, key, source_name, cohorts, by))
+                continue
+            restored = deadline.withdrawn_at is not None
+            if restored:
+                deadline_restore(deadline=deadline)
+            if _differs(deadline, spec) or restored:
+                summary.updated.append(_update(deadline, spec, cohorts, by))
+            else:
+                summary.unchanged.append(deadline)
+        for deadline in existing.values():
+            if deadline.withdrawn_at is None:
+                summary.withdrawn.append(deadline_withdraw(deadline=deadline, by=by, now=now))
+    return summary
+
+
+def _create(team, spec: Spec, key: str, source_name: str, cohorts: Cohorts, by) -> Deadline:
+    return deadline_create(
+        team=team,
+        title=spec.title,
+        due=spec.due,
+        cohort=cohorts.ensure(spec.cohort_name),
+        cohort_size=spec.cohort_size,
+        systems=list(spec.systems),
+        course=spec.course,
+        source=DeadlineSource.UPLOAD,
+        external_uid=key,
+        upload_source=source_name,
+        by=by,
+    )
+
+
+def _update(deadline: Deadline, spec: Spec, cohorts: Cohorts, by) -> Deadline:
+    return deadline_update(
+        deadline=deadline,
+        by=by,
+        title=spec.title,
+        course=spec.course,
+        cohort=cohorts.ensure(spec.cohort_name),
+        cohort_size=spec.cohort_size,
+        due=spec.due,
+        systems=list(spec.systems),
+    )

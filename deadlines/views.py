@@ -20,6 +20,7 @@ from deadlines.feeds.services import (
 )
 from deadlines.forms import DeadlineForm, FeedForm, UploadForm
 from deadlines.models import Deadline, DeadlineFeed
+from deadlines.preview import deadline_preview, upload_preview
 from deadlines.services import deadline_create, deadline_update, deadline_withdraw, traffic_window
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.errors import DomainError
@@ -143,14 +144,20 @@ def deadline_form(request, pk: int | None = None):
         }
         if deadline is not None and arguments["cohort_size"] is None:
             del arguments["cohort_size"]  # a newly chosen cohort then brings its own size
+        previewing = deadline is None and request.POST.get("action") == "preview"
         try:
-            if deadline is None:
+            if previewing:
+                impacts = deadline_preview(by=request.user, **arguments)
+            elif deadline is None:
                 deadline = deadline_create(by=request.user, **arguments)
             else:
                 deadline = deadline_update(deadline=deadline, by=request.user, **arguments)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
+            if previewing:
+                context = {"form": form, "deadline": None, "impacts": impacts, "previewed": True}
+                return render(request, "deadlines/form.html", context)
             messages.success(
                 request,
                 f"Deadline '{deadline.title}' is published; jobs in its window are re-checked.",
@@ -185,16 +192,22 @@ def deadline_upload(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            created = deadlines_upload(
-                team=data["team"],
-                filename=data["file"].name or "",
-                data=data["file"].read(MAX_UPLOAD_BYTES + 1),
-                cohort=data["cohort"].strip(),
-                cohort_size=data["cohort_size"],
-                systems=split_systems(" ".join(s.slug for s in data["systems"])),
-                timezone_name=data["timezone"],
-                by=request.user,
-            )
+            arguments = {
+                "team": data["team"],
+                "filename": data["file"].name or "",
+                "data": data["file"].read(MAX_UPLOAD_BYTES + 1),
+                "source_name": data["source"],
+                "cohort": data["cohort"].strip(),
+                "cohort_size": data["cohort_size"],
+                "systems": split_systems(" ".join(s.slug for s in data["systems"])),
+                "timezone_name": data["timezone"],
+                "by": request.user,
+            }
+            if request.POST.get("action") == "preview":
+                impacts = upload_preview(**arguments)
+                context = {"form": form, "problems": [], "impacts": impacts, "previewed": True}
+                return render(request, "deadlines/upload.html", context)
+            summary = deadlines_upload(**arguments)
         except DomainError as exc:
             problems = exc.details.get("problems", [])
             if problems:
@@ -202,7 +215,12 @@ def deadline_upload(request):
             else:
                 add_domain_error(form, exc)
         else:
-            messages.success(request, f"{len(created)} deadline(s) published.")
+            counts = summary.counts()
+            messages.success(
+                request,
+                "Upload applied: {created} created, {updated} updated, {unchanged} unchanged, "
+                "{withdrawn} withdrawn.".format(**counts),
+            )
             return redirect("deadlines:deadline-list")
     context = {"form": form, "problems": problems}
     return render(request, "deadlines/upload.html", context, status=400 if form.errors else 200)

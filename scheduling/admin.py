@@ -26,7 +26,6 @@ from scheduling.services.catalogue import (
     system_refresh,
 )
 from scheduling.services.deletion import maintenance_job_delete
-from scheduling.services.freeze import freeze_set
 from scheduling.services.webhooks import team_webhook_secret_rotate
 
 
@@ -225,13 +224,16 @@ class AllowedWindowOccurrenceAdmin(admin.ModelAdmin):
 
 @admin.register(Freeze)
 class FreezeAdmin(admin.ModelAdmin):
-    """Switching the freeze goes through freeze_set, which re-evaluates every job."""
+    """Read-only history: freezes are scheduled and called off on the freeze page or API."""
 
-    list_display = ["active", "reason", "since", "by"]
-    readonly_fields = ["since", "by"]
+    list_display = ["start", "end", "rrule", "timezone", "reason", "created_by", "cancelled_at"]
+    date_hierarchy = "start"
 
-    def save_model(self, request, obj, form, change):
-        freeze_set(active=obj.active, reason=obj.reason, by=request.user)
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

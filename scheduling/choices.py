@@ -12,6 +12,12 @@ class Impact(models.TextChoices):
 HEAVY_IMPACTS = frozenset({Impact.EXCLUSIVE_LOCK, Impact.DOWNTIME})
 
 
+class ChangeType(models.TextChoices):
+    STANDARD = "standard", "Standard (pre-approved)"
+    NORMAL = "normal", "Normal"
+    EMERGENCY = "emergency", "Emergency"
+
+
 class JobStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PENDING = "pending", "Pending review"
@@ -101,3 +107,5 @@ class JobAction(models.TextChoices):
     GITHUB_APPROVED = "github_approved", "GitHub deployment approved"
     GITHUB_REJECTED = "github_rejected", "GitHub deployment rejected"
     GITHUB_WAITING = "github_waiting", "GitHub deployment waiting for the window"
+    CONFLICT_CLEARED = "conflict_cleared", "Conflict cleared"
+    REVIEW_WITHDRAWN = "review_withdrawn", "Review withdrawn"

@@ -247,6 +247,49 @@ class FreezeForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
+class FreezeScheduleForm(forms.Form):
+    """A scheduled freeze: wall-clock times in a named zone, an optional rule and scope."""
+
+    reason = forms.CharField(max_length=500)
+    start = LocalDateTimeField(label="Start")
+    end = LocalDateTimeField(
+        label="End", required=False, help_text="Leave empty for a freeze until it is lifted."
+    )
+    timezone = ZoneField(help_text="Start and end are wall-clock times in this zone.")
+    rrule = forms.CharField(
+        label="Repeats (RRULE)",
+        required=False,
+        max_length=500,
+        help_text="Optional, e.g. FREQ=WEEKLY;BYDAY=FR. Leave empty for a one-off freeze.",
+    )
+    systems = forms.ModelMultipleChoiceField(
+        queryset=System.objects.order_by("slug"),
+        to_field_name="slug",
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Leave every box empty to freeze all systems.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        zone = data.get("timezone")
+        if zone:
+            data["start"] = zoned(data.get("start"), zone)
+            data["end"] = zoned(data.get("end"), zone)
+        return data
+
+    def service_arguments(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "reason": data["reason"],
+            "start": data["start"],
+            "end": data.get("end"),
+            "timezone": data["timezone"],
+            "rrule": data.get("rrule", ""),
+            "systems": [system.slug for system in data.get("systems", [])],
+        }
+
+
 class FeedTokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Name", help_text="e.g. Work laptop calendar")
 

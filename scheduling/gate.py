@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from scheduling import conflicts, engine, window_cache
-from scheduling.choices import Decision, FindingKind, JobStatus, ReviewStatus, Severity
+from scheduling.choices import ChangeType, Decision, FindingKind, JobStatus, ReviewStatus, Severity
 from scheduling.engine import Finding, Slot
 from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.selectors import calendar_version
@@ -65,7 +65,8 @@ _CUT_TO_THE_WINDOW = frozenset({FindingKind.DEADLINE, FindingKind.OUTSIDE_WINDOW
 
 
 def _finding_reason(finding: Finding, *, until: datetime | None = None) -> Reason:
-    code = "freeze" if finding.kind == FindingKind.FREEZE else f"refused_by_{finding.kind}"
+    verb = "flagged_by" if finding.severity == Severity.FLAG else "refused_by"
+    code = "freeze" if finding.kind == FindingKind.FREEZE else f"{verb}_{finding.kind}"
     until = until or finding.end
     return Reason(
         code=code,
@@ -122,6 +123,7 @@ class JobSnapshot:
     findings: tuple
     systems: tuple[str, ...]
     windows: tuple[tuple[datetime, datetime], ...]
+    change_type: str = ChangeType.NORMAL
 
 
 def job_snapshot(*, job_id: int, version: tuple | None = None) -> JobSnapshot | None:
@@ -143,6 +145,7 @@ def _load(job_id: int) -> JobSnapshot | None:
         findings=tuple(job.findings),
         systems=tuple(job.systems.order_by("slug").values_list("slug", flat=True)),
         windows=tuple(job.occurrences.order_by("start").values_list("start", "end")),
+        change_type=job.change_type,
     )
 
 
@@ -193,6 +196,14 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
         for finding in findings:
             if finding.severity != Severity.REFUSE:
                 continue
+            # A freeze pauses the job only while it lasts: inside the window,
+            # the gate is closed for the frozen stretch and open around it.
+            if (
+                finding.kind == FindingKind.FREEZE
+                and current
+                and not finding.start <= at < finding.end
+            ):
+                continue
             # An approved emergency was reviewed as an override of what refused
             # it; only a freeze still stops it.
             if job.emergency and finding.kind != FindingKind.FREEZE:
@@ -223,10 +234,17 @@ def _gate_notes(paths: tuple[str, ...]) -> tuple:
 
 @dataclass
 class StateAnswer:
+    """`open` is false only when change is refused; `flagged` when open but it needs review."""
+
     open: bool
     at: datetime
     next_transition: datetime | None
     reasons: list[Reason]
+    flagged: bool = False
+
+    @property
+    def state(self) -> str:
+        return "closed" if not self.open else "flagged" if self.flagged else "open"
 
 
 def state(
@@ -255,7 +273,18 @@ def state(
         ),
     )
     if holding is None:
-        return StateAnswer(open=True, at=at, next_transition=upcoming, reasons=[])
+        return window_cache.answers.get_or_compute(
+            ("open", version, impacted, impact, origin, look_ahead, at),
+            lambda: _open_or_flagged(
+                at=at,
+                origin=origin,
+                until=upcoming or end,
+                upcoming=upcoming,
+                impacted=impacted,
+                impact=impact,
+                version=version,
+            ),
+        )
     # Folded over the whole closed stretch, not only the instant `at`: the
     # engine cuts traffic findings to the range it is given, and each reason
     # must say when it ends. Only what refuses at `at` itself is a reason.
@@ -279,6 +308,57 @@ def state(
     ]
     until = None if holding[1] >= end or holding[1] >= engine.FAR_FUTURE else holding[1]
     return StateAnswer(open=False, at=at, next_transition=until, reasons=reasons)
+
+
+def _open_or_flagged(
+    *,
+    at: datetime,
+    origin: datetime,
+    until: datetime,
+    upcoming: datetime | None,
+    impacted: frozenset[str],
+    impact: str,
+    version: tuple,
+) -> StateAnswer:
+    """Open, or open with the reasons change there needs review (a flag blackout, traffic).
+
+    Read only up to the next refusal (`until`): what flags after it is not
+    the next transition.
+    """
+    windows = conflicts.busy_windows(systems=impacted, start=origin, end=until, version=version)
+    flagged = engine.blocked_intervals(
+        windows=windows,
+        systems=impacted,
+        impact=impact,
+        thresholds=conflicts.thresholds(),
+        start=origin,
+        end=until,
+        at_least=Severity.FLAG,
+    )
+    stretch = next(((lo, hi) for lo, hi in flagged if lo <= at < hi), None)
+    if stretch is None:
+        upcoming_flag = next((lo for lo, _ in flagged if lo > at), None)
+        nearest = min((t for t in (upcoming, upcoming_flag) if t), default=None)
+        return StateAnswer(open=True, at=at, next_transition=nearest, reasons=[])
+    # Folded at the instant itself: traffic findings take the peak of the range
+    # they are folded over, and only what flags `at` is a reason.
+    findings = engine.fold(
+        windows=windows,
+        systems=impacted,
+        start=at,
+        end=at + timedelta(microseconds=1),
+        impact=impact,
+        thresholds=conflicts.thresholds(),
+    )
+    # The flagged stretch ends where a refusal begins, or where it is clear again.
+    ends = stretch[1] if stretch[1] < engine.FAR_FUTURE else None
+    reasons = [
+        _finding_reason(f, until=stretch[1] if f.kind in _CUT_TO_THE_WINDOW else f.end)
+        for f in findings
+        if f.severity == Severity.FLAG
+    ]
+    nearest = min((t for t in (upcoming, ends) if t), default=None)
+    return StateAnswer(open=True, flagged=True, at=at, next_transition=nearest, reasons=reasons)
 
 
 def no_slot_reason(

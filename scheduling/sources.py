@@ -7,27 +7,27 @@ with BusyWindows; the engine folds them.
 from collections.abc import Iterable
 from datetime import datetime
 
+from scheduling import freezes
 from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
-from scheduling.engine import FAR_FUTURE, BusyWindow, WindowQuery
-from scheduling.models import AllowedWindowOccurrence, Freeze, JobOccurrence, System
+from scheduling.engine import BusyWindow, WindowQuery
+from scheduling.models import AllowedWindowOccurrence, JobOccurrence, System
 
 
 def freeze_windows(*, query: WindowQuery) -> Iterable[BusyWindow]:
-    freeze = Freeze.objects.filter(pk=1, active=True).select_related("by").first()
-    if freeze is None:
-        return []
-    by = f" by {freeze.by.get_username()}" if freeze.by else ""
     return [
         BusyWindow(
             kind=FindingKind.FREEZE,
-            start=min(freeze.since or query.start, query.start),
-            end=FAR_FUTURE,
-            systems=frozenset(),
+            start=interval.start,
+            end=interval.end,
+            systems=interval.systems,
             title="Change freeze",
-            message=f"A change freeze is on{by}: {freeze.reason or 'no reason given'}.",
-            source="freeze",
+            message=freezes.freeze_message(interval),
+            source=f"freeze:{interval.freeze_id}",
             url="/freeze/",
             severity=Severity.REFUSE,
+        )
+        for interval in freezes.freeze_intervals(
+            start=query.start, end=query.end, systems=query.systems
         )
     ]
 

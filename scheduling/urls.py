@@ -9,6 +9,7 @@ from scheduling.views import (
     job_page,
     jobs,
     reviews,
+    standard,
     team_webhook,
     tokens,
 )
@@ -28,7 +29,14 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", job_page.cancel, name="job-cancel"),
     path("jobs/<int:pk>/done/", job_page.done, name="job-done"),
     path("reviews/", reviews.inbox, name="review-inbox"),
+    path("standard-changes/", standard.standard_changes, name="standard-changes"),
+    path(
+        "standard-changes/<int:pk>/book/",
+        standard.standard_change_book,
+        name="standard-change-book",
+    ),
     path("freeze/", admin_pages.freeze, name="freeze"),
+    path("freeze/<int:pk>/call-off/", admin_pages.freeze_call_off, name="freeze-call-off"),
     path("systems/", admin_pages.systems, name="system-list"),
     path("systems/<slug:slug>/", admin_pages.system_detail, name="system-detail"),
     path("feed-tokens/", tokens.tokens, name="feed-tokens"),

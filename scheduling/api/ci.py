@@ -52,6 +52,7 @@ class GateSerializer(serializers.Serializer):
     allowed = serializers.BooleanField()
     job = serializers.IntegerField()
     status = serializers.CharField(allow_null=True)
+    change_type = serializers.CharField(required=False, help_text="standard, normal or emergency.")
     at = serializers.DateTimeField()
     window = WindowSerializer(allow_null=True)
     closes_at = serializers.DateTimeField(allow_null=True)
@@ -234,6 +235,7 @@ class GateView(CIView):
             "allowed": answer.allowed,
             "job": job.pk,
             "status": job.status,
+            "change_type": job.change_type,
             "at": at.isoformat(),
             "window": _window(answer.window),
             "closes_at": answer.window[1].isoformat() if answer.allowed else None,
@@ -244,7 +246,7 @@ class GateView(CIView):
 
 
 class StateSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=["open", "closed"])
+    state = serializers.ChoiceField(choices=["open", "flagged", "closed"])
     at = serializers.DateTimeField()
     next_transition = serializers.DateTimeField(allow_null=True)
     reasons = ReasonSerializer(many=True)
@@ -274,7 +276,7 @@ class StateView(CIView):
         )
         return Response(
             {
-                "state": "open" if answer.open else "closed",
+                "state": answer.state,
                 "at": at.isoformat(),
                 "next_transition": answer.next_transition.isoformat()
                 if answer.next_transition

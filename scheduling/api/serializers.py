@@ -3,8 +3,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField, localise
-from scheduling.choices import Impact
-from scheduling.models import Freeze, JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.choices import ChangeType, Impact
+from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import manages_team_webhook
 from scheduling.services.webhooks import webhook_url_masked
 
@@ -158,6 +158,8 @@ class JobSerializer(serializers.ModelSerializer):
     findings = FindingSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
     history = JobEventSerializer(many=True, read_only=True)
+    change_type = serializers.ChoiceField(choices=ChangeType.choices, read_only=True)
+    template = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = MaintenanceJob
@@ -175,6 +177,8 @@ class JobSerializer(serializers.ModelSerializer):
             "impact",
             "emergency",
             "justification",
+            "change_type",
+            "template",
             "status",
             "decision",
             "findings",
@@ -211,13 +215,12 @@ class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class FreezeSerializer(serializers.ModelSerializer):
-    # Null before anyone has switched the freeze.
-    by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+class FreezeSerializer(serializers.Serializer):
+    """The manual switch: `active` starts a freeze on every system now, or lifts it."""
 
-    class Meta:
-        model = Freeze
-        fields = ["active", "reason", "since", "by"]
-        read_only_fields = ["since", "by"]
-        # PUT sets the freeze: without `active` it was a KeyError and a 500.
-        extra_kwargs = {"active": {"required": True}}
+    # PUT sets the freeze: without `active` it was a KeyError and a 500.
+    active = serializers.BooleanField(required=True)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    # Null while the freeze is off.
+    since = serializers.DateTimeField(read_only=True, allow_null=True)
+    by = serializers.CharField(read_only=True, allow_null=True)

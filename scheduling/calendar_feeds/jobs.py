@@ -127,7 +127,7 @@ def _public_description(job: MaintenanceJob, systems: list[str], reviews) -> str
 def _description(job: MaintenanceJob, systems: list[str], reviews) -> str:
     lines = [
         f"Status: {job.get_status_display()}. Decision: {job.decision or 'not evaluated'}. "
-        f"Impact: {job.get_impact_display().lower()}.",
+        f"Impact: {job.get_impact_display().lower()}. Change type: {job.change_type}.",
         f"Team: {job.team.name}.",
         f"Systems: {', '.join(systems)}{_also_impacts(job, systems)}.",
     ]

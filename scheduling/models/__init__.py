@@ -5,6 +5,7 @@ from scheduling.models.freeze import Freeze
 from scheduling.models.jobs import JobOccurrence, MaintenanceJob
 from scheduling.models.notifications import Delivery
 from scheduling.models.reviews import ReviewRequest
+from scheduling.models.standard import StandardChange
 from scheduling.models.timeline import TimelineInterval, TimelineKind, TimelineReach
 from scheduling.models.tokens import ApiToken, FeedToken
 
@@ -19,6 +20,7 @@ __all__ = [
     "JobOccurrence",
     "MaintenanceJob",
     "ReviewRequest",
+    "StandardChange",
     "System",
     "Team",
     "TimelineInterval",

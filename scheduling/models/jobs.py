@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from scheduling.choices import Decision, Impact, JobStatus
+from scheduling.choices import ChangeType, Decision, Impact, JobStatus
 from scheduling.models.catalogue import System, Team
 
 
@@ -28,6 +28,14 @@ class MaintenanceJob(models.Model):
     impact = models.CharField(max_length=20, choices=Impact.choices)
     emergency = models.BooleanField(default=False)
     justification = models.TextField(blank=True)
+    # Booked from a team's standard change: approved at once when clear.
+    template = models.ForeignKey(
+        "scheduling.StandardChange",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.DRAFT)
     decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     findings = models.JSONField(default=list, blank=True)
@@ -55,6 +63,17 @@ class MaintenanceJob(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.title}"
+
+    @property
+    def change_type(self) -> str:
+        """standard, normal or emergency: told by what the job is, never by its title."""
+        return change_type_of(emergency=self.emergency, template_id=self.template_id)
+
+
+def change_type_of(*, emergency: bool, template_id: int | None) -> str:
+    if emergency:
+        return ChangeType.EMERGENCY
+    return ChangeType.STANDARD if template_id else ChangeType.NORMAL
 
 
 class JobOccurrence(models.Model):

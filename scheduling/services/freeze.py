@@ -1,46 +1,190 @@
-"""The organisation-wide change freeze."""
+"""Change freezes: the manual switch ("a freeze starting now") and scheduled freezes.
 
-from datetime import datetime
+A freeze is a gate condition. It changes no job's status, so nothing here
+re-evaluates jobs: the gate, /state and /slots read the freezes at call time
+(scheduling.freezes), and a change only makes cached windows stale.
+"""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone as django_timezone
 
-from scheduling.engine import FAR_FUTURE
-from scheduling.models import Freeze
-from scheduling.services.calendar import calendar_change_record, calendar_changed
+from scheduling import recurrence
+from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from scheduling.freezes import manual_freeze
+from scheduling.models import Freeze, System
+from scheduling.selectors import unknown_systems
+from scheduling.services.calendar import calendar_change_record
 from scheduling.timeline.services import timeline_refresh_freeze
 
 
-def freeze_get() -> Freeze:
-    freeze, _ = Freeze.objects.get_or_create(pk=1)
-    return freeze
+@dataclass(frozen=True)
+class FreezeSwitch:
+    """What GET /api/v1/freeze answers: is the manual, organisation-wide freeze on."""
+
+    active: bool
+    reason: str
+    since: datetime | None
+    by: str | None
+
+
+def freeze_get(*, now: datetime | None = None) -> FreezeSwitch:
+    now = now or django_timezone.now()
+    current = manual_freeze(at=now)
+    if current is None:
+        return FreezeSwitch(active=False, reason="", since=None, by=None)
+    by = current.created_by.get_username() if current.created_by else None
+    return FreezeSwitch(active=True, reason=current.reason, since=current.start, by=by)
+
+
+def _require_admin(by: AbstractBaseUser | None) -> None:
+    if by is not None and not by.is_staff:
+        raise NotAllowed("Only administrators can freeze change.")
 
 
 @transaction.atomic
 def freeze_set(
     *, active: bool, reason: str = "", by: AbstractBaseUser | None, now: datetime | None = None
-) -> Freeze:
-    freeze, _ = Freeze.objects.select_for_update().get_or_create(pk=1)
-    changed = freeze.active != active
-    reworded = freeze.reason != reason
-    freeze.reason = reason
-    if changed:
-        freeze.active = active
-        freeze.since = now or timezone.now()
-        freeze.by = by
-    freeze.save()
-    if reworded or changed:
+) -> FreezeSwitch:
+    """The manual switch: on starts an open-ended freeze on every system now; off lifts it."""
+    _require_admin(by)
+    now = now or django_timezone.now()
+    current = manual_freeze(at=now)
+    if current is not None:
+        current = Freeze.objects.select_for_update().get(pk=current.pk)
+    if active and current is None:
+        Freeze.objects.create(reason=reason, start=now, created_by=by, created_at=now)
+        calendar_change_record(reason="change freeze switched on")
         timeline_refresh_freeze()
-    if reworded and not changed:
+    elif active and current.reason != reason:
         # Findings quote the reason: cached answers must not keep the old one.
+        current.reason = reason
+        current.save(update_fields=["reason"])
         calendar_change_record(reason="change freeze reason edited")
-    if changed:
-        calendar_changed(
-            start=freeze.since,
-            end=FAR_FUTURE,
-            systems=None,
-            reason=f"change freeze switched {'on' if active else 'off'}",
-            kinds=(),
-        )
+        timeline_refresh_freeze()
+    elif not active and current is not None and current.start >= now:
+        # Switched off at the instant it was switched on: it never froze anything.
+        current.cancelled_at, current.cancelled_by = now, by
+        current.save(update_fields=["cancelled_at", "cancelled_by"])
+        calendar_change_record(reason="change freeze switched off")
+        timeline_refresh_freeze()
+    elif not active and current is not None:
+        current.end, current.lifted_at, current.lifted_by = now, now, by
+        current.save(update_fields=["end", "lifted_at", "lifted_by"])
+        calendar_change_record(reason="change freeze switched off")
+        timeline_refresh_freeze()
+    return freeze_get(now=now)
+
+
+def _check_schedule(
+    *,
+    reason: str,
+    start: datetime,
+    end: datetime | None,
+    timezone: str,
+    rrule: str,
+    systems: list[str],
+    now: datetime,
+) -> str:
+    """Validate a scheduled freeze; return its normalised rule."""
+    errors: dict[str, list[str]] = {}
+    if not reason.strip():
+        errors["reason"] = ["Say why change is frozen: teams read it in every refusal."]
+    if missing := unknown_systems(systems=systems):
+        errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    if start.tzinfo is None or (end is not None and end.tzinfo is None):
+        errors["start"] = ["Times need a UTC offset or a time zone."]
+    elif end is not None and start >= end:
+        errors["end"] = ["The end must be after the start."]
+    elif end is not None and end <= now:
+        errors["end"] = ["This freeze would be over already."]
+    if rrule and end is None:
+        errors["end"] = ["A recurring freeze needs an end for its first occurrence."]
+    try:
+        recurrence.zone(timezone)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise InvalidInput("The freeze is not valid.", fields=errors)
+    if not rrule:
+        return ""
+    return recurrence.validate_rule(
+        rrule_text=rrule,
+        start=start,
+        end=end,
+        zone_name=timezone,
+        cap=settings.CLEARWAY_MAX_RULE_OCCURRENCES,
+        bounded=False,
+        before=max(now, start) + timedelta(days=settings.CLEARWAY_HORIZON_DAYS),
+    )
+
+
+@transaction.atomic
+def freeze_schedule(
+    *,
+    reason: str,
+    start: datetime,
+    end: datetime | None = None,
+    timezone: str = "UTC",
+    rrule: str = "",
+    systems: Iterable[str] = (),
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> Freeze:
+    """Schedule a freeze: one-off, open-ended (no `end`) or recurring in a named zone."""
+    _require_admin(by)
+    now = now or django_timezone.now()
+    systems = sorted(set(systems))
+    rule = _check_schedule(
+        reason=reason,
+        start=start,
+        end=end,
+        timezone=timezone,
+        rrule=rrule,
+        systems=systems,
+        now=now,
+    )
+    freeze = Freeze.objects.create(
+        reason=reason.strip(),
+        start=start,
+        end=end,
+        timezone=timezone,
+        rrule=rule,
+        created_by=by,
+        created_at=now,
+    )
+    freeze.systems.set(System.objects.filter(slug__in=systems))
+    calendar_change_record(reason=f"change freeze #{freeze.pk} scheduled")
+    timeline_refresh_freeze()
+    return freeze
+
+
+@transaction.atomic
+def freeze_cancel(
+    *, freeze_id: int, by: AbstractBaseUser | None, now: datetime | None = None
+) -> Freeze:
+    """Call a freeze off. The row stays, as history; a running one-off freeze ends now."""
+    _require_admin(by)
+    now = now or django_timezone.now()
+    freeze = Freeze.objects.select_for_update().filter(pk=freeze_id).first()
+    if freeze is None:
+        raise NotFound(f"There is no freeze #{freeze_id}.")
+    if freeze.cancelled_at is not None or freeze.lifted_at is not None:
+        raise Conflict(f"Freeze #{freeze_id} was already called off.", code="invalid_status")
+    if not freeze.rrule and freeze.end is not None and freeze.end <= now:
+        raise Conflict(f"Freeze #{freeze_id} is over already.", code="invalid_status")
+    if not freeze.rrule and freeze.start < now:
+        # What already happened stays in the history: lift it from now on.
+        freeze.end, freeze.lifted_at, freeze.lifted_by = now, now, by
+        freeze.save(update_fields=["end", "lifted_at", "lifted_by"])
+    else:
+        freeze.cancelled_at, freeze.cancelled_by = now, by
+        freeze.save(update_fields=["cancelled_at", "cancelled_by"])
+    calendar_change_record(reason=f"change freeze #{freeze.pk} called off")
+    timeline_refresh_freeze()
     return freeze

@@ -10,10 +10,18 @@ from django.db.models import F
 from django.utils import timezone as django_timezone
 
 from scheduling import conflicts, recurrence
-from scheduling.choices import Impact, JobAction
+from scheduling.choices import FindingKind, Impact, JobAction
+from scheduling.engine import decide
 from scheduling.errors import InvalidInput, NotAllowed
 from scheduling.instants import instant_errors
-from scheduling.models import JobEvent, JobOccurrence, MaintenanceJob, System, Team
+from scheduling.models import (
+    JobEvent,
+    JobOccurrence,
+    MaintenanceJob,
+    StandardChange,
+    System,
+    Team,
+)
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.catalogue import job_set_impacted
 from scheduling.services.occurrences import job_materialise
@@ -74,6 +82,7 @@ def maintenance_job_create(
     description: str = "",
     emergency: bool = False,
     justification: str = "",
+    template: StandardChange | None = None,
     by: AbstractBaseUser | None = None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
@@ -98,6 +107,7 @@ def maintenance_job_create(
         impact=impact,
         emergency=emergency,
         justification=justification,
+        template=template,
         created_by=by,
     )
     job.systems.set(System.objects.filter(slug__in=systems))
@@ -165,19 +175,35 @@ def upcoming_windows(*, job: MaintenanceJob, now: datetime) -> list[tuple[dateti
     return upcoming or windows
 
 
+def without_freezes(evaluation: conflicts.Evaluation) -> conflicts.Evaluation:
+    """The evaluation a job's status follows: a freeze is a gate condition, not a finding.
+
+    A freeze pauses approved jobs (their gate closes while it lasts) and must
+    not conflict them; submit refuses new bookings inside one on its own.
+    """
+    findings = [f for f in evaluation.findings if f.kind != FindingKind.FREEZE]
+    if len(findings) == len(evaluation.findings):
+        return evaluation
+    return conflicts.Evaluation(
+        decision=decide(findings), findings=findings, impacted=evaluation.impacted
+    )
+
+
 def maintenance_job_evaluate(
     *, job: MaintenanceJob, now: datetime | None = None
 ) -> conflicts.Evaluation:
     """Evaluate the job's remaining windows now and store the result on it."""
     now = now or django_timezone.now()
     windows = upcoming_windows(job=job, now=now)
-    evaluation = conflicts.evaluate(
-        systems=job.systems.values_list("slug", flat=True),
-        start=windows[0][0],
-        end=windows[-1][1],
-        impact=job.impact,
-        exclude_job=job.pk,
-        occurrences=windows,
+    evaluation = without_freezes(
+        conflicts.evaluate(
+            systems=job.systems.values_list("slug", flat=True),
+            start=windows[0][0],
+            end=windows[-1][1],
+            impact=job.impact,
+            exclude_job=job.pk,
+            occurrences=windows,
+        )
     )
     job.decision = evaluation.decision
     job.findings = [finding.as_dict() for finding in evaluation.findings]

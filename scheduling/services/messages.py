@@ -110,3 +110,19 @@ def back_to_review(job: MaintenanceJob, *, reason: str, slots: Iterable[Slot]) -
         f"Job #{job.pk} '{job.title}' needs review again: {reason}.\n"
         f"{findings_text(job.findings)}\n{slots_text(slots)}",
     )
+
+
+def conflict_cleared(job: MaintenanceJob, *, reason: str) -> tuple[str, str]:
+    return (
+        f"Conflict cleared: job #{job.pk} {job.title} is approved again",
+        f"Job #{job.pk} '{job.title}' is approved again: what took it out of approval "
+        f"has gone ({reason}). The reviews it had still stand.",
+    )
+
+
+def review_withdrawn(job: MaintenanceJob, *, team: str, reason: str) -> tuple[str, str]:
+    return (
+        f"Review withdrawn: job #{job.pk} {job.title}",
+        f"{team} no longer needs to review job #{job.pk} '{job.title}': the reason it "
+        f"was asked has gone ({reason}).",
+    )

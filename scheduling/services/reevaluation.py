@@ -17,7 +17,7 @@ from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
 from scheduling.models import MaintenanceJob
 from scheduling.selectors import impacted_systems
-from scheduling.services import jobs, messages, reviews, transitions
+from scheduling.services import jobs, messages, restoration, reviews, transitions
 
 
 def jobs_touching(
@@ -125,7 +125,8 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
 
     A new refusing finding conflicts the job; a new flag sends an approved job
     back to review by the teams now concerned (a flag from another team's
-    booking does not: that team's job was reviewed against this one).
+    booking does not: that team's job was reviewed against this one). When
+    the cause goes, `restoration.settle` brings the job back.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -148,3 +149,5 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
             )
         if job.status in (JobStatus.PENDING, JobStatus.APPROVED) and fresh:
             _answer_fresh_findings(job, evaluation=evaluation, fresh=fresh, reason=reason, now=now)
+        # Both ways: what a change took away comes back when the cause goes.
+        restoration.settle(job, evaluation=evaluation, reason=reason, now=now)

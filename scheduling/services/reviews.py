@@ -20,7 +20,13 @@ from scheduling.services import jobs, messages, transitions
 def required_reviews(
     *, job: MaintenanceJob, evaluation: conflicts.Evaluation, override: bool
 ) -> dict[str, str]:
-    """Team slug -> why its review is needed. The requesting team never reviews itself."""
+    """Team slug -> why its review is needed. The requesting team never reviews itself.
+
+    A standard change (booked from a team's template) needs nobody while it is
+    clear: that is what pre-approved means.
+    """
+    if job.template_id and evaluation.decision == Decision.CLEAR and not override:
+        return {}
     needed: dict[str, list[str]] = {}
     for system in System.objects.filter(slug__in=evaluation.impacted).select_related("team"):
         needed.setdefault(system.team.slug, []).append(f"owns {system.slug}")
@@ -54,14 +60,30 @@ def overrides(job: MaintenanceJob, evaluation: conflicts.Evaluation) -> bool:
 
 
 def refusing_bookings(evaluation: conflicts.Evaluation) -> list[str]:
-    """Messages of refusing collisions with other approved jobs: no override passes them."""
-    return [
-        f.message
+    """Messages of refusing collisions with other approved jobs: no override passes them.
+
+    Which job is approved is read from the jobs' rows through each finding's
+    `sources` (`job:<id>`), never from its title: a title is free text.
+    """
+    refusing = [
+        f
         for f in evaluation.findings
-        if f.kind == FindingKind.MAINTENANCE
-        and f.severity == Severity.REFUSE
-        and "(approved)" in f.title
+        if f.kind == FindingKind.MAINTENANCE and f.severity == Severity.REFUSE
     ]
+    ids = {_job_id(source) for f in refusing for source in f.sources} - {None}
+    if not ids:
+        return []
+    approved = set(
+        MaintenanceJob.objects.filter(pk__in=ids, status=JobStatus.APPROVED).values_list(
+            "pk", flat=True
+        )
+    )
+    return [f.message for f in refusing if any(_job_id(s) in approved for s in f.sources)]
+
+
+def _job_id(source: str) -> int | None:
+    kind, _, key = source.partition(":")
+    return int(key) if kind == "job" and key.isdigit() else None
 
 
 def open_round(job: MaintenanceJob, *, teams: dict[str, str], now: datetime) -> list[ReviewRequest]:
@@ -75,10 +97,16 @@ def open_round(job: MaintenanceJob, *, teams: dict[str, str], now: datetime) -> 
 def request_reviews(
     job: MaintenanceJob, *, teams: dict[str, str], now: datetime
 ) -> list[ReviewRequest]:
+    # A request withdrawn earlier in this round (its reason went, then came
+    # back) is opened again: one row per team and round.
     requests = [
-        ReviewRequest.objects.create(job=job, team=team, round=job.review_round, reason=reason)
+        ReviewRequest.objects.update_or_create(
+            job=job,
+            team=team,
+            round=job.review_round,
+            defaults={"reason": teams[team.slug], "status": ReviewStatus.PENDING},
+        )[0]
         for team in Team.objects.filter(slug__in=teams)
-        for reason in [teams[team.slug]]
     ]
     if requests:
         transitions.notify_teams(
@@ -199,6 +227,11 @@ def maintenance_job_review(
 ) -> MaintenanceJob:
     """A reviewing team approves or rejects; the last approval re-checks and approves."""
     now = now or timezone.now()
+    comment = comment.strip()
+    if not approve and not comment:
+        raise InvalidInput.for_field(
+            "comment", "Say why you reject it: the team reads this to fix the job."
+        )
     with transaction.atomic():
         job = transitions.lock_job(job_id)
         reviewer = _reviewer(job, team=team, by=by)

@@ -10,11 +10,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from scheduling import conflicts
-from scheduling.choices import FINISHED_STATUSES, Decision, JobAction, JobStatus
+from scheduling import conflicts, freezes
+from scheduling.choices import (
+    FINISHED_STATUSES,
+    Decision,
+    FindingKind,
+    JobAction,
+    JobStatus,
+    Severity,
+)
 from scheduling.db import retry_on_conflict
+from scheduling.engine import FAR_FUTURE
 from scheduling.errors import Conflict, InvalidInput
-from scheduling.models import MaintenanceJob, Team
+from scheduling.models import MaintenanceJob, StandardChange, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import jobs, messages, reviews, transitions
 from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
@@ -22,6 +30,7 @@ from scheduling.text import check_one_line
 from scheduling.timeline.services import timeline_refresh_job
 
 NO_REVIEW_NEEDED = "no other team needs to review it"
+STANDARD_CLEAR = "a standard change, and its window is clear"
 
 
 def _check_submittable(
@@ -39,10 +48,13 @@ def _check_submittable(
         raise Conflict(f"Job #{job.pk}'s window has already ended.", code="window_ended")
 
 
-def _refusal(job: MaintenanceJob, evaluation: conflicts.Evaluation, now: datetime) -> dict:
+def _refusal(
+    job: MaintenanceJob, evaluation: conflicts.Evaluation, frozen: list[dict], now: datetime
+) -> dict:
     return {
-        "decision": evaluation.decision,
-        "findings": job.findings,
+        "decision": Decision.REFUSE,
+        # A freeze first: it is what a team can do least about.
+        "findings": frozen + job.findings,
         "next_clear": messages.slots_data(transitions.suggestions(job, now)),
         "job": job.pk,
     }
@@ -56,9 +68,10 @@ def _send_for_review(
     justification: str,
     by: AbstractBaseUser | None,
     now: datetime,
+    frozen: bool = False,
 ) -> None:
     """Make the job pending and ask the teams concerned; an emergency may override a refusal."""
-    override = emergency and evaluation.decision == Decision.REFUSE
+    override = emergency and (evaluation.decision == Decision.REFUSE or frozen)
     job.emergency, job.justification = emergency, justification.strip()
     job.save(update_fields=["emergency", "justification"])
     if override:
@@ -77,7 +90,32 @@ def _send_for_review(
             extra=Team.objects.filter(slug=settings.CLEARWAY_ADMIN_TEAM),
         )
     if not teams:
-        transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
+        standard = job.template_id and evaluation.decision == Decision.CLEAR
+        transitions.approve(
+            job, by=by, now=now, reason=STANDARD_CLEAR if standard else NO_REVIEW_NEEDED
+        )
+
+
+def _freezes_over(
+    job: MaintenanceJob, *, evaluation: conflicts.Evaluation, now: datetime
+) -> list[dict[str, Any]]:
+    """Freezes over the job's remaining windows, as findings: new bookings there are refused."""
+    return [
+        {
+            "kind": FindingKind.FREEZE,
+            "severity": Severity.REFUSE,
+            "start": interval.start.isoformat(),
+            "end": None if interval.end >= FAR_FUTURE else interval.end.isoformat(),
+            "systems": sorted(interval.systems),
+            "title": "Change freeze",
+            "message": freezes.freeze_message(interval),
+            "sources": [f"freeze:{interval.freeze_id}"],
+            "url": "/freeze/",
+        }
+        for interval in freezes.freeze_covering(
+            windows=jobs.upcoming_windows(job=job, now=now), systems=evaluation.impacted
+        )
+    ]
 
 
 # Each operation is one transaction, retried as a whole on a serialization
@@ -107,12 +145,18 @@ def maintenance_job_submit(
         justification = (job.justification if justification is None else justification) or ""
         _check_submittable(job, emergency=emergency, justification=justification, now=now)
         evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+        frozen = _freezes_over(job, evaluation=evaluation, now=now)
         blocked_by_booking = reviews.refusing_bookings(evaluation)
-        if evaluation.decision == Decision.REFUSE and (not emergency or blocked_by_booking):
+        refused = evaluation.decision == Decision.REFUSE or frozen
+        if refused and (not emergency or blocked_by_booking):
             transitions.record(
-                job, action=JobAction.SUBMIT_REFUSED, by=by, now=now, reason="decision is refuse"
+                job,
+                action=JobAction.SUBMIT_REFUSED,
+                by=by,
+                now=now,
+                reason="a change freeze covers it" if frozen else "decision is refuse",
             )
-            refusal = _refusal(job, evaluation, now)
+            refusal = _refusal(job, evaluation, frozen, now)
         else:
             _send_for_review(
                 job,
@@ -121,6 +165,7 @@ def maintenance_job_submit(
                 justification=justification,
                 by=by,
                 now=now,
+                frozen=bool(frozen),
             )
     # Raised after the block so the refused attempt's event is committed.
     if refusal is not None:
@@ -183,6 +228,15 @@ def _text_change(field: str, old: Any, new: Any) -> str:
 
 def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime) -> None:
     evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+    frozen = _freezes_over(job, evaluation=evaluation, now=now)
+    if frozen and not job.emergency:
+        # Moving a booking into a freeze is a new booking there: refused, and the
+        # edit is rolled back with the error (the job keeps its old window).
+        raise Conflict(
+            f"Job #{job.pk} cannot move there: {frozen[0]['message']}",
+            code="refused",
+            details={"decision": Decision.REFUSE, "findings": frozen + job.findings},
+        )
     if evaluation.decision == Decision.REFUSE and (
         not job.emergency or reviews.refusing_bookings(evaluation)
     ):
@@ -271,6 +325,7 @@ def maintenance_job_book(
     description: str = "",
     emergency: bool = False,
     justification: str = "",
+    template: StandardChange | None = None,
     by: AbstractBaseUser | None = None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
@@ -293,11 +348,24 @@ def maintenance_job_book(
             description=description,
             emergency=emergency,
             justification=justification,
+            template=template,
             by=by,
             now=now,
         )
         if submit:
-            job = maintenance_job_submit(
-                job_id=job.pk, by=by, emergency=emergency, justification=justification, now=now
-            )
+            try:
+                job = maintenance_job_submit(
+                    job_id=job.pk, by=by, emergency=emergency, justification=justification, now=now
+                )
+            except Conflict as exc:
+                if exc.code != "refused":
+                    raise
+                # The draft is rolled back with the refusal: name no job that
+                # does not exist.
+                details = {key: value for key, value in exc.details.items() if key != "job"}
+                raise Conflict(
+                    "Not booked, the window is refused: " + details["findings"][0]["message"],
+                    code="refused",
+                    details=details,
+                ) from None
     return job

@@ -1,9 +1,10 @@
 """Template helpers: the viewer's navigation and zone, and severity shown as words."""
 
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
 
-from scheduling.models import Freeze
+from scheduling.freezes import freeze_active
 from scheduling.views.common import pending_review_count, roles_of, viewer_zone_name
 from scheduling.vocabulary import SEVERITY_WORDS, status_word
 
@@ -26,9 +27,8 @@ def viewer(context) -> dict:
         "roles": roles_of(user),
         "pending_reviews": pending_review_count(user),
         "zone": viewer_zone_name(request),
-        "freeze": Freeze.objects.filter(pk=1, active=True).first()
-        if user.is_authenticated
-        else None,
+        # A freeze on every system is news for everyone; one on some shows on the calendar.
+        "freeze": freeze_active(at=timezone.now(), systems=[]) if user.is_authenticated else None,
     }
 
 

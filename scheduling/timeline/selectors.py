@@ -142,11 +142,7 @@ def windows(
         systems = frozenset(origins[key])
         window_start = fields["start"]
         message = fields["message"]
-        if fields["kind"] == FindingKind.FREEZE:
-            since = fields["detail"].get("since")
-            since = datetime.fromisoformat(since) if since else start
-            window_start = min(since, start)
-        elif fields["kind"] == FindingKind.MAINTENANCE:
+        if fields["kind"] == FindingKind.MAINTENANCE:
             systems = frozenset(fields["detail"]["impacted"])
             message = maintenance_message(fields["detail"], where)
         found.append(

@@ -20,9 +20,9 @@ from django.db.models import Max, Min, Q
 from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
 from scheduling.conflicts import window_sources
 from scheduling.engine import FAR_FUTURE, BusyWindow, WindowQuery
+from scheduling.freezes import freeze_intervals, freeze_message
 from scheduling.models import (
     AllowedWindowOccurrence,
-    Freeze,
     JobOccurrence,
     MaintenanceJob,
     System,
@@ -330,29 +330,30 @@ def timeline_refresh_allowed(*, system: System) -> None:
 
 
 def _freeze_rows() -> list[dict]:
-    freeze = Freeze.objects.filter(pk=1, active=True).select_related("by").first()
-    if freeze is None:
-        return []
-    by = f" by {freeze.by.get_username()}" if freeze.by else ""
-    return [
-        {
-            "origin_id": None,
-            "kind": TimelineKind.FREEZE,
-            # Stored from the floor: the engine's freeze starts at `since` or at
-            # the start of the question, whichever is earlier (see selectors).
-            "start": FLOOR,
-            "end": FAR_FUTURE,
-            "source": "freeze",
-            "severity": Severity.REFUSE,
-            "load": 0,
-            "impact": "",
-            "title": "Change freeze",
-            "message": f"A change freeze is on{by}: {freeze.reason or 'no reason given'}.",
-            "url": "/freeze/",
-            "team": "",
-            "detail": {"since": freeze.since.isoformat() if freeze.since else None},
-        }
-    ]
+    """Every stretch of every live freeze: one row per system it names, or one for all."""
+    ids = _slug_ids()
+    rows = []
+    for interval in freeze_intervals(start=FLOOR, end=FAR_FUTURE):
+        origins = [None] if not interval.systems else sorted(ids[s] for s in interval.systems)
+        for origin in origins:
+            rows.append(
+                {
+                    "origin_id": origin,
+                    "kind": TimelineKind.FREEZE,
+                    "start": interval.start,
+                    "end": interval.end,
+                    "source": f"freeze:{interval.freeze_id}",
+                    "severity": Severity.REFUSE,
+                    "load": 0,
+                    "impact": "",
+                    "title": "Change freeze",
+                    "message": freeze_message(interval),
+                    "url": "/freeze/",
+                    "team": "",
+                    "detail": {},
+                }
+            )
+    return rows
 
 
 def timeline_refresh_freeze() -> None:

@@ -85,7 +85,21 @@ def collect(
     deadlines, freeze = [], None
     for window in conflicts.busy_windows(systems=systems, start=start, end=end):
         if window.kind == FindingKind.FREEZE:
-            freeze = window
+            freeze = window if window.start <= start else freeze
+            if window.overlaps(start, end):
+                items.append(
+                    Item(
+                        kind="freeze",
+                        start=window.start,
+                        end=min(window.end, end),
+                        title=window.message,
+                        url=window.url,
+                        team="",
+                        systems=window.systems,
+                        status="refuse",
+                        label="Change freeze",
+                    )
+                )
         elif window.kind == FindingKind.DEADLINE and window.overlaps(start, end):
             deadlines.append(window)
             due = window.start + settings.CLEARWAY_TRAFFIC_LEAD
@@ -149,7 +163,7 @@ def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[It
             team=o.job.team.slug,
             systems=frozenset(s.slug for s in o.job.impacted_systems.all()),
             status=o.job.status,
-            label=f"Maintenance ({o.job.get_status_display().lower()})",
+            label=f"Maintenance ({o.job.get_status_display().lower()}, {o.job.change_type})",
         )
         for o in occurrences
     ]

@@ -23,6 +23,8 @@ CONTRACT_FIELDS = {
     "allowed",
     "job",
     "status",
+    # Added (a new field, so no version bump): standard, normal or emergency.
+    "change_type",
     "window",
     "closes_at",
     "next_window",
@@ -56,6 +58,7 @@ def test_inside_an_approved_clear_window_the_gate_answers_200_with_the_contract_
         "allowed": True,
         "job": job.pk,
         "status": "approved",
+        "change_type": "normal",
         "window": {"start": "2030-12-10T08:00:00+00:00", "end": "2030-12-10T12:00:00+00:00"},
         "closes_at": "2030-12-10T12:00:00+00:00",
         "next_window": None,

@@ -80,6 +80,7 @@ def test_the_gate_documents_its_423_and_the_shape_of_a_reason(schema):
         "allowed",
         "job",
         "status",
+        "change_type",
         "at",
         "window",
         "closes_at",

@@ -141,7 +141,7 @@ def test_an_ics_upload_publishes_its_events_with_the_form_defaults(clock, curric
         "event-calendar-event-679": (utc(2030, 12, 19, 2), 300),
         "event-assignment-12399": (utc(2030, 12, 19, 6, 59), 2000),
     }
-    assert {d.source for d in Deadline.objects.all()} == {"manual"}
+    assert {d.source for d in Deadline.objects.all()} == {"upload"}
 
 
 def test_an_ics_upload_with_a_broken_event_publishes_nothing(clock, curriculum):
@@ -218,3 +218,81 @@ def test_a_csv_row_due_at_a_time_the_spring_change_skips_is_refused(curriculum):
     [message] = answer.json()["errors"]["row 2.due"]
     assert "01:30 on Sun 30 Mar 2031 does not exist in Europe/London" in message
     assert not Deadline.objects.exists()
+
+
+# --- the same source again: upserted by row, never duplicated ------------------
+
+
+def test_uploading_the_same_csv_twice_changes_nothing(clock, curriculum):
+    cohort_save(name="Art 2027", size=120, team=curriculum["team"])
+    upload(curriculum["carol"], "deadlines.csv", GOOD_CSV, source="CS spring")
+    before = {d.pk: d.version for d in Deadline.objects.all()}
+
+    again = upload(curriculum["carol"], "deadlines.csv", GOOD_CSV, source="CS spring")
+
+    assert again.status_code == 200, again.json()
+    counts = {k: again.json()[k] for k in ("created", "updated", "unchanged", "withdrawn")}
+    assert counts == {"created": 0, "updated": 0, "unchanged": 4, "withdrawn": 0}
+    assert {d.pk: d.version for d in Deadline.objects.all()} == before
+
+
+def test_an_edited_csv_row_is_updated_in_place(clock, curriculum):
+    cohort_save(name="Art 2027", size=120, team=curriculum["team"])
+    upload(curriculum["carol"], "deadlines.csv", GOOD_CSV, source="CS spring")
+    essay = Deadline.objects.get(title="Essay 1")
+
+    edited = GOOD_CSV.replace("HIST101,,350,", "HIST101,,900,")
+    answer = upload(curriculum["carol"], "deadlines.csv", edited, source="CS spring")
+
+    assert (answer.json()["updated"], answer.json()["created"]) == (1, 0)
+    essay.refresh_from_db()
+    assert essay.cohort_size == 900
+    assert Deadline.objects.filter(title="Essay 1").count() == 1
+
+
+def test_a_row_left_out_of_the_source_is_withdrawn(clock, curriculum):
+    cohort_save(name="Art 2027", size=120, team=curriculum["team"])
+    upload(curriculum["carol"], "deadlines.csv", GOOD_CSV, source="CS spring")
+
+    shorter = "\n".join(line for line in GOOD_CSV.splitlines() if "Quiz 4" not in line)
+    answer = upload(curriculum["carol"], "deadlines.csv", shorter, source="CS spring")
+
+    assert answer.json()["withdrawn"] == 1
+    assert Deadline.objects.get(title="Quiz 4, resit").withdrawn_at is not None
+
+
+def test_another_source_name_is_another_set_of_deadlines(clock, curriculum):
+    cohort_save(name="Art 2027", size=120, team=curriculum["team"])
+    upload(curriculum["carol"], "deadlines.csv", GOOD_CSV, source="CS spring")
+
+    answer = upload(curriculum["carol"], "deadlines.csv", GOOD_CSV, source="CS resits")
+
+    assert answer.json()["created"] == 4
+    assert Deadline.objects.filter(withdrawn_at=None).count() == 8
+
+
+ICS_FORM = {"cohort_size": 300, "source": "Moodle CS201"}
+
+
+def test_uploading_the_same_ics_twice_changes_nothing(clock, curriculum):
+    first = upload(curriculum["carol"], "moodle.ics", fixture_bytes("moodle.ics"), **ICS_FORM)
+    assert first.status_code == 201, first.json()
+    count = Deadline.objects.count()
+
+    again = upload(curriculum["carol"], "moodle.ics", fixture_bytes("moodle.ics"), **ICS_FORM)
+
+    assert (again.json()["unchanged"], again.json()["created"]) == (count, 0)
+    assert Deadline.objects.count() == count
+
+
+def test_an_ics_event_moved_in_the_lms_is_updated_by_its_uid(clock, curriculum):
+    upload(curriculum["carol"], "moodle.ics", fixture_bytes("moodle.ics"), **ICS_FORM)
+    quiz = Deadline.objects.get(external_uid="4254@moodle.example.edu")
+
+    moved = fixture_bytes("moodle.ics").replace(b"20301215T170000Z", b"20301216T170000Z")
+    answer = upload(curriculum["carol"], "moodle.ics", moved, **ICS_FORM)
+
+    assert answer.json()["updated"] == 1
+    quiz.refresh_from_db()
+    assert quiz.due == utc(2030, 12, 16, 17)
+    assert Deadline.objects.filter(external_uid="4254@moodle.example.edu").count() == 1

@@ -119,7 +119,9 @@ def test_a_review_decision_reaches_the_description_although_the_version_stays(
 def test_drafts_and_rejected_jobs_are_not_published(feeds, people, frozen_now):
     builders.job(title="Draft", by=people["alice"])
     rejected = submitted(builders.job(title="Rejected", by=people["alice"]), by=people["alice"])
-    maintenance_job_review(job_id=rejected.pk, team="grading", by=people["bob"], approve=False)
+    maintenance_job_review(
+        job_id=rejected.pk, team="grading", by=people["bob"], approve=False, comment="No."
+    )
 
     assert feeds.events("maintenance") == {}
 

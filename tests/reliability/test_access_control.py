@@ -10,6 +10,7 @@ with production settings (tests/reliability/test_access.py).
 import logging
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -20,6 +21,8 @@ from rest_framework.test import APIClient
 from deadlines.feeds.services import deadline_feed_create
 from scheduling.calendar_feeds.tokens import feed_token_create, feed_token_revoke
 from scheduling.models import ApiToken, FeedToken, MaintenanceJob
+from scheduling.services.freeze import freeze_schedule
+from scheduling.services.standard import standard_change_create
 from scheduling.services.submission import maintenance_job_submit
 from scheduling.services.tokens import api_token_create
 from tests import builders
@@ -49,6 +52,15 @@ def team_a(org, requester, curriculum_staff, admin):
         cohort_size=100,
     )
     blackout = builders.blackout(owner=org["platform"], title="Platform's blackout")
+    freeze = freeze_schedule(reason="Platform's freeze", start=at(20), end=at(21), by=admin)
+    standard = standard_change_create(
+        team=org["infra"],
+        title="Infra's standard change",
+        systems=["reports-db"],
+        impact="degraded",
+        max_duration=timedelta(hours=1),
+        by=requester,
+    )
     return {
         "job": job.pk,
         "pending": pending.pk,
@@ -58,6 +70,8 @@ def team_a(org, requester, curriculum_staff, admin):
         "deadline": deadline.pk,
         "feed": feed.pk,
         "blackout": blackout.pk,
+        "freeze": freeze.pk,
+        "standard": standard.pk,
     }
 
 
@@ -270,6 +284,46 @@ ACCESS = {
     ("get", "/api/v1/freeze/"): CALENDAR,
     ("put", "/api/v1/freeze/"): Try(
         "member", "/api/v1/freeze/", FORBIDDEN, {"active": True, "reason": "mine"}
+    ),
+    ("get", "/api/v1/freezes/"): CALENDAR,
+    ("get", "/api/v1/freezes/{id}/"): CALENDAR,
+    ("post", "/api/v1/freezes/"): Try(
+        "member", "/api/v1/freezes/", FORBIDDEN, {"reason": "mine", "start": "2030-12-20T00:00Z"}
+    ),
+    ("delete", "/api/v1/freezes/{id}/"): Try("member", "/api/v1/freezes/{freeze}/", FORBIDDEN),
+    ("get", "/api/v1/standard-changes/"): Shared(
+        "a session reads every team's standard changes, like their jobs; a token its own"
+    ),
+    ("get", "/api/v1/standard-changes/{id}/"): Shared("as the list"),
+    ("post", "/api/v1/standard-changes/"): Try(
+        "member",
+        "/api/v1/standard-changes/",
+        FORBIDDEN,
+        {
+            "team": "infra",
+            "title": "Mine",
+            "systems": ["reports-db"],
+            "impact": "none",
+            "max_duration": "PT1H",
+        },
+    ),
+    ("post", "/api/v1/standard-changes/{id}/book/"): Try(
+        "member",
+        "/api/v1/standard-changes/{standard}/book/",
+        FORBIDDEN,
+        {"start": "2030-12-20T08:00:00Z"},
+    ),
+    ("post", "/api/v1/deadlines/preview/"): Try(
+        "member",
+        "/api/v1/deadlines/preview/",
+        FORBIDDEN,
+        {
+            "title": "x",
+            "team": "curriculum",
+            "cohort_size": 10,
+            "due": "2030-12-12T23:59:00Z",
+            "systems": ["grading-api"],
+        },
     ),
     ("post", "/api/v1/checks/"): CI_READS,
     ("get", "/api/v1/state/"): CI_READS,

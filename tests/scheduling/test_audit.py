@@ -116,7 +116,9 @@ def test_a_reevaluation_that_changes_the_decision_is_recorded(requester, clock):
 
     deadline_withdraw(deadline=deadline)
 
-    last = history(requester, job.pk)[-1]
+    reevaluated, withdrawn = history(requester, job.pk)[-2:]
+    assert withdrawn["action"] == "review_withdrawn"
+    last = reevaluated
     assert (last["action"], last["actor"], last["decision"], last["findings"]) == (
         "reevaluated",
         "system",

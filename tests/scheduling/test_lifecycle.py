@@ -322,7 +322,7 @@ def test_a_team_reviews_only_once(requester, reviewer, curriculum_staff):
     bob = as_user(reviewer)
     bob.post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
 
-    again = bob.post(f"/api/v1/jobs/{job.pk}/reject", {"team": "grading"})
+    again = bob.post(f"/api/v1/jobs/{job.pk}/reject", {"team": "grading", "comment": "No."})
 
     assert again.status_code == 409
     assert MaintenanceJob.objects.get(pk=job.pk).status == "pending"
@@ -370,7 +370,9 @@ def test_a_rejection_closes_the_other_open_reviews(requester, reviewer):
     builders.deadline(due=at(10, 23), cohort_size=500, systems=["grading-api"])
     job = pending_job(requester=requester)
 
-    answer = as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/reject", {"team": "grading"})
+    answer = as_user(reviewer).post(
+        f"/api/v1/jobs/{job.pk}/reject", {"team": "grading", "comment": "Marking week."}
+    )
 
     statuses = {r["team"]: r["status"] for r in answer.json()["reviews"]}
     assert statuses == {"curriculum": "superseded", "grading": "rejected"}
@@ -524,7 +526,9 @@ def test_a_draft_cannot_be_rescheduled_by_another_team(requester, reviewer):
 
 def test_a_job_rejected_then_moved_can_be_submitted_again(requester, reviewer):
     job = pending_job(requester=requester)
-    as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/reject", {"team": "grading"})
+    as_user(reviewer).post(
+        f"/api/v1/jobs/{job.pk}/reject", {"team": "grading", "comment": "Marking week."}
+    )
     alice = as_user(requester)
     alice.patch(
         f"/api/v1/jobs/{job.pk}",

@@ -218,7 +218,7 @@ def test_withdrawing_a_deadline_clears_the_job_and_the_audit_says_so(requester, 
     assert withdrawn.status_code == 204
     after = fetch(requester, job.pk)
     assert (after["status"], after["decision"], after["findings"]) == ("pending", "clear", [])
-    event = after["history"][-1]
+    event = next(e for e in after["history"] if e["action"] == "reevaluated")
     assert (event["action"], event["actor"], event["decision"]) == (
         "reevaluated",
         "system",
@@ -228,7 +228,7 @@ def test_withdrawing_a_deadline_clears_the_job_and_the_audit_says_so(requester, 
     assert "flag -> clear" in event["reason"]
 
 
-def test_deleting_a_blackout_clears_a_conflicted_job_which_waits_for_its_team(
+def test_deleting_a_blackout_reevaluates_then_approves_the_conflicted_job(
     requester, reviewer, admin
 ):
     job = approved_job(requester=requester, reviewer=reviewer)
@@ -238,10 +238,15 @@ def test_deleting_a_blackout_clears_a_conflicted_job_which_waits_for_its_team(
 
     assert deleted.status_code == 204
     after = fetch(requester, job.pk)
-    # Not approved again behind the team's back: it re-submits or re-schedules.
-    assert (after["status"], after["decision"]) == ("conflicted", "clear")
-    assert after["history"][-1]["action"] == "reevaluated"
-    assert "refuse -> clear" in after["history"][-1]["reason"]
+    assert (after["status"], after["decision"]) == ("approved", "clear")
+    reevaluated, cleared = after["history"][-2:]
+    assert reevaluated["action"] == "reevaluated"
+    assert "refuse -> clear" in reevaluated["reason"]
+    assert (cleared["action"], cleared["from_status"], cleared["to_status"]) == (
+        "conflict_cleared",
+        "conflicted",
+        "approved",
+    )
 
 
 def test_cancelling_a_job_frees_its_slot_for_the_drafts_behind_it(requester, colleague):
@@ -254,47 +259,6 @@ def test_cancelling_a_job_frees_its_slot_for_the_drafts_behind_it(requester, col
 
     after = fetch(colleague, draft.pk)
     assert (after["status"], after["decision"], after["findings"]) == ("draft", "clear", [])
-
-
-# --- the freeze ---------------------------------------------------------------
-
-
-def test_switching_the_freeze_on_conflicts_approved_future_jobs(requester, reviewer, admin):
-    job = approved_job(requester=requester, reviewer=reviewer)
-
-    answer = as_user(admin).put(
-        "/api/v1/freeze", {"active": True, "reason": "Accreditation visit"}, format="json"
-    )
-
-    assert answer.status_code == 200, answer.json()
-    assert answer.json()["active"] is True
-    after = fetch(requester, job.pk)
-    assert (after["status"], after["decision"]) == ("conflicted", "refuse")
-    assert after["findings"][0]["kind"] == "freeze"
-    assert "Accreditation visit" in after["findings"][0]["message"]
-
-
-def test_the_freeze_leaves_jobs_whose_window_has_ended_alone(requester, reviewer, admin, clock):
-    job = approved_job(requester=requester, reviewer=reviewer, start=at(2, 8))
-    clock.move_to(at(3))
-
-    as_user(admin).put("/api/v1/freeze", {"active": True, "reason": "Audit"}, format="json")
-
-    after = MaintenanceJob.objects.get(pk=job.pk)
-    assert (after.status, after.decision) == ("approved", "clear")
-    assert after.evaluated_at == at(1, 9)
-
-
-def test_switching_the_freeze_off_clears_the_decision_of_frozen_jobs(requester, reviewer, admin):
-    job = approved_job(requester=requester, reviewer=reviewer)
-    staff = as_user(admin)
-    staff.put("/api/v1/freeze", {"active": True, "reason": "Audit"}, format="json")
-
-    staff.put("/api/v1/freeze", {"active": False}, format="json")
-
-    after = fetch(requester, job.pk)
-    assert (after["status"], after["decision"], after["findings"]) == ("conflicted", "clear", [])
-    assert "switched off" in after["history"][-1]["reason"]
 
 
 # --- what a change does not touch ---------------------------------------------

@@ -1,0 +1,61 @@
+"""Change freezes in the blackouts feed (listed in settings.CLEARWAY_FEED_SOURCES).
+
+A freeze closes change like a refusing blackout, so calendar users find both
+in blackouts.ics. A recurring freeze is one event with its RRULE, expanded by
+the calendar app in the freeze's zone, as Clearway expands it.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+
+from scheduling.calendar_feeds.sources import FeedEvent, FeedQuery, QuerysetFeedSource, site_url
+from scheduling.models import Freeze
+
+
+class FreezeFeedSource(QuerysetFeedSource):
+    feed = "blackouts"
+    kind = "freeze"
+    # A freeze row only changes by being lifted or called off. The first stamp
+    # names the cached text's key, so it is the id (a date holds spaces).
+    stamp_fields = ("id", "created_at", "end", "lifted_at", "cancelled_at")
+    modified_fields = ("created_at", "lifted_at", "cancelled_at")
+    counted_fields = ()
+
+    def rows(self, *, query: FeedQuery) -> QuerySet:
+        # Freezes belong to no team: a team's feed shows that team's own blackouts.
+        if query.public or query.team:
+            return Freeze.objects.none()
+        freezes = Freeze.objects.filter(cancelled_at__isnull=True)
+        if query.systems:
+            touching = Freeze.systems.through.objects.filter(system__slug__in=query.systems)
+            freezes = freezes.filter(
+                Q(systems__isnull=True) | Q(pk__in=touching.values("freeze_id"))
+            ).distinct()
+        return freezes
+
+    def load(self, *, ids: list[int]) -> Iterable[Freeze]:
+        return Freeze.objects.filter(pk__in=ids).prefetch_related("systems")
+
+    def events_of(self, row: Freeze, *, query: FeedQuery) -> list[FeedEvent]:
+        freeze = row
+        systems = ", ".join(sorted(s.slug for s in freeze.systems.all())) or "all systems"
+        ends = "" if freeze.end else " It lasts until it is lifted."
+        return [
+            FeedEvent(
+                uid=f"freeze-{freeze.pk}@clearway",
+                sequence=1 + (freeze.lifted_at is not None),
+                modified=freeze.lifted_at or freeze.created_at,
+                start=freeze.start,
+                end=freeze.end,
+                zone=freeze.timezone,
+                rrule=freeze.rrule,
+                summary=f"Change freeze ({systems})",
+                description=(
+                    f"Change freeze on {systems}: gates are closed and new bookings refused."
+                    f"{ends}\n\n{freeze.reason}"
+                ),
+                url=site_url("/freeze/"),
+                category="freeze",
+            )
+        ]

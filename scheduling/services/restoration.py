@@ -1,0 +1,167 @@
+"""The way back: a job a calendar change took out of approval returns when the cause goes.
+
+Re-evaluation (reevaluation.py) calls `settle` after every evaluation of a
+conflicted or pending job. Reviews already given keep counting: a job that
+was approved, conflicted by a refusal and then cleared is approved again
+without anyone reviewing it twice; only teams that a remaining flag newly
+concerns are asked.
+"""
+
+from datetime import datetime
+
+from django.db.models import F
+
+from scheduling import conflicts
+from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus
+from scheduling.engine import decide
+from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest
+from scheduling.services import messages, reviews, transitions
+
+
+def _taken_out_of_approval(job: MaintenanceJob) -> str | None:
+    """The action that last moved the job, if Clearway itself moved it out of `approved`.
+
+    Only a job a calendar change took out of approval comes back by itself: a
+    job conflicted at submit, or moved by a person, waits for its team.
+    """
+    last = (
+        JobEvent.objects.filter(job=job)
+        .exclude(from_status="")
+        .exclude(from_status=F("to_status"))
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if (
+        last is not None
+        and last.actor_id is None
+        and last.from_status == JobStatus.APPROVED
+        and last.action in (JobAction.CONFLICTED, JobAction.BACK_TO_REVIEW)
+    ):
+        return last.action
+    return None
+
+
+def _standing_reviews(job: MaintenanceJob, *, origin: str) -> dict[str, ReviewRequest]:
+    """Team slug -> its approval that got the job approved (or a newer one)."""
+    # A conflict keeps the round; going back to review opened a new one.
+    rounds = [job.review_round]
+    if origin == JobAction.BACK_TO_REVIEW:
+        rounds.append(job.review_round - 1)
+    approved = (
+        ReviewRequest.objects.filter(job=job, round__in=rounds, status=ReviewStatus.APPROVED)
+        .select_related("team")
+        .order_by("round")
+    )
+    return {review.team.slug: review for review in approved}
+
+
+def _withdraw_reviews(
+    job: MaintenanceJob, *, needed: dict[str, str], reason: str, now: datetime
+) -> int:
+    """Withdraw open requests whose reason has gone, and tell each team."""
+    gone = list(
+        transitions.current_reviews(job)
+        .filter(status=ReviewStatus.PENDING)
+        .exclude(team__slug__in=needed)
+        .select_related("team")
+    )
+    for review in gone:
+        review.status = ReviewStatus.SUPERSEDED
+        review.save(update_fields=["status"])
+        transitions.record(
+            job,
+            action=JobAction.REVIEW_WITHDRAWN,
+            by=None,
+            now=now,
+            reason=f"{review.team.name}: {reason}",
+        )
+        transitions.notify_teams(
+            job,
+            key=f"job:{job.pk}:round:{job.review_round}:withdrawn:{review.team.slug}",
+            event="review_withdrawn",
+            teams=[review.team],
+            message=messages.review_withdrawn(job, team=review.team.name, reason=reason),
+            now=now,
+        )
+    return len(gone)
+
+
+def _restore(job: MaintenanceJob, *, standing: dict[str, ReviewRequest], reason: str, now):
+    transitions.supersede_pending_reviews(job)
+    transitions.transition(
+        job,
+        to=JobStatus.APPROVED,
+        action=JobAction.CONFLICT_CLEARED,
+        by=None,
+        now=now,
+        reason=reason,
+    )
+    # The same people the conflict told: the job's team and its reviewers.
+    transitions.notify_job_team(
+        job,
+        event="conflict_cleared",
+        message=messages.conflict_cleared(job, reason=reason),
+        now=now,
+        extra=[review.team for review in standing.values()],
+    )
+
+
+def _review_again(job: MaintenanceJob, *, missing: dict[str, str], reason: str, now: datetime):
+    """Still flagged by something new: pending again, asking only the teams it concerns."""
+    transitions.transition(
+        job,
+        to=JobStatus.PENDING,
+        action=JobAction.BACK_TO_REVIEW,
+        by=None,
+        now=now,
+        reason=f"{reason}: still flagged, reviews needed from {', '.join(sorted(missing))}",
+    )
+    reviews.request_reviews(job, teams=missing, now=now)
+    transitions.notify_job_team(
+        job,
+        event="back_to_review",
+        message=messages.back_to_review(
+            job, reason=reason, slots=transitions.suggestions(job, now)
+        ),
+        now=now,
+    )
+
+
+def settle(
+    job: MaintenanceJob, *, evaluation: conflicts.Evaluation, reason: str, now: datetime
+) -> None:
+    """After a re-evaluation: withdraw reviews nobody needs, and return the job if it may."""
+    if job.status not in (JobStatus.PENDING, JobStatus.CONFLICTED):
+        return
+    if evaluation.decision == Decision.REFUSE:
+        return
+    needed = reviews.required_reviews(
+        job=job, evaluation=evaluation, override=reviews.overrides(job, evaluation)
+    )
+    withdrawn = 0
+    if job.status == JobStatus.PENDING:
+        withdrawn = _withdraw_reviews(job, needed=needed, reason=reason, now=now)
+    origin = _taken_out_of_approval(job)
+    if origin is None:
+        # Every team still asked had approved; only the withdrawn ones were waited for.
+        if withdrawn and not transitions.current_reviews(job).exclude(status=ReviewStatus.APPROVED):
+            transitions.approve(job, by=None, now=now, reason="every team still concerned approved")
+        return
+    standing = _standing_reviews(job, origin=origin)
+    # As on the way out (reevaluation._answer_fresh_findings), another team's
+    # booking asks nobody new: that team's job was reviewed against this one.
+    without_bookings = [f for f in evaluation.findings if f.kind != FindingKind.MAINTENANCE]
+    asked = reviews.required_reviews(
+        job=job,
+        evaluation=conflicts.Evaluation(
+            decision=decide(without_bookings),
+            findings=without_bookings,
+            impacted=evaluation.impacted,
+        ),
+        override=reviews.overrides(job, evaluation),
+    )
+    missing = {slug: why for slug, why in asked.items() if slug not in standing}
+    if not missing:
+        _restore(job, standing=standing, reason=reason, now=now)
+    elif job.status == JobStatus.CONFLICTED:
+        _review_again(job, missing=missing, reason=reason, now=now)

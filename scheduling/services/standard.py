@@ -1,0 +1,117 @@
+"""Standard changes: a team's pre-approved templates, and booking a job from one.
+
+A job booked from a template is approved at once when its decision is clear
+(reviews.required_reviews asks nobody then); a flag or a refusal sends it
+through the normal path.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone as django_timezone
+
+from scheduling import recurrence
+from scheduling.choices import Impact
+from scheduling.errors import InvalidInput, NotAllowed, NotFound
+from scheduling.models import MaintenanceJob, StandardChange, System, Team
+from scheduling.selectors import is_member, unknown_systems
+from scheduling.services.submission import maintenance_job_book
+
+
+def _require_member(by: AbstractBaseUser | None, team: Team, verb: str) -> None:
+    if by is not None and not (by.is_staff or is_member(by, team)):
+        raise NotAllowed(f"Only members of {team.name} can {verb} its standard changes.")
+
+
+@transaction.atomic
+def standard_change_create(
+    *,
+    team: Team,
+    title: str,
+    systems: Iterable[str],
+    impact: str,
+    max_duration: timedelta,
+    timezone: str = "UTC",
+    rrule: str = "",
+    description: str = "",
+    by: AbstractBaseUser | None = None,
+) -> StandardChange:
+    """Define a standard change for `team` (its members or administrators)."""
+    _require_member(by, team, "define")
+    systems = sorted(set(systems))
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["Give the standard change a title."]
+    if not systems:
+        errors["systems"] = ["Name the systems it touches."]
+    elif missing := unknown_systems(systems=systems):
+        errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    if impact not in Impact.values:
+        errors["impact"] = [f"Impact must be one of {', '.join(Impact.values)}."]
+    if max_duration is None or max_duration <= timedelta(0):
+        errors["max_duration"] = ["The maximum duration must be positive, e.g. PT2H."]
+    try:
+        recurrence.zone(timezone)
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+    if errors:
+        raise InvalidInput("The standard change is not valid.", fields=errors)
+    template = StandardChange.objects.create(
+        team=team,
+        title=title.strip(),
+        description=description,
+        impact=impact,
+        max_duration=max_duration,
+        timezone=timezone,
+        rrule=recurrence.normalise_rrule(rrule) if rrule else "",
+        created_by=by,
+    )
+    template.systems.set(System.objects.filter(slug__in=systems))
+    return template
+
+
+def maintenance_job_book_standard(
+    *,
+    template_id: int,
+    start: datetime,
+    end: datetime | None = None,
+    by: AbstractBaseUser | None,
+    now: datetime | None = None,
+) -> MaintenanceJob:
+    """Book and submit a job from a standard change: approved at once when clear.
+
+    It runs for the template's maximum duration unless `end` is earlier.
+    """
+    now = now or django_timezone.now()
+    template = (
+        StandardChange.objects.select_related("team").filter(pk=template_id, active=True).first()
+    )
+    if template is None:
+        raise NotFound(f"There is no standard change #{template_id}.")
+    _require_member(by, template.team, "book")
+    if start.tzinfo is None or (end is not None and end.tzinfo is None):
+        raise InvalidInput.for_field("start", "Times need a UTC offset or a time zone.")
+    end = end or start + template.max_duration
+    if end - start > template.max_duration:
+        raise InvalidInput.for_field(
+            "end",
+            f"'{template.title}' lasts at most {template.max_duration}; "
+            "book a normal job for longer work.",
+        )
+    return maintenance_job_book(
+        team=template.team,
+        title=template.title,
+        description=template.description,
+        systems=list(template.systems.values_list("slug", flat=True)),
+        start=start,
+        end=end,
+        impact=template.impact,
+        timezone=template.timezone,
+        rrule=template.rrule,
+        template=template,
+        submit=True,
+        by=by,
+        now=now,
+    )

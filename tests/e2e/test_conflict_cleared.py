@@ -1,0 +1,256 @@
+"""Two-way re-evaluation: a job a calendar change took out of approval comes back by itself.
+
+Approve, let a later deadline or blackout conflict the job, take the cause
+away again: the job is approved with its standing reviews, its gate opens in
+its window, and the team and reviewers are told once.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from scheduling.models import Delivery, MaintenanceJob
+from tests import builders
+from tests.builders import at
+from tests.personas import as_user
+from tests.workflow import approved_job, pending_job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def deadline_body(**overrides) -> dict:
+    """Project 3 for 2,000 students on grading-api, due 2030-12-10 23:00 UTC: refuses the job."""
+    return {
+        "title": "Project 3",
+        "team": "curriculum",
+        "cohort_size": 2000,
+        "due": "2030-12-10T23:00:00Z",
+        "systems": ["grading-api"],
+        **overrides,
+    }
+
+
+def blackout_body(**overrides) -> dict:
+    return {
+        "title": "Exam week",
+        "team": "platform",
+        "start": "2030-12-10T00:00:00Z",
+        "end": "2030-12-11T00:00:00Z",
+        "severity": "refuse",
+        **overrides,
+    }
+
+
+def status(job_id: int) -> str:
+    return MaintenanceJob.objects.get(pk=job_id).status
+
+
+def cleared_deliveries(job_id: int) -> list[tuple[str, str]]:
+    return sorted(
+        Delivery.objects.filter(job_id=job_id, event="conflict_cleared").values_list(
+            "channel", "subject"
+        )
+    )
+
+
+def test_withdrawing_a_late_deadline_approves_the_job_again(
+    requester, reviewer, curriculum_staff, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    deadline = staff.post("/api/v1/deadlines", deadline_body(), format="json").json()
+    assert status(job.pk) == "conflicted"
+
+    withdrawn = staff.delete(f"/api/v1/deadlines/{deadline['id']}")
+
+    assert withdrawn.status_code == 204
+    after = as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()
+    assert (after["status"], after["decision"]) == ("approved", "clear")
+    assert after["history"][-1]["action"] == "conflict_cleared"
+    assert after["history"][-1]["actor"] == "system"
+    assert [(r["team"], r["status"]) for r in after["reviews"]] == [("grading", "approved")]
+
+
+def test_the_gate_of_a_cleared_job_opens_in_its_window(
+    requester, reviewer, curriculum_staff, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    deadline = staff.post("/api/v1/deadlines", deadline_body(), format="json").json()
+    staff.delete(f"/api/v1/deadlines/{deadline['id']}")
+    clock.move_to(at(10, 9))
+
+    gate = as_user(requester).get(f"/api/v1/jobs/{job.pk}/gate")
+
+    assert gate.status_code == 200, gate.json()
+    assert gate.json()["allowed"] is True
+
+
+def test_conflict_cleared_reaches_the_team_and_its_reviewers_once(
+    requester, reviewer, curriculum_staff, org
+):
+    org["infra"].webhook_url = "https://hooks.example.org/infra"
+    org["infra"].save()
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    deadline = staff.post("/api/v1/deadlines", deadline_body(), format="json").json()
+
+    staff.delete(f"/api/v1/deadlines/{deadline['id']}")
+    # The same change re-evaluated a second time (a retried task) tells nobody again.
+    from scheduling.services.reevaluation import maintenance_job_reevaluate
+
+    maintenance_job_reevaluate(job_id=job.pk, reason="deadline withdrawn again")
+
+    channels = [channel for channel, _ in cleared_deliveries(job.pk)]
+    assert channels == [
+        "email:grading@example.org",
+        "email:infra@example.org",
+        "webhook:https://hooks.example.org/infra",
+    ]
+    conflicted = Delivery.objects.filter(job_id=job.pk, event="conflicted")
+    assert {d.channel for d in conflicted} == set(channels)
+
+
+def test_deleting_a_blackout_approves_the_conflicted_job_again(requester, reviewer, admin):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    blackout = staff.post("/api/v1/blackouts", blackout_body(), format="json").json()
+    assert status(job.pk) == "conflicted"
+
+    staff.delete(f"/api/v1/blackouts/{blackout['id']}")
+
+    assert status(job.pk) == "approved"
+
+
+def test_shortening_a_blackout_off_the_window_approves_the_job_again(requester, reviewer, admin):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    blackout = staff.post("/api/v1/blackouts", blackout_body(), format="json").json()
+
+    shortened = staff.patch(
+        f"/api/v1/blackouts/{blackout['id']}",
+        {"end": "2030-12-10T06:00:00Z"},
+        format="json",
+    )
+
+    assert shortened.status_code == 200, shortened.json()
+    assert status(job.pk) == "approved"
+
+
+def test_a_cleared_job_still_flagged_by_a_new_team_goes_to_that_team_only(
+    requester, reviewer, admin, org
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    refusing = staff.post("/api/v1/blackouts", blackout_body(), format="json").json()
+    staff.post(
+        "/api/v1/blackouts",
+        blackout_body(title="Open day", team="exams", severity="flag"),
+        format="json",
+    )
+
+    staff.delete(f"/api/v1/blackouts/{refusing['id']}")
+
+    after = as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()
+    assert after["status"] == "pending"
+    assert [(r["team"], r["status"]) for r in after["reviews"] if r["round"] == 1] == [
+        ("exams", "pending"),
+        ("grading", "approved"),
+    ]
+
+
+def test_a_withdrawn_flag_withdraws_its_review_request_and_tells_that_team(
+    requester, curriculum_staff
+):
+    deadline = builders.deadline(due=at(10, 23), cohort_size=500, systems=["grading-api"])
+    job = pending_job(requester=requester)
+    assert sorted(job.reviews.values_list("team__slug", flat=True)) == ["curriculum", "grading"]
+
+    as_user(curriculum_staff).delete(f"/api/v1/deadlines/{deadline.pk}")
+
+    after = as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()
+    assert [(r["team"], r["status"]) for r in after["reviews"]] == [
+        ("curriculum", "superseded"),
+        ("grading", "pending"),
+    ]
+    told = Delivery.objects.filter(job_id=job.pk, event="review_withdrawn")
+    assert [d.channel for d in told] == ["email:curriculum@example.org"]
+
+
+def test_withdrawing_the_last_awaited_review_approves_the_job(
+    requester, reviewer, curriculum_staff
+):
+    deadline = builders.deadline(due=at(10, 23), cohort_size=500, systems=["grading-api"])
+    job = pending_job(requester=requester)
+    as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
+
+    as_user(curriculum_staff).delete(f"/api/v1/deadlines/{deadline.pk}")
+
+    assert status(job.pk) == "approved"
+
+
+def test_a_recurring_job_returns_when_its_colliding_occurrence_clears(requester, reviewer, admin):
+    job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+    staff = as_user(admin)
+    exam_day = staff.post(
+        "/api/v1/blackouts",
+        blackout_body(start="2030-12-12T00:00:00Z", end="2030-12-13T00:00:00Z"),
+        format="json",
+    ).json()
+    assert status(job.pk) == "conflicted"
+
+    staff.delete(f"/api/v1/blackouts/{exam_day['id']}")
+
+    assert status(job.pk) == "approved"
+
+
+def test_a_job_conflicted_at_resubmission_does_not_come_back_by_itself(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    blackout = staff.post(
+        "/api/v1/blackouts",
+        blackout_body(start="2030-12-11T00:00:00Z", end="2030-12-12T00:00:00Z"),
+        format="json",
+    ).json()
+    moved = as_user(requester).patch(
+        f"/api/v1/jobs/{job.pk}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T12:00:00Z"},
+        format="json",
+    )
+    assert moved.json()["status"] == "conflicted"
+    clock.move_to(at(1, 9) + timedelta(minutes=5))
+
+    staff.delete(f"/api/v1/blackouts/{blackout['id']}")
+
+    # The team moved it into the blackout itself: it re-submits when ready.
+    assert status(job.pk) == "conflicted"
+
+
+def test_a_cleared_job_beside_another_teams_degraded_booking_is_approved_again(
+    requester, reviewer, exams_officer, admin, org
+):
+    from scheduling.services.submission import maintenance_job_submit
+
+    job = approved_job(requester=requester, reviewer=reviewer, impact="degraded")
+    staff = as_user(admin)
+    blackout = staff.post(
+        "/api/v1/blackouts", blackout_body(systems=["grading-db"]), format="json"
+    ).json()
+    # Booked while the blackout has taken infra's job out: it overlaps infra's window.
+    other = builders.job(
+        owner=org["exams"],
+        by=exams_officer,
+        systems=["grading-api"],
+        impact="degraded",
+        title="Exam results export",
+    )
+    maintenance_job_submit(job_id=other.pk, by=exams_officer)
+
+    staff.delete(f"/api/v1/blackouts/{blackout['id']}")
+
+    after = as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()
+    assert after["decision"] == "flag"
+    assert [f["kind"] for f in after["findings"]] == ["maintenance"]
+    assert after["status"] == "approved"

@@ -1,0 +1,143 @@
+"""Standard changes: a team's pre-approved template, approved at once when clear."""
+
+import pytest
+
+from tests import builders
+from tests.builders import at
+from tests.ci.clients import bearer, token_for
+from tests.personas import as_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def template_body(**overrides) -> dict:
+    return {
+        "team": "infra",
+        "title": "Rotate grading-db logs",
+        "systems": ["grading-db"],
+        "impact": "degraded",
+        "max_duration": "PT2H",
+        **overrides,
+    }
+
+
+def define(person, **overrides) -> dict:
+    answer = as_user(person).post(
+        "/api/v1/standard-changes", template_body(**overrides), format="json"
+    )
+    assert answer.status_code == 201, answer.json()
+    return answer.json()
+
+
+def book(person, template: dict, **body):
+    return as_user(person).post(
+        f"/api/v1/standard-changes/{template['id']}/book",
+        {"start": "2030-12-10T08:00:00Z", **body},
+        format="json",
+    )
+
+
+def test_a_standard_change_booked_in_a_clear_window_is_approved_at_once(requester):
+    template = define(requester)
+
+    answer = book(requester, template)
+
+    assert answer.status_code == 201, answer.json()
+    job = answer.json()
+    assert (job["status"], job["change_type"], job["template"]) == (
+        "approved",
+        "standard",
+        template["id"],
+    )
+    assert (job["start"], job["end"]) == ("2030-12-10T08:00:00Z", "2030-12-10T10:00:00Z")
+    assert job["reviews"] == []
+    assert "standard change" in job["history"][-1]["reason"]
+
+
+def test_a_standard_change_flagged_by_a_deadline_is_reviewed(requester):
+    builders.deadline(due=at(10, 23), cohort_size=500, systems=["grading-api"])
+    template = define(requester)
+
+    job = book(requester, template).json()
+
+    assert (job["status"], job["decision"]) == ("pending", "flag")
+    assert sorted(r["team"] for r in job["reviews"]) == ["curriculum", "grading"]
+
+
+def test_a_standard_change_refused_is_not_booked(requester):
+    builders.blackout(start=at(10), end=at(11), title="Exam day")
+    template = define(requester, impact="exclusive_lock")
+
+    answer = book(requester, template)
+
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "refused"
+    assert "job" not in answer.json()
+
+
+def test_a_standard_change_cannot_run_longer_than_its_maximum(requester):
+    template = define(requester)
+
+    answer = book(requester, template, end="2030-12-10T11:00:00Z")
+
+    assert answer.status_code == 400
+    assert "end" in answer.json()["errors"]
+
+
+def test_only_the_team_defines_and_books_its_standard_changes(requester, reviewer):
+    template = define(requester)
+
+    defined = as_user(reviewer).post("/api/v1/standard-changes", template_body(), format="json")
+    booked = book(reviewer, template)
+
+    assert (defined.status_code, booked.status_code) == (403, 403)
+
+
+def test_a_recurring_standard_change_books_every_occurrence(requester):
+    template = define(requester, rrule="FREQ=WEEKLY;COUNT=3")
+
+    job = book(requester, template).json()
+
+    assert (job["status"], job["rrule"]) == ("approved", "FREQ=WEEKLY;COUNT=3")
+
+
+def test_the_gate_says_the_change_type(requester, org, clock):
+    template = define(requester)
+    job = book(requester, template).json()
+    clock.move_to(at(10, 9))
+
+    gate = bearer(token_for(org["infra"])).get(f"/api/v1/jobs/{job['id']}/gate")
+
+    assert gate.status_code == 200, gate.json()
+    assert gate.json()["change_type"] == "standard"
+
+
+def test_a_normal_job_is_of_type_normal_and_an_emergency_of_type_emergency(requester):
+    normal = (
+        as_user(requester)
+        .post(
+            "/api/v1/jobs",
+            {
+                "title": "Reindex",
+                "team": "infra",
+                "systems": ["reports-db"],
+                "start": "2030-12-10T08:00:00Z",
+                "end": "2030-12-10T12:00:00Z",
+                "impact": "exclusive_lock",
+            },
+            format="json",
+        )
+        .json()
+    )
+    urgent = (
+        as_user(requester)
+        .post(
+            f"/api/v1/jobs/{normal['id']}/submit",
+            {"emergency": True, "justification": "Disk full"},
+            format="json",
+        )
+        .json()
+    )
+
+    assert normal["change_type"] == "normal"
+    assert urgent["change_type"] == "emergency"
