@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 
 from scheduling import local_times
+from scheduling.api.fields import InstantField
 from scheduling.choices import Impact
 from scheduling.models import System
 from scheduling.zones import zone_choices
@@ -45,6 +46,16 @@ class LocalDateTimeField(forms.DateTimeField):
             except ValueError:
                 continue
         raise forms.ValidationError("Enter a date and time, e.g. 2030-12-10 08:00.", "invalid")
+
+    def validate(self, value):
+        super().validate(value)
+        # The API's years, checked on the wall time before any zone is applied:
+        # 9999-12-31 22:00 in a zone behind UTC is no instant at all, and
+        # converting it overflowed into a 500.
+        if value is not None and not (
+            InstantField.earliest.year <= value.year < InstantField.latest.year
+        ):
+            raise forms.ValidationError(InstantField.default_error_messages["range"], "range")
 
 
 class ZoneField(forms.ChoiceField):
