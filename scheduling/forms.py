@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 
 from scheduling import local_times
-from scheduling.api.fields import InstantField
 from scheduling.choices import Impact
+from scheduling.instants import EARLIEST, LATEST, RANGE_MESSAGE
 from scheduling.models import System
 from scheduling.zones import zone_choices
 
@@ -52,10 +52,8 @@ class LocalDateTimeField(forms.DateTimeField):
         # The API's years, checked on the wall time before any zone is applied:
         # 9999-12-31 22:00 in a zone behind UTC is no instant at all, and
         # converting it overflowed into a 500.
-        if value is not None and not (
-            InstantField.earliest.year <= value.year < InstantField.latest.year
-        ):
-            raise forms.ValidationError(InstantField.default_error_messages["range"], "range")
+        if value is not None and not EARLIEST.year <= value.year < LATEST.year:
+            raise forms.ValidationError(RANGE_MESSAGE, "range")
 
 
 class ZoneField(forms.ChoiceField):
