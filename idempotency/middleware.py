@@ -162,7 +162,10 @@ def _fingerprint(request) -> str:
     draws a new random boundary for each attempt.
     """
     fingerprint = hashlib.sha256()
-    fingerprint.update(f"{request.method} {request.get_full_path()}\0".encode())
+    # Every API path answers with or without its trailing slash: one request.
+    path = request.path.rstrip("/")
+    query = request.META.get("QUERY_STRING", "")
+    fingerprint.update(f"{request.method} {path}?{query}\0".encode())
     if request.content_type == "multipart/form-data":
         for name in sorted(request.POST):
             for value in request.POST.getlist(name):

@@ -1,4 +1,5 @@
-"""Idempotency-Key from a signed-in browser session (cookie + X-CSRFToken), not only tokens.
+"""Idempotency-Key as real clients send it: from a signed-in session, and after a retry
+that spells the path with its trailing slash.
 
 The tests beside this one authenticate with `force_authenticate`, which
 skips the session and its CSRF check; a real session sends both.
@@ -8,6 +9,7 @@ import pytest
 from django.test import Client
 
 from scheduling.models import JobEvent, MaintenanceJob
+from tests.personas import as_user
 from tests.workflow import job_body, pending_job
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +65,18 @@ def test_a_session_request_without_its_csrf_token_is_still_refused(requester):
 
     assert answer.status_code == 403
     assert not MaintenanceJob.objects.exists()
+
+
+def test_a_retry_that_adds_the_trailing_slash_is_the_same_request(requester):
+    # The API answers with or without the slash, so a retry through a client
+    # that adds it asks for the same thing and must not be a 422.
+    client = as_user(requester)
+    body = job_body()
+    headers = {"HTTP_IDEMPOTENCY_KEY": "slash"}
+
+    first = client.post("/api/v1/jobs", body, format="json", **headers)
+    retry = client.post("/api/v1/jobs/", body, format="json", **headers)
+
+    assert (first.status_code, retry.status_code) == (201, 201), retry.content[:200]
+    assert retry.json() == first.json()
+    assert MaintenanceJob.objects.count() == 1
