@@ -10,9 +10,11 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions
+from rest_framework.parsers import BaseParser, DataAndFiles
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -113,14 +115,38 @@ def error_response(exc: DomainError) -> JsonResponse:
     return response
 
 
+class _BodyLeftAlone(BaseParser):
+    """What a session's CSRF check reads as `request.POST` while the caller is found.
+
+    Without a parser that check failed on every JSON body (415), which signed
+    the session out for the view behind it: a 401 for any signed-in request
+    with a key. A form's fields come from Django, which parses them once.
+    """
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = parser_context["request"]._request
+        if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return DataAndFiles(request.POST, request.FILES)
+        return DataAndFiles(QueryDict(), MultiValueDict())
+
+
 def _caller(request) -> str | None:
     """Who sent the request, found by the API's own authenticators (tokens, sessions)."""
     drf_request = Request(
-        request, authenticators=[auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+        request,
+        parsers=[_BodyLeftAlone()],
+        authenticators=[auth() for auth in api_settings.DEFAULT_AUTHENTICATION_CLASSES],
     )
+    signed_in = getattr(request, "user", None)
     try:
         user, token = drf_request.user, drf_request.auth
     except exceptions.APIException:
+        # DRF signs the Django request out when a check fails (a missing CSRF
+        # token); the view must see the session and answer its own 403.
+        if signed_in is not None:
+            request.user = signed_in
         return None
     if isinstance(token, ApiToken):
         return f"token:{token.pk}"
@@ -136,7 +162,10 @@ def _fingerprint(request) -> str:
     draws a new random boundary for each attempt.
     """
     fingerprint = hashlib.sha256()
-    fingerprint.update(f"{request.method} {request.get_full_path()}\0".encode())
+    # Every API path answers with or without its trailing slash: one request.
+    path = request.path.rstrip("/")
+    query = request.META.get("QUERY_STRING", "")
+    fingerprint.update(f"{request.method} {path}?{query}\0".encode())
     if request.content_type == "multipart/form-data":
         for name in sorted(request.POST):
             for value in request.POST.getlist(name):

@@ -11,6 +11,7 @@ from django import forms
 
 from scheduling import local_times
 from scheduling.choices import Impact
+from scheduling.instants import EARLIEST, LATEST, RANGE_MESSAGE
 from scheduling.models import System
 from scheduling.zones import zone_choices
 
@@ -45,6 +46,14 @@ class LocalDateTimeField(forms.DateTimeField):
             except ValueError:
                 continue
         raise forms.ValidationError("Enter a date and time, e.g. 2030-12-10 08:00.", "invalid")
+
+    def validate(self, value):
+        super().validate(value)
+        # The API's years, checked on the wall time before any zone is applied:
+        # 9999-12-31 22:00 in a zone behind UTC is no instant at all, and
+        # converting it overflowed into a 500.
+        if value is not None and not EARLIEST.year <= value.year < LATEST.year:
+            raise forms.ValidationError(RANGE_MESSAGE, "range")
 
 
 class ZoneField(forms.ChoiceField):

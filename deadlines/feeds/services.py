@@ -33,6 +33,10 @@ def _check_url(url: str) -> str | None:
         return "This is not a URL."
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "Give an http:// or https:// URL."
+    if any(character.isspace() for character in url):
+        # urlsplit drops tabs and keeps spaces in host names: such a feed would
+        # fetch another address than the one shown, or fail at every sync.
+        return "This is not a URL: it has a space or tab in it (write %20 in a path)."
     if parts.username or parts.password:
         return "Put no user name or password in the URL; LMS feed URLs carry a token instead."
     try:

@@ -51,7 +51,11 @@ class IsoDurationField(serializers.Field):
     default_error_messages = {"invalid": "Give an ISO 8601 duration such as PT4H."}
 
     def to_internal_value(self, data):
-        value = parse_duration(str(data)) if data not in (None, "") else None
+        try:
+            value = parse_duration(str(data)) if data not in (None, "") else None
+        except OverflowError:
+            # Twenty digits of hours parse, then overflow timedelta: bad input.
+            value = None
         if value is None or value <= timedelta(0):
             self.fail("invalid")
         return value

@@ -78,10 +78,15 @@ def approved(job: MaintenanceJob, *, reason: str) -> tuple[str, str]:
     )
 
 
+def _sentence(reason: str) -> str:
+    """`reason` as the end of a sentence: it may quote a finding's message, which ends in one."""
+    return reason.rstrip(".") + "."
+
+
 def conflicted(job: MaintenanceJob, *, reason: str, slots: Iterable[Slot]) -> tuple[str, str]:
     return (
         f"Conflict: job #{job.pk} {job.title} is no longer approved",
-        f"Job #{job.pk} '{job.title}' can no longer run as booked: {reason}.\n"
+        f"Job #{job.pk} '{job.title}' can no longer run as booked: {_sentence(reason)}\n"
         f"{findings_text(job.findings)}\n{slots_text(slots)}",
     )
 
@@ -107,7 +112,7 @@ def back_to_review(job: MaintenanceJob, *, reason: str, slots: Iterable[Slot]) -
     # instead of waiting for the new round.
     return (
         f"Back to review: job #{job.pk} {job.title}",
-        f"Job #{job.pk} '{job.title}' needs review again: {reason}.\n"
+        f"Job #{job.pk} '{job.title}' needs review again: {_sentence(reason)}\n"
         f"{findings_text(job.findings)}\n{slots_text(slots)}",
     )
 

@@ -56,8 +56,14 @@ def calendar(request):
     first, count, previous, following = _range(view, anchor)
     catalogue = list(System.objects.select_related("team").order_by("slug"))
     teams = list(Team.objects.order_by("name"))
+    # A filter naming no system or team (a stale bookmark, a NUL byte that
+    # PostgreSQL cannot compare) is "All", as its select then shows.
     chosen_system = request.GET.get("system", "")
+    if chosen_system not in {s.slug for s in catalogue}:
+        chosen_system = ""
     chosen_team = request.GET.get("team", "")
+    if chosen_team not in {t.slug for t in teams}:
+        chosen_team = ""
     shown = [s for s in catalogue if not chosen_system or s.slug == chosen_system]
     team_systems = frozenset(s.slug for s in catalogue if s.team.slug == chosen_team)
     if chosen_team and team_systems and not chosen_system:

@@ -62,6 +62,10 @@ def job_list(request):
         .order_by("-start")
     )
     status = request.GET.get("status", "")
+    # Only a status filters: anything else (a NUL byte is a 500 on PostgreSQL)
+    # lists every job, as "Any status" does.
+    if status not in JobStatus.values:
+        status = ""
     if status:
         jobs = jobs.filter(status=status)
     context = {
