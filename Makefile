@@ -54,8 +54,14 @@ run: venv
 	@echo "  Sign in at http://$(HOST):$(PORT)/accounts/login/ as one of the demo users above"
 	@echo "  (admin site: http://$(HOST):$(PORT)/admin/). Stop with Ctrl-C."
 	@echo
-	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py qcluster & worker=$$!; \
+	@# The worker runs in its own process group, gets five seconds to finish its task,
+	@# then is killed with all its processes, so a SIGTERM to make (or to the whole
+	@# group: docker stop, kill -- -PGID) never leaves it behind.
+	@stop_worker() { kill -- -$$worker 2>/dev/null || return 0; \
+	  for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- -$$worker 2>/dev/null || return 0; sleep 0.5; done; \
+	  kill -9 -- -$$worker 2>/dev/null; }; \
+	trap 'stop_worker; exit' INT TERM; trap stop_worker EXIT; \
+	setsid $(PY) manage.py qcluster & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 .PHONY: test
