@@ -20,3 +20,14 @@ def test_the_api_root_links_only_to_api_urls(client, django_user_model):
     assert {name: urlparse(url).path for name, url in links.items()} == {
         name: f"/api/v1/{name}" for name in links
     }
+
+
+def test_the_api_root_answers_without_its_trailing_slash_too(client, django_user_model):
+    user = django_user_model.objects.create_user("root-reader", password="x")
+    client.force_login(user)
+
+    with_slash = client.get("/api/v1/", HTTP_ACCEPT="application/json")
+    without = client.get("/api/v1", HTTP_ACCEPT="application/json")
+
+    assert without.status_code == 200
+    assert without.json() == with_slash.json()
