@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "scheduling.api.schema.add_error_responses",
+        "idempotency.schema.add_idempotency_key",
     ],
 }
 
