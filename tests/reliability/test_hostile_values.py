@@ -276,3 +276,23 @@ def test_the_deadline_form_refuses_a_due_time_past_the_edge_of_the_calendar_in_u
     assert answer.status_code == 400
     assert "between 1970 and 2999" in answer.content.decode()
     assert not Deadline.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "timing",
+    [
+        "DTSTART;VALUE=DATE:99991231",  # all day: due when 31 Dec 9999 ends
+        "DTSTART:99991231T220000Z\r\nDURATION:PT3H",
+        "DTSTART:20301210T080000Z\r\nDURATION:P999999999D",
+    ],
+)
+def test_an_ics_upload_whose_due_time_leaves_the_calendar_is_a_400(curriculum_staff, timing):
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:far\r\n"
+        f"SUMMARY:Far\r\n{timing}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+    answer = upload(curriculum_staff, "d.ics", ics)
+
+    assert answer.status_code == 400, answer.content
+    assert not Deadline.objects.exists()
