@@ -47,3 +47,22 @@ def client_address(request: HttpRequest) -> str:
         if not _trusted(hop, networks):
             return hop
     return client
+
+
+def counted_address(request: HttpRequest) -> str:
+    """The client address that limits count against (sign-in limits, throttles).
+
+    An IPv6 host picks any address in its /64 at will, so the /64 is counted
+    as one client; an IPv4 client seen through a dual-stack socket
+    (::ffff:198.51.100.7) counts as its IPv4 address.
+    """
+    address = client_address(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return address

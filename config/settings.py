@@ -254,6 +254,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "scheduling.api.schema.add_error_responses",
+        "idempotency.schema.add_idempotency_key",
     ],
 }
 
@@ -350,7 +351,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Failures while locked out do not push the end of the lock-out further away.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
-AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "config.client_address.counted_address"
 AXES_USERNAME_CALLABLE = "config.sign_in.username"
 AXES_LOCKOUT_CALLABLE = "config.sign_in.locked_out"
 AXES_VERBOSE = False

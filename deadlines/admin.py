@@ -18,6 +18,10 @@ class CohortAdmin(admin.ModelAdmin):
 
 @admin.register(Deadline)
 class DeadlineAdmin(admin.ModelAdmin):
+    """Read-only: deadlines are published and changed on /deadlines/ or the API,
+    whose services check the times and text and re-evaluate the jobs a
+    deadline flags; saving the model here did none of that."""
+
     list_display = [
         "title",
         "course",
@@ -38,7 +42,26 @@ class DeadlineAdmin(admin.ModelAdmin):
     search_fields = ["title", "course", "cohort__name", "external_uid"]
     date_hierarchy = "due"
     filter_horizontal = ["systems"]
-    readonly_fields = ["feed", "created_by", "created_at", "updated_at", "version"]
+    readonly_fields = [
+        "title",
+        "course",
+        "cohort",
+        "cohort_size",
+        "due",
+        "team",
+        "systems",
+        "source",
+        "external_uid",
+        "withdrawn_at",
+        "feed",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "version",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(DeadlineFeed)

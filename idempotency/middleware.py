@@ -5,6 +5,7 @@ It sits in the middleware rather than in each view, so every endpoint under
 replays the first answer and runs nothing; see `idempotency.services`.
 """
 
+import codecs
 import hashlib
 import logging
 
@@ -177,9 +178,19 @@ def _fingerprint(request) -> str:
                     fingerprint.update(chunk)
                 upload.seek(0)
     else:
-        fingerprint.update(f"{request.content_type}\0".encode())
+        # The charset too: the same bytes under another charset say something else.
+        fingerprint.update(f"{request.content_type}\0{_charset(request)}\0".encode())
         fingerprint.update(request.body)
     return fingerprint.hexdigest()
+
+
+def _charset(request) -> str:
+    """The declared charset, spelled one way ("UTF8" and "utf-8" are one charset)."""
+    charset = request.content_params.get("charset", "")
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return charset.lower()
 
 
 def _replay(answer: Answer) -> HttpResponse:

@@ -170,14 +170,17 @@ class JobEventInline(admin.TabularInline):
 
 @admin.register(MaintenanceJob)
 class MaintenanceJobAdmin(admin.ModelAdmin):
-    """Read-mostly: a job changes through its lifecycle (UI or API), which reviews,
-    re-evaluates and audits it; here only its title and description change."""
+    """Read-only: a job changes through its lifecycle (UI or API), which reviews,
+    re-evaluates, audits it and refuses control characters in its title; saving
+    the model here did none of that. Administrators may still delete a job."""
 
     list_display = ["id", "title", "team", "start", "end", "impact", "status", "decision"]
     list_filter = ["status", "decision", "impact", "team", "emergency", "systems"]
     search_fields = ["title", "description", "team__name", "systems__slug"]
     date_hierarchy = "start"
     readonly_fields = [
+        "title",
+        "description",
         "team",
         "systems",
         "start",

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
-from scheduling import local_times
+from scheduling import instants, local_times
 from scheduling.choices import Impact
 from scheduling.instants import EARLIEST, LATEST, RANGE_MESSAGE
 from scheduling.models import System
@@ -104,6 +104,12 @@ class LocalTimesForm(forms.Form):
             if value is None:
                 continue
             fold = data.get(f"{name}_fold") or ""
+            # Before any arithmetic across the offset: 23:00 on 31 Dec 9999 in
+            # Los Angeles is year 10000 in UTC, and comparing it overflowed (a 500).
+            if instants.out_of_range(zoned(value, zone)):
+                self.add_error(name, instants.RANGE_MESSAGE)
+                data[name] = None
+                continue
             found = local_times.problem(value, zone)
             if found is not None and found.kind == "repeated" and fold in ("0", "1"):
                 found = None

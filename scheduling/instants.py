@@ -19,21 +19,26 @@ LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 RANGE_MESSAGE = "Give a time between 1970 and 2999."
 
 
+def out_of_range(value: datetime) -> bool:
+    """Whether an aware `value` falls outside 1970-2999, checked without overflowing."""
+    # The year first: converting year 1 or 9999 across an offset overflows.
+    if not EARLIEST.year <= value.year < LATEST.year:
+        return True
+    try:
+        return not EARLIEST <= value.astimezone(UTC) < LATEST
+    except (OverflowError, ValueError):
+        return True
+
+
 def instant_problem(value: datetime | None) -> str | None:
     """Why `value` is not a usable instant, or None when it is."""
     if value is None:
         return None
     if value.tzinfo is None:
         return "Times need a UTC offset or a time zone."
-    # The year first: converting year 1 or 9999 across an offset overflows.
-    if not EARLIEST.year <= value.year < LATEST.year:
+    if out_of_range(value):
         return RANGE_MESSAGE
-    try:
-        as_utc = value.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return RANGE_MESSAGE
-    if not EARLIEST <= as_utc < LATEST:
-        return RANGE_MESSAGE
+    as_utc = value.astimezone(UTC)
     if isinstance(value.tzinfo, ZoneInfo):
         wall = value.replace(tzinfo=None)
         if as_utc.astimezone(value.tzinfo).replace(tzinfo=None) != wall:

@@ -37,6 +37,7 @@ from deadlines.entries import (
 )
 from deadlines.feeds.errors import FeedError
 from scheduling.errors import InvalidInput
+from scheduling.instants import RANGE_MESSAGE
 from scheduling.recurrence import RuleBudgetSpent, build_rule, expand, rule_work_budget, zone
 
 _COURSE_IN_TITLE = re.compile(r"\[([^\[\]]+)\]\s*$")  # Canvas: "Homework 1 [CS 101]"
@@ -217,24 +218,29 @@ def _span(event: Any, feed_zone: ZoneInfo) -> tuple[datetime, datetime]:
     duration = _value(event, "DURATION")
     if duration is not None and not isinstance(duration, timedelta):
         raise _Skip("DURATION", "DURATION is not a duration such as PT1H.")
-    start = _aware(start_value, feed_zone)
-    if not isinstance(start_value, datetime):
-        # All day: due when the last day ends. DTEND is exclusive (RFC 5545),
-        # but Canvas repeats the start date there, so never end before one day.
-        last = start_value
-        if end_value is not None and not isinstance(end_value, datetime):
-            last = max(last, end_value - timedelta(days=1))
-        elif duration is not None:
-            last = max(last, start_value + timedelta(days=duration.days - 1))
-        due = (
-            _aware(end_value, feed_zone)
-            if isinstance(end_value, datetime)
-            else _aware(last + timedelta(days=1), feed_zone)
-        )
-    elif end_value is not None:
-        due = _aware(end_value, feed_zone)
-    else:
-        due = start + duration if duration is not None else start
+    try:
+        start = _aware(start_value, feed_zone)
+        if not isinstance(start_value, datetime):
+            # All day: due when the last day ends. DTEND is exclusive (RFC 5545),
+            # but Canvas repeats the start date there, so never end before one day.
+            last = start_value
+            if end_value is not None and not isinstance(end_value, datetime):
+                last = max(last, end_value - timedelta(days=1))
+            elif duration is not None:
+                last = max(last, start_value + timedelta(days=duration.days - 1))
+            due = (
+                _aware(end_value, feed_zone)
+                if isinstance(end_value, datetime)
+                else _aware(last + timedelta(days=1), feed_zone)
+            )
+        elif end_value is not None:
+            due = _aware(end_value, feed_zone)
+        else:
+            due = start + duration if duration is not None else start
+    except OverflowError:
+        # The due time falls past 31 Dec 9999 (an all-day event on that day,
+        # a huge DURATION): outside the calendar, like any year the checks refuse.
+        raise _Skip("DTEND", RANGE_MESSAGE) from None
     if due < start:
         raise _Skip("DTEND", "DTEND is before DTSTART.")
     return start, due

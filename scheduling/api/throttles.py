@@ -1,6 +1,6 @@
 from rest_framework.throttling import SimpleRateThrottle
 
-from config.client_address import client_address
+from config.client_address import counted_address
 from scheduling.models import ApiToken
 
 
@@ -16,5 +16,5 @@ class TokenRateThrottle(SimpleRateThrottle):
             ident = f"user:{request.user.pk}"
         else:
             # The address a trusted proxy vouches for, as the sign-in limit counts it.
-            ident = f"address:{client_address(request)}"
+            ident = f"address:{counted_address(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling.choices import TokenScope
@@ -41,6 +42,7 @@ def _teams(user):
     return Team.objects.order_by("name") if user.is_staff else user.teams.order_by("name")
 
 
+@never_cache  # shows a new token's secret once
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_tokens(request):

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from scheduling.models import Team
@@ -10,6 +11,7 @@ from scheduling.selectors import manages_team_webhook
 from scheduling.services.webhooks import team_webhook_secret_rotate
 
 
+@never_cache  # shows the webhook URL (a credential) and a new secret once
 @login_required
 @require_http_methods(["GET", "POST"])
 def team_webhook(request, slug: str):

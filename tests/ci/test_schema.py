@@ -129,3 +129,28 @@ def test_the_docs_page_uses_only_local_static_files():
             continue  # Swagger UI's start-up script, served by Clearway (no inline script: CSP)
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), asset
+
+
+def test_every_api_write_documents_the_idempotency_key_and_its_409_and_422(schema):
+    writes = [
+        (path, method, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in {"post", "put", "patch", "delete"}
+    ]
+
+    assert writes
+    for path, method, operation in writes:
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, (path, method)
+        assert {"409", "422"} <= set(operation["responses"]), (path, method)
+    assert (
+        "Idempotency-Key"
+        in schema["paths"]["/api/v1/jobs/{id}/submit/"]["post"]["responses"]["409"]["description"]
+    )
+
+
+def test_reads_do_not_offer_an_idempotency_key(schema):
+    jobs = schema["paths"]["/api/v1/jobs/"]["get"]
+
+    assert "Idempotency-Key" not in {p["name"] for p in jobs.get("parameters", [])}

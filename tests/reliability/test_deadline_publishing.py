@@ -9,6 +9,7 @@ deadline refuses by itself and gives its team no veto.
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -142,3 +143,24 @@ def test_a_deadline_that_refuses_a_draft_gives_its_team_no_review_on_override(re
     teams = sorted(review["team"] for review in submitted["reviews"])
     assert "curriculum" not in teams
     assert "platform" in teams
+
+
+def test_the_admin_cannot_add_or_change_a_deadline_around_the_deadline_services(admin, org):
+    """Saved on the model, an admin's deadline was never range-checked, kept to one
+    line, or announced, so the jobs it should flag were not re-evaluated."""
+    deadline = (
+        as_user(admin)
+        .post("/api/v1/deadlines", {**DEADLINE, "team": "curriculum"}, format="json")
+        .json()
+    )
+    superuser = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    client = Client()
+    client.force_login(superuser)
+
+    add = client.get("/admin/deadlines/deadline/add/")
+    change = client.get(f"/admin/deadlines/deadline/{deadline['id']}/change/")
+
+    assert add.status_code == 403
+    assert change.status_code == 200
+    assert 'name="due' not in change.content.decode()
+    assert 'name="title"' not in change.content.decode()

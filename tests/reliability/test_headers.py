@@ -99,6 +99,26 @@ def test_feed_urls_and_webhooks_are_not_stored_by_caches(curriculum_staff):
     assert all(no_store(answer) for answer in (feeds, teams, page, tokens))
 
 
+def test_a_rotated_webhook_secret_from_the_api_is_not_stored_by_caches(requester):
+    answer = as_user(requester).post("/api/v1/teams/infra/webhook-secret")
+
+    assert answer.status_code == 201 and no_store(answer)
+
+
+def test_the_team_webhook_page_showing_a_new_secret_is_not_stored_by_caches(requester):
+    answer = signed_in(requester).post("/teams/infra/webhook/")
+
+    assert answer.status_code == 200 and no_store(answer)
+
+
+def test_the_api_token_page_showing_a_new_secret_is_not_stored_by_caches(requester):
+    answer = signed_in(requester).post(
+        "/api-tokens/", {"name": "ci", "team": "infra", "scopes": ["gate:read"]}
+    )
+
+    assert answer.status_code == 200 and b"cw_" in answer.content and no_store(answer)
+
+
 def test_ordinary_answers_are_not_marked(requester):
     builders.job(by=requester)
 

@@ -9,8 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from blackouts.models import Blackout
 from deadlines.models import Deadline
 from scheduling.models import MaintenanceJob
+from tests import builders
 from tests.personas import as_user
 from tests.workflow import job_body
 
@@ -180,3 +182,117 @@ def upload(person, name, content):
         {"file": SimpleUploadedFile(name, content), "team": "curriculum", "cohort_size": 10},
         format="multipart",
     )
+
+
+# Wall times whose UTC instant leaves datetime's range: late on 31 Dec 9999
+# west of Greenwich (year 10000 in UTC), early on 1 Jan 1 east of it (year 0).
+ACROSS_THE_EDGE = [
+    ("9999-12-31T22:00", "9999-12-31T23:00", "America/Los_Angeles"),
+    ("0001-01-01T00:30", "0001-01-01T01:00", "Asia/Tokyo"),
+]
+
+
+def window_form(start, end, zone, **extra):
+    return {
+        "title": "Edge",
+        "systems": ["grading-db"],
+        "start": start,
+        "end": end,
+        "timezone": zone,
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(("start", "end", "zone"), ACROSS_THE_EDGE)
+def test_the_booking_form_refuses_a_time_past_the_edge_of_the_calendar_in_utc(
+    requester, start, end, zone
+):
+    booking = window_form(
+        start, end, zone, team="infra", recurrence="none", impact="degraded", action="draft"
+    )
+
+    answer = signed_in(requester).post("/jobs/new/", booking)
+
+    assert answer.status_code == 400
+    assert "between 1970 and 2999" in answer.content.decode()
+    assert not MaintenanceJob.objects.exists()
+
+
+@pytest.mark.parametrize(("start", "end", "zone"), ACROSS_THE_EDGE)
+def test_the_job_edit_form_refuses_a_time_past_the_edge_of_the_calendar_in_utc(
+    requester, start, end, zone
+):
+    job = builders.job(by=requester)
+    booking = window_form(
+        start, end, zone, team="infra", recurrence="none", impact="degraded", action="draft"
+    )
+
+    answer = signed_in(requester).post(f"/jobs/{job.pk}/edit/", booking)
+
+    assert answer.status_code == 400
+    assert "between 1970 and 2999" in answer.content.decode()
+
+
+@pytest.mark.parametrize(("start", "end", "zone"), ACROSS_THE_EDGE)
+def test_the_booking_preview_refuses_a_time_past_the_edge_of_the_calendar_in_utc(
+    requester, start, end, zone
+):
+    query = {"start": start, "end": end, "timezone": zone, "recurrence": "weekly", "count": 3}
+
+    answer = signed_in(requester).get("/jobs/preview/", query)
+
+    assert answer.status_code == 400
+    assert "between 1970 and 2999" in answer.content.decode()
+
+
+@pytest.mark.parametrize(("start", "end", "zone"), ACROSS_THE_EDGE)
+def test_the_blackout_form_refuses_a_time_past_the_edge_of_the_calendar_in_utc(
+    admin, start, end, zone
+):
+    blackout = window_form(start, end, zone, team="platform", severity="refuse")
+
+    answer = signed_in(admin).post("/blackouts/new/", blackout)
+
+    assert answer.status_code == 400
+    assert "between 1970 and 2999" in answer.content.decode()
+    assert not Blackout.objects.exists()
+
+
+@pytest.mark.parametrize(("due", "_", "zone"), ACROSS_THE_EDGE)
+def test_the_deadline_form_refuses_a_due_time_past_the_edge_of_the_calendar_in_utc(
+    curriculum_staff, due, _, zone
+):
+    deadline = {
+        "title": "Edge",
+        "team": "curriculum",
+        "cohort_size": 2000,
+        "due": due,
+        "timezone": zone,
+        "systems": ["grading-api"],
+    }
+
+    answer = signed_in(curriculum_staff).post("/deadlines/new/", deadline)
+
+    assert answer.status_code == 400
+    assert "between 1970 and 2999" in answer.content.decode()
+    assert not Deadline.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "timing",
+    [
+        "DTSTART;VALUE=DATE:99991231",  # all day: due when 31 Dec 9999 ends
+        "DTSTART:99991231T220000Z\r\nDURATION:PT3H",
+        "DTSTART:20301210T080000Z\r\nDURATION:P999999999D",
+    ],
+)
+def test_an_ics_upload_whose_due_time_leaves_the_calendar_is_a_400(curriculum_staff, timing):
+    ics = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:far\r\n"
+        f"SUMMARY:Far\r\n{timing}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+    answer = upload(curriculum_staff, "d.ics", ics)
+
+    assert answer.status_code == 400, answer.content
+    assert not Deadline.objects.exists()

@@ -5,6 +5,7 @@ nothing; the same key with another body is a 422; keys belong to their
 caller and are kept CLEARWAY_IDEMPOTENCY_TTL (24 h).
 """
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -252,3 +253,25 @@ def _now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_the_same_bytes_under_another_charset_are_another_request(requester):
+    """The charset changes what the bytes say: Latin-1 reads UTF-8's "é" as "Ã©"."""
+    client = as_user(requester)
+    body = json.dumps(job_body(title="Réseau"), ensure_ascii=False).encode()
+    client.post(
+        "/api/v1/jobs",
+        body,
+        content_type="application/json; charset=utf-8",
+        HTTP_IDEMPOTENCY_KEY=KEY,
+    )
+
+    answer = client.post(
+        "/api/v1/jobs",
+        body,
+        content_type="application/json; charset=iso-8859-1",
+        HTTP_IDEMPOTENCY_KEY=KEY,
+    )
+
+    assert answer.status_code == 422
+    assert MaintenanceJob.objects.count() == 1

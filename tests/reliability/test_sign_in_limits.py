@@ -207,3 +207,31 @@ def test_the_admin_password_change_still_changes_the_password_with_the_right_old
     assert answer["Location"] == "/admin/password_change/done/"
     admin.refresh_from_db()
     assert admin.check_password("n3w-Secret!")
+
+
+def test_an_ipv6_client_cannot_escape_its_count_by_changing_addresses_in_its_slash_64(
+    requester, client
+):
+    """Every IPv6 host has a /64 of addresses to choose from: they count as one."""
+    for n in range(6):
+        sign_in(client, "wrong", REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}")
+
+    answer = sign_in(client, "pw", REMOTE_ADDR="2001:db8:1:2:ffff::99")
+
+    assert answer.status_code == 429
+
+
+def test_another_ipv6_network_keeps_its_own_count(requester, client):
+    for n in range(6):
+        sign_in(client, "wrong", REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}")
+
+    assert signed_in(sign_in(Client(), "pw", REMOTE_ADDR="2001:db8:1:3::1"))
+
+
+def test_an_ipv4_client_seen_through_a_dual_stack_socket_shares_its_ipv4_count(requester, client):
+    for _ in range(3):
+        sign_in(client, "wrong", REMOTE_ADDR="198.51.100.7")
+    for _ in range(3):
+        sign_in(client, "wrong", REMOTE_ADDR="::ffff:198.51.100.7")
+
+    assert sign_in(client, "pw", REMOTE_ADDR="198.51.100.7").status_code == 429

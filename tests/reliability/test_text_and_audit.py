@@ -3,7 +3,9 @@ title or description edits after approval are audited.
 """
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
+from django.test import Client
 
 from scheduling.models import Delivery, JobEvent
 from scheduling.services.notifications import delivery_send
@@ -127,3 +129,18 @@ def test_a_window_change_after_approval_still_goes_back_to_review(requester, rev
     )
 
     assert answer.json()["status"] == "pending"
+
+
+def test_the_admin_cannot_rename_a_job_around_the_audit_and_the_one_line_check(requester, reviewer):
+    """The admin's change form saved the model directly: no audit entry, and a
+    title with CR/LF (which breaks every email about the job) was accepted."""
+    job = approved_job(requester=requester, reviewer=reviewer)
+    superuser = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    client = Client()
+    client.force_login(superuser)
+
+    page = client.get(f"/admin/scheduling/maintenancejob/{job.pk}/change/")
+
+    assert page.status_code == 200
+    assert 'name="title"' not in page.content.decode()
+    assert 'name="description"' not in page.content.decode()

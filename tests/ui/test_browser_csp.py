@@ -43,3 +43,35 @@ def test_the_booking_page_script_runs_under_the_csp(sign_in, web, alice):
 
     expect(page.locator("#live-impacted")).to_contain_text("grading-api")
     assert violations == []
+
+
+# The main pages as an administrator sees them (every link and panel shown).
+MAIN_PAGES = [
+    "/",
+    "/jobs/",
+    "/jobs/{job}/",
+    "/reviews/",
+    "/deadlines/",
+    "/deadlines/feeds/",
+    "/blackouts/",
+    "/systems/",
+    "/feed-tokens/",
+    "/api-tokens/",
+    "/teams/infra-dba/webhook/",
+    "/admin/",
+]
+
+
+@pytest.mark.parametrize("path", MAIN_PAGES)
+def test_the_main_pages_load_with_no_csp_violation(sign_in, web, org, pat, alice, path):
+    from tests import builders
+
+    job = builders.job(by=alice, owner=org["infra"], title="Reindex")
+    page = sign_in(pat)
+    violations = watch(page)
+
+    answer = page.goto(web.url + path.format(job=job.pk))
+    page.wait_for_load_state("networkidle")
+
+    assert answer.status == 200
+    assert violations == []
