@@ -143,7 +143,7 @@ def next_clear(
     before: datetime | None = None,
     limit: int = 5,
     exclude_job: int | None = None,
-    align: timedelta | None = timedelta(minutes=15),
+    align: timedelta | None = engine.QUARTER_HOUR,
     version: tuple | None = None,
     backwards: bool = False,
 ) -> list[Slot]:

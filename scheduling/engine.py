@@ -15,6 +15,9 @@ from scheduling.choices import HEAVY_IMPACTS, Decision, FindingKind, Impact, Sev
 
 # Stands in for "until further notice" (an active freeze).
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+# Suggested slots start on quarter hours: nobody wants to start at 14:23:11.
+QUARTER_HOUR = timedelta(minutes=15)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _RANK = {Decision.CLEAR: 0, Decision.FLAG: 1, Decision.REFUSE: 2}
 
@@ -410,7 +413,7 @@ def fitting_gaps(
     gaps: list[tuple[datetime, datetime]] = []
     cursor = after
     for lo, hi in [*blocked, (before, before)]:
-        start = _ceil(cursor, align) if align else cursor
+        start = round_up(cursor, align) if align else cursor
         if lo - start >= duration:
             gaps.append((start, lo))
         cursor = max(cursor, hi)
@@ -466,12 +469,15 @@ def slots_before(
 
 def _floor(moment: datetime, step: timedelta) -> datetime:
     """`moment` rounded down to a multiple of `step` since the Unix epoch."""
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return moment - (moment - epoch) % step
+    return moment - (moment - _EPOCH) % step
 
 
-def _ceil(moment: datetime, step: timedelta) -> datetime:
-    """`moment` rounded up to a multiple of `step` since the Unix epoch."""
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    remainder = (moment - epoch) % step
+def round_up(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
+    """`moment` rounded up to a multiple of `step` since the Unix epoch.
+
+    Up, never down: a slot suggested at 14:00:30 starts at 14:15, not in the
+    past at 14:00. Every UTC offset in use is a multiple of 15 minutes, so a
+    UTC quarter hour is a local one too.
+    """
+    remainder = (moment - _EPOCH) % step
     return moment if not remainder else moment + (step - remainder)

@@ -16,7 +16,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scheduling import conflicts, gate, window_cache
+from scheduling import conflicts, engine, gate, window_cache
 from scheduling.api.auth import READ, READ_POST
 from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
@@ -101,12 +101,6 @@ def _instant(request, name: str) -> datetime | None:
 
 def _at(request) -> datetime:
     return _instant(request, "at") or timezone.now()
-
-
-def _quarter_hour(moment: datetime) -> datetime:
-    """The first quarter hour at or after `moment` (never before it)."""
-    floor = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
-    return floor if floor == moment else floor + timedelta(minutes=15)
 
 
 def _systems_param(
@@ -407,10 +401,9 @@ class SlotsView(CIView):
         duration = _param("duration", IsoDurationField(), params.get("duration", ""))
         if duration > MAX_WINDOW:
             raise InvalidInput.for_field("duration", "Ask for at most 31 days.")
-        # Slots start on quarter hours: nobody wants to start at 14:23:11.
-        # Rounded up, so that the first slot never starts before `after`.
+        # Rounded as the slots are (engine.round_up), so the range and `before` agree.
         asked_after = _instant(request, "after")
-        after = _quarter_hour(asked_after or timezone.now())
+        after = engine.round_up(asked_after or timezone.now())
         before = _instant(request, "before")
         # `before` alone asks for the nearest clear windows before it, latest
         # first: people plan backwards from a deadline. With `after` it only

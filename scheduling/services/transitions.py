@@ -10,7 +10,7 @@ Also home of the two operations that are a transition and nothing more:
 """
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -110,9 +110,8 @@ def last_end(job: MaintenanceJob) -> datetime:
 
 
 def suggestions(job: MaintenanceJob, now: datetime, limit: int = 3) -> list[Slot]:
-    # Suggest slots on quarter hours: nobody wants to start at 14:23:11.
+    # next_clear rounds `after` up to a quarter hour (engine.round_up).
     after = max(now, job.start)
-    after = after.replace(second=0, microsecond=0) + timedelta(minutes=-after.minute % 15)
     return conflicts.next_clear(
         systems=job.systems.values_list("slug", flat=True),
         duration=job.end - job.start,
