@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone as django_timezone
 
 from deadlines.choices import DeadlineSource
+from deadlines.limits import COHORT_SIZE_RULE, is_cohort_size
 from deadlines.models import Cohort, Deadline, DeadlineFeed
 from scheduling.choices import FindingKind
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
@@ -33,8 +34,8 @@ def check_deadline(
         errors["title"] = ["Give the deadline a title."]
     elif not is_one_line(title):
         errors["title"] = [ONE_LINE]
-    if cohort_size is None or cohort_size < 1:
-        errors["cohort_size"] = ["The cohort size must be a whole number of at least 1."]
+    if not is_cohort_size(cohort_size):
+        errors["cohort_size"] = [COHORT_SIZE_RULE]
     errors.update(instant_errors({"due": due}))
     systems = list(systems)
     if not systems:
@@ -199,8 +200,8 @@ def deadline_restore(*, deadline: Deadline) -> Deadline:
 @transaction.atomic
 def cohort_save(*, name: str, size: int, team: Team, cohort: Cohort | None = None) -> Cohort:
     """Create or resize a cohort; its live deadlines follow the new size."""
-    if size < 1:
-        raise InvalidInput.for_field("size", "A cohort has at least one student.")
+    if not is_cohort_size(size):
+        raise InvalidInput.for_field("size", COHORT_SIZE_RULE)
     cohort = cohort or Cohort(name=name, team=team)
     resized = cohort.pk is not None and cohort.size != size
     cohort.name, cohort.size, cohort.team = name, size, team

@@ -10,12 +10,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deadlines.api import CanPublishDeadlines
-from deadlines.entries import COHORT_SIZE_MAX
 from deadlines.feeds.services import (
     deadline_feed_create,
     deadline_feed_delete,
     deadline_feed_update,
 )
+from deadlines.limits import COHORT_SIZE_MAX
 from deadlines.models import DeadlineFeed
 from deadlines.services import check_can_publish
 from scheduling.api.fields import IsoDurationField

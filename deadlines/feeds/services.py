@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from deadlines.choices import FeedFormat
-from deadlines.entries import COHORT_MAX, COHORT_SIZE_MAX
+from deadlines.entries import COHORT_MAX
 from deadlines.feeds.addresses import allowed_networks, is_allowed
 from deadlines.feeds.errors import FeedError
+from deadlines.limits import COHORT_SIZE_MAX, is_cohort_size
 from deadlines.models import MIN_FEED_INTERVAL, DeadlineFeed
 from deadlines.services import check_can_publish, deadline_withdraw
 from scheduling.errors import InvalidInput
@@ -68,7 +69,7 @@ def check_deadline_feed(
         errors["format"] = [f"Choose one of: {', '.join(FeedFormat.values)}."]
     if len(cohort) > COHORT_MAX:
         errors["cohort"] = [f"A cohort name has at most {COHORT_MAX} characters."]
-    if cohort_size is None or not 1 <= cohort_size <= COHORT_SIZE_MAX:
+    if not is_cohort_size(cohort_size):
         errors["cohort_size"] = [
             f"Give the default cohort size (LMS exports carry none), from 1 to {COHORT_SIZE_MAX:,}."
         ]
