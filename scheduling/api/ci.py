@@ -22,9 +22,8 @@ from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
 from scheduling.api.throttles import TokenRateThrottle
 from scheduling.choices import Impact
-from scheduling.db import lock_wait_at_most
+from scheduling.db import BUSY_HEADERS, lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
-from scheduling.middleware import RETRY_AFTER_SECONDS
 from scheduling.models import ApiToken
 from scheduling.selectors import calendar_version, system_list
 
@@ -200,7 +199,7 @@ class GateView(CIView):
                     ],
                 },
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                headers=BUSY_HEADERS,
             )
         body = {
             "allowed": answer.allowed,
