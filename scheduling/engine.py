@@ -136,14 +136,8 @@ def fold(
 ) -> list[Finding]:
     """Findings for work of `impact` on the (already impacted) `systems` during [start, end)."""
     findings: list[Finding] = []
-    deadlines: list[BusyWindow] = []
-    for window in windows:
-        if not window.overlaps(start, end) or not window.touches(systems):
-            continue
-        if window.kind == FindingKind.DEADLINE:
-            deadlines.append(window)
-            continue
-        severity = window.severity or _maintenance_severity(impact, window.impact)
+    others, deadlines = _relevant(windows, systems=systems, start=start, end=end, impact=impact)
+    for window, severity in others:
         finding = _finding_from(window, severity=severity, systems=systems)
         if window.kind == FindingKind.OUTSIDE_WINDOW:
             # A gap between allowed windows is as long as the query that found
@@ -154,6 +148,31 @@ def fold(
         findings.extend(_traffic_findings(deadlines, systems, start, end, impact, thresholds))
     findings.sort(key=lambda f: (f.start, -_RANK[Decision(f.severity)], f.kind, f.title))
     return findings
+
+
+def _relevant(
+    windows: Iterable[BusyWindow],
+    *,
+    systems: frozenset[str],
+    start: datetime,
+    end: datetime,
+    impact: str,
+) -> tuple[list[tuple[BusyWindow, str]], list[BusyWindow]]:
+    """The windows that overlap [start, end) and touch `systems`, split in two:
+    each non-traffic window with its severity for work of `impact`, and the
+    deadlines, whose severity depends on their summed load. The one filter
+    `fold` and `blocked_intervals` share, so findings and slots agree."""
+    others: list[tuple[BusyWindow, str]] = []
+    deadlines: list[BusyWindow] = []
+    for window in windows:
+        if not window.overlaps(start, end) or not window.touches(systems):
+            continue
+        if window.kind == FindingKind.DEADLINE:
+            deadlines.append(window)
+        else:
+            severity = window.severity or _maintenance_severity(impact, window.impact)
+            others.append((window, str(severity)))
+    return others, deadlines
 
 
 def _maintenance_severity(impact: str, other_impact: str | None) -> str:
@@ -338,18 +357,12 @@ def blocked_intervals(
     they are the intervals in which change is refused (the CI state).
     """
     refuse_only = at_least == Severity.REFUSE
-    intervals: list[tuple[datetime, datetime]] = []
-    deadlines: list[BusyWindow] = []
-    for window in windows:
-        if not window.overlaps(start, end) or not window.touches(systems):
-            continue
-        if window.kind == FindingKind.DEADLINE:
-            deadlines.append(window)
-            continue
-        severity = window.severity or _maintenance_severity(impact, window.impact)
-        if refuse_only and severity != Severity.REFUSE:
-            continue
-        intervals.append((max(window.start, start), min(window.end, end)))
+    others, deadlines = _relevant(windows, systems=systems, start=start, end=end, impact=impact)
+    intervals = [
+        (max(window.start, start), min(window.end, end))
+        for window, severity in others
+        if not refuse_only or severity == Severity.REFUSE
+    ]
     floor = thresholds.refuse if refuse_only else thresholds.flag
     counts = impact != Impact.NONE and not (refuse_only and impact not in HEAVY_IMPACTS)
     if deadlines and counts:
