@@ -3,11 +3,18 @@
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from scheduling import window_cache
 from scheduling.errors import InvalidInput
-from scheduling.models import ApiToken, CalendarChange, System
+from scheduling.models import (
+    ApiToken,
+    CalendarChange,
+    JobEvent,
+    MaintenanceJob,
+    ReviewRequest,
+    System,
+)
 
 # How many systems one question (a CI call, a feed filter) may name.
 MAX_SYSTEMS = 100
@@ -82,6 +89,23 @@ def system_list(
     if missing:
         raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
     return systems
+
+
+def job_detail_relations() -> list:
+    """What a job's page and its API answer show besides the row: one query each."""
+    return [
+        "systems",
+        "impacted_systems",
+        Prefetch("reviews", queryset=ReviewRequest.objects.select_related("team", "decided_by")),
+        Prefetch("history", queryset=JobEvent.objects.select_related("actor")),
+    ]
+
+
+def jobs_with_details() -> QuerySet[MaintenanceJob]:
+    """Jobs as the job page and the jobs API read them (one home for both)."""
+    return MaintenanceJob.objects.select_related("team", "created_by").prefetch_related(
+        *job_detail_relations()
+    )
 
 
 def is_member(user, team) -> bool:
