@@ -15,7 +15,7 @@ from django.utils import timezone
 from blackouts.models import Blackout, BlackoutOccurrence
 from deadlines.models import Deadline
 from scheduling import recurrence
-from scheduling.choices import Impact, JobStatus, Severity
+from scheduling.choices import Decision, Impact, JobStatus, Severity
 from scheduling.models import JobOccurrence, MaintenanceJob, System, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services.calendar import calendar_change_record
@@ -76,7 +76,7 @@ def generate(*, scale: float, seed: int = 42, now: datetime | None = None) -> di
                 end=start + timedelta(hours=rng.choice([1, 2, 4, 6, 8])),
                 impact=rng.choice(Impact.values),
                 status=rng.choice(STATUSES),
-                decision="clear",
+                decision=Decision.CLEAR,
             )
         )
         job_systems.append(booked)

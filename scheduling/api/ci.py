@@ -21,7 +21,7 @@ from scheduling.api.auth import READ, READ_POST
 from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
 from scheduling.api.throttles import TokenRateThrottle
-from scheduling.choices import Impact
+from scheduling.choices import Decision, Impact
 from scheduling.db import BUSY_HEADERS, lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.models import ApiToken
@@ -280,7 +280,7 @@ class CheckRequestSerializer(serializers.Serializer):
 
 
 class CheckSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["clear", "flag", "refuse"])
+    decision = serializers.ChoiceField(choices=Decision.choices)
     findings = FindingSerializer(many=True)
     impacted_systems = serializers.ListField(child=serializers.CharField())
     next_clear = WindowSerializer(allow_null=True)
