@@ -118,6 +118,7 @@ def test_a_team_saved_in_the_admin_gets_its_members(grading_stack, admin_client)
             "members": [ada.pk],
             "email_addresses": '["exams@example.org"]',
             "webhook_url": "",
+            "webhook_format": "clearway",
         },
     )
 
@@ -125,3 +126,5 @@ def test_a_team_saved_in_the_admin_gets_its_members(grading_stack, admin_client)
     exams = Team.objects.get(slug="exams")
     assert list(exams.members.values_list("username", flat=True)) == ["ada"]
     assert exams.email_addresses == ["exams@example.org"]
+    # As team_create does for the API: a signing secret exists (rotate to see one).
+    assert exams.webhook_secret_created is not None
