@@ -22,7 +22,7 @@ endef
 help:
 	@echo "make run    create the environment, load demo data, serve on http://$(HOST):$(PORT) with a worker"
 	@echo "make test   run the whole test suite (DATABASE_URL picks the database; SQLite by default)"
-	@echo "make lint   ruff check and ruff format --check"
+	@echo "make lint   ruff, import contracts (lint-imports), mypy, migrations up to date"
 	@echo "make bench  load benchmark of the CI endpoints (needs PostgreSQL)"
 
 $(VENV)/.installed: pyproject.toml
@@ -74,6 +74,9 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) manage.py makemigrations --check --dry-run
 
 .PHONY: format
 format: venv

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
@@ -23,18 +23,20 @@ from scheduling.text import MESSAGE as ONE_LINE
 from scheduling.text import is_one_line
 
 
+def _iso_instant(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.for_field(
+            "exdates", f"{value!r} is not an ISO 8601 date-time."
+        ) from None
+
+
 def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[datetime]:
     tz = recurrence.zone(tz_name)
     parsed = []
     for value in exdates:
-        moment = value
-        if isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                raise InvalidInput.for_field(
-                    "exdates", f"{value!r} is not an ISO 8601 date-time."
-                ) from None
+        moment = value if isinstance(value, datetime) else _iso_instant(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=tz)
         parsed.append(moment.astimezone(UTC))
@@ -142,7 +144,7 @@ def blackout_create(
     rrule: str = "",
     exdates: Iterable[datetime | str] = (),
     severity: str = Severity.REFUSE,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> Blackout:
     now = now or django_timezone.now()

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
@@ -58,7 +58,7 @@ def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_du
     )
 
 
-def can_publish(*, by: AbstractBaseUser | None, team: Team) -> bool:
+def can_publish(*, by: User | None, team: Team) -> bool:
     """The one publishing rule: administrators for any team, curriculum staff for their own.
 
     A deadline's flag asks its team to review the jobs it touches, so being
@@ -73,7 +73,7 @@ def can_publish(*, by: AbstractBaseUser | None, team: Team) -> bool:
     return team.slug in settings.CLEARWAY_CURRICULUM_TEAMS and is_member(by, team)
 
 
-def check_can_publish(*, by: AbstractBaseUser | None, team: Team) -> None:
+def check_can_publish(*, by: User | None, team: Team) -> None:
     """Raise unless `by` may publish for `team`; `by=None` is Clearway itself (a feed sync)."""
     if by is not None and not can_publish(by=by, team=team):
         raise NotAllowed(
@@ -105,7 +105,7 @@ def deadline_create(
     external_uid: str = "",
     feed: DeadlineFeed | None = None,
     upload_source: str = "",
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
 ) -> Deadline:
     check_can_publish(by=by, team=team)
     systems = list(systems) if systems else list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
@@ -131,9 +131,7 @@ def deadline_create(
 
 
 @transaction.atomic
-def deadline_update(
-    *, deadline: Deadline, by: AbstractBaseUser | None = None, **changes: object
-) -> Deadline:
+def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: object) -> Deadline:
     """Change a deadline. `by` is the person asking (None for a feed sync)."""
     allowed = {"title", "course", "cohort", "cohort_size", "due", "systems", "team"}
     unknown = set(changes) - allowed
@@ -168,7 +166,7 @@ def deadline_update(
 
 @transaction.atomic
 def deadline_withdraw(
-    *, deadline: Deadline, by: AbstractBaseUser | None = None, now: datetime | None = None
+    *, deadline: Deadline, by: User | None = None, now: datetime | None = None
 ) -> Deadline:
     """Withdraw a deadline. `by` is the person asking (None for a feed sync)."""
     if by is not None:

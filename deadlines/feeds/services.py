@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -94,7 +94,7 @@ def deadline_feed_create(
     systems: Iterable[str] = (),
     interval: timedelta = timedelta(hours=1),
     enabled: bool = True,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> DeadlineFeed:
     check_can_publish(by=by, team=team)
@@ -127,7 +127,7 @@ def deadline_feed_create(
 def deadline_feed_update(
     *,
     feed: DeadlineFeed,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
     **changes: object,
 ) -> DeadlineFeed:
@@ -164,7 +164,7 @@ def deadline_feed_update(
 
 @transaction.atomic
 def deadline_feed_delete(
-    *, feed: DeadlineFeed, by: AbstractBaseUser | None = None, now: datetime | None = None
+    *, feed: DeadlineFeed, by: User | None = None, now: datetime | None = None
 ) -> None:
     """Remove a feed; its live deadlines are withdrawn (their rows stay as history)."""
     check_can_publish(by=by, team=feed.team)

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
@@ -83,7 +83,7 @@ def maintenance_job_create(
     emergency: bool = False,
     justification: str = "",
     template: StandardChange | None = None,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
     """Book a job as a draft and evaluate it, so its findings show at once."""

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -129,7 +129,7 @@ def request_missing_reviews(job: MaintenanceJob, *, needed: dict[str, str], now:
     return missing
 
 
-def _reviewer(job: MaintenanceJob, *, team: str, by: AbstractBaseUser | None) -> Team:
+def _reviewer(job: MaintenanceJob, *, team: str, by: User | None) -> Team:
     reviewer = Team.objects.filter(slug=team).first()
     if reviewer is None:
         raise InvalidInput.for_field("team", f"There is no team {team!r}.")
@@ -179,7 +179,7 @@ def _pending_review(job: MaintenanceJob, *, reviewer: Team) -> ReviewRequest:
 
 
 def _reject(
-    job: MaintenanceJob, *, reviewer: Team, by: AbstractBaseUser | None, comment: str, now: datetime
+    job: MaintenanceJob, *, reviewer: Team, by: User | None, comment: str, now: datetime
 ) -> None:
     transitions.supersede_pending_reviews(job)
     transitions.transition(
@@ -198,7 +198,7 @@ def _reject(
     )
 
 
-def _complete_review(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime):
+def _complete_review(job: MaintenanceJob, *, by: User | None, now: datetime):
     evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
     if blocked := refusing_bookings(evaluation):
         transitions.conflict(job, by=by, now=now, reason=blocked[0])
@@ -220,7 +220,7 @@ def maintenance_job_review(
     *,
     job_id: int,
     team: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     approve: bool,
     comment: str = "",
     now: datetime | None = None,
