@@ -12,6 +12,7 @@ from deadlines.entries import split_systems
 from deadlines.limits import COHORT_SIZE_MAX
 from deadlines.models import Cohort, Deadline
 from deadlines.preview import deadline_preview
+from deadlines.selectors import deadlines_with_details
 from deadlines.services import (
     check_can_publish,
     cohort_save,
@@ -141,7 +142,7 @@ class DeadlineFilter(django_filters.FilterSet):
 
 
 class DeadlineViewSet(viewsets.ModelViewSet):
-    queryset = Deadline.objects.select_related("team", "cohort").prefetch_related("systems")
+    queryset = deadlines_with_details()
     serializer_class = DeadlineSerializer
     permission_classes = [CanPublishDeadlines]
     filterset_class = DeadlineFilter

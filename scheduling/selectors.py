@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from scheduling import window_cache
+from scheduling.choices import JobStatus, ReviewStatus
 from scheduling.errors import InvalidInput
 from scheduling.models import (
     ApiToken,
@@ -105,6 +106,19 @@ def jobs_with_details() -> QuerySet[MaintenanceJob]:
     """Jobs as the job page and the jobs API read them (one home for both)."""
     return MaintenanceJob.objects.select_related("team", "created_by").prefetch_related(
         *job_detail_relations()
+    )
+
+
+def reviews_waiting_for(*, user) -> QuerySet[ReviewRequest]:
+    """Pending requests of `user`'s teams on jobs still in review, in the order
+    they came, for the inbox and the count in the navigation alike. Members of
+    the requesting team never review it (the service refuses), so those are left out."""
+    return (
+        ReviewRequest.objects.filter(
+            team__members=user, status=ReviewStatus.PENDING, job__status=JobStatus.PENDING
+        )
+        .exclude(job__team__members=user)
+        .order_by("created_at")
     )
 
 
