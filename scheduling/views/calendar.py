@@ -47,6 +47,15 @@ def _range(view: str, anchor: date) -> tuple[date, int, date, date]:
     return first, 7, first - timedelta(days=7), first + timedelta(days=7)
 
 
+def _shown(catalogue: list[System], *, system: str, team: str):
+    """The systems the filters pick, and the chosen team's systems."""
+    shown = [s for s in catalogue if not system or s.slug == system]
+    team_systems = frozenset(s.slug for s in catalogue if s.team.slug == team)
+    if team and team_systems and not system:
+        shown = [s for s in shown if s.slug in team_systems]
+    return shown, team_systems
+
+
 @login_required
 def calendar(request):
     zone = viewer_zone(request)
@@ -64,10 +73,7 @@ def calendar(request):
     chosen_team = request.GET.get("team", "")
     if chosen_team not in {t.slug for t in teams}:
         chosen_team = ""
-    shown = [s for s in catalogue if not chosen_system or s.slug == chosen_system]
-    team_systems = frozenset(s.slug for s in catalogue if s.team.slug == chosen_team)
-    if chosen_team and team_systems and not chosen_system:
-        shown = [s for s in shown if s.slug in team_systems]
+    shown, team_systems = _shown(catalogue, system=chosen_system, team=chosen_team)
     slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
     lo = data.local_midnight(first, zone)
     hi = data.local_midnight(first + timedelta(days=count), zone)
