@@ -56,6 +56,16 @@ def _shown(catalogue: list[System], *, system: str, team: str):
     return shown, team_systems
 
 
+def _traffic(deadline_windows, *, slugs: frozenset[str], reach: frozenset[str], every: int):
+    """Each shown system's traffic, with what reaches it through its dependencies."""
+    per_system = data.traffic_segments(deadline_windows, reach)
+    reaches = reach_of(systems=slugs) if len(slugs) < every else {}
+    return {
+        slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
+        for slug in slugs
+    }
+
+
 @login_required
 def calendar(request):
     zone = viewer_zone(request)
@@ -84,12 +94,7 @@ def calendar(request):
     items = data.with_origins(items, shown=slugs)
     if chosen_team:
         items = data.of_team(items, team=chosen_team, team_systems=team_systems)
-    per_system = data.traffic_segments(deadline_windows, reach)
-    reaches = reach_of(systems=slugs) if len(slugs) < len(catalogue) else {}
-    traffic = {
-        slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
-        for slug in slugs
-    }
+    traffic = _traffic(deadline_windows, slugs=slugs, reach=reach, every=len(catalogue))
     days = data.days(
         first=first,
         count=count,
