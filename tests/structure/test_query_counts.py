@@ -15,7 +15,7 @@ from tests.builders import at
 pytestmark = pytest.mark.django_db
 
 JOBS_API_LIST = 8
-CALENDAR_PAGE = 15
+CALENDAR_PAGE = 16
 REVIEW_INBOX = 10
 
 
