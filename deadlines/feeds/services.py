@@ -132,8 +132,8 @@ def deadline_feed_update(
     **changes: object,
 ) -> DeadlineFeed:
     check_can_publish(by=by, team=feed.team)
-    if isinstance(changes.get("team"), Team):
-        check_can_publish(by=by, team=changes["team"])
+    if isinstance(new_team := changes.get("team"), Team):
+        check_can_publish(by=by, team=new_team)
     allowed = _RESYNC_ON | {"interval", "enabled"}
     if unknown := set(changes) - allowed:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} on a deadline feed.")

@@ -164,7 +164,8 @@ def _override_requesters(job: MaintenanceJob) -> set[int]:
         job=job,
         action__in=(JobAction.EMERGENCY_OVERRIDE, JobAction.SUBMITTED, JobAction.RESUBMITTED),
     )
-    return {job.created_by_id, *asked.values_list("actor_id", flat=True)} - {None}
+    people = {job.created_by_id, *asked.values_list("actor_id", flat=True)}
+    return {pk for pk in people if pk is not None}
 
 
 def _pending_review(job: MaintenanceJob, *, reviewer: Team) -> ReviewRequest:
