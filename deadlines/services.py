@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -131,7 +132,7 @@ def deadline_create(
 
 
 @transaction.atomic
-def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: object) -> Deadline:
+def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: Any) -> Deadline:
     """Change a deadline. `by` is the person asking (None for a feed sync)."""
     allowed = {"title", "course", "cohort", "cohort_size", "due", "systems", "team"}
     unknown = set(changes) - allowed
@@ -152,7 +153,7 @@ def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: ob
         # An explicit None unlinks the cohort (a feed event that no longer names one).
         deadline.cohort = None
     if "cohort" in changes and changes["cohort"] is not None and "cohort_size" not in changes:
-        deadline.cohort_size = deadline.cohort.size
+        deadline.cohort_size = changes["cohort"].size
     check_deadline(
         title=deadline.title, cohort_size=deadline.cohort_size, due=deadline.due, systems=systems
     )

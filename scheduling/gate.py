@@ -306,6 +306,19 @@ def state(
                 version=version,
             ),
         )
+    return _closed(holding, at=at, end=end, impacted=impacted, impact=impact, version=version)
+
+
+def _closed(
+    holding: tuple[datetime, datetime],
+    *,
+    at: datetime,
+    end: datetime,
+    impacted: frozenset[str],
+    impact: str,
+    version: tuple,
+) -> StateAnswer:
+    """The answer inside a refused stretch: what refuses at `at`, and until when."""
     # Folded over the whole closed stretch, not only the instant `at`: the
     # engine cuts traffic findings to the range it is given, and each reason
     # must say when it ends. Only what refuses at `at` itself is a reason.

@@ -61,7 +61,7 @@ def freeze_set(
         Freeze.objects.create(reason=reason, start=now, created_by=by, created_at=now)
         calendar_change_record(reason="change freeze switched on")
         timeline_refresh_freeze()
-    elif active and current.reason != reason:
+    elif active and current is not None and current.reason != reason:
         # Findings quote the reason: cached answers must not keep the old one.
         current.reason = reason
         current.save(update_fields=["reason"])
@@ -113,6 +113,7 @@ def _check_schedule(
         raise InvalidInput("The freeze is not valid.", fields=errors)
     if not rrule:
         return ""
+    assert end is not None, "a recurring freeze without an end was refused above"
     return recurrence.validate_rule(
         rrule_text=rrule,
         start=start,

@@ -70,7 +70,7 @@ def refusing_bookings(evaluation: conflicts.Evaluation) -> list[str]:
         for f in evaluation.findings
         if f.kind == FindingKind.MAINTENANCE and f.severity == Severity.REFUSE
     ]
-    ids = {_job_id(source) for f in refusing for source in f.sources} - {None}
+    ids = {pk for f in refusing for source in f.sources if (pk := _job_id(source)) is not None}
     if not ids:
         return []
     approved = set(

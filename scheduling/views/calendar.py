@@ -47,6 +47,10 @@ def _range(view: str, anchor: date) -> tuple[date, int, date, date]:
     return first, 7, first - timedelta(days=7), first + timedelta(days=7)
 
 
+def _known(chosen: str, slugs: set[str]) -> str:
+    return chosen if chosen in slugs else ""
+
+
 def _shown(catalogue: list[System], *, system: str, team: str):
     """The systems the filters pick, and the chosen team's systems."""
     shown = [s for s in catalogue if not system or s.slug == system]
@@ -77,12 +81,8 @@ def calendar(request):
     teams = list(Team.objects.order_by("name"))
     # A filter naming no system or team (a stale bookmark, a NUL byte that
     # PostgreSQL cannot compare) is "All", as its select then shows.
-    chosen_system = request.GET.get("system", "")
-    if chosen_system not in {s.slug for s in catalogue}:
-        chosen_system = ""
-    chosen_team = request.GET.get("team", "")
-    if chosen_team not in {t.slug for t in teams}:
-        chosen_team = ""
+    chosen_system = _known(request.GET.get("system", ""), {s.slug for s in catalogue})
+    chosen_team = _known(request.GET.get("team", ""), {t.slug for t in teams})
     shown, team_systems = _shown(catalogue, system=chosen_system, team=chosen_team)
     slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
     lo = data.local_midnight(first, zone)
