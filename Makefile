@@ -22,7 +22,7 @@ endef
 help:
 	@echo "make run    create the environment, load demo data, serve on http://$(HOST):$(PORT) with a worker"
 	@echo "make test   run the whole test suite (DATABASE_URL picks the database; SQLite by default)"
-	@echo "make lint   ruff check and ruff format --check"
+	@echo "make lint   ruff, import contracts (lint-imports), mypy, migrations up to date"
 	@echo "make bench  load benchmark of the CI endpoints (needs PostgreSQL)"
 
 $(VENV)/.installed: pyproject.toml
@@ -64,9 +64,14 @@ run: venv
 	setsid $(PY) manage.py qcluster & worker=$$!; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Two passes: everything safe to share the cores under pytest-xdist, then the
+# `serial` tests (servers, processes, browser, lock-timing races) one by one.
+# Exit code 5 (nothing collected, e.g. PYTEST_ARGS picks one file) is not a failure.
+PYTEST_WORKERS ?= auto
 .PHONY: test
 test: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -m "not serial" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -p no:xdist -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	@# The end-to-end flows again, each ending with `rebuild_timeline --check`.
 	CLEARWAY_CHECK_TIMELINE=1 $(PY) -m pytest -q tests/e2e tests/timeline
 
@@ -74,6 +79,9 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+	$(PY) manage.py makemigrations --check --dry-run
 
 .PHONY: format
 format: venv

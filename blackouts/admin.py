@@ -4,9 +4,9 @@ from django.utils import timezone
 
 from blackouts.models import Blackout, BlackoutOccurrence
 from blackouts.services import (
+    blackout_create,
     blackout_delete,
-    blackout_footprint,
-    blackout_refresh,
+    blackout_update,
     check_blackout,
 )
 from scheduling.errors import InvalidInput
@@ -60,7 +60,8 @@ class BlackoutAdminForm(forms.ModelForm):
 
 @admin.register(Blackout)
 class BlackoutAdmin(admin.ModelAdmin):
-    """Saves go through the blackout services, so occurrences and jobs follow."""
+    """Saves go through the blackout services, as the API's do: the same
+    normalising, occurrences, calendar change and re-evaluation of jobs."""
 
     form = BlackoutAdminForm
     list_display = ["title", "team", "severity", "start", "end", "timezone", "rrule"]
@@ -72,21 +73,34 @@ class BlackoutAdmin(admin.ModelAdmin):
     inlines = [BlackoutOccurrenceInline]
 
     def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {
+            "title": data["title"],
+            "reason": data.get("reason", ""),
+            "team": data["team"],
+            "systems": [system.slug for system in data.get("systems", [])],
+            "start": data["start"],
+            "end": data["end"],
+            "timezone": data["timezone"],
+            "rrule": data.get("rrule", ""),
+            "exdates": data.get("exdates") or [],
+            "severity": data["severity"],
+        }
         if change:
-            obj._previous = blackout_footprint(blackout=Blackout.objects.get(pk=obj.pk))
-        elif obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            # `obj` already holds the new values: the service needs the stored
+            # blackout to re-evaluate the jobs under its old windows too.
+            saved = blackout_update(blackout=Blackout.objects.get(pk=obj.pk), **fields)
+        else:
+            saved = blackout_create(by=request.user, **fields)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        try:
-            blackout_refresh(
-                blackout=form.instance, previous=getattr(form.instance, "_previous", None)
-            )
-        except InvalidInput as exc:
-            # Shown on the changelist; the invalid rule stays visible for correction.
-            self.message_user(request, f"{exc.message} {exc.fields}", level="error")
+        # The service saved the systems and rewrote the occurrences. The inline
+        # is read-only: commit=False writes nothing, but fills in what the
+        # admin's change message reads.
+        for formset in formsets:
+            formset.save(commit=False)
 
     def delete_model(self, request, obj):
         blackout_delete(blackout=obj)

@@ -5,6 +5,7 @@ from django.db.models import Q
 from rest_framework import serializers, viewsets
 
 from blackouts.models import Blackout
+from blackouts.selectors import blackouts_with_systems
 from blackouts.services import blackout_create, blackout_delete, blackout_update
 from scheduling.api.fields import InstantField, TimeZoneField, localise
 from scheduling.api.filters import InstantFilter
@@ -71,7 +72,7 @@ class BlackoutFilter(django_filters.FilterSet):
 
 
 class BlackoutViewSet(viewsets.ModelViewSet):
-    queryset = Blackout.objects.select_related("team").prefetch_related("systems")
+    queryset = blackouts_with_systems()
     serializer_class = BlackoutSerializer
     permission_classes = [ReadOrAdminWrite]
     filterset_class = BlackoutFilter

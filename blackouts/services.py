@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
@@ -23,18 +23,20 @@ from scheduling.text import MESSAGE as ONE_LINE
 from scheduling.text import is_one_line
 
 
+def _iso_instant(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput.for_field(
+            "exdates", f"{value!r} is not an ISO 8601 date-time."
+        ) from None
+
+
 def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[datetime]:
     tz = recurrence.zone(tz_name)
     parsed = []
     for value in exdates:
-        moment = value
-        if isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                raise InvalidInput.for_field(
-                    "exdates", f"{value!r} is not an ISO 8601 date-time."
-                ) from None
+        moment = value if isinstance(value, datetime) else _iso_instant(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=tz)
         parsed.append(moment.astimezone(UTC))
@@ -142,7 +144,7 @@ def blackout_create(
     rrule: str = "",
     exdates: Iterable[datetime | str] = (),
     severity: str = Severity.REFUSE,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> Blackout:
     now = now or django_timezone.now()
@@ -261,47 +263,3 @@ def blackouts_refresh_horizon(*, now: datetime | None = None) -> int:
             blackout_materialise(blackout=blackout, now=now)
         count += 1
     return count
-
-
-@transaction.atomic
-def blackout_refresh(
-    *,
-    blackout: Blackout,
-    previous: tuple[tuple[datetime, datetime], list[str] | None] | None = None,
-    now: datetime | None = None,
-) -> None:
-    """After a blackout was saved outside these services (the admin site): normalise,
-    materialise and re-evaluate, as blackout_update would have."""
-    rule, parsed = check_blackout(
-        title=blackout.title,
-        systems=list(blackout.systems.values_list("slug", flat=True)),
-        start=blackout.start,
-        end=blackout.end,
-        timezone=blackout.timezone,
-        rrule=blackout.rrule,
-        exdates=blackout.exdates,
-        severity=blackout.severity,
-        now=now or django_timezone.now(),
-    )
-    blackout.rrule, blackout.exdates = rule, [x.isoformat() for x in parsed]
-    blackout.applies_to_all = not blackout.systems.exists()
-    blackout.version = F("version") + 1
-    blackout.save(update_fields=["rrule", "exdates", "applies_to_all", "version"])
-    blackout.refresh_from_db(fields=["version"])
-    blackout_materialise(blackout=blackout, now=now)
-    span, systems = _span(blackout), _affected_systems(blackout)
-    if previous is not None:
-        span = (min(span[0], previous[0][0]), max(span[1], previous[0][1]))
-        systems = None if systems is None or previous[1] is None else systems + previous[1]
-    calendar_changed(
-        start=span[0],
-        end=span[1],
-        systems=systems,
-        reason=f"blackout '{blackout.title}' changed",
-        kinds=(FindingKind.BLACKOUT,),
-    )
-
-
-def blackout_footprint(*, blackout: Blackout) -> tuple[tuple[datetime, datetime], list[str] | None]:
-    """What a blackout covers now, to re-evaluate it after a change elsewhere."""
-    return _span(blackout), _affected_systems(blackout)

@@ -10,16 +10,13 @@ from django.views.decorators.http import require_http_methods
 
 from blackouts.forms import BlackoutForm
 from blackouts.models import Blackout
+from blackouts.selectors import blackouts_with_systems
 from blackouts.services import blackout_create, blackout_delete, blackout_update
 from scheduling.errors import DomainError
 from scheduling.forms import local_value
 from scheduling.views.common import add_domain_error, require, viewer_zone_name
 
 ADMINS_ONLY = "Only administrators configure blackouts."
-
-
-def _blackouts():
-    return Blackout.objects.select_related("team").prefetch_related("systems")
 
 
 @login_required
@@ -31,7 +28,7 @@ def blackout_list(request):
             "blackout": blackout,
             "next": blackout.occurrences.filter(end__gt=now).order_by("start").first(),
         }
-        for blackout in _blackouts()
+        for blackout in blackouts_with_systems()
     ]
     context = {"rows": rows, "can_change": request.user.is_staff}
     return render(request, "blackouts/list.html", context)
@@ -39,7 +36,7 @@ def blackout_list(request):
 
 @login_required
 def blackout_detail(request, pk: int):
-    blackout = get_object_or_404(_blackouts(), pk=pk)
+    blackout = get_object_or_404(blackouts_with_systems(), pk=pk)
     upcoming = blackout.occurrences.filter(end__gt=timezone.now()).order_by("start")[:10]
     exceptions = [datetime.fromisoformat(value) for value in blackout.exdates]
     context = {"blackout": blackout, "upcoming": upcoming, "exceptions": exceptions}
@@ -63,7 +60,7 @@ def _save(request, form: BlackoutForm, blackout: Blackout | None):
 @require_http_methods(["GET", "POST"])
 def blackout_form(request, pk: int | None = None):
     require(request.user.is_staff, ADMINS_ONLY)
-    blackout = get_object_or_404(_blackouts(), pk=pk) if pk else None
+    blackout = get_object_or_404(blackouts_with_systems(), pk=pk) if pk else None
     initial = _initial(blackout) if blackout else {"timezone": viewer_zone_name(request)}
     form = BlackoutForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -100,7 +97,7 @@ def _initial(blackout: Blackout) -> dict:
 @require_http_methods(["GET", "POST"])
 def blackout_delete_view(request, pk: int):
     require(request.user.is_staff, ADMINS_ONLY)
-    blackout = get_object_or_404(_blackouts(), pk=pk)
+    blackout = get_object_or_404(blackouts_with_systems(), pk=pk)
     if request.method == "POST":
         title = blackout.title
         blackout_delete(blackout=blackout)

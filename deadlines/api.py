@@ -8,9 +8,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
-from deadlines.entries import COHORT_SIZE_MAX, split_systems
+from deadlines.entries import split_systems
+from deadlines.limits import COHORT_SIZE_MAX
 from deadlines.models import Cohort, Deadline
 from deadlines.preview import deadline_preview
+from deadlines.selectors import deadlines_with_details
 from deadlines.services import (
     check_can_publish,
     cohort_save,
@@ -35,8 +37,7 @@ class DeadlineSerializer(serializers.ModelSerializer):
     cohort = serializers.CharField(
         source="cohort_name", required=False, allow_blank=True, max_length=200
     )
-    # The column's range: a larger size was a 500 (integer out of range) on PostgreSQL.
-    cohort_size = serializers.IntegerField(min_value=1, max_value=2_147_483_647, required=False)
+    cohort_size = serializers.IntegerField(min_value=1, max_value=COHORT_SIZE_MAX, required=False)
     due = InstantField()
     timezone = TimeZoneField(
         write_only=True,
@@ -141,7 +142,7 @@ class DeadlineFilter(django_filters.FilterSet):
 
 
 class DeadlineViewSet(viewsets.ModelViewSet):
-    queryset = Deadline.objects.select_related("team", "cohort").prefetch_related("systems")
+    queryset = deadlines_with_details()
     serializer_class = DeadlineSerializer
     permission_classes = [CanPublishDeadlines]
     filterset_class = DeadlineFilter

@@ -21,8 +21,6 @@ from scheduling.errors import InvalidInput
 from scheduling.models import Team
 
 TITLE_MAX, COURSE_MAX, COHORT_MAX, UID_MAX = 300, 200, 200, 500
-# Far beyond any real cohort, and far inside the database column.
-COHORT_SIZE_MAX = 10_000_000
 _SYSTEM_SEPARATORS = re.compile(r"[\s,;]+")
 
 

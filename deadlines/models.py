@@ -1,21 +1,36 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from deadlines.choices import DeadlineSource, FeedFormat
+from deadlines.limits import COHORT_SIZE_MAX
 from scheduling.models import System, Team
+
+
+def _cohort_size_field(**kwargs) -> models.PositiveIntegerField:
+    return models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(COHORT_SIZE_MAX)], **kwargs
+    )
+
+
+def _cohort_size_range(field: str, name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__gte": 1, f"{field}__lte": COHORT_SIZE_MAX}), name=name
+    )
 
 
 class Cohort(models.Model):
     """A named group of students with a size, reused by many deadlines."""
 
     name = models.CharField(max_length=200, unique=True)
-    size = models.PositiveIntegerField()
+    size = _cohort_size_field()
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cohorts")
 
     class Meta:
         ordering = ["name"]
+        constraints = [_cohort_size_range("size", "cohort_size_range")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.size:,})"
@@ -41,7 +56,7 @@ class DeadlineFeed(models.Model):
     format = models.CharField(max_length=4, choices=FeedFormat.choices, default=FeedFormat.ICS)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="deadline_feeds")
     cohort = models.CharField(max_length=200, blank=True, help_text="Default cohort name.")
-    cohort_size = models.PositiveIntegerField(help_text="Default cohort size.")
+    cohort_size = _cohort_size_field(help_text="Default cohort size.")
     systems = models.ManyToManyField(System, related_name="deadline_feeds", blank=True)
     interval = models.DurationField(default=timedelta(hours=1))
     enabled = models.BooleanField(default=True)
@@ -69,9 +84,7 @@ class DeadlineFeed(models.Model):
                 condition=models.Q(interval__gte=MIN_FEED_INTERVAL),
                 name="deadline_feed_interval_min",
             ),
-            models.CheckConstraint(
-                condition=models.Q(cohort_size__gte=1), name="deadline_feed_cohort_size_min"
-            ),
+            _cohort_size_range("cohort_size", "deadline_feed_cohort_size_range"),
         ]
         indexes = [
             # The claiming schedule: enabled feeds with next_sync_at <= now.
@@ -100,7 +113,7 @@ class Deadline(models.Model):
     cohort = models.ForeignKey(
         Cohort, null=True, blank=True, on_delete=models.PROTECT, related_name="deadlines"
     )
-    cohort_size = models.PositiveIntegerField()
+    cohort_size = _cohort_size_field()
     due = models.DateTimeField()
     systems = models.ManyToManyField(System, related_name="deadlines")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="deadlines")
@@ -137,6 +150,7 @@ class Deadline(models.Model):
                 condition=models.Q(source="upload"),
                 name="deadline_one_per_upload_row",
             ),
+            _cohort_size_range("cohort_size", "deadline_cohort_size_range"),
         ]
         indexes = [
             # Traffic query: due BETWEEN :start - tail AND :end + lead, not withdrawn.

@@ -16,7 +16,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from deadlines.entries import (
     COHORT_MAX,
-    COHORT_SIZE_MAX,
     COURSE_MAX,
     TITLE_MAX,
     Entry,
@@ -25,6 +24,7 @@ from deadlines.entries import (
     clean_text,
     split_systems,
 )
+from deadlines.limits import COHORT_SIZE_MAX
 from scheduling import local_times
 from scheduling.errors import InvalidInput
 from scheduling.recurrence import zone

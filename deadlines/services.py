@@ -2,14 +2,16 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
 
 from deadlines.choices import DeadlineSource
+from deadlines.limits import COHORT_SIZE_RULE, is_cohort_size
 from deadlines.models import Cohort, Deadline, DeadlineFeed
 from scheduling.choices import FindingKind
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
@@ -33,8 +35,8 @@ def check_deadline(
         errors["title"] = ["Give the deadline a title."]
     elif not is_one_line(title):
         errors["title"] = [ONE_LINE]
-    if cohort_size is None or cohort_size < 1:
-        errors["cohort_size"] = ["The cohort size must be a whole number of at least 1."]
+    if not is_cohort_size(cohort_size):
+        errors["cohort_size"] = [COHORT_SIZE_RULE]
     errors.update(instant_errors({"due": due}))
     systems = list(systems)
     if not systems:
@@ -57,7 +59,7 @@ def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_du
     )
 
 
-def can_publish(*, by: AbstractBaseUser | None, team: Team) -> bool:
+def can_publish(*, by: User | None, team: Team) -> bool:
     """The one publishing rule: administrators for any team, curriculum staff for their own.
 
     A deadline's flag asks its team to review the jobs it touches, so being
@@ -72,7 +74,7 @@ def can_publish(*, by: AbstractBaseUser | None, team: Team) -> bool:
     return team.slug in settings.CLEARWAY_CURRICULUM_TEAMS and is_member(by, team)
 
 
-def check_can_publish(*, by: AbstractBaseUser | None, team: Team) -> None:
+def check_can_publish(*, by: User | None, team: Team) -> None:
     """Raise unless `by` may publish for `team`; `by=None` is Clearway itself (a feed sync)."""
     if by is not None and not can_publish(by=by, team=team):
         raise NotAllowed(
@@ -104,7 +106,7 @@ def deadline_create(
     external_uid: str = "",
     feed: DeadlineFeed | None = None,
     upload_source: str = "",
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
 ) -> Deadline:
     check_can_publish(by=by, team=team)
     systems = list(systems) if systems else list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
@@ -130,9 +132,7 @@ def deadline_create(
 
 
 @transaction.atomic
-def deadline_update(
-    *, deadline: Deadline, by: AbstractBaseUser | None = None, **changes: object
-) -> Deadline:
+def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: Any) -> Deadline:
     """Change a deadline. `by` is the person asking (None for a feed sync)."""
     allowed = {"title", "course", "cohort", "cohort_size", "due", "systems", "team"}
     unknown = set(changes) - allowed
@@ -153,7 +153,7 @@ def deadline_update(
         # An explicit None unlinks the cohort (a feed event that no longer names one).
         deadline.cohort = None
     if "cohort" in changes and changes["cohort"] is not None and "cohort_size" not in changes:
-        deadline.cohort_size = deadline.cohort.size
+        deadline.cohort_size = changes["cohort"].size
     check_deadline(
         title=deadline.title, cohort_size=deadline.cohort_size, due=deadline.due, systems=systems
     )
@@ -167,7 +167,7 @@ def deadline_update(
 
 @transaction.atomic
 def deadline_withdraw(
-    *, deadline: Deadline, by: AbstractBaseUser | None = None, now: datetime | None = None
+    *, deadline: Deadline, by: User | None = None, now: datetime | None = None
 ) -> Deadline:
     """Withdraw a deadline. `by` is the person asking (None for a feed sync)."""
     if by is not None:
@@ -199,8 +199,8 @@ def deadline_restore(*, deadline: Deadline) -> Deadline:
 @transaction.atomic
 def cohort_save(*, name: str, size: int, team: Team, cohort: Cohort | None = None) -> Cohort:
     """Create or resize a cohort; its live deadlines follow the new size."""
-    if size < 1:
-        raise InvalidInput.for_field("size", "A cohort has at least one student.")
+    if not is_cohort_size(size):
+        raise InvalidInput.for_field("size", COHORT_SIZE_RULE)
     cohort = cohort or Cohort(name=name, team=team)
     resized = cohort.pk is not None and cohort.size != size
     cohort.name, cohort.size, cohort.team = name, size, team

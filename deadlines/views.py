@@ -21,6 +21,7 @@ from deadlines.feeds.services import (
 from deadlines.forms import DeadlineForm, FeedForm, UploadForm
 from deadlines.models import Deadline, DeadlineFeed
 from deadlines.preview import deadline_preview, upload_preview
+from deadlines.selectors import deadlines_with_details
 from deadlines.services import deadline_create, deadline_update, deadline_withdraw, traffic_window
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.errors import DomainError
@@ -54,11 +55,7 @@ def deadline_list(request):
     """Everyone signed in reads the deadlines (as the API allows); publishing is limited."""
     user = request.user
     show_past = request.GET.get("past") == "1"
-    deadlines = (
-        Deadline.objects.select_related("team", "cohort", "feed")
-        .prefetch_related("systems")
-        .order_by("due")
-    )
+    deadlines = deadlines_with_details().order_by("due")
     if not show_past:
         deadlines = deadlines.filter(due__gte=timezone.now(), withdrawn_at__isnull=True)
     own = None if user.is_staff else set(user.teams.values_list("pk", flat=True))
@@ -82,7 +79,7 @@ def deadline_list(request):
 @login_required
 def deadline_detail(request, pk: int):
     deadline = get_object_or_404(
-        Deadline.objects.select_related("team", "cohort", "feed").prefetch_related("systems"),
+        deadlines_with_details(),
         pk=pk,
     )
     start, end = traffic_window(deadline.due)

@@ -69,6 +69,16 @@ def load_demo(*, now: datetime | None = None) -> list[str]:
     """Create what is missing; running it again changes nothing."""
     now = now or timezone.now()
     created: list[str] = []
+    teams = _people(created)
+    _systems(teams, created)
+    local_today = now.astimezone(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+    project_due = _deadlines(teams, local_today, created)
+    _blackouts(teams, local_today, now, created)
+    _jobs(teams, local_today, project_due, now, created)
+    return created
+
+
+def _people(created: list[str]) -> dict[str, Team]:
     teams = {}
     for slug, name in TEAMS:
         team = Team.objects.filter(slug=slug).first()
@@ -90,6 +100,10 @@ def load_demo(*, now: datetime | None = None) -> list[str]:
             )
             created.append(f"user {demo.username}")
         teams[demo.team].members.add(user)
+    return teams
+
+
+def _systems(teams: dict[str, Team], created: list[str]) -> None:
     for slug, name, team, depends_on in SYSTEMS:
         if not System.objects.filter(slug=slug).exists():
             window = {}
@@ -103,7 +117,9 @@ def load_demo(*, now: datetime | None = None) -> list[str]:
             system_save(slug=slug, name=name, team=teams[team], depends_on=depends_on, **window)
             created.append(f"system {slug}")
 
-    local_today = now.astimezone(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+
+def _deadlines(teams: dict[str, Team], local_today: datetime, created: list[str]) -> datetime:
+    """The cohorts and their deadlines; returns when the big project is due."""
     project_due = _at(local_today + timedelta(days=10), 23, 59)
     cohorts = {
         name: Cohort.objects.filter(name=name).first()
@@ -127,7 +143,12 @@ def load_demo(*, now: datetime | None = None) -> list[str]:
                 systems=["submissions-web", "grading-api"],
             )
             created.append(f"deadline {title}")
+    return project_due
 
+
+def _blackouts(
+    teams: dict[str, Team], local_today: datetime, now: datetime, created: list[str]
+) -> None:
     first_friday = local_today + timedelta(days=(4 - local_today.weekday()) % 7)
     blackouts = [
         {
@@ -153,6 +174,15 @@ def load_demo(*, now: datetime | None = None) -> list[str]:
             blackout_create(team=teams["platform"], timezone="Europe/London", now=now, **spec)
             created.append(f"blackout {spec['title']}")
 
+
+def _jobs(
+    teams: dict[str, Team],
+    local_today: datetime,
+    project_due: datetime,
+    now: datetime,
+    created: list[str],
+) -> None:
+    User = get_user_model()
     booked_by = {
         "infra-dba": User.objects.get(username="alice"),
         "platform": User.objects.get(username="dave"),
@@ -200,4 +230,3 @@ def load_demo(*, now: datetime | None = None) -> list[str]:
             created.append(f"job {spec['title']}")
             if spec["title"] in submitted:
                 maintenance_job_submit(job_id=job.pk, by=by, now=now)
-    return created

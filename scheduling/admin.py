@@ -19,11 +19,12 @@ from scheduling.models import (
     Team,
 )
 from scheduling.services.catalogue import (
-    check_dependencies,
-    check_maintenance_window,
+    check_system,
     check_webhook_url,
     system_delete,
-    system_refresh,
+    system_save,
+    team_create,
+    team_update,
 )
 from scheduling.services.deletion import maintenance_job_delete
 from scheduling.services.webhooks import team_webhook_secret_rotate
@@ -45,6 +46,9 @@ class TeamAdminForm(forms.ModelForm):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    """Saves go through the catalogue services, as the API's do. A team created
+    here gets a webhook signing secret too; rotate it to see one (shown once)."""
+
     form = TeamAdminForm
     list_display = ["name", "slug", "webhook_url", "webhook_format", "webhook_secret_created"]
     search_fields = ["name", "slug", "members__username"]
@@ -67,64 +71,95 @@ class TeamAdmin(admin.ModelAdmin):
             {**self.admin_site.each_context(request), "secrets": secrets, "title": "New secrets"},
         )
 
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        fields = {
+            "slug": data["slug"],
+            "name": data["name"],
+            "email_addresses": data.get("email_addresses") or [],
+            "webhook_url": data.get("webhook_url", ""),
+            "webhook_format": data["webhook_format"],
+            "members": list(data.get("members", [])),
+        }
+        if change:
+            saved = team_update(team=Team.objects.get(pk=obj.pk), **fields)
+        else:
+            saved = team_create(**fields)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service saved the members
+
+
+def _stored(form: forms.ModelForm) -> System | None:
+    """The system as stored (the form's instance already holds the new values)."""
+    return System.objects.get(pk=form.instance.pk) if form.instance.pk else None
+
 
 class SystemAdminForm(forms.ModelForm):
-    """The catalogue's own checks, as form errors (they were 500s after the save)."""
+    """Checks a system with the service's own rule, so errors show beside the fields."""
 
     class Meta:
         model = System
-        fields = "__all__"  # noqa: DJ007 - the admin shows every column
+        fields = [
+            "slug",
+            "name",
+            "team",
+            "depends_on",
+            "window_rrule",
+            "window_start_time",
+            "window_duration",
+            "window_timezone",
+        ]
 
     def clean(self):
         data = super().clean()
-        # The graph knows a saved system by its stored slug, even while it is renamed.
-        slug = self.instance.slug if self.instance.pk else data.get("slug")
-        checks = [
-            lambda: check_dependencies(
-                slug=slug, depends_on=[s.slug for s in data.get("depends_on") or []]
-            ),
-            lambda: check_maintenance_window(
-                rrule=data.get("window_rrule") or "",
-                start_time=data.get("window_start_time"),
-                duration=data.get("window_duration"),
-                timezone=data.get("window_timezone") or "",
-            ),
-        ]
-        for check in checks:
-            try:
-                check()
-            except InvalidInput as error:
-                for field, messages in (error.fields or {None: [error.message]}).items():
-                    target = field if field in self.fields else None
-                    for message in messages:
-                        self.add_error(target, message)
+        if self.errors:
+            return data
+        try:
+            check_system(**_system_fields(data), system=_stored(self))
+        except InvalidInput as exc:
+            for field, messages in exc.fields.items():
+                self.add_error(field if field in self.fields else None, messages)
         return data
+
+
+def _system_fields(data: dict) -> dict:
+    return {
+        "slug": data["slug"],
+        "depends_on": [system.slug for system in data.get("depends_on", [])],
+        "window_rrule": data.get("window_rrule", ""),
+        "window_start_time": data.get("window_start_time"),
+        "window_duration": data.get("window_duration"),
+        "window_timezone": data.get("window_timezone", ""),
+    }
 
 
 @admin.register(System)
 class SystemAdmin(admin.ModelAdmin):
-    """Saves go through the catalogue services, so allowed windows and jobs follow."""
+    """Saves go through system_save, as the API's do: allowed windows, the
+    calendar change and the jobs' impacted systems follow."""
 
     form = SystemAdminForm
-
     list_display = ["slug", "name", "team", "window_rrule", "window_timezone"]
     list_filter = ["team"]
     search_fields = ["slug", "name"]
     filter_horizontal = ["depends_on"]
 
     def save_model(self, request, obj, form, change):
-        obj._previous = (
-            list(System.objects.get(pk=obj.pk).depends_on.values_list("slug", flat=True))
-            if change
-            else []
+        data = form.cleaned_data
+        saved = system_save(
+            **_system_fields(data),
+            name=data["name"],
+            team=data["team"],
+            system=_stored(form) if change else None,
         )
-        super().save_model(request, obj, form, change)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        system_refresh(
-            system=form.instance, previous_dependencies=getattr(form.instance, "_previous", [])
-        )
+        pass  # the service saved the dependencies
 
     def delete_model(self, request, obj):
         system_delete(system=obj)

@@ -65,12 +65,12 @@ def busy_windows(
             windows = raw_busy_windows(systems=systems, start=start, end=end)
             return [w for w in windows if w.source != f"job:{exclude_job_id}"]
         lo, hi = window_cache.day_bucket(start, end)
-        key = ("raw", version or calendar_version(), systems, lo, hi)
-        windows = window_cache.windows.get_or_compute(
-            key, lambda: tuple(raw_busy_windows(systems=systems, start=lo, end=hi))
+        raw_key = ("raw", version or calendar_version(), systems, lo, hi)
+        cached = window_cache.windows.get_or_compute(
+            raw_key, lambda: tuple(raw_busy_windows(systems=systems, start=lo, end=hi))
         )
         own = f"job:{exclude_job_id}"
-        return [w for w in windows if exclude_job_id is None or w.source != own]
+        return [w for w in cached if exclude_job_id is None or w.source != own]
     if not window_cache.enabled():
         return timeline.windows(where=systems, start=start, end=end, exclude_job_id=exclude_job_id)
     lo, hi = window_cache.day_bucket(start, end)
@@ -143,7 +143,7 @@ def next_clear(
     before: datetime | None = None,
     limit: int = 5,
     exclude_job: int | None = None,
-    align: timedelta | None = timedelta(minutes=15),
+    align: timedelta | None = engine.QUARTER_HOUR,
     version: tuple | None = None,
     backwards: bool = False,
 ) -> list[Slot]:
@@ -183,7 +183,7 @@ def next_clear(
         exclude_job_id=exclude_job,
         backwards=backwards,
     )
-    blocked: list[tuple[datetime, datetime]] = []
+    blocked = []
     for blocked, frontier in walk:
         if _enough(blocked, frontier, after, before, duration, limit, align, backwards):
             break

@@ -33,6 +33,12 @@ GONE_TEXTS = (
 # A bookkeeping write waits at most this long for a lock, then is skipped.
 BOOKKEEPING_LOCK_TIMEOUT = "10ms"
 
+# The one answer to a busy database, from the middleware (pages) and the API's
+# exception handler alike: 503, this body, and Retry-After.
+RETRY_AFTER_SECONDS = 5
+BUSY_BODY = {"code": "busy", "message": "Clearway's database is busy; try again in a few seconds."}
+BUSY_HEADERS = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
 
 def _sqlstate(exc: BaseException) -> str | None:
     while exc is not None:

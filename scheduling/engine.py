@@ -15,6 +15,9 @@ from scheduling.choices import HEAVY_IMPACTS, Decision, FindingKind, Impact, Sev
 
 # Stands in for "until further notice" (an active freeze).
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+# Suggested slots start on quarter hours: nobody wants to start at 14:23:11.
+QUARTER_HOUR = timedelta(minutes=15)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _RANK = {Decision.CLEAR: 0, Decision.FLAG: 1, Decision.REFUSE: 2}
 
@@ -133,14 +136,8 @@ def fold(
 ) -> list[Finding]:
     """Findings for work of `impact` on the (already impacted) `systems` during [start, end)."""
     findings: list[Finding] = []
-    deadlines: list[BusyWindow] = []
-    for window in windows:
-        if not window.overlaps(start, end) or not window.touches(systems):
-            continue
-        if window.kind == FindingKind.DEADLINE:
-            deadlines.append(window)
-            continue
-        severity = window.severity or _maintenance_severity(impact, window.impact)
+    others, deadlines = _relevant(windows, systems=systems, start=start, end=end, impact=impact)
+    for window, severity in others:
         finding = _finding_from(window, severity=severity, systems=systems)
         if window.kind == FindingKind.OUTSIDE_WINDOW:
             # A gap between allowed windows is as long as the query that found
@@ -151,6 +148,31 @@ def fold(
         findings.extend(_traffic_findings(deadlines, systems, start, end, impact, thresholds))
     findings.sort(key=lambda f: (f.start, -_RANK[Decision(f.severity)], f.kind, f.title))
     return findings
+
+
+def _relevant(
+    windows: Iterable[BusyWindow],
+    *,
+    systems: frozenset[str],
+    start: datetime,
+    end: datetime,
+    impact: str,
+) -> tuple[list[tuple[BusyWindow, str]], list[BusyWindow]]:
+    """The windows that overlap [start, end) and touch `systems`, split in two:
+    each non-traffic window with its severity for work of `impact`, and the
+    deadlines, whose severity depends on their summed load. The one filter
+    `fold` and `blocked_intervals` share, so findings and slots agree."""
+    others: list[tuple[BusyWindow, str]] = []
+    deadlines: list[BusyWindow] = []
+    for window in windows:
+        if not window.overlaps(start, end) or not window.touches(systems):
+            continue
+        if window.kind == FindingKind.DEADLINE:
+            deadlines.append(window)
+        else:
+            severity = window.severity or _maintenance_severity(impact, window.impact)
+            others.append((window, str(severity)))
+    return others, deadlines
 
 
 def _maintenance_severity(impact: str, other_impact: str | None) -> str:
@@ -335,18 +357,12 @@ def blocked_intervals(
     they are the intervals in which change is refused (the CI state).
     """
     refuse_only = at_least == Severity.REFUSE
-    intervals: list[tuple[datetime, datetime]] = []
-    deadlines: list[BusyWindow] = []
-    for window in windows:
-        if not window.overlaps(start, end) or not window.touches(systems):
-            continue
-        if window.kind == FindingKind.DEADLINE:
-            deadlines.append(window)
-            continue
-        severity = window.severity or _maintenance_severity(impact, window.impact)
-        if refuse_only and severity != Severity.REFUSE:
-            continue
-        intervals.append((max(window.start, start), min(window.end, end)))
+    others, deadlines = _relevant(windows, systems=systems, start=start, end=end, impact=impact)
+    intervals = [
+        (max(window.start, start), min(window.end, end))
+        for window, severity in others
+        if not refuse_only or severity == Severity.REFUSE
+    ]
     floor = thresholds.refuse if refuse_only else thresholds.flag
     counts = impact != Impact.NONE and not (refuse_only and impact not in HEAVY_IMPACTS)
     if deadlines and counts:
@@ -410,7 +426,7 @@ def fitting_gaps(
     gaps: list[tuple[datetime, datetime]] = []
     cursor = after
     for lo, hi in [*blocked, (before, before)]:
-        start = _ceil(cursor, align) if align else cursor
+        start = round_up(cursor, align) if align else cursor
         if lo - start >= duration:
             gaps.append((start, lo))
         cursor = max(cursor, hi)
@@ -466,12 +482,15 @@ def slots_before(
 
 def _floor(moment: datetime, step: timedelta) -> datetime:
     """`moment` rounded down to a multiple of `step` since the Unix epoch."""
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    return moment - (moment - epoch) % step
+    return moment - (moment - _EPOCH) % step
 
 
-def _ceil(moment: datetime, step: timedelta) -> datetime:
-    """`moment` rounded up to a multiple of `step` since the Unix epoch."""
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    remainder = (moment - epoch) % step
+def round_up(moment: datetime, step: timedelta = QUARTER_HOUR) -> datetime:
+    """`moment` rounded up to a multiple of `step` since the Unix epoch.
+
+    Up, never down: a slot suggested at 14:00:30 starts at 14:15, not in the
+    past at 14:00. Every UTC offset in use is a multiple of 15 minutes, so a
+    UTC quarter hour is a local one too.
+    """
+    remainder = (moment - _EPOCH) % step
     return moment if not remainder else moment + (step - remainder)

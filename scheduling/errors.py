@@ -3,7 +3,7 @@
 The same message reaches the page, the API answer and the notification.
 """
 
-from typing import Any
+from typing import Any, Self
 
 
 class DomainError(Exception):
@@ -26,7 +26,7 @@ class DomainError(Exception):
         self.details = details or {}
 
     @classmethod
-    def for_field(cls, field: str, message: str, **kwargs: Any) -> "DomainError":
+    def for_field(cls, field: str, message: str, **kwargs: Any) -> Self:
         return cls(message, fields={field: [message]}, **kwargs)
 
 

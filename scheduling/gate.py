@@ -151,65 +151,25 @@ def _load(job_id: int) -> JobSnapshot | None:
 
 def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> GateAnswer:
     """Allowed only if the job is approved, not refused now, and `at` is inside a window."""
-    windows = job.windows
-    current = next(((s, e) for s, e in windows if s <= at < e), None)
-    upcoming = next(((s, e) for s, e in windows if s > at), None)
-    reasons: list[Reason] = []
-    if job.status == JobStatus.CONFLICTED:
-        first = job.findings[0]["message"] if job.findings else "a calendar change"
-        reasons.append(Reason("conflicted", f"Job #{job.pk} is conflicted: {first}"))
-    elif job.status != JobStatus.APPROVED:
-        # Read here, not prefetched by the view: only a job waiting for review
-        # needs them, and the approved job's gate is the hot path.
-        waiting = (
-            ", ".join(
-                ReviewRequest.objects.filter(
-                    job_id=job.pk, round=job.review_round, status=ReviewStatus.PENDING
-                )
-                .order_by("team__slug")
-                .values_list("team__slug", flat=True)
-            )
-            or "nobody"
-        )
-        message = _NOT_APPROVED[job.status].format(id=job.pk, waiting=waiting)
-        reasons.append(Reason("not_approved", message))
+    current = next(((s, e) for s, e in job.windows if s <= at < e), None)
+    upcoming = next(((s, e) for s, e in job.windows if s > at), None)
+    reasons = _status_reasons(job)
     if current is None:
-        message = (
-            f"{at:%Y-%m-%d %H:%M} UTC is outside job #{job.pk}'s booked windows; the next "
-            f"starts {upcoming[0]:%Y-%m-%d %H:%M} UTC."
-            if upcoming
-            else f"Every booked window of job #{job.pk} has ended."
-        )
-        reasons.append(Reason("outside_window", message, until=upcoming[0] if upcoming else None))
+        reasons.append(_outside_window(job, at=at, upcoming=upcoming))
     findings: list[Finding] = []
     checked = current or upcoming
     if checked is not None and job.status not in (JobStatus.CANCELLED, JobStatus.DONE):
-        evaluation = conflicts.evaluate(
+        findings = conflicts.evaluate(
             systems=job.systems,
             start=checked[0],
             end=checked[1],
             impact=job.impact,
             exclude_job=job.pk,
             version=version,
+        ).findings
+        reasons += _refusals(
+            job, findings=findings, window_end=checked[1], at=at, inside=current is not None
         )
-        findings = evaluation.findings
-        for finding in findings:
-            if finding.severity != Severity.REFUSE:
-                continue
-            # A freeze pauses the job only while it lasts: inside the window,
-            # the gate is closed for the frozen stretch and open around it.
-            if (
-                finding.kind == FindingKind.FREEZE
-                and current
-                and not finding.start <= at < finding.end
-            ):
-                continue
-            # An approved emergency was reviewed as an override of what refused
-            # it; only a freeze still stops it.
-            if job.emergency and finding.kind != FindingKind.FREEZE:
-                continue
-            until = _refused_until(finding=finding, impact=job.impact, window_end=checked[1])
-            reasons.append(_finding_reason(finding, until=until))
     if reasons:
         # What else explains a closed gate (an overrunning run, ...): apps
         # built on scheduling add it through settings, never imported here.
@@ -230,6 +190,67 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
 @cache
 def _gate_notes(paths: tuple[str, ...]) -> tuple:
     return tuple(import_string(path) for path in paths)
+
+
+def _status_reasons(job: JobSnapshot) -> list[Reason]:
+    """Why the job's status keeps the gate closed (nothing when it is approved)."""
+    if job.status == JobStatus.CONFLICTED:
+        first = job.findings[0]["message"] if job.findings else "a calendar change"
+        return [Reason("conflicted", f"Job #{job.pk} is conflicted: {first}")]
+    if job.status == JobStatus.APPROVED:
+        return []
+    # Read here, not prefetched by the view: only a job waiting for review
+    # needs them, and the approved job's gate is the hot path.
+    waiting = (
+        ", ".join(
+            ReviewRequest.objects.filter(
+                job_id=job.pk, round=job.review_round, status=ReviewStatus.PENDING
+            )
+            .order_by("team__slug")
+            .values_list("team__slug", flat=True)
+        )
+        or "nobody"
+    )
+    message = _NOT_APPROVED[JobStatus(job.status)].format(id=job.pk, waiting=waiting)
+    return [Reason("not_approved", message)]
+
+
+def _outside_window(
+    job: JobSnapshot, *, at: datetime, upcoming: tuple[datetime, datetime] | None
+) -> Reason:
+    message = (
+        f"{at:%Y-%m-%d %H:%M} UTC is outside job #{job.pk}'s booked windows; the next "
+        f"starts {upcoming[0]:%Y-%m-%d %H:%M} UTC."
+        if upcoming
+        else f"Every booked window of job #{job.pk} has ended."
+    )
+    return Reason("outside_window", message, until=upcoming[0] if upcoming else None)
+
+
+def _refusals(
+    job: JobSnapshot,
+    *,
+    findings: list[Finding],
+    window_end: datetime,
+    at: datetime,
+    inside: bool,
+) -> list[Reason]:
+    """A reason for each finding that refuses the job's window, with when it ends."""
+    reasons = []
+    for finding in findings:
+        if finding.severity != Severity.REFUSE:
+            continue
+        # A freeze pauses the job only while it lasts: inside the window,
+        # the gate is closed for the frozen stretch and open around it.
+        if finding.kind == FindingKind.FREEZE and inside and not finding.start <= at < finding.end:
+            continue
+        # An approved emergency was reviewed as an override of what refused
+        # it; only a freeze still stops it.
+        if job.emergency and finding.kind != FindingKind.FREEZE:
+            continue
+        until = _refused_until(finding=finding, impact=job.impact, window_end=window_end)
+        reasons.append(_finding_reason(finding, until=until))
+    return reasons
 
 
 @dataclass
@@ -285,6 +306,19 @@ def state(
                 version=version,
             ),
         )
+    return _closed(holding, at=at, end=end, impacted=impacted, impact=impact, version=version)
+
+
+def _closed(
+    holding: tuple[datetime, datetime],
+    *,
+    at: datetime,
+    end: datetime,
+    impacted: frozenset[str],
+    impact: str,
+    version: tuple,
+) -> StateAnswer:
+    """The answer inside a refused stretch: what refuses at `at`, and until when."""
     # Folded over the whole closed stretch, not only the instant `at`: the
     # engine cuts traffic findings to the range it is given, and each reason
     # must say when it ends. Only what refuses at `at` itself is a reason.

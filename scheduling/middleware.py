@@ -6,20 +6,20 @@ from django.contrib.sessions import middleware
 from django.contrib.sessions.exceptions import SessionInterrupted
 from django.http import HttpResponse, JsonResponse
 
-from scheduling.db import is_busy
+from scheduling.db import BUSY_BODY, BUSY_HEADERS, is_busy
 
 logger = logging.getLogger(__name__)
-RETRY_AFTER_SECONDS = 5
 
 
 def busy_response(request) -> HttpResponse:
-    message = "Clearway's database is busy; try again in a few seconds."
     if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
-        response = JsonResponse({"code": "busy", "message": message}, status=503)
-    else:
-        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+        return JsonResponse(BUSY_BODY, status=503, headers=BUSY_HEADERS)
+    return HttpResponse(
+        BUSY_BODY["message"],
+        status=503,
+        content_type="text/plain; charset=utf-8",
+        headers=BUSY_HEADERS,
+    )
 
 
 def _busy_cause(exc: BaseException | None) -> bool:

@@ -137,7 +137,7 @@ class _MeteredIterInfo(dateutil_rrule._iterinfo):
 
 # dateutil looks `_iterinfo` up in its module on each walk (python-dateutil
 # 2.9.0, pinned); tests/reliability/test_rule_work.py fails if that changes.
-dateutil_rrule._iterinfo = _MeteredIterInfo
+dateutil_rrule._iterinfo = _MeteredIterInfo  # type: ignore[misc, assignment]
 
 
 @contextmanager

@@ -3,9 +3,22 @@
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
-from scheduling.models import ApiToken, CalendarChange, System
+from scheduling import window_cache
+from scheduling.choices import JobStatus, ReviewStatus
+from scheduling.errors import InvalidInput
+from scheduling.models import (
+    ApiToken,
+    CalendarChange,
+    JobEvent,
+    MaintenanceJob,
+    ReviewRequest,
+    System,
+)
+
+# How many systems one question (a CI call, a feed filter) may name.
+MAX_SYSTEMS = 100
 
 
 def impacted_systems(*, systems: Iterable[str]) -> frozenset[str]:
@@ -40,6 +53,73 @@ def unknown_systems(*, systems: Iterable[str]) -> list[str]:
     wanted = set(systems)
     known = set(System.objects.filter(slug__in=wanted).values_list("slug", flat=True))
     return sorted(wanted - known)
+
+
+def known_systems(*, version: tuple | None = None) -> frozenset[str]:
+    """Every system's slug; systems change only with a calendar change, so cached per version."""
+    return window_cache.answers.get_or_compute(
+        ("systems", version or calendar_version()),
+        lambda: frozenset(System.objects.values_list("slug", flat=True)),
+    )
+
+
+def system_list(
+    *,
+    raw: str | list | None,
+    field: str = "systems",
+    required: bool = True,
+    version: tuple | None = None,
+) -> list[str]:
+    """The known systems named in `a,b` (a query parameter) or a list: trimmed,
+    each once, in the order given. The one parser for the CI API and the feeds.
+
+    With a calendar `version` the known slugs come from the per-version cache;
+    without one, only the named slugs are looked up.
+    """
+    values = raw if isinstance(raw, list) else (raw or "").split(",")
+    systems = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+    if required and not systems:
+        raise InvalidInput.for_field(field, "Name at least one system, e.g. systems=grading-db.")
+    if len(systems) > MAX_SYSTEMS:
+        raise InvalidInput.for_field(field, f"Name at most {MAX_SYSTEMS} systems at once.")
+    missing = (
+        sorted(set(systems) - known_systems(version=version))
+        if version is not None
+        else unknown_systems(systems=systems)
+    )
+    if missing:
+        raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
+    return systems
+
+
+def job_detail_relations() -> list:
+    """What a job's page and its API answer show besides the row: one query each."""
+    return [
+        "systems",
+        "impacted_systems",
+        Prefetch("reviews", queryset=ReviewRequest.objects.select_related("team", "decided_by")),
+        Prefetch("history", queryset=JobEvent.objects.select_related("actor")),
+    ]
+
+
+def jobs_with_details() -> QuerySet[MaintenanceJob]:
+    """Jobs as the job page and the jobs API read them (one home for both)."""
+    return MaintenanceJob.objects.select_related("team", "created_by").prefetch_related(
+        *job_detail_relations()
+    )
+
+
+def reviews_waiting_for(*, user) -> QuerySet[ReviewRequest]:
+    """Pending requests of `user`'s teams on jobs still in review, in the order
+    they came, for the inbox and the count in the navigation alike. Members of
+    the requesting team never review it (the service refuses), so those are left out."""
+    return (
+        ReviewRequest.objects.filter(
+            team__members=user, status=ReviewStatus.PENDING, job__status=JobStatus.PENDING
+        )
+        .exclude(job__team__members=user)
+        .order_by("created_at")
+    )
 
 
 def is_member(user, team) -> bool:

@@ -65,3 +65,28 @@ def frozen_now():
     moment = builders.at(1)
     with time_machine.travel(moment, tick=False):
         yield moment
+
+
+# Test modules that start servers or processes, or race threads against lock
+# timeouts: under pytest-xdist they would compete for the same two cores and
+# fail on timing, so `make test` runs them in a second, serial pass.
+SERIAL_MODULES = {
+    "tests/scheduling/test_concurrency.py",
+    "tests/reliability/test_concurrency_matrix.py",
+    "tests/reliability/test_contention.py",
+    "tests/reliability/test_background.py",
+    "tests/reliability/test_schemathesis.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark `serial` every browser or live-server test and the modules above."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if (
+            path in SERIAL_MODULES
+            or item.get_closest_marker("browser")
+            or item.get_closest_marker("topology")
+            or "live_server" in getattr(item, "fixturenames", ())
+        ):
+            item.add_marker(pytest.mark.serial)

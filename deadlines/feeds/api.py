@@ -10,12 +10,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deadlines.api import CanPublishDeadlines
-from deadlines.entries import COHORT_SIZE_MAX
+from deadlines.choices import FeedFormat
 from deadlines.feeds.services import (
     deadline_feed_create,
     deadline_feed_delete,
     deadline_feed_update,
 )
+from deadlines.limits import COHORT_SIZE_MAX
 from deadlines.models import DeadlineFeed
 from deadlines.services import check_can_publish
 from scheduling.api.fields import IsoDurationField
@@ -114,7 +115,7 @@ class DeadlineFeedViewSet(viewsets.ModelViewSet):
         serializer.instance = deadline_feed_create(
             team=data["team"],
             url=data["url"],
-            feed_format=data.get("format", "ics"),
+            feed_format=data.get("format", FeedFormat.ICS),
             cohort=data.get("cohort", ""),
             cohort_size=data["cohort_size"],
             systems=[system.slug for system in data.get("systems", [])],

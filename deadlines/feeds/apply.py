@@ -90,30 +90,37 @@ def feed_entries_apply(
             if spec.due >= since:
                 _create(feed, spec, cohorts)
                 changes.created += 1
-            continue
-        restored = deadline.withdrawn_at is not None
-        if restored:
-            deadline_restore(deadline=deadline)
-            changes.restored += 1
-        if _differs(deadline, spec, feed):
-            deadline_update(
-                deadline=deadline,
-                title=spec.title,
-                course=spec.course,
-                cohort=cohorts.ensure(spec.cohort_name),
-                cohort_size=spec.cohort_size,
-                due=spec.due,
-                systems=list(spec.systems),
-                team=feed.team,
-            )
-            changes.updated += 1
-        elif not restored:
-            changes.unchanged += 1
+        else:
+            _refresh(deadline, spec=spec, feed=feed, cohorts=cohorts, changes=changes)
     for uid, deadline in existing.items():
         if deadline.withdrawn_at is None and deadline.due >= since and not _kept(uid, keep):
             deadline_withdraw(deadline=deadline, now=now)
             changes.withdrawn += 1
     return changes
+
+
+def _refresh(
+    deadline: Deadline, *, spec: Spec, feed: DeadlineFeed, cohorts: Cohorts, changes: Changes
+) -> None:
+    """Bring back a deadline whose event returned, and update it if the event changed."""
+    restored = deadline.withdrawn_at is not None
+    if restored:
+        deadline_restore(deadline=deadline)
+        changes.restored += 1
+    if _differs(deadline, spec, feed):
+        deadline_update(
+            deadline=deadline,
+            title=spec.title,
+            course=spec.course,
+            cohort=cohorts.ensure(spec.cohort_name),
+            cohort_size=spec.cohort_size,
+            due=spec.due,
+            systems=list(spec.systems),
+            team=feed.team,
+        )
+        changes.updated += 1
+    elif not restored:
+        changes.unchanged += 1
 
 
 def _create(feed: DeadlineFeed, spec: Spec, cohorts: Cohorts) -> Deadline:

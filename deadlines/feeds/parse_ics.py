@@ -26,7 +26,6 @@ from icalendar import Calendar
 
 from deadlines.entries import (
     COHORT_MAX,
-    COHORT_SIZE_MAX,
     TITLE_MAX,
     UID_MAX,
     Entry,
@@ -36,6 +35,7 @@ from deadlines.entries import (
     split_systems,
 )
 from deadlines.feeds.errors import FeedError
+from deadlines.limits import COHORT_SIZE_MAX
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE
 from scheduling.recurrence import RuleBudgetSpent, build_rule, expand, rule_work_budget, zone

@@ -13,7 +13,6 @@ from django.utils.dateparse import parse_datetime
 
 from deadlines.entries import (
     COHORT_MAX,
-    COHORT_SIZE_MAX,
     COURSE_MAX,
     TITLE_MAX,
     UID_MAX,
@@ -24,6 +23,7 @@ from deadlines.entries import (
     split_systems,
 )
 from deadlines.feeds.errors import FeedError
+from deadlines.limits import COHORT_SIZE_MAX
 
 
 class _Skip(Exception):

@@ -5,14 +5,15 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from deadlines.choices import FeedFormat
-from deadlines.entries import COHORT_MAX, COHORT_SIZE_MAX
+from deadlines.entries import COHORT_MAX
 from deadlines.feeds.addresses import allowed_networks, is_allowed
 from deadlines.feeds.errors import FeedError
+from deadlines.limits import COHORT_SIZE_MAX, is_cohort_size
 from deadlines.models import MIN_FEED_INTERVAL, DeadlineFeed
 from deadlines.services import check_can_publish, deadline_withdraw
 from scheduling.errors import InvalidInput
@@ -68,7 +69,7 @@ def check_deadline_feed(
         errors["format"] = [f"Choose one of: {', '.join(FeedFormat.values)}."]
     if len(cohort) > COHORT_MAX:
         errors["cohort"] = [f"A cohort name has at most {COHORT_MAX} characters."]
-    if cohort_size is None or not 1 <= cohort_size <= COHORT_SIZE_MAX:
+    if not is_cohort_size(cohort_size):
         errors["cohort_size"] = [
             f"Give the default cohort size (LMS exports carry none), from 1 to {COHORT_SIZE_MAX:,}."
         ]
@@ -93,7 +94,7 @@ def deadline_feed_create(
     systems: Iterable[str] = (),
     interval: timedelta = timedelta(hours=1),
     enabled: bool = True,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> DeadlineFeed:
     check_can_publish(by=by, team=team)
@@ -126,13 +127,13 @@ def deadline_feed_create(
 def deadline_feed_update(
     *,
     feed: DeadlineFeed,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
     **changes: object,
 ) -> DeadlineFeed:
     check_can_publish(by=by, team=feed.team)
-    if isinstance(changes.get("team"), Team):
-        check_can_publish(by=by, team=changes["team"])
+    if isinstance(new_team := changes.get("team"), Team):
+        check_can_publish(by=by, team=new_team)
     allowed = _RESYNC_ON | {"interval", "enabled"}
     if unknown := set(changes) - allowed:
         raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))} on a deadline feed.")
@@ -163,7 +164,7 @@ def deadline_feed_update(
 
 @transaction.atomic
 def deadline_feed_delete(
-    *, feed: DeadlineFeed, by: AbstractBaseUser | None = None, now: datetime | None = None
+    *, feed: DeadlineFeed, by: User | None = None, now: datetime | None = None
 ) -> None:
     """Remove a feed; its live deadlines are withdrawn (their rows stay as history)."""
     check_can_publish(by=by, team=feed.team)

@@ -155,6 +155,15 @@ def _alert(observation: Observation, *, subject: str, text: str, now: datetime) 
 def record_sample(*, monitor: DatabaseMonitor, sample, now: datetime) -> list[Observation]:
     """Turn one sample into observations and alerts; return the new observations."""
     fresh: list[Observation] = []
+    held_pids = _observe_locks(monitor, sample, now, fresh)
+    _observe_waits(monitor, sample, now, fresh, held_pids=held_pids)
+    _saturation(monitor, sample, now, fresh)
+    _record_health(monitor, sample, now)
+    return fresh
+
+
+def _observe_locks(monitor: DatabaseMonitor, sample, now: datetime, fresh: list) -> set[int]:
+    """Observe (and alert on unbooked) long-held locks; return the pids holding them."""
     system = monitor.system
     held_pids = set()
     for lock in sample.locks:
@@ -190,6 +199,13 @@ def record_sample(*, monitor: DatabaseMonitor, sample, now: datetime) -> list[Ob
                 ),
                 now=now,
             )
+    return held_pids
+
+
+def _observe_waits(
+    monitor: DatabaseMonitor, sample, now: datetime, fresh: list, *, held_pids: set[int]
+) -> None:
+    system = monitor.system
     for wait in sample.waits:
         # Waits behind a lock seen above are its `waiters`; only the others
         # (row locks, advisory locks, ...) are observations of their own.
@@ -222,7 +238,9 @@ def record_sample(*, monitor: DatabaseMonitor, sample, now: datetime) -> list[Ob
                 ),
                 now=now,
             )
-    _saturation(monitor, sample, now, fresh)
+
+
+def _record_health(monitor: DatabaseMonitor, sample, now: datetime) -> None:
     monitor.connections = sample.connections
     monitor.max_connections = sample.max_connections
     monitor.lock_waiters = sample.lock_waiters
@@ -240,7 +258,6 @@ def record_sample(*, monitor: DatabaseMonitor, sample, now: datetime) -> list[Ob
             "saturated_since",
         ]
     )
-    return fresh
 
 
 def _saturation(monitor: DatabaseMonitor, sample, now: datetime, fresh: list) -> None:

@@ -16,19 +16,17 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scheduling import conflicts, gate, window_cache
+from scheduling import conflicts, engine, gate, window_cache
 from scheduling.api.auth import READ, READ_POST
 from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
 from scheduling.api.throttles import TokenRateThrottle
-from scheduling.choices import Impact
-from scheduling.db import lock_wait_at_most
+from scheduling.choices import Decision, Impact
+from scheduling.db import BUSY_HEADERS, lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
-from scheduling.middleware import RETRY_AFTER_SECONDS
-from scheduling.models import ApiToken, System
-from scheduling.selectors import calendar_version
+from scheduling.models import ApiToken
+from scheduling.selectors import calendar_version, system_list
 
-MAX_SYSTEMS = 100
 MAX_WINDOW = timedelta(days=31)
 
 
@@ -103,26 +101,6 @@ def _at(request) -> datetime:
     return _instant(request, "at") or timezone.now()
 
 
-def _quarter_hour(moment: datetime) -> datetime:
-    """The first quarter hour at or after `moment` (never before it)."""
-    floor = moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
-    return floor if floor == moment else floor + timedelta(minutes=15)
-
-
-def _systems_param(
-    raw: str | list | None, *, field: str = "systems", version: tuple | None = None
-) -> list[str]:
-    values = raw if isinstance(raw, list) else (raw or "").split(",")
-    systems = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-    if not systems:
-        raise InvalidInput.for_field(field, "Name at least one system, e.g. systems=grading-db.")
-    if len(systems) > MAX_SYSTEMS:
-        raise InvalidInput.for_field(field, f"Ask about at most {MAX_SYSTEMS} systems at once.")
-    if missing := sorted(set(systems) - known_systems(version=version)):
-        raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
-    return systems
-
-
 def _impact(raw: str | None) -> str:
     impact = raw or Impact.EXCLUSIVE_LOCK
     if impact not in Impact.values:
@@ -136,14 +114,6 @@ def _positive_int(raw: str | None, *, field: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise InvalidInput.for_field(field, f"{field} must be a job id (a whole number).")
     return int(raw)
-
-
-def known_systems(*, version: tuple | None = None) -> frozenset[str]:
-    """Every system's slug; systems change only with a calendar change, so cached per version."""
-    return window_cache.answers.get_or_compute(
-        ("systems", version or calendar_version()),
-        lambda: frozenset(System.objects.values_list("slug", flat=True)),
-    )
 
 
 class CIView(APIView):
@@ -229,7 +199,7 @@ class GateView(CIView):
                     ],
                 },
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                headers=BUSY_HEADERS,
             )
         body = {
             "allowed": answer.allowed,
@@ -266,7 +236,7 @@ class StateView(CIView):
     )
     def get(self, request):
         version = calendar_version()
-        systems = _systems_param(request.query_params.get("systems"), version=version)
+        systems = system_list(raw=request.query_params.get("systems"), version=version)
         at = _at(request)
         answer = gate.state(
             version=version,
@@ -310,7 +280,7 @@ class CheckRequestSerializer(serializers.Serializer):
 
 
 class CheckSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["clear", "flag", "refuse"])
+    decision = serializers.ChoiceField(choices=Decision.choices)
     findings = FindingSerializer(many=True)
     impacted_systems = serializers.ListField(child=serializers.CharField())
     next_clear = WindowSerializer(allow_null=True)
@@ -329,7 +299,7 @@ class ChecksView(CIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         version = calendar_version()
-        systems = _systems_param(data["systems"], version=version)
+        systems = system_list(raw=data["systems"], version=version)
         exclude = data.get("exclude_job")
         key = ("check", version, frozenset(systems), data["start"], data["end"], data["impact"])
         answer = window_cache.answers.get_or_compute(
@@ -403,14 +373,13 @@ class SlotsView(CIView):
     def get(self, request):
         params = request.query_params
         version = calendar_version()
-        systems = _systems_param(params.get("systems"), version=version)
+        systems = system_list(raw=params.get("systems"), version=version)
         duration = _param("duration", IsoDurationField(), params.get("duration", ""))
         if duration > MAX_WINDOW:
             raise InvalidInput.for_field("duration", "Ask for at most 31 days.")
-        # Slots start on quarter hours: nobody wants to start at 14:23:11.
-        # Rounded up, so that the first slot never starts before `after`.
+        # Rounded as the slots are (engine.round_up), so the range and `before` agree.
         asked_after = _instant(request, "after")
-        after = _quarter_hour(asked_after or timezone.now())
+        after = engine.round_up(asked_after or timezone.now())
         before = _instant(request, "before")
         # `before` alone asks for the nearest clear windows before it, latest
         # first: people plan backwards from a deadline. With `after` it only

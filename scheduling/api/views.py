@@ -1,6 +1,6 @@
 """The REST API for the catalogue, jobs and the freeze. Views call services."""
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -15,7 +15,8 @@ from scheduling.api.auth import JOBS, TokenScopes
 from scheduling.api.filters import JobFilter
 from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.errors import InvalidInput
-from scheduling.models import ApiToken, JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.models import ApiToken, MaintenanceJob, System, Team
+from scheduling.selectors import job_detail_relations, jobs_with_details
 from scheduling.services import catalogue, freeze, reviews, submission, transitions
 from scheduling.services.deletion import maintenance_job_delete
 
@@ -78,19 +79,6 @@ class SystemViewSet(viewsets.ModelViewSet):
         catalogue.system_delete(system=instance)
 
 
-def _job_relations() -> list:
-    return [
-        "systems",
-        "impacted_systems",
-        Prefetch("reviews", queryset=ReviewRequest.objects.select_related("team", "decided_by")),
-        Prefetch("history", queryset=JobEvent.objects.select_related("actor")),
-    ]
-
-
-def _job_queryset():
-    return MaintenanceJob.objects.select_related("team").prefetch_related(*_job_relations())
-
-
 def _saved(job: MaintenanceJob) -> MaintenanceJob:
     """The job a service saved and returned, with what the answer shows.
 
@@ -98,7 +86,7 @@ def _saved(job: MaintenanceJob) -> MaintenanceJob:
     taken on that table (a migration, VACUUM FULL) would turn the answer into
     a 503 for a change that was made, and the client would repeat it.
     """
-    prefetch_related_objects([job], *_job_relations())
+    prefetch_related_objects([job], *job_detail_relations())
     return job
 
 
@@ -121,7 +109,7 @@ class JobViewSet(
     token_scopes = JOBS
 
     def get_queryset(self):
-        jobs = _job_queryset()
+        jobs = jobs_with_details()
         if isinstance(self.request.auth, ApiToken):
             # A CI token sees its own team's jobs only.
             return jobs.filter(team_id=self.request.auth.team_id)

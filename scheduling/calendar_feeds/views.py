@@ -22,10 +22,9 @@ from scheduling.calendar_feeds.sources import FeedQuery
 from scheduling.calendar_feeds.tokens import feed_token_for_secret, feed_token_mark_used
 from scheduling.errors import InvalidInput
 from scheduling.models import System, Team
-from scheduling.selectors import unknown_systems
+from scheduling.selectors import system_list
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
-MAX_SYSTEMS = 100
 
 
 def secret_address(view):
@@ -50,13 +49,13 @@ def _not_found() -> JsonResponse:
 
 def check_filters(*, systems: str, team: str) -> tuple[frozenset[str], str]:
     """Validate `?systems=a,b` and `?team=slug`; unknown names are an error, not []."""
-    slugs = frozenset(slug.strip() for slug in systems.split(",") if slug.strip())
-    team = team.strip()
     errors: dict[str, list[str]] = {}
-    if len(slugs) > MAX_SYSTEMS:
-        errors["systems"] = [f"Name at most {MAX_SYSTEMS} systems."]
-    elif slugs and (missing := unknown_systems(systems=slugs)):
-        errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    try:
+        slugs = frozenset(system_list(raw=systems, required=False))
+    except InvalidInput as exc:
+        errors.update(exc.fields)
+        slugs = frozenset()
+    team = team.strip()
     if team and not Team.objects.filter(slug=team).exists():
         errors["team"] = [f"There is no team {team!r}."]
     if errors:

@@ -44,7 +44,7 @@ class Delivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"],
                 name="delivery_due_idx",
-                condition=models.Q(status="pending"),
+                condition=models.Q(status=DeliveryStatus.PENDING),
             )
         ]
 

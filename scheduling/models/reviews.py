@@ -42,7 +42,7 @@ class ReviewRequest(models.Model):
             models.Index(
                 fields=["team", "created_at"],
                 name="review_inbox_idx",
-                condition=models.Q(status="pending"),
+                condition=models.Q(status=ReviewStatus.PENDING),
             )
         ]
 

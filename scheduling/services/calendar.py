@@ -44,6 +44,8 @@ def calendar_changed(
 def calendar_changes_prune(*, keep: timedelta = timedelta(days=7)) -> int:
     """Drop old log rows; the most recent one always stays."""
     newest = CalendarChange.objects.order_by("-id").values_list("id", flat=True).first()
+    if newest is None:
+        return 0
     deleted, _ = (
         CalendarChange.objects.filter(at__lt=timezone.now() - keep).exclude(id=newest).delete()
     )

@@ -9,7 +9,7 @@ jobs the deleted one refused or flagged are re-evaluated.
 import logging
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,9 +22,7 @@ from scheduling.timeline.services import timeline_refresh_job
 logger = logging.getLogger("clearway.audit")
 
 
-def maintenance_job_delete(
-    *, job_id: int, by: AbstractBaseUser, now: datetime | None = None
-) -> None:
+def maintenance_job_delete(*, job_id: int, by: User, now: datetime | None = None) -> None:
     """Delete a job for good; administrators (staff) only."""
     if not getattr(by, "is_staff", False):
         raise NotAllowed("Only administrators can delete a job; cancel it instead.")

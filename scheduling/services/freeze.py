@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
@@ -42,14 +42,14 @@ def freeze_get(*, now: datetime | None = None) -> FreezeSwitch:
     return FreezeSwitch(active=True, reason=current.reason, since=current.start, by=by)
 
 
-def _require_admin(by: AbstractBaseUser | None) -> None:
+def _require_admin(by: User | None) -> None:
     if by is not None and not by.is_staff:
         raise NotAllowed("Only administrators can freeze change.")
 
 
 @transaction.atomic
 def freeze_set(
-    *, active: bool, reason: str = "", by: AbstractBaseUser | None, now: datetime | None = None
+    *, active: bool, reason: str = "", by: User | None, now: datetime | None = None
 ) -> FreezeSwitch:
     """The manual switch: on starts an open-ended freeze on every system now; off lifts it."""
     _require_admin(by)
@@ -61,7 +61,7 @@ def freeze_set(
         Freeze.objects.create(reason=reason, start=now, created_by=by, created_at=now)
         calendar_change_record(reason="change freeze switched on")
         timeline_refresh_freeze()
-    elif active and current.reason != reason:
+    elif active and current is not None and current.reason != reason:
         # Findings quote the reason: cached answers must not keep the old one.
         current.reason = reason
         current.save(update_fields=["reason"])
@@ -113,6 +113,7 @@ def _check_schedule(
         raise InvalidInput("The freeze is not valid.", fields=errors)
     if not rrule:
         return ""
+    assert end is not None, "a recurring freeze without an end was refused above"
     return recurrence.validate_rule(
         rrule_text=rrule,
         start=start,
@@ -133,7 +134,7 @@ def freeze_schedule(
     timezone: str = "UTC",
     rrule: str = "",
     systems: Iterable[str] = (),
-    by: AbstractBaseUser | None,
+    by: User | None,
     now: datetime | None = None,
 ) -> Freeze:
     """Schedule a freeze: one-off, open-ended (no `end`) or recurring in a named zone."""
@@ -165,9 +166,7 @@ def freeze_schedule(
 
 
 @transaction.atomic
-def freeze_cancel(
-    *, freeze_id: int, by: AbstractBaseUser | None, now: datetime | None = None
-) -> Freeze:
+def freeze_cancel(*, freeze_id: int, by: User | None, now: datetime | None = None) -> Freeze:
     """Call a freeze off. The row stays, as history; a running one-off freeze ends now."""
     _require_admin(by)
     now = now or django_timezone.now()

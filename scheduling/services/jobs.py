@@ -2,9 +2,10 @@
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone as django_timezone
@@ -83,7 +84,7 @@ def maintenance_job_create(
     emergency: bool = False,
     justification: str = "",
     template: StandardChange | None = None,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
     """Book a job as a draft and evaluate it, so its findings show at once."""
@@ -114,6 +115,7 @@ def maintenance_job_create(
     job_set_impacted(job=job)
     job_materialise(job=job)
     maintenance_job_evaluate(job=job, now=now)
+    assert job.evaluated_at is not None, "maintenance_job_evaluate sets it"
     JobEvent.objects.create(
         job=job,
         at=job.evaluated_at,
@@ -141,7 +143,7 @@ def maintenance_job_change_window(
     """Apply new times, systems, rule or impact; return whether anything changed."""
     current_systems = sorted(job.systems.values_list("slug", flat=True))
     new_systems = sorted(set(systems)) if systems is not None else current_systems
-    new = {
+    new: dict[str, Any] = {
         "start": start if start is not None else job.start,
         "end": end if end is not None else job.end,
         "timezone": timezone if timezone is not None else job.timezone,

@@ -51,19 +51,21 @@ def _window_anchor(system: System) -> datetime:
     rules (with BYDAY/BYMONTHDAY) mean the same thing whenever they are saved.
     """
     tz = recurrence.stored_zone(system.window_timezone, field="maintenance_window")
-    return datetime(2000, 1, 1, tzinfo=tz).replace(
-        hour=system.window_start_time.hour, minute=system.window_start_time.minute
-    )
+    start_time = system.window_start_time
+    assert start_time is not None, "only a system with an allowed window rule has an anchor"
+    return datetime(2000, 1, 1, tzinfo=tz).replace(hour=start_time.hour, minute=start_time.minute)
 
 
 def allowed_window_occurrences(
     *, system: System, after: datetime, before: datetime
 ) -> list[recurrence.Occurrence]:
     anchor = _window_anchor(system)
+    duration = system.window_duration
+    assert duration is not None, "check_maintenance_window requires a duration with a rule"
     return recurrence.expand(
         rrule_text=system.window_rrule,
         start=anchor,
-        end=anchor + system.window_duration,
+        end=anchor + duration,
         zone_name=system.window_timezone,
         after=after,
         before=before,

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -70,7 +70,7 @@ def refusing_bookings(evaluation: conflicts.Evaluation) -> list[str]:
         for f in evaluation.findings
         if f.kind == FindingKind.MAINTENANCE and f.severity == Severity.REFUSE
     ]
-    ids = {_job_id(source) for f in refusing for source in f.sources} - {None}
+    ids = {pk for f in refusing for source in f.sources if (pk := _job_id(source)) is not None}
     if not ids:
         return []
     approved = set(
@@ -129,7 +129,7 @@ def request_missing_reviews(job: MaintenanceJob, *, needed: dict[str, str], now:
     return missing
 
 
-def _reviewer(job: MaintenanceJob, *, team: str, by: AbstractBaseUser | None) -> Team:
+def _reviewer(job: MaintenanceJob, *, team: str, by: User | None) -> Team:
     reviewer = Team.objects.filter(slug=team).first()
     if reviewer is None:
         raise InvalidInput.for_field("team", f"There is no team {team!r}.")
@@ -164,7 +164,8 @@ def _override_requesters(job: MaintenanceJob) -> set[int]:
         job=job,
         action__in=(JobAction.EMERGENCY_OVERRIDE, JobAction.SUBMITTED, JobAction.RESUBMITTED),
     )
-    return {job.created_by_id, *asked.values_list("actor_id", flat=True)} - {None}
+    people = {job.created_by_id, *asked.values_list("actor_id", flat=True)}
+    return {pk for pk in people if pk is not None}
 
 
 def _pending_review(job: MaintenanceJob, *, reviewer: Team) -> ReviewRequest:
@@ -179,7 +180,7 @@ def _pending_review(job: MaintenanceJob, *, reviewer: Team) -> ReviewRequest:
 
 
 def _reject(
-    job: MaintenanceJob, *, reviewer: Team, by: AbstractBaseUser | None, comment: str, now: datetime
+    job: MaintenanceJob, *, reviewer: Team, by: User | None, comment: str, now: datetime
 ) -> None:
     transitions.supersede_pending_reviews(job)
     transitions.transition(
@@ -198,7 +199,7 @@ def _reject(
     )
 
 
-def _complete_review(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime):
+def _complete_review(job: MaintenanceJob, *, by: User | None, now: datetime):
     evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
     if blocked := refusing_bookings(evaluation):
         transitions.conflict(job, by=by, now=now, reason=blocked[0])
@@ -220,7 +221,7 @@ def maintenance_job_review(
     *,
     job_id: int,
     team: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     approve: bool,
     comment: str = "",
     now: datetime | None = None,

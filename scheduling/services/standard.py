@@ -8,7 +8,7 @@ through the normal path.
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
@@ -20,7 +20,7 @@ from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.submission import maintenance_job_book
 
 
-def _require_member(by: AbstractBaseUser | None, team: Team, verb: str) -> None:
+def _require_member(by: User | None, team: Team, verb: str) -> None:
     if by is not None and not (by.is_staff or is_member(by, team)):
         raise NotAllowed(f"Only members of {team.name} can {verb} its standard changes.")
 
@@ -36,7 +36,7 @@ def standard_change_create(
     timezone: str = "UTC",
     rrule: str = "",
     description: str = "",
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
 ) -> StandardChange:
     """Define a standard change for `team` (its members or administrators)."""
     _require_member(by, team, "define")
@@ -77,7 +77,7 @@ def maintenance_job_book_standard(
     template_id: int,
     start: datetime,
     end: datetime | None = None,
-    by: AbstractBaseUser | None,
+    by: User | None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
     """Book and submit a job from a standard change: approved at once when clear.

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -66,7 +66,7 @@ def _send_for_review(
     evaluation: conflicts.Evaluation,
     emergency: bool,
     justification: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     now: datetime,
     frozen: bool = False,
 ) -> None:
@@ -126,7 +126,7 @@ def _freezes_over(
 def maintenance_job_submit(
     *,
     job_id: int,
-    by: AbstractBaseUser | None,
+    by: User | None,
     emergency: bool | None = None,
     justification: str | None = None,
     now: datetime | None = None,
@@ -195,9 +195,7 @@ def _check_editable(
         )
 
 
-def _apply_texts(
-    job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime, **values: Any
-) -> None:
+def _apply_texts(job: MaintenanceJob, *, by: User | None, now: datetime, **values: Any) -> None:
     """Set the non-scheduling fields that are given and differ; save once and audit if any did.
 
     They do not change what the job does, so an approval stands; the audit
@@ -226,7 +224,7 @@ def _text_change(field: str, old: Any, new: Any) -> str:
     return f"{field}: {old!r} -> {new!r}"
 
 
-def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime) -> None:
+def _resubmit(job: MaintenanceJob, *, by: User | None, now: datetime) -> None:
     evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
     frozen = _freezes_over(job, evaluation=evaluation, now=now)
     if frozen and not job.emergency:
@@ -258,7 +256,7 @@ def _resubmit(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime
 def maintenance_job_update(
     *,
     job_id: int,
-    by: AbstractBaseUser | None,
+    by: User | None,
     now: datetime | None = None,
     title: str | None = None,
     description: str | None = None,
@@ -326,7 +324,7 @@ def maintenance_job_book(
     emergency: bool = False,
     justification: str = "",
     template: StandardChange | None = None,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> MaintenanceJob:
     """Book a job as a draft and, with `submit`, send it to review, in one transaction.

@@ -4,7 +4,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -49,7 +49,7 @@ def api_token_create(
     name: str,
     scopes: list[str],
     expires: datetime | None = None,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     now: datetime | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; the plaintext is returned here and never again."""
@@ -82,7 +82,7 @@ def api_token_create(
     return token, secret
 
 
-def api_token_revoke(*, token_id: int, by: AbstractBaseUser, now: datetime | None = None) -> None:
+def api_token_revoke(*, token_id: int, by: User, now: datetime | None = None) -> None:
     token = ApiToken.objects.select_related("team").filter(pk=token_id).first()
     if token is None or not (by.is_staff or is_member(by, token.team)):
         raise NotFound(f"There is no token #{token_id}.")

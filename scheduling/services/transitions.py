@@ -10,9 +10,9 @@ Also home of the two operations that are a transition and nothing more:
 """
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -33,7 +33,7 @@ SUBMITTABLE = (JobStatus.DRAFT, JobStatus.REJECTED, JobStatus.CONFLICTED)
 RESCHEDULE_REVIEWS = (JobStatus.PENDING, JobStatus.APPROVED, JobStatus.CONFLICTED)
 
 
-def require_requester(job: MaintenanceJob, by: AbstractBaseUser | None, verb: str) -> None:
+def require_requester(job: MaintenanceJob, by: User | None, verb: str) -> None:
     if not is_member(by, job.team):
         raise NotAllowed(f"Only members of {job.team.name} can {verb} job #{job.pk}.")
 
@@ -59,7 +59,7 @@ def record(
     job: MaintenanceJob,
     *,
     action: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     now: datetime,
     from_status: str = "",
     to_status: str = "",
@@ -83,7 +83,7 @@ def transition(
     *,
     to: str,
     action: str,
-    by: AbstractBaseUser | None,
+    by: User | None,
     now: datetime,
     reason: str = "",
 ) -> None:
@@ -110,9 +110,8 @@ def last_end(job: MaintenanceJob) -> datetime:
 
 
 def suggestions(job: MaintenanceJob, now: datetime, limit: int = 3) -> list[Slot]:
-    # Suggest slots on quarter hours: nobody wants to start at 14:23:11.
+    # next_clear rounds `after` up to a quarter hour (engine.round_up).
     after = max(now, job.start)
-    after = after.replace(second=0, microsecond=0) + timedelta(minutes=-after.minute % 15)
     return conflicts.next_clear(
         systems=job.systems.values_list("slug", flat=True),
         duration=job.end - job.start,
@@ -172,7 +171,7 @@ def supersede_pending_reviews(job: MaintenanceJob) -> None:
     job.reviews.filter(status=ReviewStatus.PENDING).update(status=ReviewStatus.SUPERSEDED)
 
 
-def approve(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime, reason: str):
+def approve(job: MaintenanceJob, *, by: User | None, now: datetime, reason: str):
     transition(job, to=JobStatus.APPROVED, action=JobAction.APPROVED, by=by, now=now, reason=reason)
     notify_job_team(job, event="approved", message=messages.approved(job, reason=reason), now=now)
     calendar_changed(
@@ -184,9 +183,7 @@ def approve(job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime, 
     )
 
 
-def conflict(
-    job: MaintenanceJob, *, by: AbstractBaseUser | None, now: datetime, reason: str
-) -> None:
+def conflict(job: MaintenanceJob, *, by: User | None, now: datetime, reason: str) -> None:
     reviewers = [r.team for r in current_reviews(job).select_related("team")]
     supersede_pending_reviews(job)
     transition(
@@ -209,7 +206,7 @@ def conflict(
 
 @retry_on_conflict
 def maintenance_job_cancel(
-    *, job_id: int, by: AbstractBaseUser | None, reason: str = "", now: datetime | None = None
+    *, job_id: int, by: User | None, reason: str = "", now: datetime | None = None
 ) -> MaintenanceJob:
     now = now or timezone.now()
     with transaction.atomic():
@@ -239,7 +236,7 @@ def maintenance_job_cancel(
 
 @retry_on_conflict
 def maintenance_job_done(
-    *, job_id: int, by: AbstractBaseUser | None, now: datetime | None = None
+    *, job_id: int, by: User | None, now: datetime | None = None
 ) -> MaintenanceJob:
     now = now or timezone.now()
     with transaction.atomic():

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -39,9 +39,7 @@ def new_webhook_secret() -> str:
 
 
 @transaction.atomic
-def team_webhook_secret_rotate(
-    *, team: Team, by: AbstractBaseUser, now: datetime | None = None
-) -> str:
+def team_webhook_secret_rotate(*, team: Team, by: User, now: datetime | None = None) -> str:
     """Give `team` a new signing secret and return it: the only time it is shown.
 
     The old secret stops signing at once; receivers switch to the new one.

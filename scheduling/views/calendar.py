@@ -47,6 +47,29 @@ def _range(view: str, anchor: date) -> tuple[date, int, date, date]:
     return first, 7, first - timedelta(days=7), first + timedelta(days=7)
 
 
+def _known(chosen: str, slugs: set[str]) -> str:
+    return chosen if chosen in slugs else ""
+
+
+def _shown(catalogue: list[System], *, system: str, team: str):
+    """The systems the filters pick, and the chosen team's systems."""
+    shown = [s for s in catalogue if not system or s.slug == system]
+    team_systems = frozenset(s.slug for s in catalogue if s.team.slug == team)
+    if team and team_systems and not system:
+        shown = [s for s in shown if s.slug in team_systems]
+    return shown, team_systems
+
+
+def _traffic(deadline_windows, *, slugs: frozenset[str], reach: frozenset[str], every: int):
+    """Each shown system's traffic, with what reaches it through its dependencies."""
+    per_system = data.traffic_segments(deadline_windows, reach)
+    reaches = reach_of(systems=slugs) if len(slugs) < every else {}
+    return {
+        slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
+        for slug in slugs
+    }
+
+
 @login_required
 def calendar(request):
     zone = viewer_zone(request)
@@ -58,16 +81,9 @@ def calendar(request):
     teams = list(Team.objects.order_by("name"))
     # A filter naming no system or team (a stale bookmark, a NUL byte that
     # PostgreSQL cannot compare) is "All", as its select then shows.
-    chosen_system = request.GET.get("system", "")
-    if chosen_system not in {s.slug for s in catalogue}:
-        chosen_system = ""
-    chosen_team = request.GET.get("team", "")
-    if chosen_team not in {t.slug for t in teams}:
-        chosen_team = ""
-    shown = [s for s in catalogue if not chosen_system or s.slug == chosen_system]
-    team_systems = frozenset(s.slug for s in catalogue if s.team.slug == chosen_team)
-    if chosen_team and team_systems and not chosen_system:
-        shown = [s for s in shown if s.slug in team_systems]
+    chosen_system = _known(request.GET.get("system", ""), {s.slug for s in catalogue})
+    chosen_team = _known(request.GET.get("team", ""), {t.slug for t in teams})
+    shown, team_systems = _shown(catalogue, system=chosen_system, team=chosen_team)
     slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
     lo = data.local_midnight(first, zone)
     hi = data.local_midnight(first + timedelta(days=count), zone)
@@ -78,12 +94,7 @@ def calendar(request):
     items = data.with_origins(items, shown=slugs)
     if chosen_team:
         items = data.of_team(items, team=chosen_team, team_systems=team_systems)
-    per_system = data.traffic_segments(deadline_windows, reach)
-    reaches = reach_of(systems=slugs) if len(slugs) < len(catalogue) else {}
-    traffic = {
-        slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
-        for slug in slugs
-    }
+    traffic = _traffic(deadline_windows, slugs=slugs, reach=reach, every=len(catalogue))
     days = data.days(
         first=first,
         count=count,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from scheduling import conflicts
-from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus
+from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
 from scheduling.engine import BusyWindow
 from scheduling.models import JobOccurrence
 
@@ -67,9 +67,9 @@ class Day:
 
 def traffic_level(load: int) -> str:
     if load >= settings.CLEARWAY_TRAFFIC_REFUSE:
-        return "refuse"
+        return Severity.REFUSE
     if load >= settings.CLEARWAY_TRAFFIC_FLAG:
-        return "flag"
+        return Severity.FLAG
     return "low" if load else ""
 
 

@@ -8,9 +8,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from scheduling.choices import JobStatus, ReviewStatus
 from scheduling.errors import DomainError
-from scheduling.models import ReviewRequest, Team
+from scheduling.models import Team
+from scheduling.selectors import reviews_waiting_for
 from scheduling.zones import zone_names
 
 ZONE_SESSION_KEY = "clearway_zone"
@@ -75,13 +75,7 @@ def bookable_teams(user) -> list[Team]:
 def pending_review_count(user) -> int:
     if not user.is_authenticated:
         return 0
-    return (
-        ReviewRequest.objects.filter(
-            team__members=user, status=ReviewStatus.PENDING, job__status=JobStatus.PENDING
-        )
-        .exclude(job__team__members=user)
-        .count()
-    )
+    return reviews_waiting_for(user=user).count()
 
 
 def add_domain_error(

@@ -12,7 +12,7 @@ from scheduling.choices import FINISHED_STATUSES, JobStatus, ReviewStatus
 from scheduling.errors import Conflict, DomainError, NotAllowed
 from scheduling.forms import CancelForm, ReviewForm, SubmitForm
 from scheduling.models import MaintenanceJob
-from scheduling.selectors import is_member
+from scheduling.selectors import is_member, jobs_with_details
 from scheduling.services.reviews import maintenance_job_review
 from scheduling.services.submission import maintenance_job_submit
 from scheduling.services.transitions import (
@@ -22,7 +22,6 @@ from scheduling.services.transitions import (
 )
 from scheduling.views.common import add_domain_error
 from scheduling.views.findings import finding_rows, slot_rows
-from scheduling.views.jobs import job_queryset
 
 
 def _reviewable(job: MaintenanceJob, user) -> list:
@@ -77,12 +76,12 @@ def _page(request, job: MaintenanceJob, *, status: int = 200, **forms):
 
 @login_required
 def detail(request, pk: int):
-    return _page(request, get_object_or_404(job_queryset(), pk=pk))
+    return _page(request, get_object_or_404(jobs_with_details(), pk=pk))
 
 
 def _fail(request, pk: int, exc: DomainError, **forms):
     """Show the job again with the error beside the form that caused it."""
-    job = get_object_or_404(job_queryset(), pk=pk)
+    job = get_object_or_404(jobs_with_details(), pk=pk)
     if not forms:
         messages.error(request, exc.message)
         return redirect("scheduling:job-detail", pk=pk)
@@ -94,7 +93,9 @@ def _fail(request, pk: int, exc: DomainError, **forms):
 def submit(request, pk: int):
     form = SubmitForm(request.POST)
     if not form.is_valid():
-        return _page(request, get_object_or_404(job_queryset(), pk=pk), status=400, submit=form)
+        return _page(
+            request, get_object_or_404(jobs_with_details(), pk=pk), status=400, submit=form
+        )
     try:
         job = maintenance_job_submit(
             job_id=pk,
@@ -125,7 +126,7 @@ def submit(request, pk: int):
 def review(request, pk: int):
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        job = get_object_or_404(job_queryset(), pk=pk)
+        job = get_object_or_404(jobs_with_details(), pk=pk)
         return _page(request, job, status=400, **{f"review_{request.POST.get('team')}": form})
     data = form.cleaned_data
     try:
@@ -152,7 +153,9 @@ def review(request, pk: int):
 def cancel(request, pk: int):
     form = CancelForm(request.POST)
     if not form.is_valid():
-        return _page(request, get_object_or_404(job_queryset(), pk=pk), status=400, cancel=form)
+        return _page(
+            request, get_object_or_404(jobs_with_details(), pk=pk), status=400, cancel=form
+        )
     try:
         maintenance_job_cancel(job_id=pk, by=request.user, reason=form.cleaned_data["reason"])
     except DomainError as exc:

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,22 +15,13 @@ from scheduling.choices import FindingKind, JobStatus
 from scheduling.errors import Conflict, DomainError, InvalidInput
 from scheduling.forms import JobForm, RecurrenceForm, local_value
 from scheduling.instants import instant_errors
-from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
-from scheduling.selectors import is_member
+from scheduling.models import MaintenanceJob, System, Team
+from scheduling.selectors import is_member, jobs_with_details
 from scheduling.services.submission import maintenance_job_book, maintenance_job_update
 from scheduling.views.common import add_domain_error, bookable_teams, require, viewer_zone
 from scheduling.views.findings import finding_rows, slot_rows
 
 PREVIEW_OCCURRENCES = 6
-
-
-def job_queryset():
-    return MaintenanceJob.objects.select_related("team", "created_by").prefetch_related(
-        "systems",
-        "impacted_systems",
-        Prefetch("reviews", queryset=ReviewRequest.objects.select_related("team", "decided_by")),
-        Prefetch("history", queryset=JobEvent.objects.select_related("actor")),
-    )
 
 
 def _dependents() -> dict[str, list[str]]:
@@ -147,7 +137,7 @@ def _refusal(exc: Conflict) -> dict | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def edit(request, pk: int):
-    job = get_object_or_404(job_queryset(), pk=pk)
+    job = get_object_or_404(jobs_with_details(), pk=pk)
     require(is_member(request.user, job.team), f"Only members of {job.team.name} can edit it.")
     initial = {
         "title": job.title,

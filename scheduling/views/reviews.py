@@ -3,9 +3,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from scheduling.choices import JobStatus, ReviewStatus
 from scheduling.forms import ReviewForm
-from scheduling.models import ReviewRequest
+from scheduling.selectors import reviews_waiting_for
 from scheduling.views.common import require, roles_of
 from scheduling.views.findings import finding_rows
 
@@ -15,14 +14,9 @@ def inbox(request):
     roles = roles_of(request.user)
     require(roles.reviews, "The review inbox is for members of a team.")
     requests = (
-        ReviewRequest.objects.filter(
-            team__in=roles.teams, status=ReviewStatus.PENDING, job__status=JobStatus.PENDING
-        )
-        # Members of the requesting team never review it (the service refuses).
-        .exclude(job__team__members=request.user)
+        reviews_waiting_for(user=request.user)
         .select_related("team", "job", "job__team")
         .prefetch_related("job__systems")
-        .order_by("created_at")
     )
     rows = [
         {

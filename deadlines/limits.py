@@ -1,0 +1,18 @@
+"""The bounds every way into deadlines shares: forms, API, files, feeds, models.
+
+Kept free of imports so models, forms and parsers can all use it.
+"""
+
+# The one cohort-size bound. Far beyond any real cohort and far inside the
+# PostgreSQL integer column (2,147,483,647): a size above the column's range
+# was a 500 on PostgreSQL, and summed loads must not overflow either. The
+# models carry it as a validator and a check constraint, so the column says it too.
+COHORT_SIZE_MAX = 10_000_000
+
+
+def is_cohort_size(value: object) -> bool:
+    """Whether `value` is a whole number of students from 1 to COHORT_SIZE_MAX."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= COHORT_SIZE_MAX
+
+
+COHORT_SIZE_RULE = f"The cohort size must be a whole number from 1 to {COHORT_SIZE_MAX:,}."
