@@ -19,7 +19,9 @@ BLOCKING = {"serious", "critical"}
 
 
 def violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through the DevTools protocol, which the page's Content Security
+    # Policy does not govern: a <script> tag with axe's text would be blocked by it.
+    page.evaluate(AXE.read_text())
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at "
