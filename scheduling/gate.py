@@ -14,6 +14,7 @@ from scheduling.choices import ChangeType, Decision, FindingKind, JobStatus, Rev
 from scheduling.engine import Finding, Slot
 from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.selectors import calendar_version
+from scheduling.timeline import selectors as timeline
 
 _NOT_APPROVED = {
     JobStatus.DRAFT: "Job #{id} has not been submitted for review.",
@@ -87,6 +88,23 @@ def _refused_until(*, finding: Finding, impact: str, window_end: datetime) -> da
         return finding.end
     systems = frozenset(finding.systems)
     end = finding.start + LOOK_AHEAD
+    if settings.CLEARWAY_TIMELINE:
+        # Walked forward from the finding, a week and then longer per read,
+        # stopping once the refusal holding it ends before what was read.
+        holding = None
+        for refused, frontier in timeline.blocked(
+            where=systems,
+            impact=impact,
+            thresholds=conflicts.thresholds(),
+            start=finding.start,
+            end=end,
+            at_least=Severity.REFUSE,
+            only=frozenset({finding.kind}),
+        ):
+            holding = next(((lo, hi) for lo, hi in refused if lo <= finding.start < hi), None)
+            if holding is not None and holding[1] < frontier:
+                break
+        return holding[1] if holding else finding.end
     windows = [
         w
         for w in conflicts.busy_windows(systems=systems, start=finding.start, end=end)
