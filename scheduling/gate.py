@@ -13,7 +13,7 @@ from scheduling import conflicts, engine, window_cache
 from scheduling.choices import ChangeType, Decision, FindingKind, JobStatus, ReviewStatus, Severity
 from scheduling.engine import Finding, Slot
 from scheduling.models import MaintenanceJob, ReviewRequest
-from scheduling.selectors import calendar_version
+from scheduling.selectors import cache_version
 from scheduling.timeline import selectors as timeline
 
 _NOT_APPROVED = {
@@ -145,7 +145,7 @@ class JobSnapshot:
 
 
 def job_snapshot(*, job_id: int, version: tuple | None = None) -> JobSnapshot | None:
-    version = version or calendar_version()
+    version = version or cache_version()
     return window_cache.jobs.get_or_compute((version, job_id), lambda: _load(job_id))
 
 
@@ -279,7 +279,7 @@ def state(
     cached per calendar version, so polling CI asks the database one question.
     """
     look_ahead = look_ahead or LOOK_AHEAD
-    version = version or calendar_version()
+    version = version or cache_version()
     impacted = conflicts.impacted(systems, version=version)
     origin = at.replace(minute=0, second=0, microsecond=0)
     end = origin + look_ahead + timedelta(hours=1)

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import QuerySet
 
+from scheduling import window_cache
 from scheduling.models import ApiToken, CalendarChange, System
 
 
@@ -62,6 +63,16 @@ def calendar_version() -> tuple:
         )
         row = cursor.fetchone()
     return tuple(row) if row else (0, "", 0)
+
+
+# Stands for the version when the per-process caches are off: nothing is keyed
+# by it then, so the version query (which counts every change) is skipped.
+UNCACHED = ("uncached",)
+
+
+def cache_version() -> tuple:
+    """The calendar version for per-process cache keys, read only when the caches are on."""
+    return calendar_version() if window_cache.enabled() else UNCACHED
 
 
 def api_tokens_of(*, user) -> QuerySet:

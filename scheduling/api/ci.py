@@ -26,7 +26,7 @@ from scheduling.db import lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.middleware import RETRY_AFTER_SECONDS
 from scheduling.models import ApiToken, System
-from scheduling.selectors import calendar_version
+from scheduling.selectors import cache_version, unknown_systems
 
 MAX_SYSTEMS = 100
 MAX_WINDOW = timedelta(days=31)
@@ -118,7 +118,7 @@ def _systems_param(
         raise InvalidInput.for_field(field, "Name at least one system, e.g. systems=grading-db.")
     if len(systems) > MAX_SYSTEMS:
         raise InvalidInput.for_field(field, f"Ask about at most {MAX_SYSTEMS} systems at once.")
-    if missing := sorted(set(systems) - known_systems(version=version)):
+    if missing := _unknown(systems, version=version):
         raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
     return systems
 
@@ -138,10 +138,18 @@ def _positive_int(raw: str | None, *, field: str) -> int | None:
     return int(raw)
 
 
+def _unknown(systems: list[str], *, version: tuple | None) -> list[str]:
+    if not window_cache.enabled():
+        # Without the cache, only the systems asked about: reading every slug
+        # would cost what the catalogue holds on each question.
+        return unknown_systems(systems=systems)
+    return sorted(set(systems) - known_systems(version=version))
+
+
 def known_systems(*, version: tuple | None = None) -> frozenset[str]:
     """Every system's slug; systems change only with a calendar change, so cached per version."""
     return window_cache.answers.get_or_compute(
-        ("systems", version or calendar_version()),
+        ("systems", version or cache_version()),
         lambda: frozenset(System.objects.values_list("slug", flat=True)),
     )
 
@@ -201,7 +209,7 @@ class GateView(CIView):
     def get(self, request, pk: int):
         at = _at(request)
         try:
-            version = calendar_version()
+            version = cache_version()
             job = gate.job_snapshot(job_id=int(pk), version=version)
             if job is None:
                 raise NotFound(f"There is no job #{pk}.")
@@ -265,7 +273,7 @@ class StateView(CIView):
         responses={200: StateSerializer},
     )
     def get(self, request):
-        version = calendar_version()
+        version = cache_version()
         systems = _systems_param(request.query_params.get("systems"), version=version)
         at = _at(request)
         answer = gate.state(
@@ -328,7 +336,7 @@ class ChecksView(CIView):
         body = CheckRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        version = calendar_version()
+        version = cache_version()
         systems = _systems_param(data["systems"], version=version)
         exclude = data.get("exclude_job")
         key = ("check", version, frozenset(systems), data["start"], data["end"], data["impact"])
@@ -347,10 +355,14 @@ def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) 
         exclude_job=exclude,
         version=version,
     )
+    if not evaluation.findings:
+        # Nothing in the window: it is its own next clear window, no walk needed.
+        return _check_answer(evaluation, (data["start"], data["end"]))
     slot = next(
         iter(
             conflicts.next_clear(
                 systems=systems,
+                impacted_set=evaluation.impacted,
                 duration=data["end"] - data["start"],
                 impact=data["impact"],
                 after=data["start"],
@@ -364,11 +376,15 @@ def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) 
         ),
         None,
     )
+    return _check_answer(evaluation, (slot.start, slot.end) if slot else None)
+
+
+def _check_answer(evaluation, clear: tuple | None) -> dict:
     return {
         "decision": evaluation.decision,
         "findings": [finding.as_dict() for finding in evaluation.findings],
         "impacted_systems": sorted(evaluation.impacted),
-        "next_clear": _window((slot.start, slot.end)) if slot else None,
+        "next_clear": _window(clear) if clear else None,
     }
 
 
@@ -402,7 +418,7 @@ class SlotsView(CIView):
     )
     def get(self, request):
         params = request.query_params
-        version = calendar_version()
+        version = cache_version()
         systems = _systems_param(params.get("systems"), version=version)
         duration = _param("duration", IsoDurationField(), params.get("duration", ""))
         if duration > MAX_WINDOW:
