@@ -343,16 +343,23 @@ def _open_or_flagged(
     Read only up to the next refusal (`until`): what flags after it is not
     the next transition.
     """
-    windows = conflicts.busy_windows(systems=impacted, start=origin, end=until, version=version)
-    flagged = engine.blocked_intervals(
-        windows=windows,
-        systems=impacted,
-        impact=impact,
-        thresholds=conflicts.thresholds(),
-        start=origin,
-        end=until,
-        at_least=Severity.FLAG,
-    )
+    if settings.CLEARWAY_TIMELINE:
+        flagged = _flagged_walk(at=at, origin=origin, until=until, impacted=impacted, impact=impact)
+        # Only the instant's findings are reasons: the windows at `at` are enough.
+        windows = conflicts.busy_windows(
+            systems=impacted, start=at, end=at + timedelta(microseconds=1), version=version
+        )
+    else:
+        windows = conflicts.busy_windows(systems=impacted, start=origin, end=until, version=version)
+        flagged = engine.blocked_intervals(
+            windows=windows,
+            systems=impacted,
+            impact=impact,
+            thresholds=conflicts.thresholds(),
+            start=origin,
+            end=until,
+            at_least=Severity.FLAG,
+        )
     stretch = next(((lo, hi) for lo, hi in flagged if lo <= at < hi), None)
     if stretch is None:
         upcoming_flag = next((lo for lo, _ in flagged if lo > at), None)
@@ -377,6 +384,27 @@ def _open_or_flagged(
     ]
     nearest = min((t for t in (upcoming, ends) if t), default=None)
     return StateAnswer(open=True, flagged=True, at=at, next_transition=nearest, reasons=reasons)
+
+
+def _flagged_walk(
+    *, at: datetime, origin: datetime, until: datetime, impacted: frozenset[str], impact: str
+) -> list[tuple[datetime, datetime]]:
+    """The flagging stretches from `origin`, read forward from the stored rows only as far
+    as the answer needs: the end of the one holding `at`, or the start of the next."""
+    flagged: list[tuple[datetime, datetime]] = []
+    for flagged, frontier in timeline.blocked(
+        where=impacted,
+        impact=impact,
+        thresholds=conflicts.thresholds(),
+        start=origin,
+        end=until,
+        at_least=Severity.FLAG,
+    ):
+        holding = next(((lo, hi) for lo, hi in flagged if lo <= at < hi), None)
+        upcoming = next((lo for lo, _ in flagged if lo > at), None)
+        if (holding and holding[1] < frontier) or (not holding and upcoming):
+            break
+    return flagged
 
 
 def no_slot_reason(

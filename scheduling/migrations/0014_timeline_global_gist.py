@@ -22,6 +22,6 @@ def drop_global_range_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scheduling", "0011_timeline")]
+    dependencies = [("scheduling", "0013_standard_changes")]
 
     operations = [migrations.RunPython(global_range_index, drop_global_range_index)]
