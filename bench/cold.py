@@ -17,6 +17,7 @@ bench/cold_results.json.
 import argparse
 import json
 import random
+import socket
 import statistics
 import sys
 import time
@@ -28,7 +29,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from run import PY, ROOT, Server, django_env, ensure_dataset, lua, sh, wrk
 
-PORT = 8791
+
+def free_port() -> int:
+    """A port the OS has free on loopback (other benches may be running)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = free_port()
 
 
 def pick(database: str) -> dict:

@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 from scheduling import engine, window_cache
 from scheduling.choices import Severity
 from scheduling.engine import BusyWindow, Finding, Slot, Thresholds, WindowQuery
-from scheduling.selectors import calendar_version, impacted_systems
+from scheduling.selectors import cache_version, impacted_systems
 from scheduling.timeline import selectors as timeline
 
 
@@ -65,7 +65,7 @@ def busy_windows(
             windows = raw_busy_windows(systems=systems, start=start, end=end)
             return [w for w in windows if w.source != f"job:{exclude_job_id}"]
         lo, hi = window_cache.day_bucket(start, end)
-        raw_key = ("raw", version or calendar_version(), systems, lo, hi)
+        raw_key = ("raw", version or cache_version(), systems, lo, hi)
         cached = window_cache.windows.get_or_compute(
             raw_key, lambda: tuple(raw_busy_windows(systems=systems, start=lo, end=hi))
         )
@@ -74,7 +74,7 @@ def busy_windows(
     if not window_cache.enabled():
         return timeline.windows(where=systems, start=start, end=end, exclude_job_id=exclude_job_id)
     lo, hi = window_cache.day_bucket(start, end)
-    key = (version or calendar_version(), systems, lo, hi, exclude_job_id)
+    key = (version or cache_version(), systems, lo, hi, exclude_job_id)
     return list(
         window_cache.windows.get_or_compute(
             key,
@@ -94,7 +94,7 @@ def impacted(systems: Iterable[str], *, version: tuple | None = None) -> frozens
         compute = lambda: timeline.reach(systems=booked)  # noqa: E731
     if not window_cache.enabled():
         return compute()
-    return window_cache.closures.get_or_compute((version or calendar_version(), booked), compute)
+    return window_cache.closures.get_or_compute((version or cache_version(), booked), compute)
 
 
 def evaluate(
@@ -112,7 +112,7 @@ def evaluate(
     Pass `occurrences` for a recurring job: each is decided on its own, and
     the decision is the worst of them.
     """
-    version = version or calendar_version()
+    version = version or cache_version()
     impacted_set = impacted(systems, version=version)
     windows_of = occurrences or [(start, end)]
     span_start = min(s for s, _ in windows_of)
@@ -146,6 +146,7 @@ def next_clear(
     align: timedelta | None = engine.QUARTER_HOUR,
     version: tuple | None = None,
     backwards: bool = False,
+    impacted_set: frozenset[str] | None = None,
 ) -> list[Slot]:
     """The next clear windows of `duration` in [after, before), earliest first, one per gap.
 
@@ -155,8 +156,9 @@ def next_clear(
     `before` instead, latest first (people plan back from a deadline).
     """
     before = before or after + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
-    version = version or calendar_version()
-    impacted_set = impacted(systems, version=version)
+    version = version or cache_version()
+    # A caller that has just evaluated the same systems passes their closure.
+    impacted_set = impacted_set or impacted(systems, version=version)
     if not settings.CLEARWAY_TIMELINE:
         windows = busy_windows(
             systems=impacted_set,

@@ -13,7 +13,8 @@ from scheduling import conflicts, engine, window_cache
 from scheduling.choices import ChangeType, Decision, FindingKind, JobStatus, ReviewStatus, Severity
 from scheduling.engine import Finding, Slot
 from scheduling.models import MaintenanceJob, ReviewRequest
-from scheduling.selectors import calendar_version
+from scheduling.selectors import cache_version
+from scheduling.timeline import selectors as timeline
 
 _NOT_APPROVED = {
     JobStatus.DRAFT: "Job #{id} has not been submitted for review.",
@@ -87,6 +88,23 @@ def _refused_until(*, finding: Finding, impact: str, window_end: datetime) -> da
         return finding.end
     systems = frozenset(finding.systems)
     end = finding.start + LOOK_AHEAD
+    if settings.CLEARWAY_TIMELINE:
+        # Walked forward from the finding, a week and then longer per read,
+        # stopping once the refusal holding it ends before what was read.
+        holding = None
+        for refused, frontier in timeline.blocked(
+            where=systems,
+            impact=impact,
+            thresholds=conflicts.thresholds(),
+            start=finding.start,
+            end=end,
+            at_least=Severity.REFUSE,
+            only=frozenset({finding.kind}),
+        ):
+            holding = next(((lo, hi) for lo, hi in refused if lo <= finding.start < hi), None)
+            if holding is not None and holding[1] < frontier:
+                break
+        return holding[1] if holding else finding.end
     windows = [
         w
         for w in conflicts.busy_windows(systems=systems, start=finding.start, end=end)
@@ -127,7 +145,7 @@ class JobSnapshot:
 
 
 def job_snapshot(*, job_id: int, version: tuple | None = None) -> JobSnapshot | None:
-    version = version or calendar_version()
+    version = version or cache_version()
     return window_cache.jobs.get_or_compute((version, job_id), lambda: _load(job_id))
 
 
@@ -282,7 +300,7 @@ def state(
     cached per calendar version, so polling CI asks the database one question.
     """
     look_ahead = look_ahead or LOOK_AHEAD
-    version = version or calendar_version()
+    version = version or cache_version()
     impacted = conflicts.impacted(systems, version=version)
     origin = at.replace(minute=0, second=0, microsecond=0)
     end = origin + look_ahead + timedelta(hours=1)
@@ -359,16 +377,23 @@ def _open_or_flagged(
     Read only up to the next refusal (`until`): what flags after it is not
     the next transition.
     """
-    windows = conflicts.busy_windows(systems=impacted, start=origin, end=until, version=version)
-    flagged = engine.blocked_intervals(
-        windows=windows,
-        systems=impacted,
-        impact=impact,
-        thresholds=conflicts.thresholds(),
-        start=origin,
-        end=until,
-        at_least=Severity.FLAG,
-    )
+    if settings.CLEARWAY_TIMELINE:
+        flagged = _flagged_walk(at=at, origin=origin, until=until, impacted=impacted, impact=impact)
+        # Only the instant's findings are reasons: the windows at `at` are enough.
+        windows = conflicts.busy_windows(
+            systems=impacted, start=at, end=at + timedelta(microseconds=1), version=version
+        )
+    else:
+        windows = conflicts.busy_windows(systems=impacted, start=origin, end=until, version=version)
+        flagged = engine.blocked_intervals(
+            windows=windows,
+            systems=impacted,
+            impact=impact,
+            thresholds=conflicts.thresholds(),
+            start=origin,
+            end=until,
+            at_least=Severity.FLAG,
+        )
     stretch = next(((lo, hi) for lo, hi in flagged if lo <= at < hi), None)
     if stretch is None:
         upcoming_flag = next((lo for lo, _ in flagged if lo > at), None)
@@ -393,6 +418,27 @@ def _open_or_flagged(
     ]
     nearest = min((t for t in (upcoming, ends) if t), default=None)
     return StateAnswer(open=True, flagged=True, at=at, next_transition=nearest, reasons=reasons)
+
+
+def _flagged_walk(
+    *, at: datetime, origin: datetime, until: datetime, impacted: frozenset[str], impact: str
+) -> list[tuple[datetime, datetime]]:
+    """The flagging stretches from `origin`, read forward from the stored rows only as far
+    as the answer needs: the end of the one holding `at`, or the start of the next."""
+    flagged: list[tuple[datetime, datetime]] = []
+    for flagged, frontier in timeline.blocked(
+        where=impacted,
+        impact=impact,
+        thresholds=conflicts.thresholds(),
+        start=origin,
+        end=until,
+        at_least=Severity.FLAG,
+    ):
+        holding = next(((lo, hi) for lo, hi in flagged if lo <= at < hi), None)
+        upcoming = next((lo for lo, _ in flagged if lo > at), None)
+        if (holding and holding[1] < frontier) or (not holding and upcoming):
+            break
+    return flagged
 
 
 def no_slot_reason(

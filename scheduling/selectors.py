@@ -84,7 +84,9 @@ def system_list(
         raise InvalidInput.for_field(field, f"Name at most {MAX_SYSTEMS} systems at once.")
     missing = (
         sorted(set(systems) - known_systems(version=version))
-        if version is not None
+        if version is not None and window_cache.enabled()
+        # Without the caches only the named slugs are read: reading every slug
+        # would cost what the catalogue holds on each question.
         else unknown_systems(systems=systems)
     )
     if missing:
@@ -142,6 +144,16 @@ def calendar_version() -> tuple:
         )
         row = cursor.fetchone()
     return tuple(row) if row else (0, "", 0)
+
+
+# Stands for the version when the per-process caches are off: nothing is keyed
+# by it then, so the version query (which counts every change) is skipped.
+UNCACHED = ("uncached",)
+
+
+def cache_version() -> tuple:
+    """The calendar version for per-process cache keys, read only when the caches are on."""
+    return calendar_version() if window_cache.enabled() else UNCACHED
 
 
 def api_tokens_of(*, user) -> QuerySet:

@@ -25,7 +25,7 @@ from scheduling.choices import Decision, Impact
 from scheduling.db import BUSY_HEADERS, lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.models import ApiToken
-from scheduling.selectors import calendar_version, system_list
+from scheduling.selectors import cache_version, system_list
 
 MAX_WINDOW = timedelta(days=31)
 
@@ -171,7 +171,7 @@ class GateView(CIView):
     def get(self, request, pk: int):
         at = _at(request)
         try:
-            version = calendar_version()
+            version = cache_version()
             job = gate.job_snapshot(job_id=int(pk), version=version)
             if job is None:
                 raise NotFound(f"There is no job #{pk}.")
@@ -235,7 +235,7 @@ class StateView(CIView):
         responses={200: StateSerializer},
     )
     def get(self, request):
-        version = calendar_version()
+        version = cache_version()
         systems = system_list(raw=request.query_params.get("systems"), version=version)
         at = _at(request)
         answer = gate.state(
@@ -298,7 +298,7 @@ class ChecksView(CIView):
         body = CheckRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        version = calendar_version()
+        version = cache_version()
         systems = system_list(raw=data["systems"], version=version)
         exclude = data.get("exclude_job")
         key = ("check", version, frozenset(systems), data["start"], data["end"], data["impact"])
@@ -317,10 +317,14 @@ def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) 
         exclude_job=exclude,
         version=version,
     )
+    if not evaluation.findings:
+        # Nothing in the window: it is its own next clear window, no walk needed.
+        return _check_answer(evaluation, (data["start"], data["end"]))
     slot = next(
         iter(
             conflicts.next_clear(
                 systems=systems,
+                impacted_set=evaluation.impacted,
                 duration=data["end"] - data["start"],
                 impact=data["impact"],
                 after=data["start"],
@@ -334,11 +338,15 @@ def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) 
         ),
         None,
     )
+    return _check_answer(evaluation, (slot.start, slot.end) if slot else None)
+
+
+def _check_answer(evaluation, clear: tuple | None) -> dict:
     return {
         "decision": evaluation.decision,
         "findings": [finding.as_dict() for finding in evaluation.findings],
         "impacted_systems": sorted(evaluation.impacted),
-        "next_clear": _window((slot.start, slot.end)) if slot else None,
+        "next_clear": _window(clear) if clear else None,
     }
 
 
@@ -372,7 +380,7 @@ class SlotsView(CIView):
     )
     def get(self, request):
         params = request.query_params
-        version = calendar_version()
+        version = cache_version()
         systems = system_list(raw=params.get("systems"), version=version)
         duration = _param("duration", IsoDurationField(), params.get("duration", ""))
         if duration > MAX_WINDOW:

@@ -73,25 +73,30 @@ def reach_of(*, systems: Iterable[str]) -> dict[str, frozenset[str]]:
     return {slug: frozenset(reached) for slug, reached in found.items()}
 
 
-_TABLE = '"scheduling_timelineinterval"'
-_START, _END = f'{_TABLE}."start"', f'{_TABLE}."end"'
+# Each system's rows through its own GiST scan (origin = X AND range &&), and
+# the all-systems rows through a partial GiST (migration 0012): one range scan
+# over every system's rows, filtered afterwards, read hundreds of rows at scale
+# 1.0 to keep a handful. The ids come out of one array, so the outer query
+# (filters, order, limit) is a primary-key lookup of only those rows.
+_OWN_ROWS = (
+    '"scheduling_timelineinterval"."id" = ANY(ARRAY('
+    "SELECT i.id FROM unnest(%s::bigint[]) AS o(id) CROSS JOIN LATERAL ("
+    "SELECT r.id FROM scheduling_timelineinterval r WHERE r.origin_id = o.id "
+    "AND tstzrange(r.start, r.\"end\", '[)') && tstzrange(%s, %s, '[)')) AS i "
+    "UNION ALL SELECT g.id FROM scheduling_timelineinterval g WHERE g.origin_id IS NULL "
+    "AND tstzrange(g.start, g.\"end\", '[)') && tstzrange(%s, %s, '[)')))"
+)
 
 
 def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | None = None):
-    # One equality per system, not IN (...): PostgreSQL then ORs one GiST scan
-    # per system (origin, range) instead of scanning every system's rows.
-    origins = Q(origin__isnull=True)
-    for origin in sorted(_ids(where)):
-        origins |= Q(origin_id=origin)
-    query = TimelineInterval.objects.filter(origins, start__lt=end, end__gt=start)
+    ids = sorted(_ids(where))
+    query = TimelineInterval.objects.filter(start__lt=end, end__gt=start)
     if connection.vendor == "postgresql":
-        # The same overlap as a range test, so that the GiST index on
-        # (origin, [start, end)) serves it (migration 0011): a pair of b-tree
-        # bounds would scan everything before `end` or after `start`.
         query = query.extra(  # noqa: S610 - constant SQL, values as parameters
-            where=[f"tstzrange({_START}, {_END}, '[)') && tstzrange(%s, %s, '[)')"],
-            params=[start, end],
+            where=[_OWN_ROWS], params=[ids, start, end, start, end]
         )
+    else:
+        query = query.filter(Q(origin__isnull=True) | Q(origin_id__in=ids))
     if extra is not None:
         query = query.filter(extra)
     return query
@@ -206,6 +211,7 @@ def blocked(
     exclude_job_id: int | None = None,
     backwards: bool = False,
     batch: int | None = None,
+    only: frozenset[str] | None = None,
 ) -> Iterator[tuple[list[tuple[datetime, datetime]], datetime]]:
     """Merged blocked intervals inside [start, end), read a week (then longer) at a time.
 
@@ -214,11 +220,17 @@ def blocked(
     is in the stretch, not in the horizon. Yields after each read the merged
     intervals so far and the frontier up to which they are complete: forward,
     no unread row starts before it; backwards, none ends after it. A caller
-    that has its answer stops, so a slot next week costs one read.
+    that has its answer stops, so a slot next week costs one read. `only`
+    keeps the rows of those finding kinds.
     """
     batch = batch or BATCH
     exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
     condition = _blocking(impact=impact, thresholds=thresholds, at_least=at_least, exclude=exclude)
+    if only is not None:
+        # Stored kinds of the finding kinds asked for (a deadline is traffic).
+        condition &= Q(
+            kind__in=[TimelineKind.TRAFFIC if k == FindingKind.DEADLINE else k for k in only]
+        )
     order = ("-end", "-pk") if backwards else ("start", "pk")
     intervals: list[tuple[datetime, datetime]] = []
     span = FIRST_STRETCH

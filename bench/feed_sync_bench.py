@@ -1,0 +1,95 @@
+"""A deadline-feed sync of 5,000 changed deadlines, timeline and re-evaluation included.
+
+Runs on a scratch copy of the generated dataset (CREATE DATABASE ... TEMPLATE),
+never on the benchmark's own databases. A JSON feed of 5,000 deadlines on
+random systems is synced once (created), then again with every due moved by a
+day (5,000 updates): the second sync is timed, with re-evaluation run inline
+after the commit (CLEARWAY_TASKS_SYNC=1), and the timeline compared with a
+rebuild afterwards.
+
+    python bench/feed_sync_bench.py --scale 0.1 --deadlines 5000
+"""
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run import PG, PY, ROOT, django_env, ensure_dataset, sh
+
+CODE = r"""
+import json, random, time
+from datetime import timedelta
+from unittest import mock
+from django.utils import timezone
+from deadlines.feeds import sync
+from deadlines.feeds.fetch import Fetched
+from deadlines.models import DeadlineFeed
+from scheduling.models import System, Team
+from scheduling.timeline.services import timeline_differences
+
+count = int(COUNT)
+team = Team.objects.get(slug="team-0")
+slugs = list(System.objects.values_list("slug", flat=True))
+rng = random.Random(13)
+now = timezone.now().replace(microsecond=0)
+items = [
+    {"uid": f"bench-{n}", "title": f"Assignment {n}", "cohort_size": rng.choice([40, 120, 300]),
+     "due": (now + timedelta(days=rng.randrange(2, 300), hours=rng.randrange(24))).isoformat(),
+     "systems": rng.sample(slugs, 2)}
+    for n in range(count)
+]
+feed = DeadlineFeed.objects.create(url="https://lms.invalid/feed.json", format="json", team=team,
+                                   cohort_size=100)
+
+def body(entries):
+    return Fetched(body=json.dumps(entries).encode(), etag="", last_modified="", not_modified=False)
+
+def timed(entries):
+    with mock.patch.object(sync, "fetch_feed", return_value=body(entries)):
+        started = time.perf_counter()
+        result = sync.feed_sync(feed_id=feed.pk)
+        return time.perf_counter() - started, result
+
+created_s, first = timed(items)
+for item in items:
+    item["due"] = (timezone.datetime.fromisoformat(item["due"]) + timedelta(days=1)).isoformat()
+changed_s, second = timed(items)
+print(json.dumps({"created_s": round(created_s, 2), "first": first.changes, "ok": second.ok,
+                  "changed_s": round(changed_s, 2), "second": second.changes,
+                  "error": second.error, "timeline_differences": len(timeline_differences())}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--deadlines", type=int, default=5000)
+    args = parser.parse_args()
+    template = ensure_dataset(args.scale)
+    scratch = f"{template}_feedsync"
+    sh("psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {scratch}")
+    sh("psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {scratch} TEMPLATE {template}")
+    try:
+        env = django_env(
+            scratch,
+            CLEARWAY_TASKS_SYNC="1",
+            CLEARWAY_CURRICULUM_TEAMS="team-0",
+            DB_STATEMENT_TIMEOUT_MS="0",
+            DB_IDLE_IN_TRANSACTION_MS="0",
+        )
+        code = CODE.replace("COUNT", str(args.deadlines))
+        out = sh(PY, "manage.py", "shell", "-c", code, env=env)
+        figures = json.loads(out.strip().splitlines()[-1])
+        figures.update(scale=args.scale, deadlines=args.deadlines, load=os.getloadavg())
+        (ROOT / "bench" / "feed_sync_results.json").write_text(json.dumps(figures, indent=2) + "\n")
+        print(json.dumps(figures, indent=2))
+    finally:
+        sh("psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {scratch}")
+
+
+if __name__ == "__main__":
+    main()
