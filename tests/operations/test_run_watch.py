@@ -135,6 +135,19 @@ def test_an_overrun_into_refusing_traffic_says_how_many_students_and_asks_the_ru
     assert run_heartbeat(job_id=run.job_id, run_id=run.pk).stop is True
 
 
+def test_the_overrun_notice_says_when_the_refusing_traffic_really_ends(run, clock):
+    # 2,000 students due 2030-12-12 12:00: their traffic lasts until 18:00 that day,
+    # beyond the 48 hours the notice looks ahead.
+    builders.deadline(due=at(12, 12), cohort_size=2000, systems=("grading-api",))
+    beat(clock, run, at(10, 12, 5))
+
+    watch_runs()
+
+    run.refresh_from_db()
+    assert "expected now until 2030-12-12 18:00 UTC" in notices("run_overrun")[0].text
+    assert "until 2030-12-12 18:00 UTC" in run.stop_reason
+
+
 def test_an_overrun_before_refusing_traffic_says_when_it_comes_without_asking_to_stop(run, clock):
     builders.deadline(due=at(12, 20), cohort_size=1500, systems=("grading-api",))
     beat(clock, run, at(10, 12, 5))
