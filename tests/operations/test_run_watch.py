@@ -205,6 +205,23 @@ def test_the_watcher_wakes_when_refusing_traffic_begins_and_asks_the_run_to_stop
     assert "2,000 students are expected now" in texts[1]
 
 
+def test_traffic_published_during_an_overrun_has_the_run_asked_to_stop_when_it_begins(run, clock):
+    beat(clock, run, at(10, 12, 1))
+    watch_runs()  # the first overrun notice: no traffic in sight yet
+    clock.move_to(at(10, 12, 10))
+    # Then 2,000 students due 2030-12-12 12:20: their traffic refuses from 12-10 12:20.
+    builders.deadline(due=at(12, 12, 20), cohort_size=2000, systems=("grading-api",))
+    minute = at(10, 12, 11)
+    while minute <= at(10, 12, 20):
+        beat(clock, run, minute)  # a heartbeat just before each minutely watch
+        watch_runs()
+        minute += timedelta(minutes=1)
+
+    run.refresh_from_db()
+    assert run.stop_requested_at == at(10, 12, 20)
+    assert run.stop_requested_by == "clearway"
+
+
 def test_the_runs_own_key_finds_the_first_run_when_the_api_no_longer_keeps_it(
     job, requester, clock
 ):
