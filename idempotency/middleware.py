@@ -38,8 +38,10 @@ CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 # Answers that come before the operation runs or from a failure change
 # nothing, so they are not kept: a retry runs again (after signing in, once
-# the throttle allows, once the database answers).
-NOT_KEPT = frozenset({401, 403, 408, 429})
+# the throttle allows, once the database answers). A closed gate (423)
+# changed nothing either: a CI job retried with the same key once its window
+# opens must be asked again, not told "closed" from before.
+NOT_KEPT = frozenset({401, 403, 408, 423, 429})
 REPLAYED_HEADERS = ("Content-Type", "Location", "Cache-Control", "Retry-After")
 
 

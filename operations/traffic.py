@@ -10,6 +10,9 @@ from datetime import datetime, timedelta
 from scheduling import conflicts, engine
 from scheduling.choices import FindingKind, Severity
 
+# Deadlines chained end to end could extend a stretch far: a few steps suffice.
+MAX_EXTENSIONS = 4
+
 
 @dataclass(frozen=True)
 class TrafficPeak:
@@ -47,18 +50,26 @@ def students_at(*, systems: frozenset[str], at: datetime) -> int:
 def refusing_traffic(
     *, systems: frozenset[str], impact: str, start: datetime, end: datetime
 ) -> list[TrafficPeak]:
-    """The traffic windows in [start, end) that refuse work of `impact` on `systems`."""
+    """The stretches of traffic that refuse work of `impact` on `systems` and begin
+    before `end`, each with its real end (not cut at `end`: "until when" must be true)."""
     impacted = conflicts.impacted(systems)
-    windows = [
-        w
-        for w in conflicts.busy_windows(systems=impacted, start=start, end=end)
-        if w.kind == FindingKind.DEADLINE
-    ]
+    horizon = end
+    for _ in range(MAX_EXTENSIONS):
+        windows = [
+            w
+            for w in conflicts.busy_windows(systems=impacted, start=start, end=horizon)
+            if w.kind == FindingKind.DEADLINE
+        ]
+        # Look as far as the traffic seen lasts, so no stretch is cut short.
+        furthest = max((w.end for w in windows), default=horizon)
+        if furthest <= horizon:
+            break
+        horizon = furthest
     findings = engine.fold(
         windows=windows,
         systems=impacted,
         start=start,
-        end=end,
+        end=horizon,
         impact=impact,
         thresholds=conflicts.thresholds(),
     )
@@ -70,7 +81,7 @@ def refusing_traffic(
             message=f.message,
         )
         for f in findings
-        if f.severity == Severity.REFUSE
+        if f.severity == Severity.REFUSE and f.start < end
     ]
 
 

@@ -8,7 +8,10 @@ after use (one connection per database at a time).
 """
 
 import base64
-from contextlib import contextmanager
+import os
+import socket
+import threading
+from contextlib import contextmanager, suppress
 from datetime import datetime
 
 import psycopg
@@ -67,10 +70,59 @@ def monitoring_connection(dsn: str, *, connect_timeout: int | None = None):
             "-c default_transaction_read_only=on -c lock_timeout=1000"
         ),
     )
+    watchdog = _Watchdog(connection, seconds=answer_budget_seconds())
     try:
         yield connection
+    except psycopg.OperationalError as exc:
+        if watchdog.fired:
+            raise psycopg.OperationalError(
+                f"no answer within {watchdog.seconds:g} s: the server may be stopped or wedged"
+            ) from exc
+        raise
     finally:
+        watchdog.stop()
         connection.close()
+
+
+def answer_budget_seconds() -> float:
+    """The longest a connection's statements may take together (three of them, and slack)."""
+    return 3 * statement_timeout_ms() / 1000 + 1
+
+
+class _Watchdog:
+    """Shuts the connection's socket when its statements overrun their budget.
+
+    A stopped or wedged server enforces no statement_timeout, and psycopg
+    waits for an answer without a limit: without this the sample, and the
+    worker running it, would wait forever. Shutting the socket (not closing
+    its descriptor) makes the waiting read fail at once.
+    """
+
+    def __init__(self, connection, *, seconds: float):
+        self.connection = connection
+        self.seconds = seconds
+        self.fired = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            with (
+                suppress(OSError, psycopg.Error),
+                socket.socket(fileno=os.dup(self.connection.pgconn.socket)) as sock,
+            ):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
 
 
 def _database_name(dsn: str) -> str:

@@ -28,6 +28,8 @@ from scheduling.services.notifications import notify
 
 # How far past the window an overrun notice looks for refusing traffic.
 TRAFFIC_LOOK_AHEAD = timedelta(hours=48)
+# How often an overrunning run not yet asked to stop is looked at (the watcher runs every minute).
+OVERRUN_RECHECK = timedelta(minutes=1)
 CLEARWAY = "clearway"
 MAX_KEY = 200
 MAX_REASON = 2000
@@ -62,8 +64,13 @@ def _next_check(run: Run, now: datetime) -> datetime:
     if run.overrun_at is None:
         return min(run.window_end, lost_at)
     moments = [lost_at, (run.overrun_notified_at or now) + settings.CLEARWAY_OVERRUN_REPEAT]
-    if run.refusing_traffic_at and run.stop_requested_at is None:
-        moments.append(run.refusing_traffic_at)
+    if run.stop_requested_at is None:
+        # A deadline published during the overrun can bring refusing traffic
+        # before the next notice: look again at the watcher's pace (it notifies
+        # only when a notice is due or that traffic begins).
+        moments.append(now + OVERRUN_RECHECK)
+        if run.refusing_traffic_at:
+            moments.append(run.refusing_traffic_at)
     return max(min(moments), now)
 
 
@@ -132,7 +139,11 @@ def run_heartbeat(*, job_id: int, run_id: int, now: datetime | None = None) -> H
     if run.status == RunStatus.LOST:
         # Silence was not death after all: watch it again.
         run.status = RunStatus.RUNNING
-    run.next_check_at = _next_check(run, now)
+    # Never later than the watcher already planned: frequent heartbeats must
+    # not keep pushing an overrun's next look (notice, traffic) away.
+    run.next_check_at = min(
+        moment for moment in (run.next_check_at, _next_check(run, now)) if moment is not None
+    )
     run.save(update_fields=["last_heartbeat_at", "status", "next_check_at"])
     return HeartbeatAnswer(run, run.stop_requested_at is not None, run.stop_reason)
 

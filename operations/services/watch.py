@@ -157,13 +157,16 @@ def monitor_sample(*, monitor_id: int, now: datetime | None = None) -> bool:
 
 def monitors_sample_due(*, now: datetime | None = None) -> int:
     """Sample every monitor that is due; return how many were sampled."""
-    now = now or timezone.now()
     due = DatabaseMonitor.objects.filter(enabled=True).filter(
-        Q(next_sample_at__isnull=True) | Q(next_sample_at__lte=now)
+        Q(next_sample_at__isnull=True) | Q(next_sample_at__lte=now or timezone.now())
     )
+    # Each claim reads the clock again (unless the caller fixed it): after
+    # slow databases earlier in the round, a lease counted from the round's
+    # start would already be over, and another worker would open a second
+    # connection to a database still being sampled.
     return sum(
         monitor_sample(monitor_id=pk, now=now)
-        for pk in due.order_by("next_sample_at").values_list("pk", flat=True)
+        for pk in list(due.order_by("next_sample_at").values_list("pk", flat=True))
     )
 
 

@@ -46,9 +46,9 @@ def pipeline(live_server, org, requester, reviewer, clock, tmp_path):
         "LOG": str(tmp_path / "psql.log"),
     }
 
-    def run(script: str) -> subprocess.CompletedProcess:
+    def run(script: str, shell: str = "bash") -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["bash", "-c", f". ./clearway-run.sh\n{script}"],
+            [shell, "-c", f". ./clearway-run.sh\n{script}"],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -124,3 +124,19 @@ def test_the_batch_loop_stops_between_batches_when_asked(pipeline, clock):
     assert "grade writes fail" in result.stdout
     assert len((pipeline.dir / "psql.log").read_text().splitlines()) == 1
     assert run.status == RunStatus.ABORTED
+
+
+@pytest.mark.skipif(not shutil.which("dash"), reason="needs a strict POSIX sh (dash)")
+def test_the_recipe_sends_heartbeats_under_a_posix_sh(pipeline, clock):
+    # Alpine and Debian images run CI scripts with sh, where a failed
+    # `shift 2` ends the shell: the heartbeat call must not depend on it.
+    clock.move_to(at(10, 9))
+
+    result = pipeline(
+        'answer=$(clearway "/$RUN/heartbeat"); echo "stop=$(echo "$answer" | jq -r .stop)"',
+        shell="dash",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "stop=false" in result.stdout
+    assert Run.objects.get().status == RunStatus.SUCCEEDED

@@ -135,6 +135,19 @@ def test_an_overrun_into_refusing_traffic_says_how_many_students_and_asks_the_ru
     assert run_heartbeat(job_id=run.job_id, run_id=run.pk).stop is True
 
 
+def test_the_overrun_notice_says_when_the_refusing_traffic_really_ends(run, clock):
+    # 2,000 students due 2030-12-12 12:00: their traffic lasts until 18:00 that day,
+    # beyond the 48 hours the notice looks ahead.
+    builders.deadline(due=at(12, 12), cohort_size=2000, systems=("grading-api",))
+    beat(clock, run, at(10, 12, 5))
+
+    watch_runs()
+
+    run.refresh_from_db()
+    assert "expected now until 2030-12-12 18:00 UTC" in notices("run_overrun")[0].text
+    assert "until 2030-12-12 18:00 UTC" in run.stop_reason
+
+
 def test_an_overrun_before_refusing_traffic_says_when_it_comes_without_asking_to_stop(run, clock):
     builders.deadline(due=at(12, 20), cohort_size=1500, systems=("grading-api",))
     beat(clock, run, at(10, 12, 5))
@@ -190,6 +203,23 @@ def test_the_watcher_wakes_when_refusing_traffic_begins_and_asks_the_run_to_stop
     texts = [d.text for d in notices("run_overrun") if d.channel == "email:infra@example.org"]
     assert len(texts) == 2
     assert "2,000 students are expected now" in texts[1]
+
+
+def test_traffic_published_during_an_overrun_has_the_run_asked_to_stop_when_it_begins(run, clock):
+    beat(clock, run, at(10, 12, 1))
+    watch_runs()  # the first overrun notice: no traffic in sight yet
+    clock.move_to(at(10, 12, 10))
+    # Then 2,000 students due 2030-12-12 12:20: their traffic refuses from 12-10 12:20.
+    builders.deadline(due=at(12, 12, 20), cohort_size=2000, systems=("grading-api",))
+    minute = at(10, 12, 11)
+    while minute <= at(10, 12, 20):
+        beat(clock, run, minute)  # a heartbeat just before each minutely watch
+        watch_runs()
+        minute += timedelta(minutes=1)
+
+    run.refresh_from_db()
+    assert run.stop_requested_at == at(10, 12, 20)
+    assert run.stop_requested_by == "clearway"
 
 
 def test_the_runs_own_key_finds_the_first_run_when_the_api_no_longer_keeps_it(

@@ -105,6 +105,22 @@ def test_a_retried_start_returns_the_first_run_even_after_the_window_closed(pipe
     assert retry.json()["id"] == first.json()["id"]
 
 
+def test_a_start_refused_before_the_window_runs_when_retried_with_its_key_inside_it(
+    pipeline, job, clock
+):
+    # A retried CI job keeps its pipeline id, so the recipe's key: a closed
+    # gate changed nothing and must not be replayed once the window opens.
+    clock.move_to(at(10, 7, 55))
+    refused = start(pipeline, job, HTTP_IDEMPOTENCY_KEY="812-job")
+    clock.move_to(at(10, 8, 5))
+
+    retry = start(pipeline, job, HTTP_IDEMPOTENCY_KEY="812-job")
+
+    assert refused.status_code == 423
+    assert retry.status_code == 201
+    assert Run.objects.count() == 1
+
+
 def test_different_idempotency_keys_are_different_runs(pipeline, job, clock):
     clock.move_to(at(10, 9))
 
