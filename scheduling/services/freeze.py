@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone as django_timezone
 
 from scheduling import recurrence
@@ -158,6 +159,9 @@ def freeze_schedule(
         rrule=rule,
         created_by=by,
         created_at=now,
+        expanded_until=max(now, start) + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+        if rule
+        else None,
     )
     freeze.systems.set(System.objects.filter(slug__in=systems))
     calendar_change_record(reason=f"change freeze #{freeze.pk} scheduled")
@@ -187,3 +191,20 @@ def freeze_cancel(*, freeze_id: int, by: User | None, now: datetime | None = Non
     calendar_change_record(reason=f"change freeze #{freeze.pk} called off")
     timeline_refresh_freeze()
     return freeze
+
+
+@transaction.atomic
+def freezes_refresh_horizon(*, now: datetime | None = None) -> int:
+    """Daily: roll live recurring freezes on to the planning horizon, as blackouts are."""
+    now = now or django_timezone.now()
+    until = now + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+    rolled = (
+        Freeze.objects.filter(cancelled_at__isnull=True, lifted_at__isnull=True)
+        .exclude(rrule="")
+        .filter(Q(expanded_until__isnull=True) | Q(expanded_until__lt=until))
+        .update(expanded_until=until)
+    )
+    if rolled:
+        calendar_change_record(reason="recurring change freezes rolled to the horizon")
+        timeline_refresh_freeze()
+    return rolled
