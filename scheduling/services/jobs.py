@@ -129,6 +129,18 @@ def maintenance_job_create(
 
 
 @transaction.atomic
+def _check_template_duration(*, job: MaintenanceJob, start: datetime, end: datetime) -> None:
+    """A standard change is pre-approved only up to its template's length, on edit too."""
+    if job.template_id is None:
+        return
+    longest = job.template.max_duration
+    if end - start > longest:
+        raise InvalidInput.for_field(
+            "end",
+            f"'{job.template.title}' lasts at most {longest}; book a normal job for longer work.",
+        )
+
+
 def maintenance_job_change_window(
     *,
     job: MaintenanceJob,
@@ -151,6 +163,7 @@ def maintenance_job_change_window(
         "impact": impact if impact is not None else job.impact,
     }
     new["rrule"] = check_job_window(systems=new_systems, **new)
+    _check_template_duration(job=job, start=new["start"], end=new["end"])
     changed = new_systems != current_systems or any(
         getattr(job, key) != value for key, value in new.items()
     )
