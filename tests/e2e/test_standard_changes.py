@@ -167,3 +167,25 @@ def test_editing_a_standard_change_within_its_maximum_duration_keeps_it_approved
 
     assert moved.status_code == 200, moved.json()
     assert moved.json()["status"] == "approved"
+
+
+def test_editing_a_standard_change_onto_other_systems_is_refused(requester):
+    job = book(requester, define(requester)).json()
+
+    widened = as_user(requester).patch(
+        f"/api/v1/jobs/{job['id']}", {"systems": ["grading-db", "reports-db"]}, format="json"
+    )
+
+    assert widened.status_code == 400, widened.json()
+    assert "systems" in widened.json()["errors"]
+
+
+def test_editing_a_standard_change_to_a_heavier_impact_is_refused(requester):
+    job = book(requester, define(requester)).json()
+
+    heavier = as_user(requester).patch(
+        f"/api/v1/jobs/{job['id']}", {"impact": "exclusive_lock"}, format="json"
+    )
+
+    assert heavier.status_code == 400, heavier.json()
+    assert "impact" in heavier.json()["errors"]
