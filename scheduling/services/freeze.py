@@ -43,6 +43,17 @@ def freeze_get(*, now: datetime | None = None) -> FreezeSwitch:
     return FreezeSwitch(active=True, reason=current.reason, since=current.start, by=by)
 
 
+# The reason is quoted in every gate answer, refusal and calendar entry.
+REASON_MAX_LENGTH = 500
+
+
+def _check_reason_length(reason: str) -> None:
+    if len(reason) > REASON_MAX_LENGTH:
+        raise InvalidInput.for_field(
+            "reason", f"Keep the reason to {REASON_MAX_LENGTH} characters; link to the details."
+        )
+
+
 def _require_admin(by: User | None) -> None:
     if by is not None and not by.is_staff:
         raise NotAllowed("Only administrators can freeze change.")
@@ -54,6 +65,8 @@ def freeze_set(
 ) -> FreezeSwitch:
     """The manual switch: on starts an open-ended freeze on every system now; off lifts it."""
     _require_admin(by)
+    if active:
+        _check_reason_length(reason)
     now = now or django_timezone.now()
     current = manual_freeze(at=now)
     if current is not None:
@@ -96,6 +109,8 @@ def _check_schedule(
     errors: dict[str, list[str]] = {}
     if not reason.strip():
         errors["reason"] = ["Say why change is frozen: teams read it in every refusal."]
+    elif len(reason.strip()) > REASON_MAX_LENGTH:
+        errors["reason"] = [f"Keep the reason to {REASON_MAX_LENGTH} characters."]
     if missing := unknown_systems(systems=systems):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
