@@ -51,10 +51,11 @@ def _stretches(
 ) -> list[tuple[datetime, datetime]]:
     if not freeze.rrule:
         return [(freeze.start, freeze.end or FAR_FUTURE)]
-    # A rule without COUNT or UNTIL is expanded for the planning horizon from
-    # when the freeze was scheduled: a fixed bound, so the stored timeline and
-    # a rebuild agree.
-    horizon = max(freeze.created_at, freeze.start) + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+    # A rule without COUNT or UNTIL is expanded up to a stored bound (the
+    # horizon when scheduled, rolled daily), so the timeline and a rebuild agree.
+    horizon = freeze.expanded_until or max(freeze.created_at, freeze.start) + timedelta(
+        days=settings.CLEARWAY_HORIZON_DAYS
+    )
     if start >= min(end, horizon):
         return []
     return [

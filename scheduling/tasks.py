@@ -10,12 +10,14 @@ from datetime import datetime
 
 from scheduling.services import notifications, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
+from scheduling.services.freeze import freezes_refresh_horizon
 from scheduling.services.occurrences import allowed_windows_refresh_all
 
 
 def refresh_horizon() -> None:
     """Daily: extend materialised allowed windows to the rolling horizon."""
     allowed_windows_refresh_all()
+    freezes_refresh_horizon()
     calendar_changes_prune()
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone as django_timezone
 
 from scheduling import recurrence
@@ -42,6 +43,17 @@ def freeze_get(*, now: datetime | None = None) -> FreezeSwitch:
     return FreezeSwitch(active=True, reason=current.reason, since=current.start, by=by)
 
 
+# The reason is quoted in every gate answer, refusal and calendar entry.
+REASON_MAX_LENGTH = 500
+
+
+def _check_reason_length(reason: str) -> None:
+    if len(reason) > REASON_MAX_LENGTH:
+        raise InvalidInput.for_field(
+            "reason", f"Keep the reason to {REASON_MAX_LENGTH} characters; link to the details."
+        )
+
+
 def _require_admin(by: User | None) -> None:
     if by is not None and not by.is_staff:
         raise NotAllowed("Only administrators can freeze change.")
@@ -53,6 +65,8 @@ def freeze_set(
 ) -> FreezeSwitch:
     """The manual switch: on starts an open-ended freeze on every system now; off lifts it."""
     _require_admin(by)
+    if active:
+        _check_reason_length(reason)
     now = now or django_timezone.now()
     current = manual_freeze(at=now)
     if current is not None:
@@ -95,6 +109,8 @@ def _check_schedule(
     errors: dict[str, list[str]] = {}
     if not reason.strip():
         errors["reason"] = ["Say why change is frozen: teams read it in every refusal."]
+    elif len(reason.strip()) > REASON_MAX_LENGTH:
+        errors["reason"] = [f"Keep the reason to {REASON_MAX_LENGTH} characters."]
     if missing := unknown_systems(systems=systems):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
@@ -158,6 +174,9 @@ def freeze_schedule(
         rrule=rule,
         created_by=by,
         created_at=now,
+        expanded_until=max(now, start) + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+        if rule
+        else None,
     )
     freeze.systems.set(System.objects.filter(slug__in=systems))
     calendar_change_record(reason=f"change freeze #{freeze.pk} scheduled")
@@ -187,3 +206,20 @@ def freeze_cancel(*, freeze_id: int, by: User | None, now: datetime | None = Non
     calendar_change_record(reason=f"change freeze #{freeze.pk} called off")
     timeline_refresh_freeze()
     return freeze
+
+
+@transaction.atomic
+def freezes_refresh_horizon(*, now: datetime | None = None) -> int:
+    """Daily: roll live recurring freezes on to the planning horizon, as blackouts are."""
+    now = now or django_timezone.now()
+    until = now + timedelta(days=settings.CLEARWAY_HORIZON_DAYS)
+    rolled = (
+        Freeze.objects.filter(cancelled_at__isnull=True, lifted_at__isnull=True)
+        .exclude(rrule="")
+        .filter(Q(expanded_until__isnull=True) | Q(expanded_until__lt=until))
+        .update(expanded_until=until)
+    )
+    if rolled:
+        calendar_change_record(reason="recurring change freezes rolled to the horizon")
+        timeline_refresh_freeze()
+    return rolled

@@ -129,6 +129,29 @@ def maintenance_job_create(
 
 
 @transaction.atomic
+def _check_template_fit(
+    *, job: MaintenanceJob, systems: list[str], impact: str, start: datetime, end: datetime
+) -> None:
+    """A standard change is pre-approved only as its template describes it, on edit too:
+    no longer, on no other systems, with no heavier impact."""
+    if job.template_id is None:
+        return
+    template = job.template
+    errors: dict[str, list[str]] = {}
+    if end - start > template.max_duration:
+        errors["end"] = [f"'{template.title}' lasts at most {template.max_duration}."]
+    allowed = set(template.systems.values_list("slug", flat=True))
+    if extra := sorted(set(systems) - allowed):
+        errors["systems"] = [f"'{template.title}' does not cover {', '.join(extra)}."]
+    # Impact.values runs from the heaviest to the lightest.
+    if Impact.values.index(impact) < Impact.values.index(template.impact):
+        errors["impact"] = [f"'{template.title}' is pre-approved up to {template.impact}."]
+    if errors:
+        raise InvalidInput(
+            "This goes beyond its standard change; book a normal job for it.", fields=errors
+        )
+
+
 def maintenance_job_change_window(
     *,
     job: MaintenanceJob,
@@ -151,6 +174,9 @@ def maintenance_job_change_window(
         "impact": impact if impact is not None else job.impact,
     }
     new["rrule"] = check_job_window(systems=new_systems, **new)
+    _check_template_fit(
+        job=job, systems=new_systems, impact=new["impact"], start=new["start"], end=new["end"]
+    )
     changed = new_systems != current_systems or any(
         getattr(job, key) != value for key, value in new.items()
     )

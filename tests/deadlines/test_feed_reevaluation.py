@@ -70,3 +70,41 @@ def test_a_synced_deadline_takes_an_approved_job_out_of_approval(lms, curriculum
     assert "Capstone project" in job["findings"][0]["message"]
     assert "Capstone project" in job["history"][-1]["reason"]
     assert any("no longer approved" in message.subject for message in mail.outbox)
+
+
+EMPTY = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:icalendar-ruby\r\nEND:VCALENDAR\r\n"
+
+
+def test_a_deadline_the_feed_drops_approves_the_job_again_and_tells_the_team_once(
+    lms, curriculum, grading_stack
+):
+    from scheduling.models import Delivery
+    from scheduling.services.reviews import maintenance_job_review
+    from scheduling.services.submission import maintenance_job_submit
+
+    grading_stack["infra"].webhook_url = "https://hooks.example.org/infra"
+    grading_stack["infra"].save()
+    alice = builders.user("alice", team=grading_stack["infra"])
+    bob = builders.user("bob", team=grading_stack["grading"])
+    with time_machine.travel(at(1, 9), tick=False):
+        job = builders.job(by=alice, start=at(12, 8), end=at(12, 14))
+        maintenance_job_submit(job_id=job.pk, by=alice)
+        maintenance_job_review(job_id=job.pk, team="grading", approve=True, by=bob)
+        url = lms.serve("/canvas.ics", CAPSTONE.replace("\n", "\r\n"))
+        lms_feed = feed(url, team=curriculum["team"])
+        feed_sync(feed_id=lms_feed.pk)
+        assert as_user(alice).get(f"/api/v1/jobs/{job.pk}").json()["status"] == "conflicted"
+
+        lms.serve("/canvas.ics", EMPTY)
+        dropped = feed_sync(feed_id=lms_feed.pk)
+        feed_sync(feed_id=lms_feed.pk)
+
+    assert dropped.ok and dropped.changes["withdrawn"] == 1
+    after = as_user(alice).get(f"/api/v1/jobs/{job.pk}").json()
+    assert (after["status"], after["history"][-1]["action"]) == ("approved", "conflict_cleared")
+    cleared = Delivery.objects.filter(job_id=job.pk, event="conflict_cleared")
+    assert sorted(cleared.values_list("channel", flat=True)) == [
+        "email:grading@example.org",
+        "email:infra@example.org",
+        "webhook:https://hooks.example.org/infra",
+    ]

@@ -258,3 +258,25 @@ def test_a_freeze_without_a_reason_is_a_400_on_that_field(admin):
 
     assert answer.status_code == 400
     assert "reason" in answer.json()["errors"]
+
+
+def test_a_scheduled_freeze_with_an_overlong_reason_is_a_400_on_that_field(admin):
+    answer = as_user(admin).post(
+        "/api/v1/freezes",
+        {"reason": "x" * 5000, "start": "2030-12-03T08:00:00Z", "end": "2030-12-03T18:00:00Z"},
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    assert "reason" in answer.json()["errors"]
+    assert not Freeze.objects.exists()
+
+
+def test_switching_the_freeze_on_with_an_overlong_reason_is_a_400_on_that_field(admin):
+    answer = as_user(admin).put(
+        "/api/v1/freeze", {"active": True, "reason": "x" * 5000}, format="json"
+    )
+
+    assert answer.status_code == 400
+    assert "reason" in answer.json()["errors"]
+    assert not Freeze.objects.exists()

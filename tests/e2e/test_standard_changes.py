@@ -141,3 +141,51 @@ def test_a_normal_job_is_of_type_normal_and_an_emergency_of_type_emergency(reque
 
     assert normal["change_type"] == "normal"
     assert urgent["change_type"] == "emergency"
+
+
+def test_editing_a_standard_change_past_its_maximum_duration_is_refused(requester):
+    job = book(requester, define(requester)).json()
+
+    stretched = as_user(requester).patch(
+        f"/api/v1/jobs/{job['id']}", {"end": "2030-12-10T14:00:00Z"}, format="json"
+    )
+
+    assert stretched.status_code == 400, stretched.json()
+    assert "end" in stretched.json()["errors"]
+    saved = as_user(requester).get(f"/api/v1/jobs/{job['id']}").json()
+    assert (saved["end"], saved["status"]) == ("2030-12-10T10:00:00Z", "approved")
+
+
+def test_editing_a_standard_change_within_its_maximum_duration_keeps_it_approved(requester):
+    job = book(requester, define(requester)).json()
+
+    moved = as_user(requester).patch(
+        f"/api/v1/jobs/{job['id']}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T09:30:00Z"},
+        format="json",
+    )
+
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["status"] == "approved"
+
+
+def test_editing_a_standard_change_onto_other_systems_is_refused(requester):
+    job = book(requester, define(requester)).json()
+
+    widened = as_user(requester).patch(
+        f"/api/v1/jobs/{job['id']}", {"systems": ["grading-db", "reports-db"]}, format="json"
+    )
+
+    assert widened.status_code == 400, widened.json()
+    assert "systems" in widened.json()["errors"]
+
+
+def test_editing_a_standard_change_to_a_heavier_impact_is_refused(requester):
+    job = book(requester, define(requester)).json()
+
+    heavier = as_user(requester).patch(
+        f"/api/v1/jobs/{job['id']}", {"impact": "exclusive_lock"}, format="json"
+    )
+
+    assert heavier.status_code == 400, heavier.json()
+    assert "impact" in heavier.json()["errors"]
