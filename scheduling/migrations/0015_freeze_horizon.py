@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0013_standard_changes'),
+        ('scheduling', '0014_timeline_global_gist'),
     ]
 
     operations = [
