@@ -32,6 +32,9 @@ def site(settings):
     [
         (["PORT=8100"], {}, "SITE_URL=http://127.0.0.1:8100"),
         (["HOST=localhost", "PORT=9000"], {}, "SITE_URL=http://localhost:9000"),
+        # Every address is served, but no browser opens http://0.0.0.0: links name loopback.
+        (["HOST=0.0.0.0", "PORT=9000"], {}, "SITE_URL=http://127.0.0.1:9000"),
+        (["HOST=::", "PORT=9000"], {}, "SITE_URL=http://127.0.0.1:9000"),
         (
             ["PORT=8100"],
             {"SITE_URL": "https://clearway.example.org"},
