@@ -377,6 +377,10 @@ CLEARWAY_GITHUB_PRIVATE_KEY_FILE = env_str("CLEARWAY_GITHUB_PRIVATE_KEY_FILE")
 # Without it the webhook endpoint answers 404.
 CLEARWAY_GITHUB_WEBHOOK_SECRET = env_str("CLEARWAY_GITHUB_WEBHOOK_SECRET")
 CLEARWAY_GITHUB_API_URL = env_str("CLEARWAY_GITHUB_API_URL", "https://api.github.com").rstrip("/")
+# Delivery ids are kept this long to recognise a redelivery, then pruned daily.
+CLEARWAY_GITHUB_DELIVERIES_KEEP = env_duration(
+    "CLEARWAY_GITHUB_DELIVERIES_KEEP", timedelta(days=30)
+)
 # Delivery channels `kind:target` that apps building on scheduling send.
 CLEARWAY_DELIVERY_SENDERS = {"github": "integrations.github.answers.deliver"}
 # Runs and monitored databases (the operations app; see docs/monitoring.md).
