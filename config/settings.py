@@ -368,6 +368,9 @@ if not env_str("CACHE_URL").strip():
 CLEARWAY_FEED_TIMEOUT = env_int("CLEARWAY_FEED_TIMEOUT", 30, minimum=1)
 CLEARWAY_FEED_MAX_BYTES = env_int("CLEARWAY_FEED_MAX_BYTES", 10_000_000, minimum=1)
 CLEARWAY_FEED_MAX_EVENTS = env_int("CLEARWAY_FEED_MAX_EVENTS", 5000, minimum=1)
+# One recurring event of a feed or upload yields at most this many deadlines
+# in the horizon (a daily quiz for a term fits); beyond, that event is a row error.
+CLEARWAY_FEED_MAX_OCCURRENCES = env_int("CLEARWAY_FEED_MAX_OCCURRENCES", 200, minimum=1)
 
 # --- GitHub App: deployment protection rule (integrations/, docs/github.md) --
 CLEARWAY_GITHUB_APP_ID = env_str("CLEARWAY_GITHUB_APP_ID")
