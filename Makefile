@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Served on every address (0.0.0.0 or ::), the links still need one a browser opens.
+LINK_HOST = $(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST))
 
 # Django 6 needs Python 3.12+. `python3` may be older (or a pyenv shim that
 # exists but cannot run), so each candidate is asked for its version.
@@ -44,15 +46,15 @@ venv: $(VENV)/.installed
 run: export DEBUG ?= 1
 run: export CLEARWAY_TASKS_SYNC ?= 0
 # Links in feeds, API answers, emails and webhooks point at the port served.
-run: export SITE_URL ?= http://$(HOST):$(PORT)
+run: export SITE_URL ?= http://$(LINK_HOST):$(PORT)
 run: venv
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py load_demo
 	@echo
-	@echo "  Clearway is starting on http://$(HOST):$(PORT)/ (links use SITE_URL=$(SITE_URL))"
-	@echo "  Sign in at http://$(HOST):$(PORT)/accounts/login/ as one of the demo users above"
-	@echo "  (admin site: http://$(HOST):$(PORT)/admin/). Stop with Ctrl-C."
+	@echo "  Clearway is starting on http://$(LINK_HOST):$(PORT)/ (links use SITE_URL=$(SITE_URL))"
+	@echo "  Sign in at http://$(LINK_HOST):$(PORT)/accounts/login/ as one of the demo users above"
+	@echo "  (admin site: http://$(LINK_HOST):$(PORT)/admin/). Stop with Ctrl-C."
 	@echo
 	@# The worker runs in its own process group, gets five seconds to finish its task,
 	@# then is killed with all its processes, so a SIGTERM to make (or to the whole

@@ -368,6 +368,9 @@ if not env_str("CACHE_URL").strip():
 CLEARWAY_FEED_TIMEOUT = env_int("CLEARWAY_FEED_TIMEOUT", 30, minimum=1)
 CLEARWAY_FEED_MAX_BYTES = env_int("CLEARWAY_FEED_MAX_BYTES", 10_000_000, minimum=1)
 CLEARWAY_FEED_MAX_EVENTS = env_int("CLEARWAY_FEED_MAX_EVENTS", 5000, minimum=1)
+# One recurring event of a feed or upload yields at most this many deadlines
+# in the horizon (a daily quiz for a term fits); beyond, that event is a row error.
+CLEARWAY_FEED_MAX_OCCURRENCES = env_int("CLEARWAY_FEED_MAX_OCCURRENCES", 200, minimum=1)
 
 # --- GitHub App: deployment protection rule (integrations/, docs/github.md) --
 CLEARWAY_GITHUB_APP_ID = env_str("CLEARWAY_GITHUB_APP_ID")
@@ -377,6 +380,10 @@ CLEARWAY_GITHUB_PRIVATE_KEY_FILE = env_str("CLEARWAY_GITHUB_PRIVATE_KEY_FILE")
 # Without it the webhook endpoint answers 404.
 CLEARWAY_GITHUB_WEBHOOK_SECRET = env_str("CLEARWAY_GITHUB_WEBHOOK_SECRET")
 CLEARWAY_GITHUB_API_URL = env_str("CLEARWAY_GITHUB_API_URL", "https://api.github.com").rstrip("/")
+# Delivery ids are kept this long to recognise a redelivery, then pruned daily.
+CLEARWAY_GITHUB_DELIVERIES_KEEP = env_duration(
+    "CLEARWAY_GITHUB_DELIVERIES_KEEP", timedelta(days=30)
+)
 # Delivery channels `kind:target` that apps building on scheduling send.
 CLEARWAY_DELIVERY_SENDERS = {"github": "integrations.github.answers.deliver"}
 # Runs and monitored databases (the operations app; see docs/monitoring.md).

@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path, re_path, resolve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -18,9 +20,16 @@ def api_root(request, *args, **kwargs):
     return match.func(request, *match.args, **match.kwargs)
 
 
+def favicon(request):
+    """Pages link the icon; clients that ask the root for it (feed readers, old
+    browsers, the API docs) are sent to the same file instead of a 404."""
+    return HttpResponsePermanentRedirect(static("clearway/favicon.ico"))
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("favicon.ico", favicon),
     # Before the admin's own: the old password counts against the sign-in limit.
     path("admin/password_change/", sign_in.admin_password_change),
     path("metrics", metrics, name="metrics"),

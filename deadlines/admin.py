@@ -7,6 +7,8 @@ from deadlines.feeds.services import (
 )
 from deadlines.feeds.sync import feed_sync
 from deadlines.models import Cohort, Deadline, DeadlineFeed
+from deadlines.services import deadline_withdraw
+from scheduling.errors import DomainError
 
 
 @admin.register(Cohort)
@@ -20,7 +22,11 @@ class CohortAdmin(admin.ModelAdmin):
 class DeadlineAdmin(admin.ModelAdmin):
     """Read-only: deadlines are published and changed on /deadlines/ or the API,
     whose services check the times and text and re-evaluate the jobs a
-    deadline flags; saving the model here did none of that."""
+    deadline flags; saving the model here did none of that. Nor is one deleted
+    here: the `withdraw` action goes through the service, which announces the
+    change and re-evaluates the jobs the deadline flagged."""
+
+    actions = ["withdraw"]
 
     list_display = [
         "title",
@@ -62,6 +68,17 @@ class DeadlineAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Withdraw selected deadlines")
+    def withdraw(self, request, queryset):
+        for deadline in queryset:
+            try:
+                deadline_withdraw(deadline=deadline, by=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{deadline}: {error.message}", messages.ERROR)
 
 
 @admin.register(DeadlineFeed)

@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -115,6 +116,18 @@ def _delivery_new(
             )
     except IntegrityError:
         return None
+
+
+def github_deliveries_prune(*, now: datetime) -> int:
+    """Forget deliveries older than CLEARWAY_GITHUB_DELIVERIES_KEEP; returns how many.
+
+    GitHub redelivers within days, and a replayed deployment review is still
+    recognised by its deployment (`deployment_reviewed`), so old ids only grow
+    the table.
+    """
+    keep = settings.CLEARWAY_GITHUB_DELIVERIES_KEEP
+    deleted, _ = GitHubDelivery.objects.filter(received_at__lt=now - keep).delete()
+    return deleted
 
 
 def _int(value: Any) -> int | None:

@@ -28,6 +28,7 @@ from scheduling.services.catalogue import (
 )
 from scheduling.services.deletion import maintenance_job_delete
 from scheduling.services.webhooks import team_webhook_secret_rotate
+from scheduling.text import check_one_line
 
 
 class TeamAdminForm(forms.ModelForm):
@@ -42,6 +43,16 @@ class TeamAdminForm(forms.ModelForm):
         except InvalidInput as error:
             raise forms.ValidationError(error.message) from None
         return url
+
+    def clean_name(self):
+        # The same check as the team services, so a name with a line break
+        # cannot reach email subjects through the admin either.
+        name = self.cleaned_data.get("name") or ""
+        try:
+            check_one_line(name=name)
+        except InvalidInput as error:
+            raise forms.ValidationError(error.fields["name"]) from None
+        return name
 
 
 @admin.register(Team)

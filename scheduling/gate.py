@@ -12,6 +12,7 @@ from django.utils.module_loading import import_string
 from scheduling import conflicts, engine, window_cache
 from scheduling.choices import ChangeType, Decision, FindingKind, JobStatus, ReviewStatus, Severity
 from scheduling.engine import Finding, Slot
+from scheduling.links import site_link
 from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.selectors import cache_version
 from scheduling.timeline import selectors as timeline
@@ -39,7 +40,8 @@ class Reason:
             "message": self.message,
             "until": self.until.isoformat() if self.until else None,
             "teams": list(self.teams),
-            "url": self.url,
+            # Read by CI logs and bots, away from Clearway's pages.
+            "url": site_link(self.url),
         }
 
 

@@ -8,6 +8,8 @@ inline (tests, one-process demos).
 
 from datetime import datetime
 
+from django.utils import timezone
+
 from scheduling.services import notifications, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
 from scheduling.services.freeze import freezes_refresh_horizon
@@ -15,10 +17,14 @@ from scheduling.services.occurrences import allowed_windows_refresh_all
 
 
 def refresh_horizon() -> None:
-    """Daily: extend materialised allowed windows to the rolling horizon."""
+    """Daily: extend materialised allowed windows to the rolling horizon, and prune."""
+    # Imported here: the integrations build on scheduling, not the other way round.
+    from integrations.services import github_deliveries_prune
+
     allowed_windows_refresh_all()
     freezes_refresh_horizon()
     calendar_changes_prune()
+    github_deliveries_prune(now=timezone.now())
 
 
 def reevaluate_jobs(*, start: str, end: str, systems: list[str] | None, reason: str) -> int:

@@ -67,7 +67,9 @@ def feed_window(*, now: datetime) -> Window:
         since=now - settings.CLEARWAY_TRAFFIC_TAIL,
         until=now + timedelta(days=settings.CLEARWAY_HORIZON_DAYS),
         max_events=settings.CLEARWAY_FEED_MAX_EVENTS,
-        max_occurrences=settings.CLEARWAY_MAX_RULE_OCCURRENCES,
+        max_occurrences=min(
+            settings.CLEARWAY_FEED_MAX_OCCURRENCES, settings.CLEARWAY_MAX_RULE_OCCURRENCES
+        ),
     )
 
 

@@ -24,6 +24,7 @@ from scheduling.api.throttles import TokenRateThrottle
 from scheduling.choices import Decision, Impact
 from scheduling.db import BUSY_HEADERS, lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
+from scheduling.links import site_link
 from scheduling.models import ApiToken
 from scheduling.selectors import cache_version, system_list
 
@@ -161,7 +162,7 @@ class GateView(CIView):
                             "message": "Up to 2,000 students are expected on grading-api ...",
                             "until": "2030-12-13T05:59:00Z",
                             "teams": ["curriculum"],
-                            "url": "/deadlines/7/",
+                            "url": "https://clearway.example.org/deadlines/7/",
                         }
                     ],
                 },
@@ -344,7 +345,9 @@ def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) 
 def _check_answer(evaluation, clear: tuple | None) -> dict:
     return {
         "decision": evaluation.decision,
-        "findings": [finding.as_dict() for finding in evaluation.findings],
+        "findings": [
+            {**finding.as_dict(), "url": site_link(finding.url)} for finding in evaluation.findings
+        ],
         "impacted_systems": sorted(evaluation.impacted),
         "next_clear": _window(clear) if clear else None,
     }

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField, localise
 from scheduling.choices import ChangeType, Impact
+from scheduling.links import site_link
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import manages_team_webhook
 from scheduling.services.webhooks import webhook_url_masked
@@ -131,6 +132,13 @@ class JobEventSerializer(serializers.ModelSerializer):
         ]
 
 
+class SiteLinkField(serializers.CharField):
+    """A page's path as an address under SITE_URL: API answers are read off-site."""
+
+    def to_representation(self, value) -> str:
+        return site_link(super().to_representation(value))
+
+
 class FindingSerializer(serializers.Serializer):
     kind = serializers.CharField()
     severity = serializers.CharField()
@@ -140,7 +148,7 @@ class FindingSerializer(serializers.Serializer):
     title = serializers.CharField()
     message = serializers.CharField()
     sources = serializers.ListField(child=serializers.CharField())
-    url = serializers.CharField()
+    url = SiteLinkField()
     teams = serializers.ListField(child=serializers.CharField())
     occurrence = serializers.DateTimeField(allow_null=True)
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 
 from scheduling.engine import Slot
+from scheduling.links import site_link
 from scheduling.models import MaintenanceJob
 
 
@@ -31,8 +32,7 @@ def job_data(job: MaintenanceJob) -> dict[str, Any]:
 
 def _linked(finding: dict[str, Any]) -> dict[str, Any]:
     """A finding whose link works from a mail client or a chat: the page's path under SITE_URL."""
-    url = finding.get("url") or ""
-    return {**finding, "url": f"{settings.SITE_URL}{url}"} if url.startswith("/") else finding
+    return {**finding, "url": site_link(finding.get("url") or "")}
 
 
 def findings_text(findings: Iterable[dict[str, Any]], *, limit: int = 5) -> str:

@@ -8,6 +8,7 @@ The secret is shown once when created and can be rotated at any time.
 
 import base64
 import json
+import re
 import secrets
 from datetime import datetime
 from typing import Any
@@ -66,6 +67,18 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_MARKDOWN = re.compile(r"([\\`*_\[\]()~])")
+# A list item, heading or quote at the start of a line: "- ", "1. ", "# ", "> ".
+_LIST_MARKER = re.compile(r"^(\s*)(?:([-+>]|#+)|(\d+)\.)(?=\s)", re.MULTILINE)
+
+
+def _teams_escape(text: str) -> str:
+    # Adaptive Card text blocks render markdown (bold, links, lists); a job
+    # title must show as written, not as a link or a heading.
+    text = _MARKDOWN.sub(r"\\\1", text)
+    return _LIST_MARKER.sub(lambda m: m[1] + ("\\" + m[2] if m[2] else m[3] + "\\."), text)
+
+
 def webhook_body(*, delivery: Delivery, format: str) -> dict[str, Any]:
     """What a webhook receives, in one of the formats a team can choose."""
     link = (delivery.payload.get("job") or {}).get("url", "")
@@ -88,8 +101,13 @@ def webhook_body(*, delivery: Delivery, format: str) -> dict[str, Any]:
             "type": "AdaptiveCard",
             "version": "1.4",
             "body": [
-                {"type": "TextBlock", "text": delivery.subject, "weight": "Bolder", "wrap": True},
-                {"type": "TextBlock", "text": delivery.text, "wrap": True},
+                {
+                    "type": "TextBlock",
+                    "text": _teams_escape(delivery.subject),
+                    "weight": "Bolder",
+                    "wrap": True,
+                },
+                {"type": "TextBlock", "text": _teams_escape(delivery.text), "wrap": True},
             ],
         }
         if link:

@@ -180,6 +180,19 @@ def test_a_slack_message_escapes_markup_in_its_notification_text_too():
     assert message["text"] == "[Clearway] &lt;!channel&gt; &amp; &lt;https://evil.example|x&gt;"
 
 
+def test_a_teams_card_shows_markdown_in_titles_as_plain_text():
+    delivery = Delivery(
+        subject="[Clearway] **Urgent** [click](https://evil.example) _x_",
+        text="- not a list\n1. nor this\nJob `a\\b` ~",
+    )
+
+    card = webhook_body(delivery=delivery, format="teams")["attachments"][0]["content"]
+
+    subject, text = (block["text"] for block in card["body"])
+    assert subject == (r"\[Clearway\] \*\*Urgent\*\* \[click\]\(https://evil.example\) \_x\_")
+    assert text == "\\- not a list\n1\\. nor this\nJob \\`a\\\\b\\` \\~"
+
+
 def test_a_teams_channel_gets_an_adaptive_card(
     requester, infra, receiver, django_capture_on_commit_callbacks
 ):
@@ -195,7 +208,7 @@ def test_a_teams_channel_gets_an_adaptive_card(
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
     assert card["type"] == "AdaptiveCard"
-    assert card["body"][0]["text"] == "[Clearway] Reindex <grading> & co"
+    assert card["body"][0]["text"] == r"\[Clearway\] Reindex <grading> & co"
     assert card["actions"][0]["url"] == "http://clearway.test/jobs/1/"
 
 

@@ -104,3 +104,13 @@ def test_a_deadline_finding_shows_the_traffic_window_not_the_overlap(alice, org)
     # The traffic overlaps the job's window (from 03:00 EST): not shown as the finding's window.
     assert "Tue 10 Dec 2030 03:00 EST \N{EN DASH}" not in findings
     assert "runs from Sun 8 Dec 2030 07:00 EST to Tue 10 Dec 2030 13:00 EST" in findings
+
+
+def test_the_deadline_page_and_list_group_the_cohort_size_with_commas(alice, org):
+    deadline = builders.deadline(title="Essay", cohort_size=1500)
+
+    detail = client_for(alice).get(f"/deadlines/{deadline.pk}/").content.decode()
+    listing = client_for(alice).get("/deadlines/").content.decode()
+
+    assert "<dd>1,500" in detail and "1500" not in detail
+    assert '<td data-label="Students">1,500</td>' in listing

@@ -32,6 +32,9 @@ def site(settings):
     [
         (["PORT=8100"], {}, "SITE_URL=http://127.0.0.1:8100"),
         (["HOST=localhost", "PORT=9000"], {}, "SITE_URL=http://localhost:9000"),
+        # Every address is served, but no browser opens http://0.0.0.0: links name loopback.
+        (["HOST=0.0.0.0", "PORT=9000"], {}, "SITE_URL=http://127.0.0.1:9000"),
+        (["HOST=::", "PORT=9000"], {}, "SITE_URL=http://127.0.0.1:9000"),
         (
             ["PORT=8100"],
             {"SITE_URL": "https://clearway.example.org"},
@@ -109,3 +112,21 @@ def test_webhook_and_email_data_link_each_finding_through_site_url(site, org, al
     data = messages.job_data(job)
 
     assert [f["url"] for f in data["findings"]] == [f"{SITE}{f['url']}" for f in job.findings]
+
+
+def test_gate_and_state_reasons_link_through_site_url(site, org, alice):
+    builders.deadline(title="Essay", cohort_size=5000, due=builders.at(10, 12))
+
+    answer = client_for(alice).get("/api/v1/state?systems=grading-api&at=2030-12-10T09:00:00Z")
+
+    urls = [reason["url"] for reason in answer.json()["reasons"] if reason["url"]]
+    assert urls and all(url.startswith(f"{SITE}/deadlines/") for url in urls)
+
+
+def test_the_job_api_links_each_finding_through_site_url(site, org, alice):
+    builders.deadline(title="Essay", cohort_size=5000, due=builders.at(10, 12))
+    job = builders.job(title="Vacuum", by=alice, owner=org["infra"], start=builders.at(10, 8))
+
+    findings = client_for(alice).get(f"/api/v1/jobs/{job.pk}").json()["findings"]
+
+    assert findings and all(f["url"].startswith(f"{SITE}/deadlines/") for f in findings)
