@@ -393,6 +393,9 @@ CLEARWAY_WATCH_INTERVAL = env_int("CLEARWAY_WATCH_INTERVAL", 30, minimum=5)
 CLEARWAY_WATCH_LOCK_SECONDS = env_int("CLEARWAY_WATCH_LOCK_SECONDS", 60, minimum=1)
 CLEARWAY_WATCH_CONNECTIONS_PERCENT = env_int("CLEARWAY_WATCH_CONNECTIONS_PERCENT", 80, minimum=1)
 CLEARWAY_WATCH_CONNECT_TIMEOUT = env_int("CLEARWAY_WATCH_CONNECT_TIMEOUT", 5, minimum=1)
+# Daily upkeep of the apps built on scheduling (dotted paths, called with no
+# arguments by scheduling.tasks.refresh_horizon).
+CLEARWAY_DAILY_TASKS = ["integrations.tasks.prune_deliveries"]
 # Extra reasons a closed gate gives (dotted paths, called with job_id and at).
 CLEARWAY_GATE_NOTES = ["operations.selectors.gate_overrun_reasons"]
 # Encrypts monitoring DSNs; derived from SECRET_KEY unless set (rotate both together).

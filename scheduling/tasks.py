@@ -8,7 +8,8 @@ inline (tests, one-process demos).
 
 from datetime import datetime
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 from scheduling.services import notifications, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
@@ -17,14 +18,16 @@ from scheduling.services.occurrences import allowed_windows_refresh_all
 
 
 def refresh_horizon() -> None:
-    """Daily: extend materialised allowed windows to the rolling horizon, and prune."""
-    # Imported here: the integrations build on scheduling, not the other way round.
-    from integrations.services import github_deliveries_prune
+    """Daily: extend materialised allowed windows to the rolling horizon, and prune.
 
+    The apps built on scheduling add their daily upkeep through
+    CLEARWAY_DAILY_TASKS (dotted paths), so scheduling imports none of them.
+    """
     allowed_windows_refresh_all()
     freezes_refresh_horizon()
     calendar_changes_prune()
-    github_deliveries_prune(now=timezone.now())
+    for path in settings.CLEARWAY_DAILY_TASKS:
+        import_string(path)()
 
 
 def reevaluate_jobs(*, start: str, end: str, systems: list[str] | None, reason: str) -> int:

@@ -27,6 +27,7 @@ from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.catalogue import job_set_impacted
 from scheduling.services.occurrences import job_materialise
 from scheduling.text import check_one_line
+from scheduling.vocabulary import duration_text
 
 
 def check_job_window(
@@ -134,12 +135,14 @@ def _check_template_fit(
 ) -> None:
     """A standard change is pre-approved only as its template describes it, on edit too:
     no longer, on no other systems, with no heavier impact."""
-    if job.template_id is None:
-        return
     template = job.template
+    if template is None:
+        return
     errors: dict[str, list[str]] = {}
     if end - start > template.max_duration:
-        errors["end"] = [f"'{template.title}' lasts at most {template.max_duration}."]
+        errors["end"] = [
+            f"'{template.title}' lasts at most {duration_text(template.max_duration)}."
+        ]
     allowed = set(template.systems.values_list("slug", flat=True))
     if extra := sorted(set(systems) - allowed):
         errors["systems"] = [f"'{template.title}' does not cover {', '.join(extra)}."]
