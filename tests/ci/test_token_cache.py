@@ -98,3 +98,24 @@ def test_last_used_is_written_at_most_once_a_minute(org, clock):
     api_token_authenticate(secret=secret)
 
     assert ApiToken.objects.get().last_used == at(1, 9)
+
+
+def test_a_token_revoked_in_the_admin_is_refused_at_once(org, clock):
+    ci = bearer(token_for(org["infra"]))
+    assert ci.get(STATE).status_code == 200
+    token = ApiToken.objects.get()
+
+    token.revoked_at = at(1, 9)
+    token.save(update_fields=["revoked_at"])  # as the admin's change form does
+
+    assert ci.get(STATE).status_code == 401
+
+
+def test_a_token_of_a_team_deleted_in_this_process_is_refused_at_once(org, clock):
+    ci = bearer(token_for(org["infra"]))
+    assert ci.get(STATE).status_code == 200
+
+    System.objects.filter(team=org["infra"]).delete()
+    Team.objects.filter(pk=org["infra"].pk).delete()
+
+    assert ci.get(STATE).status_code == 401
