@@ -289,6 +289,9 @@ CLEARWAY_TIMELINE = env_bool("CLEARWAY_TIMELINE", True)
 # Per-process caches of windows and answers (scheduling.window_cache). Optional:
 # several app machines behave like one with them off.
 CLEARWAY_PROCESS_CACHES = env_bool("CLEARWAY_PROCESS_CACHES", True)
+# How long a process trusts a token it has read (scheduling.token_cache): a
+# revocation elsewhere takes effect within this many seconds; 0 reads every time.
+CLEARWAY_TOKEN_CACHE_SECONDS = env_int("CLEARWAY_TOKEN_CACHE_SECONDS", 5, minimum=0)
 CLEARWAY_TRAFFIC_LEAD = env_duration("CLEARWAY_TRAFFIC_LEAD", timedelta(hours=48))
 CLEARWAY_TRAFFIC_TAIL = env_duration("CLEARWAY_TRAFFIC_TAIL", timedelta(hours=6))
 CLEARWAY_TRAFFIC_FLAG = env_int("CLEARWAY_TRAFFIC_FLAG", 200, minimum=1)

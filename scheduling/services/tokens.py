@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling import token_cache
 from scheduling.choices import TokenScope
 from scheduling.db import write_without_waiting
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
@@ -89,23 +90,31 @@ def api_token_revoke(*, token_id: int, by: User, now: datetime | None = None) ->
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now()
     )
+    # At once here; other processes within CLEARWAY_TOKEN_CACHE_SECONDS.
+    transaction.on_commit(lambda: token_cache.forget(token_id=token.pk))
+    token_cache.forget(token_id=token.pk)
 
 
 def api_token_authenticate(*, secret: str, now: datetime | None = None) -> ApiToken | None:
     """The live token for `secret`, or None. Looked up by digest, compared in constant time."""
     now = now or timezone.now()
     wanted = digest(secret)
-    token = (
-        ApiToken.objects.select_related("team", "user")
-        .filter(digest=wanted, revoked_at__isnull=True)
-        .first()
-    )
-    if token is None or not hmac.compare_digest(token.digest, wanted):
-        return None
+    token = token_cache.get(wanted, now=now)
+    if token is None:
+        token = (
+            ApiToken.objects.select_related("team", "user")
+            .filter(digest=wanted, revoked_at__isnull=True)
+            .first()
+        )
+        if token is None or not hmac.compare_digest(token.digest, wanted):
+            return None
+        token_cache.put(wanted, token, now=now)
+    # Checked on every request, cached or not: a token is refused at its expiry instant.
     if token.expires is not None and token.expires <= now:
         return None
     if token.last_used is None or now - token.last_used >= LAST_USED_RESOLUTION:
         # Bookkeeping: skipped rather than make the caller's read wait on a lock.
         write_without_waiting(lambda: ApiToken.objects.filter(pk=token.pk).update(last_used=now))
         token.last_used = now
+        token_cache.note_used(wanted, now)
     return token
