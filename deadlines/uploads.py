@@ -31,6 +31,7 @@ from deadlines.services import (
 )
 from scheduling.errors import InvalidInput
 from scheduling.models import Team
+from scheduling.services.calendar_batch import calendar_batch
 from scheduling.timeline.services import timeline_deferred
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -156,7 +157,9 @@ def deadlines_upload(
     keyed = {row_key(spec): spec for spec in specs}
     summary = UploadSummary()
     # One timeline refresh for the whole upload, not one per deadline.
-    with transaction.atomic(), timeline_deferred():
+    # ... and one calendar change and one re-evaluation task for it.
+    batch = calendar_batch(reason=f"deadlines uploaded from '{source_name}'")
+    with transaction.atomic(), timeline_deferred(), batch:
         existing = {
             deadline.external_uid: deadline
             for deadline in Deadline.objects.select_for_update(of=("self",))
