@@ -8,6 +8,7 @@ so the announcements become one calendar change and one re-evaluation task.
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -16,7 +17,7 @@ from deadlines.choices import DeadlineSource
 from deadlines.entries import Cohorts, Spec
 from deadlines.models import Deadline, DeadlineFeed
 from deadlines.services import announce
-from scheduling.models import System
+from scheduling.models import System, Team
 
 _Through = Deadline.systems.through
 
@@ -27,34 +28,50 @@ def _system_ids(specs: Iterable[Spec]) -> dict[str, int]:
 
 
 @transaction.atomic
-def feed_deadlines_create(
-    *, feed: DeadlineFeed, specs: list[Spec], cohorts: Cohorts, now: datetime
+def deadlines_create_bulk(
+    *,
+    team: Team,
+    specs: list[Spec],
+    keys: list[str],
+    cohorts: Cohorts,
+    now: datetime,
+    source: str,
+    feed: DeadlineFeed | None = None,
+    upload_source: str = "",
+    by: Any = None,
 ) -> list[Deadline]:
-    """Create the feed's new deadlines: one INSERT for the rows, one for their systems."""
+    """Create new deadlines keyed by `keys` (their external UIDs): one INSERT for the
+    rows, one for their systems. The caller checked the publishing rule."""
     if not specs:
         return []
     rows = [
         Deadline(
-            team=feed.team,
+            team=team,
             title=spec.title.strip(),
             course=spec.course,
             cohort=cohorts.ensure(spec.cohort_name),
             cohort_size=spec.cohort_size,
             due=spec.due,
-            source=DeadlineSource.FEED,
-            external_uid=spec.uid,
+            source=source,
+            external_uid=key,
             feed=feed,
+            upload_source=upload_source,
+            created_by=by,
             created_at=now,
             updated_at=now,
         )
-        for spec in specs
+        for spec, key in zip(specs, keys, strict=True)
     ]
     created = Deadline.objects.bulk_create(rows)
     if any(d.pk is None for d in created):  # a backend that returns no ids
         by_uid = dict(
-            Deadline.objects.filter(feed=feed, external_uid__in=[s.uid for s in specs]).values_list(
-                "external_uid", "pk"
-            )
+            Deadline.objects.filter(
+                team=team,
+                source=source,
+                feed=feed,
+                upload_source=upload_source,
+                external_uid__in=keys,
+            ).values_list("external_uid", "pk")
         )
         for deadline in created:
             deadline.pk = by_uid[deadline.external_uid]
@@ -69,9 +86,24 @@ def feed_deadlines_create(
     return created
 
 
+def feed_deadlines_create(
+    *, feed: DeadlineFeed, specs: list[Spec], cohorts: Cohorts, now: datetime
+) -> list[Deadline]:
+    """Create the feed's new deadlines, keyed by their event UIDs."""
+    return deadlines_create_bulk(
+        team=feed.team,
+        specs=specs,
+        keys=[spec.uid for spec in specs],
+        cohorts=cohorts,
+        now=now,
+        source=DeadlineSource.FEED,
+        feed=feed,
+    )
+
+
 @transaction.atomic
-def feed_deadlines_update(
-    *, changes: list[tuple[Deadline, Spec]], feed: DeadlineFeed, cohorts: Cohorts, now: datetime
+def deadlines_update_bulk(
+    *, changes: list[tuple[Deadline, Spec]], team: Team, cohorts: Cohorts, now: datetime
 ) -> None:
     """Bring changed deadlines to their specs in one UPDATE batch; systems only where moved.
 
@@ -90,7 +122,7 @@ def feed_deadlines_update(
         deadline.cohort = cohorts.ensure(spec.cohort_name)
         deadline.cohort_size = spec.cohort_size
         deadline.due = spec.due
-        deadline.team = feed.team
+        deadline.team = team
         deadline.updated_at = now
         deadline.version = F("version") + 1
         if old_systems != set(spec.systems):
@@ -114,8 +146,14 @@ def feed_deadlines_update(
         announce(deadline, systems=systems, verb="changed", extra_due=old_due)
 
 
+def feed_deadlines_update(
+    *, changes: list[tuple[Deadline, Spec]], feed: DeadlineFeed, cohorts: Cohorts, now: datetime
+) -> None:
+    deadlines_update_bulk(changes=changes, team=feed.team, cohorts=cohorts, now=now)
+
+
 @transaction.atomic
-def feed_deadlines_withdraw(*, deadlines: list[Deadline], now: datetime) -> None:
+def deadlines_withdraw_bulk(*, deadlines: list[Deadline], now: datetime) -> None:
     """Withdraw deadlines that left the feed: one UPDATE; their systems are prefetched."""
     if not deadlines:
         return
@@ -123,5 +161,6 @@ def feed_deadlines_withdraw(*, deadlines: list[Deadline], now: datetime) -> None
         withdrawn_at=now, version=F("version") + 1, updated_at=now
     )
     for deadline in deadlines:
-        deadline.withdrawn_at = now
+        deadline.withdrawn_at, deadline.updated_at = now, now
+        deadline.version += 1
         announce(deadline, systems=[s.slug for s in deadline.systems.all()], verb="withdrawn")

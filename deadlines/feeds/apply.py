@@ -7,7 +7,7 @@ services, so every change re-evaluates the jobs under it after commit.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from deadlines.bulk import feed_deadlines_create, feed_deadlines_update, feed_deadlines_withdraw
+from deadlines.bulk import deadlines_withdraw_bulk, feed_deadlines_create, feed_deadlines_update
 from deadlines.entries import Cohorts, Defaults, Entry, Problem, Spec, resolve_all
 from deadlines.models import Deadline, DeadlineFeed
 from deadlines.services import deadline_restore
@@ -96,7 +96,7 @@ def feed_entries_apply(
     # In bulk: a handful of queries for thousands of deadlines, not several each.
     feed_deadlines_create(feed=feed, specs=new, cohorts=cohorts, now=now)
     feed_deadlines_update(changes=changed, feed=feed, cohorts=cohorts, now=now)
-    feed_deadlines_withdraw(deadlines=gone, now=now)
+    deadlines_withdraw_bulk(deadlines=gone, now=now)
     changes.created += len(new)
     changes.updated += len(changed)
     changes.withdrawn += len(gone)

@@ -5,7 +5,9 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from deadlines.choices import FeedFormat
 from deadlines.feeds.sync import feed_sync
@@ -149,3 +151,30 @@ def test_the_timeline_after_a_bulk_sync_equals_a_full_rebuild(clock, lms, curric
     feed_sync(feed_id=lms_feed.pk)
 
     call_command("rebuild_timeline", "--check")  # exits non-zero on any difference
+
+
+def test_an_upload_records_one_change_and_queues_one_task_and_a_second_one_changes_nothing(
+    clock, curriculum
+):
+    rows = "".join(
+        f"Essay {n},HIST101,,350,2030-12-{5 + n:02d}T17:00:00Z,,grading-api\n" for n in range(15)
+    )
+    content = "title,course,cohort,cohort_size,due,timezone,systems\n" + rows
+    client = APIClient()
+    client.force_authenticate(curriculum["carol"])
+    changes_before = CalendarChange.objects.count()
+
+    def post():
+        return client.post(
+            "/api/v1/deadlines/upload",
+            {"file": SimpleUploadedFile("essays.csv", content.encode()), "team": "curriculum"},
+            format="multipart",
+        ).json()
+
+    with mock.patch("scheduling.services.calendar.enqueue", wraps=enqueue) as queued:
+        first, second = post(), post()
+
+    assert (first["created"], second["created"], second["unchanged"]) == (15, 0, 15)
+    assert CalendarChange.objects.count() == changes_before + 1
+    assert len(queued.call_args_list) == 1
+    call_command("rebuild_timeline", "--check")
