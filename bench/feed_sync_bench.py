@@ -68,9 +68,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=0.1)
     parser.add_argument("--deadlines", type=int, default=5000)
+    parser.add_argument("--scratch", default="", help="scratch database name (default: derived)")
     args = parser.parse_args()
     template = ensure_dataset(args.scale)
-    scratch = f"{template}_feedsync"
+    scratch = args.scratch or f"{template}_feedsync"
     sh("psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {scratch}")
     sh("psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {scratch} TEMPLATE {template}")
     try:

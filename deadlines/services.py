@@ -47,7 +47,7 @@ def check_deadline(
         raise InvalidInput("The deadline is not valid.", fields=errors)
 
 
-def _announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_due=None) -> None:
+def announce(deadline: Deadline, *, systems: Iterable[str], verb: str, extra_due=None) -> None:
     dues = [deadline.due] + ([extra_due] if extra_due else [])
     windows = [traffic_window(due) for due in dues]
     calendar_changed(
@@ -127,7 +127,7 @@ def deadline_create(
         created_by=by,
     )
     deadline.systems.set(System.objects.filter(slug__in=systems))
-    _announce(deadline, systems=systems, verb="published")
+    announce(deadline, systems=systems, verb="published")
     return deadline
 
 
@@ -161,7 +161,7 @@ def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: An
     deadline.save()
     deadline.refresh_from_db(fields=["version"])
     deadline.systems.set(System.objects.filter(slug__in=systems))
-    _announce(deadline, systems=set(systems) | set(old_systems), verb="changed", extra_due=old_due)
+    announce(deadline, systems=set(systems) | set(old_systems), verb="changed", extra_due=old_due)
     return deadline
 
 
@@ -179,7 +179,7 @@ def deadline_withdraw(
     deadline.version = F("version") + 1
     deadline.save(update_fields=["withdrawn_at", "version", "updated_at"])
     deadline.refresh_from_db(fields=["version"])
-    _announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="withdrawn")
+    announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="withdrawn")
     return deadline
 
 
@@ -192,7 +192,7 @@ def deadline_restore(*, deadline: Deadline) -> Deadline:
     deadline.version = F("version") + 1
     deadline.save(update_fields=["withdrawn_at", "version", "updated_at"])
     deadline.refresh_from_db(fields=["version"])
-    _announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="restored")
+    announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="restored")
     return deadline
 
 

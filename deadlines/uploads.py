@@ -16,6 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from deadlines.bulk import deadlines_create_bulk, deadlines_update_bulk, deadlines_withdraw_bulk
 from deadlines.choices import DeadlineSource
 from deadlines.entries import Cohorts, Defaults, Parsed, Problem, Spec, resolve_all
 from deadlines.feeds.errors import FeedError
@@ -24,13 +25,11 @@ from deadlines.models import Deadline
 from deadlines.parse_csv import parse_csv
 from deadlines.services import (
     check_can_publish,
-    deadline_create,
     deadline_restore,
-    deadline_update,
-    deadline_withdraw,
 )
 from scheduling.errors import InvalidInput
 from scheduling.models import Team
+from scheduling.services.calendar_batch import calendar_batch
 from scheduling.timeline.services import timeline_deferred
 
 MAX_UPLOAD_BYTES = 2_000_000
@@ -156,7 +155,9 @@ def deadlines_upload(
     keyed = {row_key(spec): spec for spec in specs}
     summary = UploadSummary()
     # One timeline refresh for the whole upload, not one per deadline.
-    with transaction.atomic(), timeline_deferred():
+    # ... and one calendar change and one re-evaluation task for it.
+    batch = calendar_batch(reason=f"deadlines uploaded from '{source_name}'")
+    with transaction.atomic(), timeline_deferred(), batch:
         existing = {
             deadline.external_uid: deadline
             for deadline in Deadline.objects.select_for_update(of=("self",))
@@ -164,48 +165,34 @@ def deadlines_upload(
             .select_related("cohort")
             .prefetch_related("systems")
         }
+        new: list[tuple[str, Spec]] = []
+        changed: list[tuple[Deadline, Spec]] = []
         for key, spec in keyed.items():
             deadline = existing.pop(key, None)
             if deadline is None:
-                summary.created.append(_create(team, spec, key, source_name, cohorts, by))
+                new.append((key, spec))
                 continue
             restored = deadline.withdrawn_at is not None
             if restored:
                 deadline_restore(deadline=deadline)
             if _differs(deadline, spec) or restored:
-                summary.updated.append(_update(deadline, spec, cohorts, by))
+                changed.append((deadline, spec))
             else:
                 summary.unchanged.append(deadline)
-        for deadline in existing.values():
-            if deadline.withdrawn_at is None:
-                summary.withdrawn.append(deadline_withdraw(deadline=deadline, by=by, now=now))
+        gone = [deadline for deadline in existing.values() if deadline.withdrawn_at is None]
+        # In bulk (the publishing rule was checked once, above): a handful of queries.
+        summary.created = deadlines_create_bulk(
+            team=team,
+            specs=[spec for _, spec in new],
+            keys=[key for key, _ in new],
+            cohorts=cohorts,
+            now=now,
+            source=DeadlineSource.UPLOAD,
+            upload_source=source_name,
+            by=by,
+        )
+        deadlines_update_bulk(changes=changed, team=team, cohorts=cohorts, now=now)
+        summary.updated = [deadline for deadline, _ in changed]
+        deadlines_withdraw_bulk(deadlines=gone, now=now)
+        summary.withdrawn = gone
     return summary
-
-
-def _create(team, spec: Spec, key: str, source_name: str, cohorts: Cohorts, by) -> Deadline:
-    return deadline_create(
-        team=team,
-        title=spec.title,
-        due=spec.due,
-        cohort=cohorts.ensure(spec.cohort_name),
-        cohort_size=spec.cohort_size,
-        systems=list(spec.systems),
-        course=spec.course,
-        source=DeadlineSource.UPLOAD,
-        external_uid=key,
-        upload_source=source_name,
-        by=by,
-    )
-
-
-def _update(deadline: Deadline, spec: Spec, cohorts: Cohorts, by) -> Deadline:
-    return deadline_update(
-        deadline=deadline,
-        by=by,
-        title=spec.title,
-        course=spec.course,
-        cohort=cohorts.ensure(spec.cohort_name),
-        cohort_size=spec.cohort_size,
-        due=spec.due,
-        systems=list(spec.systems),
-    )

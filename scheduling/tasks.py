@@ -41,6 +41,19 @@ def reevaluate_jobs(*, start: str, end: str, systems: list[str] | None, reason: 
     )
 
 
+def reevaluate_windows(*, windows: list[list], reason: str) -> int:
+    """One task for a bulk calendar change: [[start, end, systems or None], ...]."""
+    return len(
+        reevaluation.reevaluate_windows(
+            windows=[
+                (datetime.fromisoformat(start), datetime.fromisoformat(end), systems)
+                for start, end, systems in windows
+            ],
+            reason=reason,
+        )
+    )
+
+
 def send_delivery(delivery_id: int) -> bool:
     return notifications.delivery_send(delivery_id=delivery_id)
 

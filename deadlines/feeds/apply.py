@@ -7,15 +7,10 @@ services, so every change re-evaluates the jobs under it after commit.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from deadlines.choices import DeadlineSource
+from deadlines.bulk import deadlines_withdraw_bulk, feed_deadlines_create, feed_deadlines_update
 from deadlines.entries import Cohorts, Defaults, Entry, Problem, Spec, resolve_all
 from deadlines.models import Deadline, DeadlineFeed
-from deadlines.services import (
-    deadline_create,
-    deadline_restore,
-    deadline_update,
-    deadline_withdraw,
-)
+from deadlines.services import deadline_restore
 
 
 @dataclass
@@ -84,55 +79,44 @@ def feed_entries_apply(
         .select_related("cohort")
         .prefetch_related("systems")
     }
+    new: list[Spec] = []
+    changed: list[tuple[Deadline, Spec]] = []
     for spec in specs:
         deadline = existing.pop(spec.uid, None)
         if deadline is None:
             if spec.due >= since:
-                _create(feed, spec, cohorts)
-                changes.created += 1
+                new.append(spec)
         else:
-            _refresh(deadline, spec=spec, feed=feed, cohorts=cohorts, changes=changes)
-    for uid, deadline in existing.items():
-        if deadline.withdrawn_at is None and deadline.due >= since and not _kept(uid, keep):
-            deadline_withdraw(deadline=deadline, now=now)
-            changes.withdrawn += 1
+            _refresh(deadline, spec=spec, feed=feed, changes=changes, changed=changed)
+    gone = [
+        deadline
+        for uid, deadline in existing.items()
+        if deadline.withdrawn_at is None and deadline.due >= since and not _kept(uid, keep)
+    ]
+    # In bulk: a handful of queries for thousands of deadlines, not several each.
+    feed_deadlines_create(feed=feed, specs=new, cohorts=cohorts, now=now)
+    feed_deadlines_update(changes=changed, feed=feed, cohorts=cohorts, now=now)
+    deadlines_withdraw_bulk(deadlines=gone, now=now)
+    changes.created += len(new)
+    changes.updated += len(changed)
+    changes.withdrawn += len(gone)
     return changes
 
 
 def _refresh(
-    deadline: Deadline, *, spec: Spec, feed: DeadlineFeed, cohorts: Cohorts, changes: Changes
+    deadline: Deadline,
+    *,
+    spec: Spec,
+    feed: DeadlineFeed,
+    changes: Changes,
+    changed: list[tuple[Deadline, Spec]],
 ) -> None:
-    """Bring back a deadline whose event returned, and update it if the event changed."""
+    """Bring back a deadline whose event returned; note it for the update if the event changed."""
     restored = deadline.withdrawn_at is not None
     if restored:
         deadline_restore(deadline=deadline)
         changes.restored += 1
     if _differs(deadline, spec, feed):
-        deadline_update(
-            deadline=deadline,
-            title=spec.title,
-            course=spec.course,
-            cohort=cohorts.ensure(spec.cohort_name),
-            cohort_size=spec.cohort_size,
-            due=spec.due,
-            systems=list(spec.systems),
-            team=feed.team,
-        )
-        changes.updated += 1
+        changed.append((deadline, spec))
     elif not restored:
         changes.unchanged += 1
-
-
-def _create(feed: DeadlineFeed, spec: Spec, cohorts: Cohorts) -> Deadline:
-    return deadline_create(
-        team=feed.team,
-        title=spec.title,
-        due=spec.due,
-        cohort=cohorts.ensure(spec.cohort_name),
-        cohort_size=spec.cohort_size,
-        systems=list(spec.systems),
-        course=spec.course,
-        source=DeadlineSource.FEED,
-        external_uid=spec.uid,
-        feed=feed,
-    )

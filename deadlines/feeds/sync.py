@@ -27,6 +27,7 @@ from deadlines.feeds.parse_json import parse_json
 from deadlines.models import DeadlineFeed
 from deadlines.services import can_publish
 from scheduling.errors import InvalidInput
+from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.notifications import notify
 from scheduling.timeline.services import timeline_deferred
 
@@ -71,7 +72,9 @@ def feed_sync(*, feed_id: int, now: datetime | None = None) -> SyncResult:
             if (locked.url, locked.format) != (feed.url, feed.format):
                 raise FeedError("The feed's URL or format changed during the sync; sync it again.")
             # One timeline refresh for the whole sync, not one per deadline.
-            with timeline_deferred():
+            # ... and one calendar change and one re-evaluation task, over the
+            # union of the changed windows, not one per deadline.
+            with timeline_deferred(), calendar_batch(reason=f"deadline feed {feed_id} synced"):
                 changes = feed_entries_apply(
                     feed=locked,
                     entries=parsed.entries,

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from scheduling.models import CalendarChange
 from scheduling.queue import enqueue
+from scheduling.services.calendar_batch import Window, active_batch
 from scheduling.timeline.services import RANGE_KINDS, timeline_refresh_range
 
 
@@ -30,6 +31,11 @@ def calendar_changed(
     the same transaction; the re-evaluation runs as a task after it commits.
     """
     systems = list(systems) if systems is not None else None
+    if (batch := active_batch()) is not None:
+        batch.windows.append(Window(start, end, None if systems is None else set(systems)))
+        batch.kinds.update(kinds)
+        batch.reasons += 1
+        return
     calendar_change_record(reason=reason)
     timeline_refresh_range(start=start, end=end, systems=systems, kinds=kinds)
     enqueue(
@@ -39,6 +45,31 @@ def calendar_changed(
         systems=sorted(systems) if systems is not None else None,
         reason=reason,
     )
+
+
+def calendar_changed_windows(*, windows: list[Window], kinds: Iterable[str], reason: str) -> None:
+    """One change over several windows (a bulk write): one row, one re-evaluation task."""
+    calendar_change_record(reason=reason)
+    for window in windows:
+        timeline_refresh_range(
+            start=window.start, end=window.end, systems=window.systems, kinds=kinds
+        )
+    enqueue(
+        "scheduling.tasks.reevaluate_windows",
+        windows=[
+            [
+                w.start.isoformat(),
+                w.end.isoformat(),
+                None if w.systems is None else sorted(w.systems),
+            ]
+            for w in windows
+        ],
+        reason=reason,
+    )
+
+
+def _slugs(systems: set[str] | None) -> list[str] | None:
+    return None if systems is None else sorted(systems)
 
 
 def calendar_changes_prune(*, keep: timedelta = timedelta(days=7)) -> int:

@@ -49,6 +49,22 @@ def reevaluate_jobs(
     return job_ids
 
 
+def reevaluate_windows(
+    *,
+    windows: Iterable[tuple[datetime, datetime, Iterable[str] | None]],
+    reason: str,
+    now: datetime | None = None,
+) -> list[int]:
+    """Re-evaluate, once each, the jobs touching any of `windows` (a bulk change)."""
+    now = now or timezone.now()
+    job_ids: set[int] = set()
+    for start, end, systems in windows:
+        job_ids.update(jobs_touching(start=start, end=end, systems=systems, now=now))
+    for job_id in sorted(job_ids):
+        maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+    return sorted(job_ids)
+
+
 def _identity(finding: dict[str, Any]) -> tuple:
     return (finding["kind"], tuple(finding["sources"]), finding.get("occurrence"))
 
