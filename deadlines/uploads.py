@@ -153,46 +153,61 @@ def deadlines_upload(
     if not specs:
         raise InvalidInput.for_field("file", "The file has no deadlines.")
     keyed = {row_key(spec): spec for spec in specs}
-    summary = UploadSummary()
-    # One timeline refresh for the whole upload, not one per deadline.
-    # ... and one calendar change and one re-evaluation task for it.
+    # One timeline refresh for the whole upload, not one per deadline, and one
+    # calendar change and one re-evaluation task for it.
     batch = calendar_batch(reason=f"deadlines uploaded from '{source_name}'")
     with transaction.atomic(), timeline_deferred(), batch:
-        existing = {
-            deadline.external_uid: deadline
-            for deadline in Deadline.objects.select_for_update(of=("self",))
-            .filter(team=team, source=DeadlineSource.UPLOAD, upload_source=source_name)
-            .select_related("cohort")
-            .prefetch_related("systems")
-        }
-        new: list[tuple[str, Spec]] = []
-        changed: list[tuple[Deadline, Spec]] = []
-        for key, spec in keyed.items():
-            deadline = existing.pop(key, None)
-            if deadline is None:
-                new.append((key, spec))
-                continue
-            restored = deadline.withdrawn_at is not None
-            if restored:
-                deadline_restore(deadline=deadline)
-            if _differs(deadline, spec) or restored:
-                changed.append((deadline, spec))
-            else:
-                summary.unchanged.append(deadline)
-        gone = [deadline for deadline in existing.values() if deadline.withdrawn_at is None]
-        # In bulk (the publishing rule was checked once, above): a handful of queries.
-        summary.created = deadlines_create_bulk(
-            team=team,
-            specs=[spec for _, spec in new],
-            keys=[key for key, _ in new],
-            cohorts=cohorts,
-            now=now,
-            source=DeadlineSource.UPLOAD,
-            upload_source=source_name,
-            by=by,
+        return _apply(
+            team=team, keyed=keyed, source_name=source_name, cohorts=cohorts, by=by, now=now
         )
-        deadlines_update_bulk(changes=changed, team=team, cohorts=cohorts, now=now)
-        summary.updated = [deadline for deadline, _ in changed]
-        deadlines_withdraw_bulk(deadlines=gone, now=now)
-        summary.withdrawn = gone
+
+
+def _apply(
+    *,
+    team: Team,
+    keyed: dict[str, Spec],
+    source_name: str,
+    cohorts: Cohorts,
+    by: AbstractBaseUser | None,
+    now: datetime,
+) -> UploadSummary:
+    """Upsert the source's rows by key and withdraw those that left it, in bulk
+    (the publishing rule was checked once, before parsing)."""
+    existing = {
+        deadline.external_uid: deadline
+        for deadline in Deadline.objects.select_for_update(of=("self",))
+        .filter(team=team, source=DeadlineSource.UPLOAD, upload_source=source_name)
+        .select_related("cohort")
+        .prefetch_related("systems")
+    }
+    summary = UploadSummary()
+    new: list[tuple[str, Spec]] = []
+    changed: list[tuple[Deadline, Spec]] = []
+    for key, spec in keyed.items():
+        deadline = existing.pop(key, None)
+        if deadline is None:
+            new.append((key, spec))
+            continue
+        restored = deadline.withdrawn_at is not None
+        if restored:
+            deadline_restore(deadline=deadline)
+        if _differs(deadline, spec) or restored:
+            changed.append((deadline, spec))
+        else:
+            summary.unchanged.append(deadline)
+    gone = [deadline for deadline in existing.values() if deadline.withdrawn_at is None]
+    summary.created = deadlines_create_bulk(
+        team=team,
+        specs=[spec for _, spec in new],
+        keys=[key for key, _ in new],
+        cohorts=cohorts,
+        now=now,
+        source=DeadlineSource.UPLOAD,
+        upload_source=source_name,
+        by=by,
+    )
+    deadlines_update_bulk(changes=changed, team=team, cohorts=cohorts, now=now)
+    summary.updated = [deadline for deadline, _ in changed]
+    deadlines_withdraw_bulk(deadlines=gone, now=now)
+    summary.withdrawn = gone
     return summary
