@@ -6,6 +6,7 @@ not connect at all replace psycopg.connect with one that fails the test.
 """
 
 import socket
+from types import SimpleNamespace
 
 import psycopg
 import pytest
@@ -27,15 +28,14 @@ DEFAULT_NETWORKS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 
 @pytest.fixture
 def fake_dns(monkeypatch):
-    """Names under .test answer what the test sets; every lookup is counted."""
-    answers: dict[str, list[str]] = {}
-    lookups: list[str] = []
+    """Names set in `answers` resolve to those addresses; their lookups are counted."""
+    dns = SimpleNamespace(answers={}, lookups=[])
     real = socket.getaddrinfo
 
     def getaddrinfo(host, port, *args, **kwargs):
-        if host not in answers:
+        if host not in dns.answers:
             return real(host, port, *args, **kwargs)
-        lookups.append(host)
+        dns.lookups.append(host)
         return [
             (
                 socket.AF_INET6 if ":" in ip else socket.AF_INET,
@@ -44,12 +44,11 @@ def fake_dns(monkeypatch):
                 "",
                 (ip, port),
             )
-            for ip in answers[host]
+            for ip in dns.answers[host]
         ]
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    answers["lookups"] = lookups  # type: ignore[assignment]
-    return answers
+    return dns
 
 
 @pytest.fixture
@@ -67,7 +66,7 @@ def put(admin, dsn: str):
 def test_a_host_resolving_to_the_metadata_address_is_a_400_before_connecting(
     admin, org, fake_dns, no_connection
 ):
-    fake_dns["metadata.test"] = ["169.254.169.254"]
+    fake_dns.answers["metadata.test"] = ["169.254.169.254"]
 
     response = put(admin, "postgresql://monitor:pw@metadata.test:5432/grading")
 
@@ -111,7 +110,7 @@ def test_listing_the_link_local_network_still_refuses_the_metadata_address(
 
 
 def test_a_refused_hostaddr_is_refused_whatever_the_host_name(admin, org, fake_dns, no_connection):
-    fake_dns["grading.test"] = ["10.0.0.5"]
+    fake_dns.answers["grading.test"] = ["10.0.0.5"]
 
     response = put(admin, "host=grading.test hostaddr=169.254.169.254 user=m dbname=grading")
 
@@ -120,7 +119,7 @@ def test_a_refused_hostaddr_is_refused_whatever_the_host_name(admin, org, fake_d
 
 
 def test_one_refused_answer_among_several_refuses_the_host(admin, org, fake_dns, no_connection):
-    fake_dns["mixed.test"] = ["10.0.0.5", "169.254.169.254"]
+    fake_dns.answers["mixed.test"] = ["10.0.0.5", "169.254.169.254"]
 
     response = put(admin, "postgresql://monitor@mixed.test/grading")
 
@@ -155,9 +154,9 @@ def test_a_malformed_setting_is_a_400_naming_it(admin, org, settings, no_connect
 
 def test_private_and_public_addresses_pass_by_default_and_are_pinned(settings, fake_dns):
     settings.CLEARWAY_MONITOR_ALLOWED_NETWORKS = DEFAULT_NETWORKS
-    fake_dns["private.test"] = ["10.1.2.3"]
-    fake_dns["v6.test"] = ["fd12::5"]
-    fake_dns["public.test"] = ["93.184.216.34"]
+    fake_dns.answers["private.test"] = ["10.1.2.3"]
+    fake_dns.answers["v6.test"] = ["fd12::5"]
+    fake_dns.answers["public.test"] = ["93.184.216.34"]
 
     assert pinned({"host": "private.test", "port": "6432"}) == {
         "host": "private.test",
@@ -180,13 +179,13 @@ def test_the_connection_goes_to_the_address_checked_though_dns_changes_after(
     admin, org, settings, fake_dns, monkeypatch
 ):
     settings.CLEARWAY_WATCH_CONNECT_TIMEOUT = 2
-    fake_dns["rebind.test"] = ["127.0.0.1"]
+    fake_dns.answers["rebind.test"] = ["127.0.0.1"]
     real_connect = psycopg.connect
     seen = []
 
     def connect(dsn, **kwargs):
         # Rebinding: DNS answers the metadata address once the check is done.
-        fake_dns["rebind.test"] = ["169.254.169.254"]
+        fake_dns.answers["rebind.test"] = ["169.254.169.254"]
         seen.append(kwargs["hostaddr"])
         assert kwargs["hostaddr"] == "127.0.0.1"
         return real_connect(dsn, **kwargs)
@@ -197,17 +196,17 @@ def test_the_connection_goes_to_the_address_checked_though_dns_changes_after(
 
     assert response.status_code == 200
     assert seen == ["127.0.0.1"]
-    assert fake_dns["lookups"] == ["rebind.test"]
+    assert fake_dns.lookups == ["rebind.test"]
 
 
 def test_the_sampler_records_an_address_refused_after_saving_without_connecting(
     org, settings, fake_dns, monkeypatch
 ):
     settings.CLEARWAY_WATCH_CONNECT_TIMEOUT = 2
-    fake_dns["grading.test"] = ["127.0.0.1"]
+    fake_dns.answers["grading.test"] = ["127.0.0.1"]
     with monitored.monitored_database() as dsn:
         database_monitor_save(system="grading-db", dsn=make_conninfo(dsn, host="grading.test"))
-    fake_dns["grading.test"] = ["169.254.169.254"]
+    fake_dns.answers["grading.test"] = ["169.254.169.254"]
     monkeypatch.setattr(psycopg, "connect", lambda *a, **k: pytest.fail("connected"))
     DatabaseMonitor.objects.update(next_sample_at=None)
 
