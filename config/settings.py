@@ -403,6 +403,12 @@ CLEARWAY_DAILY_TASKS = ["integrations.tasks.prune_deliveries"]
 CLEARWAY_GATE_NOTES = ["operations.selectors.gate_overrun_reasons"]
 # Encrypts monitoring DSNs; derived from SECRET_KEY unless set (rotate both together).
 CLEARWAY_MONITOR_KEY = env_str("CLEARWAY_MONITOR_KEY") or SECRET_KEY
+# Networks a monitored database may resolve to besides public addresses: the
+# private ranges by default; loopback must be listed; link-local never passes.
+CLEARWAY_MONITOR_ALLOWED_NETWORKS = env_list(
+    "CLEARWAY_MONITOR_ALLOWED_NETWORKS",
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
 # Prometheus reads /metrics with this bearer token; empty: administrators only.
 CLEARWAY_METRICS_TOKEN = env_str("CLEARWAY_METRICS_TOKEN")
 

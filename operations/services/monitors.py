@@ -24,6 +24,8 @@ from django.utils import timezone
 from psycopg.conninfo import conninfo_to_dict
 
 from operations.models import DatabaseMonitor
+from operations.services.addresses import pinned
+from scheduling.addresses import AddressRefused
 from scheduling.errors import InvalidInput, NotFound
 from scheduling.models import System
 
@@ -59,9 +61,19 @@ def statement_timeout_ms() -> int:
 
 @contextmanager
 def monitoring_connection(dsn: str, *, connect_timeout: int | None = None):
-    """One read-only, time-bounded connection to a monitored database, closed after use."""
+    """One read-only, time-bounded connection to a monitored database, closed after use.
+
+    Raises AddressRefused, before connecting, when the DSN's host is not at an
+    allowed address (operations.services.addresses); otherwise connects to the
+    address that was checked.
+    """
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        raise AddressRefused("This is not a PostgreSQL connection string.") from None
     connection = psycopg.connect(
         dsn,
+        **pinned(params),
         autocommit=True,
         connect_timeout=connect_timeout or settings.CLEARWAY_WATCH_CONNECT_TIMEOUT,
         application_name=APPLICATION_NAME,
@@ -149,6 +161,8 @@ def check_dsn(dsn: str) -> str:
             (sees_all,) = connection.execute(
                 "SELECT pg_has_role('pg_read_all_stats', 'MEMBER')"
             ).fetchone()
+    except AddressRefused as exc:
+        raise InvalidInput.for_field("dsn", str(exc)) from None
     except psycopg.Error as exc:
         # psycopg's message names the host and the user, never the password.
         first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -21,6 +21,7 @@ from django.utils import timezone
 from operations.models import DatabaseMonitor
 from operations.services import observe
 from operations.services.monitors import decrypt, monitoring_connection, statement_timeout_ms
+from scheduling.addresses import AddressRefused
 from scheduling.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,9 @@ def monitor_sample(*, monitor_id: int, now: datetime | None = None) -> bool:
     monitor = DatabaseMonitor.objects.select_related("system", "system__team").get(pk=monitor_id)
     try:
         sample = sample_database(decrypt(monitor.dsn_encrypted))
-    except (psycopg.Error, DomainError, OSError) as exc:
+    except (psycopg.Error, DomainError, OSError, AddressRefused) as exc:
+        # A refused address (re-checked before every connection) is observed like
+        # any failure to connect: DNS may have changed since the DSN was saved.
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         logger.warning("monitor of %s failed: %s", monitor.system.slug, message)
         observe.record_failure(monitor=monitor, error=message, now=now)

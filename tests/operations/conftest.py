@@ -20,3 +20,13 @@ from tests.personas import (  # noqa: F401
 def pipeline(org) -> APIClient:  # noqa: F811 - the org fixture, imported above
     """Infra's deploy pipeline, with a token that may report runs."""
     return bearer(token_for(org["infra"], "gate:read", "jobs:run"))
+
+
+@pytest.fixture(autouse=True)
+def monitored_databases_on_loopback(settings):
+    """The watched test databases are on 127.0.0.1, which the default networks refuse."""
+    settings.CLEARWAY_MONITOR_ALLOWED_NETWORKS = [
+        *settings.CLEARWAY_MONITOR_ALLOWED_NETWORKS,
+        "127.0.0.0/8",
+        "::1/128",
+    ]
