@@ -12,6 +12,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import HttpResponse, JsonResponse, QueryDict
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions
@@ -55,6 +56,7 @@ class IdempotencyMiddleware:
             key is None
             or request.method not in CHANGING_METHODS
             or not request.path.startswith(API_PREFIX)
+            or not _accepts(request)
         ):
             return self.get_response(request)
         try:
@@ -104,6 +106,21 @@ class IdempotencyMiddleware:
             ),
         )
         return response
+
+
+def _accepts(request) -> bool:
+    """Whether the view at this path takes this method. One that it answers 405
+    (or 404) changes nothing, so no key is claimed or compared for it."""
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return False
+    method = request.method.lower()
+    actions = getattr(view, "actions", None)  # a DRF viewset: method -> action
+    if actions is not None:
+        return method in actions
+    cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    return cls is None or hasattr(cls, method)
 
 
 def error_response(exc: DomainError) -> JsonResponse:

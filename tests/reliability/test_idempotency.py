@@ -65,6 +65,17 @@ def test_the_same_key_on_another_path_is_a_422(requester):
     assert answer.status_code == 422
 
 
+def test_a_method_the_endpoint_does_not_take_is_a_405_whatever_its_key(requester):
+    client = as_user(requester)
+    job = post(client, "/api/v1/jobs", job_body()).json()
+
+    answer = client.put(
+        f"/api/v1/jobs/{job['id']}/submit", {}, format="json", HTTP_IDEMPOTENCY_KEY=KEY
+    )
+
+    assert answer.status_code == 405
+
+
 def test_a_retried_submit_is_recorded_once(requester):
     client = as_user(requester)
     job = client.post("/api/v1/jobs", job_body(), format="json").json()
