@@ -116,11 +116,13 @@ def _accepts(request) -> bool:
     except Resolver404:
         return False
     method = request.method.lower()
-    actions = getattr(view, "actions", None)  # a DRF viewset: method -> action
-    if actions is not None:
-        return method in actions
     cls = getattr(view, "cls", None) or getattr(view, "view_class", None)
-    return cls is None or hasattr(cls, method)
+    if cls is None:
+        return True
+    if method not in cls.http_method_names:
+        return False
+    actions = getattr(view, "actions", None)  # a DRF viewset: method -> action
+    return method in actions if actions is not None else hasattr(cls, method)
 
 
 def error_response(exc: DomainError) -> JsonResponse:

@@ -18,13 +18,19 @@ _PARAMETER = {
         "`Idempotent-Replayed: true`) and changes nothing; keys belong to the caller and "
         "are kept 24 h."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": "^[ -~]+$",
+    },
 }
 _ERROR = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _IN_PROGRESS = (
     "A request with this Idempotency-Key is still running (`in_progress`, with Retry-After)."
 )
 _REUSED = "This Idempotency-Key was already used with another method, path or body."
+_MALFORMED = f"The {HEADER} is not 1 to {MAX_KEY_LENGTH} printable ASCII characters."
 
 
 def add_idempotency_key(result, generator, request, public):
@@ -42,4 +48,8 @@ def add_idempotency_key(result, generator, request, public):
             else:
                 responses["409"] = {"description": _IN_PROGRESS, **_ERROR}
             responses.setdefault("422", {"description": _REUSED, **_ERROR})
+            if "400" in responses:
+                responses["400"]["description"] += f" Or: {_MALFORMED}"
+            else:
+                responses["400"] = {"description": _MALFORMED, **_ERROR}
     return result
