@@ -44,7 +44,7 @@ def allowed_networks() -> list[Network]:
     return networks
 
 
-def _forms(address: Address) -> list[Address]:
+def forms(address: Address) -> list[Address]:
     """The address and every IPv4 address it carries."""
     forms: list[Address] = [address]
     if isinstance(address, ipaddress.IPv6Address):
@@ -60,7 +60,7 @@ def _forms(address: Address) -> list[Address]:
 
 
 def is_allowed(address: Address, networks: list[Network]) -> bool:
-    for form in _forms(address):
+    for form in forms(address):
         if any(form.version == net.version and form in net for net in networks):
             continue
         if form.is_global and not form.is_multicast:
@@ -97,20 +97,27 @@ def check_literal_host(url: str) -> None:
         )
 
 
+def lookup(host: str, port: int) -> list[Address]:
+    """The distinct addresses `host` names: itself if it is a literal, else its DNS answers."""
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        raise AddressRefused(f"The host {host} cannot be resolved: {exc}.") from None
+    found: list[Address] = []
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if address not in found:
+            found.append(address)
+    return found
+
+
 def resolve(host: str, port: int, networks: list[Network]) -> list[Address]:
     """Every address `host` resolves to; any one that is not allowed refuses the host."""
-    try:
-        found = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError, OSError) as exc:
-            raise AddressRefused(f"The host {host} cannot be resolved: {exc}.") from None
-        found = []
-        for info in infos:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if address not in found:
-                found.append(address)
+    found = lookup(host, port)
     for address in found:
         if not is_allowed(address, networks):
             raise AddressRefused(

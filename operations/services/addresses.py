@@ -14,12 +14,11 @@ address (`hostaddr`), so a DNS answer that changes in between cannot redirect it
 """
 
 import ipaddress
-import socket
 from dataclasses import dataclass
 
 from django.conf import settings
 
-from scheduling.addresses import Address, AddressRefused, Network, _forms, is_allowed
+from scheduling.addresses import Address, AddressRefused, Network, forms, is_allowed, lookup
 
 SETTING = "CLEARWAY_MONITOR_ALLOWED_NETWORKS"
 DEFAULT_PORT = 5432
@@ -61,9 +60,7 @@ def _refusal(host: str, address: Address) -> AddressRefused:
 
 
 def check(host: str, address: Address, networks: list[Network]) -> None:
-    if any(
-        form.version == net.version and form in net for form in _forms(address) for net in NEVER
-    ):
+    if any(form.version == net.version and form in net for form in forms(address) for net in NEVER):
         raise _refusal(host, address)
     if not is_allowed(address, networks):
         raise _refusal(host, address)
@@ -99,18 +96,7 @@ def target(params: dict) -> Target:
             raise AddressRefused(f"hostaddr {hostaddr!r} is not an IP address.") from None
         check(hostaddr, address, networks)
         return Target(host=host, address=address, port=port)
-    try:
-        found = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError, OSError) as exc:
-            raise AddressRefused(f"The host {host} cannot be resolved: {exc}.") from None
-        found = []
-        for info in infos:
-            address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-            if address not in found:
-                found.append(address)
+    found = lookup(host, port)
     if not found:
         raise AddressRefused(f"The host {host} has no address.")
     # Any refused answer refuses the host: libpq would not be the one choosing.
