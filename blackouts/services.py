@@ -12,6 +12,7 @@ from django.utils import timezone as django_timezone
 from blackouts.models import Blackout, BlackoutOccurrence
 from scheduling import recurrence
 from scheduling.choices import FindingKind, Severity
+from scheduling.db import retry_on_conflict
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
 from scheduling.instants import instant_errors
@@ -131,6 +132,7 @@ def _affected_systems(blackout: Blackout) -> list[str] | None:
     return list(blackout.systems.values_list("slug", flat=True))
 
 
+@retry_on_conflict
 @transaction.atomic
 def blackout_create(
     *,
@@ -186,6 +188,7 @@ def blackout_create(
     return blackout
 
 
+@retry_on_conflict
 @transaction.atomic
 def blackout_update(
     *, blackout: Blackout, now: datetime | None = None, **changes: object
@@ -241,6 +244,7 @@ def blackout_update(
     return blackout
 
 
+@retry_on_conflict
 @transaction.atomic
 def blackout_delete(*, blackout: Blackout) -> None:
     span, systems = _span(blackout), _affected_systems(blackout)

@@ -14,6 +14,7 @@ from deadlines.choices import DeadlineSource
 from deadlines.limits import COHORT_SIZE_RULE, is_cohort_size
 from deadlines.models import Cohort, Deadline, DeadlineFeed
 from scheduling.choices import FindingKind
+from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
 from scheduling.instants import instant_errors
 from scheduling.models import System, Team
@@ -92,6 +93,7 @@ def check_not_from_feed(*, deadline: Deadline) -> None:
         )
 
 
+@retry_on_conflict
 @transaction.atomic
 def deadline_create(
     *,
@@ -131,6 +133,7 @@ def deadline_create(
     return deadline
 
 
+@retry_on_conflict
 @transaction.atomic
 def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: Any) -> Deadline:
     """Change a deadline. `by` is the person asking (None for a feed sync)."""
@@ -165,6 +168,7 @@ def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: An
     return deadline
 
 
+@retry_on_conflict
 @transaction.atomic
 def deadline_withdraw(
     *, deadline: Deadline, by: User | None = None, now: datetime | None = None
@@ -183,6 +187,7 @@ def deadline_withdraw(
     return deadline
 
 
+@retry_on_conflict
 @transaction.atomic
 def deadline_restore(*, deadline: Deadline) -> Deadline:
     """Bring a withdrawn deadline back (its feed event reappeared)."""
@@ -196,6 +201,7 @@ def deadline_restore(*, deadline: Deadline) -> Deadline:
     return deadline
 
 
+@retry_on_conflict
 @transaction.atomic
 def cohort_save(*, name: str, size: int, team: Team, cohort: Cohort | None = None) -> Cohort:
     """Create or resize a cohort; its live deadlines follow the new size."""

@@ -1,5 +1,6 @@
 """The API's one exception handler: every error is JSON with a message per field."""
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -14,9 +15,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from scheduling.db import BUSY_BODY, BUSY_HEADERS, is_busy
 from scheduling.errors import DomainError
 
+logger = logging.getLogger(__name__)
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if is_busy(exc):
+        request = context.get("request")
+        logger.warning("database busy on %s: %s", getattr(request, "path", "?"), exc)
         return Response(BUSY_BODY, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=BUSY_HEADERS)
     if isinstance(exc, DataError):
         return _unstorable()

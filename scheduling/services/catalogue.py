@@ -10,6 +10,7 @@ from django.utils import timezone as django_timezone
 from scheduling import recurrence
 from scheduling.addresses import AddressRefused, check_literal_host
 from scheduling.choices import WebhookFormat
+from scheduling.db import retry_on_conflict
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob, System, Team
 from scheduling.sealing import seal
@@ -159,6 +160,7 @@ def check_system(
     return rule, dependencies
 
 
+@retry_on_conflict
 @transaction.atomic
 def system_save(
     *,
@@ -219,6 +221,7 @@ def job_set_impacted(*, job: MaintenanceJob) -> frozenset[str]:
     return impacted
 
 
+@retry_on_conflict
 @transaction.atomic
 def system_delete(*, system: System) -> None:
     """Remove a system no job, blackout or deadline uses (the database refuses otherwise)."""

@@ -14,21 +14,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling.choices import FINISHED_STATUSES
+from scheduling.db import retry_on_conflict
 from scheduling.errors import NotAllowed
+from scheduling.services import transitions
 from scheduling.services.calendar import calendar_change_record, calendar_changed
-from scheduling.services.transitions import lock_job
 from scheduling.timeline.services import timeline_refresh_job
 
 logger = logging.getLogger("clearway.audit")
 
 
+# The cascade rewrites rows of other jobs (findings naming this one), which
+# their own writes may hold: a deadlock is retried, as for every job write.
+@retry_on_conflict
 def maintenance_job_delete(*, job_id: int, by: User, now: datetime | None = None) -> None:
     """Delete a job for good; administrators (staff) only."""
     if not getattr(by, "is_staff", False):
         raise NotAllowed("Only administrators can delete a job; cancel it instead.")
     now = now or timezone.now()
     with transaction.atomic():
-        job = lock_job(job_id)
+        job = transitions.lock_job(job_id)
         occurrences = list(job.occurrences.order_by("start").values_list("start", "end"))
         systems = sorted(job.impacted_systems.values_list("slug", flat=True))
         summary = f"job #{job.pk} '{job.title}' of {job.team.slug} deleted by {by.get_username()}"

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone as django_timezone
 
 from scheduling import recurrence
+from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from scheduling.freezes import manual_freeze
 from scheduling.models import Freeze, System
@@ -59,6 +60,7 @@ def _require_admin(by: User | None) -> None:
         raise NotAllowed("Only administrators can freeze change.")
 
 
+@retry_on_conflict
 @transaction.atomic
 def freeze_set(
     *, active: bool, reason: str = "", by: User | None, now: datetime | None = None
@@ -141,6 +143,7 @@ def _check_schedule(
     )
 
 
+@retry_on_conflict
 @transaction.atomic
 def freeze_schedule(
     *,
@@ -184,6 +187,7 @@ def freeze_schedule(
     return freeze
 
 
+@retry_on_conflict
 @transaction.atomic
 def freeze_cancel(*, freeze_id: int, by: User | None, now: datetime | None = None) -> Freeze:
     """Call a freeze off. The row stays, as history; a running one-off freeze ends now."""

@@ -354,3 +354,36 @@ def test_every_lifecycle_operation_is_retried_after_a_serialization_failure(
     assert job.status == status
     if action:
         assert job.history.filter(action=action).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_deletion_hit_by_a_deadlock_is_retried_and_recorded_once(
+    requester, clock, monkeypatch
+):
+    """Pass: the deletion's first attempt deadlocks after taking its row locks (its
+    cascade rewrites other jobs' findings); it runs again and the job is gone, with
+    one calendar change saying who deleted it."""
+    from scheduling.models import CalendarChange
+    from scheduling.services.deletion import maintenance_job_delete
+
+    job = builders.job(by=requester, start=at(10, 8))
+    maintenance_job_submit(job_id=job.pk, by=requester)
+    admin = builders.user("pat", staff=True)
+    failures = [deadlock()]
+    real = transitions.lock_job
+
+    def failing_first(*args, **kwargs):
+        found = real(*args, **kwargs)
+        if failures:
+            raise failures.pop()
+        return found
+
+    monkeypatch.setattr(transitions, "lock_job", failing_first)
+    changes = CalendarChange.objects.count()
+
+    maintenance_job_delete(job_id=job.pk, by=admin)
+
+    assert not failures, "the deadlock was raised"
+    assert not MaintenanceJob.objects.filter(pk=job.pk).exists()
+    assert CalendarChange.objects.count() == changes + 1
+    assert "deleted by pat" in CalendarChange.objects.latest("pk").reason
