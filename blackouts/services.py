@@ -19,6 +19,7 @@ from scheduling.instants import instant_errors
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
 from scheduling.services.calendar import calendar_change_record, calendar_changed
+from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.occurrences import horizon_end
 from scheduling.text import MESSAGE as ONE_LINE
 from scheduling.text import is_one_line
@@ -257,6 +258,20 @@ def blackout_delete(*, blackout: Blackout) -> None:
         reason=f"blackout '{title}' removed",
         kinds=(FindingKind.BLACKOUT,),
     )
+
+
+def blackouts_of_team_renamed(*, team: Team) -> None:
+    """A team's new name or slug reaches its blackouts' stored rows (inside the rename)."""
+    with calendar_batch(reason=f"team {team.slug} renamed: its blackouts"):
+        for blackout in team.blackouts.prefetch_related("systems"):
+            start, end = _span(blackout)
+            calendar_changed(
+                start=start,
+                end=end,
+                systems=_affected_systems(blackout),
+                reason=f"blackout #{blackout.pk} renamed",
+                kinds=(FindingKind.BLACKOUT,),
+            )
 
 
 def blackouts_refresh_horizon(*, now: datetime | None = None) -> int:

@@ -20,6 +20,7 @@ from scheduling.instants import instant_errors
 from scheduling.models import System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.calendar import calendar_changed
+from scheduling.services.calendar_batch import calendar_batch
 from scheduling.text import MESSAGE as ONE_LINE
 from scheduling.text import is_one_line
 
@@ -201,6 +202,17 @@ def deadline_restore(*, deadline: Deadline) -> Deadline:
     return deadline
 
 
+def deadlines_of_team_renamed(*, team: Team) -> None:
+    """A team's new slug or name reaches its live deadlines' traffic (inside the rename)."""
+    _announce_all(team.deadlines.filter(withdrawn_at__isnull=True), verb="renamed")
+
+
+def _announce_all(deadlines, *, verb: str) -> None:
+    with calendar_batch(reason=f"deadlines {verb}"):
+        for deadline in deadlines.prefetch_related("systems"):
+            announce(deadline, systems=[s.slug for s in deadline.systems.all()], verb=verb)
+
+
 @retry_on_conflict
 @transaction.atomic
 def cohort_save(*, name: str, size: int, team: Team, cohort: Cohort | None = None) -> Cohort:
@@ -209,9 +221,14 @@ def cohort_save(*, name: str, size: int, team: Team, cohort: Cohort | None = Non
         raise InvalidInput.for_field("size", COHORT_SIZE_RULE)
     cohort = cohort or Cohort(name=name, team=team)
     resized = cohort.pk is not None and cohort.size != size
+    renamed = cohort.pk is not None and cohort.name != name
     cohort.name, cohort.size, cohort.team = name, size, team
     cohort.save()
+    live = cohort.deadlines.filter(withdrawn_at__isnull=True)
     if resized:
-        for deadline in cohort.deadlines.filter(withdrawn_at__isnull=True):
+        for deadline in live:
             deadline_update(deadline=deadline, cohort_size=size)
+    elif renamed:
+        # Their traffic's messages name the cohort.
+        _announce_all(live, verb="renamed with their cohort")
     return cohort

@@ -21,9 +21,11 @@ from scheduling.services.occurrences import (
     allowed_windows_materialise,
 )
 from scheduling.services.webhooks import new_webhook_secret
+from scheduling.signals import team_renamed
 from scheduling.text import check_one_line
 from scheduling.timeline.services import (
     timeline_refresh_job,
+    timeline_refresh_jobs_of_team,
     timeline_refresh_reach,
     timeline_refresh_system,
 )
@@ -71,9 +73,16 @@ def team_update(*, team: Team, **changes) -> Team:
             raise InvalidInput(f"Cannot change {key} on a team.")
         setattr(team, key, value)
     check_webhook_url(url=team.webhook_url)
+    renamed = Team.objects.filter(pk=team.pk).exclude(slug=team.slug, name=team.name).exists()
     team.save()
     if members is not None:
         team.members.set(members)
+    if renamed:
+        # Stored rows name the team: its jobs' rows give it a say by slug, and
+        # blackout and deadline messages show its name.
+        calendar_change_record(reason=f"team {team.slug} renamed")
+        timeline_refresh_jobs_of_team(team_id=team.pk)
+        team_renamed.send(sender=Team, team=team)
     return team
 
 

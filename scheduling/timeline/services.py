@@ -279,6 +279,17 @@ def _maintenance_rows(jobs: Iterable[MaintenanceJob]) -> list[dict]:
     return rows
 
 
+def timeline_refresh_jobs_of_team(*, team_id: int) -> None:
+    """Rewrite the rows of a team's booked jobs (they carry its slug and name)."""
+    jobs = list(
+        MaintenanceJob.objects.filter(team_id=team_id, status__in=BOOKED_STATUSES).select_related(
+            "team"
+        )
+    )
+    TimelineInterval.objects.filter(source__in=[f"job:{job.pk}" for job in jobs]).delete()
+    _insert(_maintenance_rows(jobs))
+
+
 def timeline_refresh_job(*, job_id: int) -> None:
     """Rewrite one job's maintenance rows: its windows while it is pending or approved."""
     TimelineInterval.objects.filter(source=f"job:{job_id}").delete()

@@ -229,3 +229,45 @@ def test_a_system_renamed_through_the_api_keeps_its_traffic(org, admin):
     assert answer.status_code == 200, answer.json()
     assert traffic_on("grading-service") == [900]
     assert matches_a_rebuild()
+
+
+def test_a_team_renamed_through_the_api_renames_its_rows(org, admin, requester, reviewer):
+    approved_job(requester=requester, reviewer=reviewer)
+    builders.deadline(
+        due=at(12, 12), cohort_size=900, systems=["grading-api"], owner=org["grading"]
+    )
+    builders.blackout(systems=["grading-db"], start=at(20), owner=org["infra"])
+
+    answer = as_user(admin).patch(
+        "/api/v1/teams/infra", {"name": "Infra operations"}, format="json"
+    )
+
+    assert answer.status_code == 200, answer.json()
+    assert matches_a_rebuild()
+
+
+def test_a_team_given_a_new_slug_through_the_api_keeps_its_say(org, admin, requester, reviewer):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    builders.deadline(
+        due=at(12, 12), cohort_size=900, systems=["grading-api"], owner=org["grading"]
+    )
+
+    answer = as_user(admin).patch("/api/v1/teams/infra", {"slug": "infrastructure"}, format="json")
+
+    assert answer.status_code == 200, answer.json()
+    teams = set(
+        TimelineInterval.objects.filter(source=f"job:{job.pk}").values_list("team", flat=True)
+    )
+    assert teams == {"infrastructure"}
+    assert matches_a_rebuild()
+
+
+def test_a_cohort_renamed_renames_its_deadlines_traffic(org):
+    from deadlines.services import cohort_save
+
+    cohort = cohort_save(name="CS 2030", size=900, team=org["curriculum"])
+    builders.deadline(due=at(12, 12), cohort=cohort, cohort_size=None, systems=["grading-api"])
+
+    cohort_save(name="Computing 2030", size=900, team=org["curriculum"], cohort=cohort)
+
+    assert matches_a_rebuild()
