@@ -59,12 +59,14 @@ def gaps(
         least = (longer_than - _SQLITE_SLACK).total_seconds()
     # The frame ends one row back, so the aggregate grows row by row
     # (excluding the current row instead would recompute it for every row).
+    # Ordered on one column, the merged per-system scans need no sort; rows
+    # that tie give the same gap whichever comes first.
     frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
     if backwards:
-        cover = f"MIN(b.s) OVER (ORDER BY b.e DESC, b.s DESC {frame})"
+        cover = f"MIN(b.s) OVER (ORDER BY b.e DESC {frame})"
         select, order = f"b.e AS lo, COALESCE({cover}, {_instant()}) AS hi", "w.lo DESC"
     else:
-        cover = f"MAX(b.e) OVER (ORDER BY b.s, b.e {frame})"
+        cover = f"MAX(b.e) OVER (ORDER BY b.s {frame})"
         select, order = f"COALESCE({cover}, {_instant()}) AS lo, b.s AS hi", "w.hi"
     # ORM-compiled SQL and constants; every value is a parameter.
     sql = f"SELECT w.lo, w.hi FROM (SELECT {select} FROM ({rows}) AS b) AS w "  # noqa: S608
