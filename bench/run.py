@@ -188,11 +188,13 @@ def wrk(url: str, script: Path, *, seconds: int, connections: int, threads: int 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in ("50", "99")}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": round(rps, 1),
         "p50_ms": latency["50"],
         "p99_ms": latency["99"],
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "errors": sum(int(n) for n in socket.groups()) if socket else 0,
     }
 
 
