@@ -98,6 +98,7 @@ bench: venv
 	$(PY) bench/run.py $(BENCH_ARGS)
 	@if [ -f bench/ical_bench.py ]; then $(PY) bench/ical_bench.py; fi
 	$(PY) bench/cold.py $(COLD_ARGS)
+	$(PY) bench/churn.py $(CHURN_ARGS)
 
 .PHONY: soak
 soak: venv

@@ -28,9 +28,9 @@ PY = sys.executable
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
-def sh(*args: str, env: dict | None = None, check: bool = True) -> str:
+def sh(*args: str, env: dict | None = None, check: bool = True, timeout: int | None = 900) -> str:
     done = subprocess.run(
-        args, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=900
+        args, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=timeout
     )
     if check and done.returncode != 0:
         sys.exit(f"failed: {' '.join(args)}\n{done.stdout}\n{done.stderr}")
@@ -78,11 +78,14 @@ def ensure_dataset(scale: float) -> str:
     sh("psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {database}")
     sh(PY, "manage.py", "migrate", "--no-input", "-v0", env=env)
     # Generating (and building the timeline of) a large dataset holds one
-    # transaction for minutes: no idle or statement limits for this command.
+    # transaction for minutes (scale 5: most of an hour): no idle, statement
+    # or subprocess time limit for this command.
     generating = dict(env, DB_IDLE_IN_TRANSACTION_MS="0", DB_STATEMENT_TIMEOUT_MS="0")
     print(
         "  "
-        + sh(PY, "manage.py", "generate_dataset", "--scale", str(scale), env=generating).strip()
+        + sh(
+            PY, "manage.py", "generate_dataset", "--scale", str(scale), env=generating, timeout=None
+        ).strip()
     )
     sh("psql", f"{PG}/{database}", "-qc", "ANALYZE")
     return database
@@ -188,11 +191,13 @@ def wrk(url: str, script: Path, *, seconds: int, connections: int, threads: int 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = {p: _ms(re.search(rf"\s{p}%\s+([\d.]+\w+)", out).group(1)) for p in ("50", "99")}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": round(rps, 1),
         "p50_ms": latency["50"],
         "p99_ms": latency["99"],
         "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "errors": sum(int(n) for n in socket.groups()) if socket else 0,
     }
 
 

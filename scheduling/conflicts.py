@@ -16,6 +16,7 @@ from scheduling import engine, window_cache
 from scheduling.choices import Severity
 from scheduling.engine import BusyWindow, Finding, Slot, Thresholds, WindowQuery
 from scheduling.selectors import cache_version, impacted_systems
+from scheduling.timeline import gaps as timeline_gaps
 from scheduling.timeline import selectors as timeline
 
 
@@ -176,20 +177,68 @@ def next_clear(
             end=before,
         )
         return _slots(blocked, after, before, duration, limit, align, backwards)
-    walk = timeline.blocked(
-        where=impacted_set,
+    blocked = _clear_gaps(
+        systems=impacted_set,
         impact=impact,
-        thresholds=thresholds(),
-        start=after,
-        end=before,
-        exclude_job_id=exclude_job,
+        after=after,
+        before=before,
+        duration=duration,
+        limit=limit,
+        align=align,
+        exclude_job=exclude_job,
         backwards=backwards,
     )
-    blocked = []
-    for blocked, frontier in walk:
-        if _enough(blocked, frontier, after, before, duration, limit, align, backwards):
-            break
     return _slots(blocked, after, before, duration, limit, align, backwards)
+
+
+# Gaps asked for beyond `limit`: a gap only just long enough may not hold the
+# duration once its start is rounded to a quarter hour.
+_SPARE = 2
+
+
+def _clear_gaps(
+    *, systems, impact, after, before, duration, limit, align, exclude_job, backwards
+) -> list[tuple[datetime, datetime]]:
+    """The blocked picture in [after, before) as the complement of the first long
+    enough gaps, read (usually once) until `limit` of them hold `duration` once
+    aligned, or none are left. Nothing beyond the last gap read is needed."""
+    found: list[tuple[datetime, datetime]] = []
+    lo, hi = after, before
+    while True:
+        page = timeline_gaps.gaps(
+            where=systems,
+            impact=impact,
+            thresholds=thresholds(),
+            start=lo,
+            end=hi,
+            longer_than=duration,
+            count=limit + _SPARE,
+            exclude_job_id=exclude_job,
+            backwards=backwards,
+        )
+        found += page
+        fitting = [gap for gap in found if _holds(gap, duration, align, backwards)]
+        if len(page) < limit + _SPARE or len(fitting) >= limit:
+            break
+        if backwards:
+            hi = found[-1][0]
+        else:
+            lo = found[-1][1]
+    blocked, cursor = [], after
+    for gap_lo, gap_hi in sorted(found):
+        if gap_lo > cursor:
+            blocked.append((cursor, gap_lo))
+        cursor = gap_hi
+    if cursor < before:
+        blocked.append((cursor, before))
+    return blocked
+
+
+def _holds(gap, duration, align, backwards) -> bool:
+    lo, hi = gap
+    if backwards:
+        return (engine._floor(hi - duration, align) if align else hi - duration) >= lo
+    return (engine.round_up(lo, align) if align else lo) + duration <= hi
 
 
 def _slots(blocked, after, before, duration, limit, align, backwards) -> list[Slot]:
@@ -199,31 +248,6 @@ def _slots(blocked, after, before, duration, limit, align, backwards) -> list[Sl
         )
     gaps = engine.fitting_gaps(blocked, after=after, before=before, duration=duration, align=align)
     return engine.slots_in_gaps(gaps, duration=duration, limit=limit)
-
-
-def _enough(blocked, frontier, after, before, duration, limit, align, backwards) -> bool:
-    """Whether `limit` fitting gaps lie wholly on the read side of the walk's frontier.
-
-    A gap is final once nothing unread can fall inside it; the open gap at the
-    frontier is left out of the count.
-    """
-    if not blocked:
-        return False
-    if backwards:
-        ends = [lo for lo, _ in blocked[1:]] + [before]
-        starts = [hi for _, hi in blocked]
-        closed = [
-            (hi, end)
-            for hi, end in zip(starts, ends, strict=True)
-            if hi >= frontier
-            and (engine._floor(end - duration, align) if align else end - duration) >= hi
-        ]
-    else:
-        gaps = engine.fitting_gaps(
-            blocked, after=after, before=min(frontier, before), duration=duration, align=align
-        )
-        closed = gaps if frontier >= before else [g for g in gaps if g[1] < frontier]
-    return len(closed) >= limit
 
 
 def refused_stretch(

@@ -5,7 +5,7 @@ counted on a small calendar and again after the calendar has grown tenfold,
 near the question and far from it: the count must not move.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -135,3 +135,27 @@ def test_a_state_question_does_not_read_every_system(ci):
         'FROM "scheduling_system"' in q["sql"] and "WHERE" not in q["sql"]
         for q in captured.captured_queries
     )
+
+
+def test_slots_behind_weeks_of_blocked_time_cost_what_a_free_day_does(ci):
+    url = "/api/v1/slots?systems=grading-db&duration=PT4H&limit=3&after=2031-03-03T00:00:00Z"
+    first = datetime(2031, 3, 3, tzinfo=UTC)
+
+    def flag(*, day: int, hours: int) -> None:
+        start = first + timedelta(days=day)
+        builders.blackout(
+            systems=["grading-db"], start=start, end=start + timedelta(hours=hours), severity="flag"
+        )
+
+    for day in range(70):  # an hour flagged every night: three gaps in the first days
+        flag(day=day, hours=1)
+    ci.get(url)
+    near = queries(lambda: ci.get(url))
+    for day in range(60):  # then sixty whole days flagged: the first gap is two months on
+        flag(day=day, hours=24)
+
+    far = queries(lambda: ci.get(url))
+    response = ci.get(url)
+
+    assert far == near
+    assert response.json()["slots"][0]["start"] == "2031-05-02T01:00:00+00:00"
