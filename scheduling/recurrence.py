@@ -408,7 +408,10 @@ def validate_rule(
             tzinfo=UTC
         ) > span_end.astimezone(UTC):
             raise _too_long()
-    first = next(iter(build_rule(rrule_text=text, dtstart=start.astimezone(tz))), None)
+    local_start = start.astimezone(tz)
+    first = next(iter(build_rule(rrule_text=text, dtstart=local_start)), None)
+    if first is not None and first.astimezone(UTC) != start.astimezone(UTC):
+        _check_not_second_of_a_repeated_hour(first=first, local_start=local_start)
     if first is None or first.astimezone(UTC) != start.astimezone(UTC):
         raise InvalidInput.for_field(
             "rrule",
@@ -429,6 +432,24 @@ def validate_rule(
     if bounded and "COUNT" in parts and len(occurrences) < int(parts["COUNT"]):
         raise _too_long()
     return text
+
+
+def _check_not_second_of_a_repeated_hour(*, first: datetime, local_start: datetime) -> None:
+    """A start in the second pass of an hour the clocks repeat cannot begin a rule.
+
+    RFC 5545 reads an ambiguous local DTSTART as the first of the two
+    instants, and so does dateutil: every calendar app would put the series an
+    hour earlier than asked. Say so, rather than "not the first occurrence".
+    """
+    if first.replace(tzinfo=None) != local_start.replace(tzinfo=None):
+        return
+    earlier = first.astimezone(UTC).strftime("%H:%M UTC")
+    raise InvalidInput.for_field(
+        "rrule",
+        f"{local_start:%H:%M} on {local_start:%Y-%m-%d} happens twice in {local_start.tzinfo} "
+        f"(the clocks go back), and a repeating series starts at the first of the two "
+        f"({earlier}). Start at that one, or after the repeated hour.",
+    )
 
 
 def _too_long() -> InvalidInput:

@@ -476,3 +476,19 @@ def test_unknown_zone_is_invalid_input_on_the_timezone_field(name):
         recurrence.zone(name)
 
     assert "IANA" in excinfo.value.fields["timezone"][0]
+
+
+def test_a_series_starting_in_the_second_pass_of_a_repeated_hour_is_refused_saying_why():
+    # 2030-11-03: New York's 01:00-02:00 happens twice; 06:00 UTC is the second 01:00 (EST).
+    with pytest.raises(InvalidInput) as excinfo:
+        job_rule("FREQ=DAILY;COUNT=3", start=utc(2030, 11, 3, 6), zone_name="America/New_York")
+
+    message = rrule_error(excinfo)
+    assert "happens twice in America/New_York" in message
+    assert "(05:00 UTC)" in message
+
+
+def test_a_series_starting_in_the_first_pass_of_a_repeated_hour_is_accepted():
+    text = job_rule("FREQ=DAILY;COUNT=3", start=utc(2030, 11, 3, 5), zone_name="America/New_York")
+
+    assert text == "FREQ=DAILY;COUNT=3"
