@@ -7,8 +7,8 @@ the cancellation. Drafts and rejected jobs are nobody else's business.
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 
 from scheduling.calendar_feeds.sources import (
     CANCELLED,
@@ -17,6 +17,8 @@ from scheduling.calendar_feeds.sources import (
     FeedEvent,
     FeedQuery,
     QuerysetFeedSource,
+    names_of,
+    related_names,
     site_url,
 )
 from scheduling.choices import JobStatus, ReviewStatus
@@ -75,6 +77,25 @@ class MaintenanceFeedSource(QuerysetFeedSource):
             requested=Coalesce(per_job(reviews, Count("pk")), 0),
             decided=Coalesce(per_job(reviews.filter(decided_at__isnull=False), Count("pk")), 0),
         )
+
+    def context(self) -> dict:
+        # Reviews name their team and decider, whose renames touch no job row.
+        reviews = ReviewRequest.objects.filter(job=OuterRef("pk"))
+        review = Concat(
+            "status",
+            Value(":"),
+            "team__name",
+            Value(":"),
+            Coalesce("decided_by__username", Value("")),
+        )
+        return {
+            "team_name": F("team__name"),
+            # Booked systems and their dependents (a dependency change moves these).
+            "system_names": related_names(
+                MaintenanceJob.impacted_systems.through, owner="maintenancejob"
+            ),
+            "review_names": names_of(reviews, per="job", name=review),
+        }
 
     def load(self, *, ids: list[int]) -> Iterable[MaintenanceJob]:
         reviews = ReviewRequest.objects.select_related("team", "decided_by").order_by(

@@ -3,21 +3,38 @@
 A source (listed in settings.CLEARWAY_FEED_SOURCES) publishes one feed
 (`maintenance`, `blackouts` or `deadlines`). It answers four questions about
 the rows a FeedQuery selects: a cheap `state` (count and newest change, for the
-ETag), the `zones` its events use (for VTIMEZONEs), a page of `entries` (row id
-and cache key, from narrow columns only) and, for cache misses, the `events`
-of some rows as plain FeedEvents.
+ETag), the `zones` its events use (for VTIMEZONEs), a page of `entries` (row
+id, the stamp its text must have, and its stored text when that text is
+current, in one query) and, for the rows whose text is missing or stale, the
+`events` as plain FeedEvents.
 """
 
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
-from django.db.models import Count, Max, Model, QuerySet, Sum
+from django.db import connection
+from django.db.models import (
+    Count,
+    Expression,
+    Max,
+    Model,
+    OuterRef,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.utils.module_loading import import_string
 
-# Bump when the rendered text changes shape: every cached event is re-rendered.
+from scheduling.models import FeedText
+
+# Bump when the rendered text changes shape: every stored text is re-rendered.
 RENDER_FORMAT = 1
 
 CONFIRMED, TENTATIVE, CANCELLED = "CONFIRMED", "TENTATIVE", "CANCELLED"
@@ -69,6 +86,16 @@ class FeedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """A row of a feed page: its id, the stamp its text must have now, and the
+    stored text when it has that stamp (None: render the row)."""
+
+    pk: int
+    stamp: str
+    text: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class SourceState:
     """Enough to tell that a source's events changed, without reading them."""
 
@@ -81,13 +108,30 @@ def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def names_of(rows: QuerySet, *, per: str, name: str | Expression) -> Subquery:
+    """The `name`s of the rows related to the outer row (`rows` is filtered on
+    OuterRef), joined into one string: a stamp that changes on a rename."""
+    # Ordered where the database can (SQLite from 3.44): otherwise an order
+    # that changed would only make a text render again, never serve a stale one.
+    ordered = {"order_by": "pk"} if connection.features.supports_aggregate_order_by_clause else {}
+    joined = StringAgg(name, Value("|"), **ordered)
+    return Subquery(rows.order_by().values(per).annotate(names=joined).values("names"))
+
+
+def related_names(through: type[Model], *, owner: str) -> Subquery:
+    """The slugs of the systems a row is on (through its many-to-many table)."""
+    rows = through.objects.filter(**{owner: OuterRef("pk")})
+    return names_of(rows, per=owner, name="system__slug")
+
+
 class QuerysetFeedSource:
-    """A source whose events come from one model, one cached text per row.
+    """A source whose events come from one model, one stored text per row.
 
     Subclasses give the filtered `rows`, the columns that change whenever a
-    row's text must (`stamp_fields`, `version` first; `annotate` may add
-    computed ones; `modified_fields` are those that are times of change), how
-    to `load` full rows and turn one into FeedEvents.
+    row's text must (`stamp_fields`; `annotate` may add computed ones;
+    `modified_fields` are those that are times of change), the names the text
+    shows from other rows (`context`: a team's name, system slugs), how to
+    `load` full rows and turn one into FeedEvents.
     """
 
     feed: ClassVar[str]
@@ -107,6 +151,10 @@ class QuerysetFeedSource:
     def annotate(self, rows: QuerySet) -> QuerySet:
         return rows
 
+    def context(self) -> dict[str, Expression | Subquery]:
+        """Names the text shows from other rows (renamed without touching this one)."""
+        return {}
+
     def load(self, *, ids: list[int]) -> Iterable[Model]:
         raise NotImplementedError
 
@@ -116,6 +164,10 @@ class QuerysetFeedSource:
     def revision(self) -> str:
         """Settings the rendered text depends on, besides the row itself."""
         return ""
+
+    def names(self) -> object:
+        """Names of this source's own catalogue its texts show (for the ETag)."""
+        return ()
 
     def state(self, *, query: FeedQuery) -> SourceState:
         stamps = self.stamp_fields
@@ -142,22 +194,41 @@ class QuerysetFeedSource:
         names = self.rows(query=query).order_by().values_list(self.zone_field, flat=True)
         return set(names.distinct())
 
-    def entries(self, *, query: FeedQuery, after: int, limit: int) -> list[tuple[int, str]]:
-        """(id, cache key) of the next `limit` rows with an id above `after`."""
-        rows = self.annotate(self.rows(query=query)).filter(pk__gt=after).order_by("pk")
-        prefix = self._key_prefix(query)
-        return [
-            (pk, f"{prefix}:{pk}:v{version}:{_short_hash(stamps)}")
-            for pk, version, *stamps in rows.values_list("pk", *self.stamp_fields)[:limit]
-        ]
+    def entries(
+        self, *, query: FeedQuery, after: int = 0, limit: int, ids: list[int] | None = None
+    ) -> list[Entry]:
+        """The next `limit` rows with an id above `after`, each with its stored text
+        when that text is current (one query: the texts are looked up per row)."""
+        context = self.context()
+        rows = self.annotate(self.rows(query=query)).annotate(**context)
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        stored = FeedText.objects.filter(kind=self.kind, public=query.public, row_id=OuterRef("pk"))
+        rows = rows.annotate(
+            stored_stamp=Subquery(stored.values("stamp")),
+            stored_text=Subquery(stored.values("text")),
+        )
+        fields = ("pk", *self.stamp_fields, *context, "stored_stamp", "stored_text")
+        scope = (RENDER_FORMAT, settings.SITE_URL, self.revision(), query.public)
+        found = []
+        page = rows.filter(pk__gt=after).order_by("pk").values_list(*fields)[:limit]
+        for pk, *values, stored_stamp, text in page:
+            stamp = stamp_of((scope, values))
+            found.append(Entry(pk, stamp, text.encode() if stamp == stored_stamp else None))
+        return found
 
     def events(self, *, ids: list[int], query: FeedQuery) -> dict[int, list[FeedEvent]]:
         return {row.pk: self.events_of(row, query=query) for row in self.load(ids=ids)}
 
-    def _key_prefix(self, query: FeedQuery) -> str:
-        context = _short_hash((RENDER_FORMAT, settings.SITE_URL, self.revision()))
-        return f"cwfeed:{context}:{self.kind}:{'public' if query.public else 'private'}"
+
+def stamp_of(value: object) -> str:
+    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
 
 
-def _short_hash(value: object) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
+@cache
+def _all_sources(paths: tuple[str, ...]) -> tuple[QuerysetFeedSource, ...]:
+    return tuple(import_string(path)() for path in paths)
+
+
+def all_sources() -> tuple[QuerysetFeedSource, ...]:
+    return _all_sources(tuple(settings.CLEARWAY_FEED_SOURCES))
