@@ -30,6 +30,7 @@ class BlackoutFeedSource(QuerysetFeedSource):
     kind = "blackout"
     # The horizon moves daily; the DST exceptions listed depend on it.
     stamp_fields = ("version", "updated_at", "materialised_until")
+    text_fields = stamp_fields
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:

@@ -26,6 +26,7 @@ class FreezeFeedSource(QuerysetFeedSource):
     stamp_fields = ("id", "created_at", "end", "lifted_at", "cancelled_at", "reason")
     modified_fields = ("created_at", "lifted_at", "cancelled_at")
     counted_fields = ()
+    text_fields = stamp_fields
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         # Freezes belong to no team: a team's feed shows that team's own blackouts.

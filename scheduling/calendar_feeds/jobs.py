@@ -8,7 +8,7 @@ the cancellation. Drafts and rejected jobs are nobody else's business.
 from collections.abc import Iterable
 
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce
 
 from scheduling.calendar_feeds.sources import (
     CANCELLED,
@@ -17,6 +17,8 @@ from scheduling.calendar_feeds.sources import (
     FeedEvent,
     FeedQuery,
     QuerysetFeedSource,
+    TextJoin,
+    as_text,
     names_of,
     related_names,
     site_url,
@@ -43,6 +45,17 @@ class MaintenanceFeedSource(QuerysetFeedSource):
     stamp_fields = ("version", "updated_at", "evaluated_at", "reviewed", "requested", "decided")
     modified_fields = ("updated_at", "evaluated_at", "reviewed")
     counted_fields = ("version", "requested", "decided")
+    # Saved without a new version by some steps (a review round, an evaluation).
+    text_fields = (
+        "version",
+        "updated_at",
+        "evaluated_at",
+        "status",
+        "decision",
+        "review_round",
+        "emergency",
+        "template_id",
+    )
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:
@@ -81,12 +94,14 @@ class MaintenanceFeedSource(QuerysetFeedSource):
     def context(self) -> dict:
         # Reviews name their team and decider, whose renames touch no job row.
         reviews = ReviewRequest.objects.filter(job=OuterRef("pk"))
-        review = Concat(
-            "status",
+        review = TextJoin(
+            as_text("status"),
             Value(":"),
-            "team__name",
+            as_text("team__name"),
             Value(":"),
-            Coalesce("decided_by__username", Value("")),
+            as_text("decided_by__username"),
+            Value(":"),
+            as_text(Coalesce("decided_at", "created_at")),
         )
         return {
             "team_name": F("team__name"),

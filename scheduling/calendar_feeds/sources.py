@@ -9,7 +9,6 @@ current, in one query) and, for the rows whose text is missing or stale, the
 `events` as plain FeedEvents.
 """
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +20,7 @@ from django.db import connection
 from django.db.models import (
     Count,
     Expression,
+    Func,
     Max,
     Model,
     OuterRef,
@@ -28,8 +28,10 @@ from django.db.models import (
     StringAgg,
     Subquery,
     Sum,
+    TextField,
     Value,
 )
+from django.db.models.functions import MD5, Cast, Coalesce
 from django.utils.module_loading import import_string
 
 from scheduling.models import FeedText
@@ -127,11 +129,13 @@ def related_names(through: type[Model], *, owner: str) -> Subquery:
 class QuerysetFeedSource:
     """A source whose events come from one model, one stored text per row.
 
-    Subclasses give the filtered `rows`, the columns that change whenever a
-    row's text must (`stamp_fields`; `annotate` may add computed ones;
-    `modified_fields` are those that are times of change), the names the text
-    shows from other rows (`context`: a team's name, system slugs), how to
-    `load` full rows and turn one into FeedEvents.
+    Subclasses give the filtered `rows`; for the ETag, the columns that change
+    whenever a row's text must (`stamp_fields`; `annotate` may add computed
+    ones; `modified_fields` are those that are times of change); for each
+    stored text, the columns it is rendered from that may change without a new
+    version (`text_fields`) and the names it shows from other rows (`context`:
+    a team's name, system slugs); then how to `load` full rows and turn one
+    into FeedEvents.
     """
 
     feed: ClassVar[str]
@@ -144,6 +148,8 @@ class QuerysetFeedSource:
     # Stamps that only grow by steps (versions, counts): summed for the ETag,
     # so that a change within one clock tick still shows.
     counted_fields: ClassVar[tuple[str, ...]] = ("version",)
+    # The row's own columns in the stamp of its stored text.
+    text_fields: ClassVar[tuple[str, ...]] = ("version", "updated_at")
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         raise NotImplementedError
@@ -197,32 +203,55 @@ class QuerysetFeedSource:
     def entries(
         self, *, query: FeedQuery, after: int = 0, limit: int, ids: list[int] | None = None
     ) -> list[Entry]:
-        """The next `limit` rows with an id above `after`, each with its stored text
-        when that text is current (one query: the texts are looked up per row)."""
-        context = self.context()
-        rows = self.annotate(self.rows(query=query)).annotate(**context)
+        """The next `limit` rows with an id above `after`, each with the stamp its
+        text must have and its stored text when current, in one query."""
+        rows = self.rows(query=query)
         if ids is not None:
             rows = rows.filter(pk__in=ids)
+        scope = repr((RENDER_FORMAT, settings.SITE_URL, self.revision(), query.public))
+        context = self.context()
         stored = FeedText.objects.filter(kind=self.kind, public=query.public, row_id=OuterRef("pk"))
-        rows = rows.annotate(
-            stored_stamp=Subquery(stored.values("stamp")),
-            stored_text=Subquery(stored.values("text")),
+        page = (
+            rows.annotate(**context)
+            .annotate(
+                stamp=_stamp(scope, [*self.text_fields, *context]),
+                # The stored stamp (32 characters), then the text: one lookup.
+                stored=Subquery(stored.values(both=TextJoin("stamp", "text"))),
+            )
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "stamp", "stored")[:limit]
         )
-        fields = ("pk", *self.stamp_fields, *context, "stored_stamp", "stored_text")
-        scope = (RENDER_FORMAT, settings.SITE_URL, self.revision(), query.public)
-        found = []
-        page = rows.filter(pk__gt=after).order_by("pk").values_list(*fields)[:limit]
-        for pk, *values, stored_stamp, text in page:
-            stamp = stamp_of((scope, values))
-            found.append(Entry(pk, stamp, text.encode() if stamp == stored_stamp else None))
-        return found
+        return [
+            Entry(pk, stamp, stored[32:].encode() if stored and stored[:32] == stamp else None)
+            for pk, stamp, stored in page
+        ]
 
     def events(self, *, ids: list[int], query: FeedQuery) -> dict[int, list[FeedEvent]]:
         return {row.pk: self.events_of(row, query=query) for row in self.load(ids=ids)}
 
 
-def stamp_of(value: object) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=16).hexdigest()
+class TextJoin(Func):
+    """Texts joined with `||` in one flat expression (Concat nests one pair per
+    argument, too deep for SQLite's parser with a dozen)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = TextField()
+
+
+def as_text(name: str | Expression) -> Coalesce:
+    """A column or expression as text, never NULL (a NULL would blank the join)."""
+    return Coalesce(Cast(name, TextField()), Value("-"))
+
+
+def _stamp(scope: str, names: list[str]) -> MD5:
+    """An MD5 digest, computed by the database, of the scope and the named values
+    of a row: the stamp its stored text must have. Not a secret, only a key."""
+    parts: list[Expression] = [Value(scope)]
+    for name in names:
+        parts += [Value("|"), as_text(name)]
+    return MD5(TextJoin(*parts))
 
 
 @cache

@@ -83,6 +83,20 @@ def _store(rows: list[FeedText]) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
+def feed_texts_prune(*, now: datetime | None = None) -> int:
+    """Daily: drop the texts of rows no feed shows any more (deleted, or
+    cancelled long ago), so the table holds about one text per shown event."""
+    now = now or timezone.now()
+    deleted = 0
+    for source in all_sources():
+        for public in (False, True):
+            query = FeedQuery(feed=source.feed, now=now, public=public)
+            shown = source.rows(query=query).values("pk")
+            texts = FeedText.objects.filter(kind=source.kind, public=public)
+            deleted += texts.exclude(row_id__in=shown).delete()[0]
+    return deleted
+
+
 def feed_texts_store(*, kind: str, ids: Iterable[int], now: datetime | None = None) -> None:
     """Render and store the texts of these rows of a source (inside the caller's
     transaction). Rows its feed does not show (a draft job) are left alone."""

@@ -11,9 +11,10 @@ from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from blackouts.services import blackout_update
+from blackouts.services import blackout_delete, blackout_update
 from scheduling.calendar_feeds import render, sources, zones
 from scheduling.calendar_feeds.sources import FeedQuery, all_sources
+from scheduling.calendar_feeds.stored import feed_texts_prune
 from scheduling.models import FeedText, MaintenanceJob, System
 from scheduling.services.catalogue import system_save, team_update
 from scheduling.services.freeze import freeze_schedule
@@ -246,3 +247,11 @@ def test_a_draft_job_gets_no_stored_text(people, frozen_now):
     draft = builders.job(title="Draft only", by=people["alice"])
 
     assert not FeedText.objects.filter(kind="job", row_id=draft.pk).exists()
+
+
+def test_the_daily_prune_drops_the_texts_of_rows_no_feed_shows(calendar):
+    blackout_delete(blackout=calendar["blackout"])
+
+    assert feed_texts_prune() == 1
+    kinds = set(FeedText.objects.values_list("kind", flat=True))
+    assert kinds == {"job", "deadline"}

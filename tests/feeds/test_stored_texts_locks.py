@@ -26,9 +26,7 @@ def texts_locked(kind: str):
             other.rollback()
 
 
-def test_a_feed_that_meets_a_locked_text_serves_a_fresh_render_at_once(
-    feeds, people, frozen_now
-):
+def test_a_feed_that_meets_a_locked_text_serves_a_fresh_render_at_once(feeds, people, frozen_now):
     job = approved(
         builders.job(title="Reindex grades", by=people["alice"], impact="none"),
         by=people["alice"],
