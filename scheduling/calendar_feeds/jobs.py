@@ -7,7 +7,7 @@ the cancellation. Drafts and rejected jobs are nobody else's business.
 
 from collections.abc import Iterable
 
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from scheduling.calendar_feeds.sources import (
@@ -17,6 +17,7 @@ from scheduling.calendar_feeds.sources import (
     FeedEvent,
     FeedQuery,
     QuerysetFeedSource,
+    SourceState,
     TextJoin,
     as_text,
     names_of,
@@ -41,10 +42,9 @@ class MaintenanceFeedSource(QuerysetFeedSource):
     kind = "job"
     public = True
     # A review decision or a re-evaluation changes the DESCRIPTION without
-    # bumping `version`, so their times and counts are part of the key too.
-    stamp_fields = ("version", "updated_at", "evaluated_at", "reviewed", "requested", "decided")
-    modified_fields = ("updated_at", "evaluated_at", "reviewed")
-    counted_fields = ("version", "requested", "decided")
+    # bumping `version`: evaluations are stamped here, reviews in `state`.
+    stamp_fields = ("version", "updated_at", "evaluated_at")
+    modified_fields = ("updated_at", "evaluated_at")
     # Saved without a new version by some steps (a review round, an evaluation).
     text_fields = (
         "version",
@@ -74,21 +74,22 @@ class MaintenanceFeedSource(QuerysetFeedSource):
             jobs = jobs.filter(team__slug=query.team)
         return jobs
 
-    def annotate(self, rows: QuerySet) -> QuerySet:
-        def per_job(reviews: QuerySet, value) -> Subquery:
-            return Subquery(
-                reviews.filter(job=OuterRef("pk"))
-                .order_by()
-                .values("job")
-                .annotate(v=value)
-                .values("v")
-            )
-
-        reviews = ReviewRequest.objects.all()
-        return rows.annotate(
-            reviewed=per_job(reviews, Max(Coalesce("decided_at", "created_at"))),
-            requested=Coalesce(per_job(reviews, Count("pk")), 0),
-            decided=Coalesce(per_job(reviews.filter(decided_at__isnull=False), Count("pk")), 0),
+    def state(self, *, query: FeedQuery) -> SourceState:
+        """The base state, plus the reviews' counts and newest decision, read in
+        one aggregate over the reviews of these jobs (a subquery per job took a
+        second at 40,000 jobs)."""
+        jobs = self.rows(query=query)
+        state = super().state(query=query)
+        reviews = ReviewRequest.objects.filter(job__in=jobs.values("pk")).aggregate(
+            reviewed=Max(Coalesce("decided_at", "created_at")),
+            requested=Count("pk"),
+            decided=Count("decided_at"),
+        )
+        times = [state.modified, reviews["reviewed"]]
+        return SourceState(
+            count=state.count,
+            modified=max((t for t in times if t is not None), default=None),
+            fingerprint=(*state.fingerprint, *reviews.values()),
         )
 
     def context(self) -> dict:

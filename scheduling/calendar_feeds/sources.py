@@ -130,8 +130,8 @@ class QuerysetFeedSource:
     """A source whose events come from one model, one stored text per row.
 
     Subclasses give the filtered `rows`; for the ETag, the columns that change
-    whenever a row's text must (`stamp_fields`; `annotate` may add computed
-    ones; `modified_fields` are those that are times of change); for each
+    whenever a row's text must (`stamp_fields`; `modified_fields` are those
+    that are times of change; a subclass may add to `state`); for each
     stored text, the columns it is rendered from that may change without a new
     version (`text_fields`) and the names it shows from other rows (`context`:
     a team's name, system slugs); then how to `load` full rows and turn one
@@ -154,9 +154,6 @@ class QuerysetFeedSource:
     def rows(self, *, query: FeedQuery) -> QuerySet:
         raise NotImplementedError
 
-    def annotate(self, rows: QuerySet) -> QuerySet:
-        return rows
-
     def context(self) -> dict[str, Expression | Subquery]:
         """Names the text shows from other rows (renamed without touching this one)."""
         return {}
@@ -178,7 +175,7 @@ class QuerysetFeedSource:
     def state(self, *, query: FeedQuery) -> SourceState:
         stamps = self.stamp_fields
         # Aliases must differ from the annotations they aggregate.
-        found = self.annotate(self.rows(query=query)).aggregate(
+        found = self.rows(query=query).aggregate(
             count=Count("pk"),
             **{
                 f"newest_{name}": Sum(name) if name in self.counted_fields else Max(name)
