@@ -8,7 +8,8 @@ renders those rows again). Services call `feed_texts_store` inside their
 transaction when one row changed, so even the first reader finds its text.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import DatabaseError, connection, transaction
@@ -31,27 +32,52 @@ def texts_for(
     missing = [entry for entry in entries if entry.text is None]
     if not missing:
         return texts
-    events = source.events(ids=[entry.pk for entry in missing], query=query)
-    # A row deleted since the page was read has no events and is skipped. Its
-    # text is rendered from data at least as new as the stamp it is stored
-    # under, so a text never outlives the stamp it was rendered for.
-    fresh = [
-        (entry, render.render_events(events[entry.pk])) for entry in missing if entry.pk in events
-    ]
+    stamps, events = _read_together(source=source, query=query, ids=[e.pk for e in missing])
+    # A row deleted since the page was read has no events and is skipped.
+    fresh = {pk: render.render_events(events[pk]) for pk in stamps if pk in events}
     _store(
         [
             FeedText(
                 kind=source.kind,
                 public=query.public,
-                row_id=entry.pk,
-                stamp=entry.stamp,
+                row_id=pk,
+                stamp=stamps[pk],
                 text=text.decode(),
             )
-            for entry, text in fresh
+            for pk, text in fresh.items()
         ]
     )
-    texts.update((entry.pk, text) for entry, text in fresh)
+    texts.update(fresh)
     return texts
+
+
+def _read_together(
+    *, source: QuerysetFeedSource, query: FeedQuery, ids: list[int]
+) -> tuple[dict[int, str], dict[int, list]]:
+    """The rows' stamps and events, read from one snapshot of the database.
+
+    A text is stored under the stamp of the very data it was rendered from:
+    stamped from the page read, a row renamed in between and renamed back
+    would have its newer text served under the older name's stamp.
+    """
+    with _one_snapshot():
+        stamps = {e.pk: e.stamp for e in source.entries(query=query, ids=ids, limit=len(ids))}
+        events = source.events(ids=list(stamps), query=query)
+    return stamps, events
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    if connection.in_atomic_block:
+        # A service's transaction: it holds the locks of the rows it changes.
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # SQLite's transactions already read one snapshot (WAL).
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def _store(rows: list[FeedText]) -> None:
@@ -105,5 +131,5 @@ def feed_texts_store(*, kind: str, ids: Iterable[int], now: datetime | None = No
         if source.kind != kind or not ids:
             continue
         query = FeedQuery(feed=source.feed, now=now or timezone.now())
-        entries = source.entries(query=query, ids=ids, limit=len(ids))
-        texts_for(source=source, query=query, entries=entries)
+        # Rendered whatever is stored: the caller has just changed these rows.
+        texts_for(source=source, query=query, entries=[Entry(pk, "", None) for pk in ids])

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from blackouts.services import blackout_delete, blackout_update
 from scheduling.calendar_feeds import render, sources, zones
 from scheduling.calendar_feeds.sources import FeedQuery, all_sources
-from scheduling.calendar_feeds.stored import feed_texts_prune
+from scheduling.calendar_feeds.stored import feed_texts_prune, texts_for
 from scheduling.models import FeedText, MaintenanceJob, System
 from scheduling.services.catalogue import system_save, team_update
 from scheduling.services.freeze import freeze_schedule
@@ -255,3 +255,23 @@ def test_the_daily_prune_drops_the_texts_of_rows_no_feed_shows(calendar):
     assert feed_texts_prune() == 1
     kinds = set(FeedText.objects.values_list("kind", flat=True))
     assert kinds == {"job", "deadline"}
+
+
+def test_a_text_is_stored_under_the_stamp_of_the_data_it_was_rendered_from(
+    calendar, people, frozen_now
+):
+    source = next(source for source in all_sources() if source.kind == "job")
+    query = FeedQuery(feed="maintenance", now=frozen_now)
+    team = people["alice"].teams.get()
+    old_name = team.name
+    FeedText.objects.all().delete()
+    page = source.entries(query=query, limit=10)
+    team_update(team=team, name="Platform engineering")  # between the page read and the render
+
+    texts_for(source=source, query=query, entries=page)
+    stored = FeedText.objects.get(kind="job", row_id=calendar["job"].pk)
+    assert "Team: Platform engineering." in stored.text
+    team_update(team=team, name=old_name)  # and back
+
+    (entry,) = source.entries(query=query, limit=10)
+    assert entry.text is None  # the text naming the new name is not served for the old one
