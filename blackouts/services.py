@@ -283,5 +283,8 @@ def blackouts_refresh_horizon(*, now: datetime | None = None) -> int:
     for blackout in Blackout.objects.exclude(rrule=""):
         with transaction.atomic():
             blackout_materialise(blackout=blackout, now=now)
+            # Its feed text lists DST exceptions up to the horizon: rendered
+            # here, in the daily task, not by the day's first feed.
+            feed_texts_store(kind="blackout", ids=[blackout.pk], now=now)
         count += 1
     return count

@@ -1,9 +1,10 @@
 """Stored VEVENT texts: a fresh process serves them, and no change leaves one stale."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
@@ -11,7 +12,7 @@ from django.db.models import F
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from blackouts.services import blackout_delete, blackout_update
+from blackouts.services import blackout_delete, blackout_update, blackouts_refresh_horizon
 from scheduling.calendar_feeds import render, sources, zones
 from scheduling.calendar_feeds.sources import FeedQuery, all_sources
 from scheduling.calendar_feeds.stored import feed_texts_prune, texts_for
@@ -275,3 +276,17 @@ def test_a_text_is_stored_under_the_stamp_of_the_data_it_was_rendered_from(
 
     (entry,) = source.entries(query=query, limit=10)
     assert entry.text is None  # the text naming the new name is not served for the old one
+
+
+def test_the_daily_horizon_roll_renders_recurring_blackouts_itself(
+    feeds, calendar, frozen_now, monkeypatch
+):
+    feeds.events("all")
+    later = frozen_now + timedelta(days=3)
+    with time_machine.travel(later, tick=False):
+        blackouts_refresh_horizon(now=later)
+        refuse_rendering(monkeypatch)
+
+        event = feeds.events("all")[f"blackout-{calendar['blackout'].pk}@clearway"]
+
+    assert event["SUMMARY"] == "Blackout: Exams (grading-db)"
