@@ -7,10 +7,16 @@ app expands it in its zone exactly as the materialised occurrences are.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from blackouts.models import Blackout
-from scheduling.calendar_feeds.sources import FeedEvent, FeedQuery, QuerysetFeedSource, site_url
+from scheduling.calendar_feeds.sources import (
+    FeedEvent,
+    FeedQuery,
+    QuerysetFeedSource,
+    related_names,
+    site_url,
+)
 from scheduling.choices import Severity
 
 EFFECT = {
@@ -24,6 +30,7 @@ class BlackoutFeedSource(QuerysetFeedSource):
     kind = "blackout"
     # The horizon moves daily; the DST exceptions listed depend on it.
     stamp_fields = ("version", "updated_at", "materialised_until")
+    text_fields = stamp_fields
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:
@@ -37,6 +44,12 @@ class BlackoutFeedSource(QuerysetFeedSource):
         if query.team:
             blackouts = blackouts.filter(team__slug=query.team)
         return blackouts
+
+    def context(self) -> dict:
+        return {
+            "team_name": F("team__name"),
+            "system_names": related_names(Blackout.systems.through, owner="blackout"),
+        }
 
     def load(self, *, ids: list[int]) -> Iterable[Blackout]:
         return (

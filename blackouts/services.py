@@ -11,6 +11,7 @@ from django.utils import timezone as django_timezone
 
 from blackouts.models import Blackout, BlackoutOccurrence
 from scheduling import recurrence
+from scheduling.calendar_feeds.stored import feed_texts_store
 from scheduling.choices import FindingKind, Severity
 from scheduling.db import retry_on_conflict
 from scheduling.engine import FAR_FUTURE
@@ -186,6 +187,7 @@ def blackout_create(
         reason=f"blackout '{title}' added",
         kinds=(FindingKind.BLACKOUT,),
     )
+    feed_texts_store(kind="blackout", ids=[blackout.pk], now=now)
     return blackout
 
 
@@ -242,6 +244,7 @@ def blackout_update(
         reason=f"blackout '{blackout.title}' changed",
         kinds=(FindingKind.BLACKOUT,),
     )
+    feed_texts_store(kind="blackout", ids=[blackout.pk], now=now)
     return blackout
 
 
@@ -280,5 +283,8 @@ def blackouts_refresh_horizon(*, now: datetime | None = None) -> int:
     for blackout in Blackout.objects.exclude(rrule=""):
         with transaction.atomic():
             blackout_materialise(blackout=blackout, now=now)
+            # Its feed text lists DST exceptions up to the horizon: rendered
+            # here, in the daily task, not by the day's first feed.
+            feed_texts_store(kind="blackout", ids=[blackout.pk], now=now)
         count += 1
     return count

@@ -327,9 +327,10 @@ CLEARWAY_FEED_SOURCES = [
 CLEARWAY_PUBLIC_CALENDARS = env_bool("CLEARWAY_PUBLIC_CALENDARS", False)
 # How long a cancelled job or withdrawn deadline stays in feeds as CANCELLED.
 CLEARWAY_FEED_CANCELLED_KEPT = env_duration("CLEARWAY_FEED_CANCELLED_KEPT", timedelta(days=1))
-# Each event's serialised text, keyed by its version, in its own cache so that
-# 10,000 entries do not evict everything else. Per process by default; with
-# CACHE_URL every alias lives in that Redis (config/shared_state.py).
+# Each event's text is stored in the database (scheduling.FeedText); this cache
+# keeps only the feeds' validators (ETag, Last-Modified) for a minute. Per
+# process by default; with CACHE_URL every alias lives in that Redis
+# (config/shared_state.py).
 CLEARWAY_FEED_CACHE = "calendar-feeds"
 CACHES = caches_for(
     url=env_str("CACHE_URL").strip(),

@@ -10,15 +10,16 @@ from collections.abc import Iterable
 from datetime import UTC
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from deadlines.models import Deadline
+from deadlines.models import Cohort, Deadline
 from scheduling.calendar_feeds.sources import (
     CANCELLED,
     CONFIRMED,
     FeedEvent,
     FeedQuery,
     QuerysetFeedSource,
+    related_names,
     site_url,
 )
 
@@ -30,6 +31,16 @@ class DeadlineFeedSource(QuerysetFeedSource):
 
     def revision(self) -> str:
         return f"{settings.CLEARWAY_TRAFFIC_LEAD}/{settings.CLEARWAY_TRAFFIC_TAIL}"
+
+    def names(self) -> object:
+        return list(Cohort.objects.order_by("pk").values_list("pk", "name"))
+
+    def context(self) -> dict:
+        return {
+            "team_name": F("team__name"),
+            "cohort_name": F("cohort__name"),
+            "system_names": related_names(Deadline.systems.through, owner="deadline"),
+        }
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:

@@ -13,6 +13,7 @@ from django.utils import timezone as django_timezone
 from deadlines.choices import DeadlineSource
 from deadlines.limits import COHORT_SIZE_RULE, is_cohort_size
 from deadlines.models import Cohort, Deadline, DeadlineFeed
+from scheduling.calendar_feeds.stored import feed_texts_store
 from scheduling.choices import FindingKind
 from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
@@ -131,6 +132,7 @@ def deadline_create(
     )
     deadline.systems.set(System.objects.filter(slug__in=systems))
     announce(deadline, systems=systems, verb="published")
+    feed_texts_store(kind="deadline", ids=[deadline.pk])
     return deadline
 
 
@@ -166,6 +168,7 @@ def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: An
     deadline.refresh_from_db(fields=["version"])
     deadline.systems.set(System.objects.filter(slug__in=systems))
     announce(deadline, systems=set(systems) | set(old_systems), verb="changed", extra_due=old_due)
+    feed_texts_store(kind="deadline", ids=[deadline.pk])
     return deadline
 
 
@@ -185,6 +188,7 @@ def deadline_withdraw(
     deadline.save(update_fields=["withdrawn_at", "version", "updated_at"])
     deadline.refresh_from_db(fields=["version"])
     announce(deadline, systems=deadline.systems.values_list("slug", flat=True), verb="withdrawn")
+    feed_texts_store(kind="deadline", ids=[deadline.pk], now=deadline.withdrawn_at)
     return deadline
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from scheduling.calendar_feeds.stored import feed_texts_prune
 from scheduling.services import notifications, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
 from scheduling.services.freeze import freezes_refresh_horizon
@@ -26,6 +27,7 @@ def refresh_horizon() -> None:
     allowed_windows_refresh_all()
     freezes_refresh_horizon()
     calendar_changes_prune()
+    feed_texts_prune()
     for path in settings.CLEARWAY_DAILY_TASKS:
         import_string(path)()
 

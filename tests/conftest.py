@@ -76,6 +76,7 @@ SERIAL_MODULES = {
     "tests/reliability/test_contention.py",
     "tests/reliability/test_background.py",
     "tests/reliability/test_schemathesis.py",
+    "tests/feeds/test_stored_texts_locks.py",
 }
 
 

@@ -4,8 +4,10 @@
 - `sources`: what a feed source answers, and the queryset-backed base class
   that the maintenance (`jobs`), blackout and deadline sources share.
 - `render`: one event or the calendar frame as iCalendar text.
+- `stored`: each event's VEVENT text kept in the database (FeedText) with the
+  stamp it was rendered from; rendered and stored when missing or stale.
 - `assembly`: the validator (ETag, Last-Modified) and the streamed body, built
-  from each event's cached text.
+  from the stored texts.
 - `views`, `urls`, `api`: HTTP.
 
 `scheduling` never imports the blackouts or deadlines models: the sources are

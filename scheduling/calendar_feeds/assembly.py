@@ -1,46 +1,44 @@
-"""A feed's validator and its body, assembled from each event's cached text.
+"""A feed's validator and its body, assembled from each event's stored text.
 
 Rendering an event with icalendar costs a millisecond or so, so a feed of
-10,000 events would take many seconds to build from scratch. Instead each row's
-VEVENT text is cached under a key made of its id, version and change stamps
-(see QuerysetFeedSource.entries): a request reads narrow rows page by page,
-fetches their texts in one cache call per page, renders only the misses and
-streams the page. Memory stays bounded by the page size however big the feed.
+100,000 events would take a minute and a half to build from scratch. Instead
+each row's VEVENT text is stored in the database (FeedText) with the stamp it
+was rendered from: a request reads the rows page by page with their stored
+texts (one query per page), renders only the rows whose text is missing or
+stale, stores those (see `stored`) and streams the page. Any process, the
+first request after a start included, serves stored texts; memory stays
+bounded by the page size however big the feed.
 
 The validator (ETag, Last-Modified) comes from a count and the newest change
-stamps per source, kept for a minute, so a conditional GET answers 304
-without building anything.
+stamps per source, and the catalogue's names, kept for a minute, so a
+conditional GET answers 304 without building anything.
 """
 
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 
 from django.conf import settings
 from django.core.cache import caches
-from django.utils.module_loading import import_string
 
 from scheduling.calendar_feeds import render
-from scheduling.calendar_feeds.sources import RENDER_FORMAT, FeedQuery, QuerysetFeedSource
+from scheduling.calendar_feeds.sources import (
+    RENDER_FORMAT,
+    FeedQuery,
+    QuerysetFeedSource,
+    all_sources,
+)
+from scheduling.calendar_feeds.stored import texts_for
+from scheduling.models import System, Team
 
-# Rows read (and events rendered on a cold cache) per step of the stream.
+# Rows read (and texts rendered when missing or stale) per step of the stream.
 PAGE = 1000
 # Counting a feed's rows takes milliseconds, and subscribers poll the same URL
 # every few minutes: the validator is kept this long, so a conditional GET is
 # a token lookup and a cache read. A change reaches the ETag within it (the
 # body itself is always read fresh).
 VALIDATOR_TTL = 60
-
-
-@cache
-def _all_sources(paths: tuple[str, ...]) -> tuple[QuerysetFeedSource, ...]:
-    return tuple(import_string(path)() for path in paths)
-
-
-def all_sources() -> tuple[QuerysetFeedSource, ...]:
-    return _all_sources(tuple(settings.CLEARWAY_FEED_SOURCES))
 
 
 def feed_names() -> set[str]:
@@ -81,17 +79,30 @@ def feed_validator(*, query: FeedQuery) -> Validator:
     store = _store()
     if (cached := store.get(key)) is not None:
         return cached
-    parts = []
+    parts: list[object] = [_catalogue()]
     newest: list[datetime] = []
     for source in sources_for(query=query):
         state = source.state(query=query)
-        parts.append((source.kind, source.revision(), state.count, state.fingerprint))
+        parts.append(
+            (source.kind, source.revision(), source.names(), state.count, state.fingerprint)
+        )
         if state.modified is not None:
             newest.append(state.modified)
     tag = _hash((scope, parts))
     validator = Validator(etag=f'W/"{tag}"', last_modified=_first_seen(tag, newest, query.now))
     store.set(key, validator, VALIDATOR_TTL)
     return validator
+
+
+def _catalogue() -> tuple:
+    """The names every feed shows from the catalogue: a rename changes the ETag
+    (the texts themselves are stamped with them row by row)."""
+    teams = Team.objects.order_by("pk").values_list("pk", "name")
+    systems = System.objects.order_by("pk").values_list("pk", "slug")
+    dependencies = System.depends_on.through.objects.order_by("pk").values_list(
+        "from_system_id", "to_system_id"
+    )
+    return (_hash(list(teams)), _hash(list(systems)), _hash(list(dependencies)))
 
 
 def _hash(value: object) -> str:
@@ -131,26 +142,16 @@ def feed_body(*, query: FeedQuery, page: int = PAGE) -> Iterator[bytes]:
         zones=zones,
         default_zone=settings.TIME_ZONE,
     )
-    store = _store()
     for source in sources:
         after = 0
         while True:
             entries = source.entries(query=query, after=after, limit=page)
             if not entries:
                 break
-            texts = store.get_many([key for _, key in entries])
-            missing = [pk for pk, key in entries if key not in texts]
-            if missing:
-                events = source.events(ids=missing, query=query)
-                fresh = {
-                    key: render.render_events(events[pk])
-                    for pk, key in entries
-                    if key not in texts and pk in events  # a row deleted meanwhile is skipped
-                }
-                store.set_many(fresh)
-                texts.update(fresh)
-            yield b"".join(texts.get(key, b"") for _, key in entries)
+            texts = texts_for(source=source, query=query, entries=entries)
+            # A row deleted meanwhile has no text and is skipped.
+            yield b"".join(texts.get(entry.pk, b"") for entry in entries)
             if len(entries) < page:
                 break
-            after = entries[-1][0]
+            after = entries[-1].pk
     yield render.END

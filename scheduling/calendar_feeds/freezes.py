@@ -9,18 +9,24 @@ from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
 
-from scheduling.calendar_feeds.sources import FeedEvent, FeedQuery, QuerysetFeedSource, site_url
+from scheduling.calendar_feeds.sources import (
+    FeedEvent,
+    FeedQuery,
+    QuerysetFeedSource,
+    related_names,
+    site_url,
+)
 from scheduling.models import Freeze
 
 
 class FreezeFeedSource(QuerysetFeedSource):
     feed = "blackouts"
     kind = "freeze"
-    # A freeze row only changes by being lifted or called off. The first stamp
-    # names the cached text's key, so it is the id (a date holds spaces).
-    stamp_fields = ("id", "created_at", "end", "lifted_at", "cancelled_at")
+    # A freeze row only changes by being lifted, called off or given a new reason.
+    stamp_fields = ("id", "created_at", "end", "lifted_at", "cancelled_at", "reason")
     modified_fields = ("created_at", "lifted_at", "cancelled_at")
     counted_fields = ()
+    text_fields = stamp_fields
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         # Freezes belong to no team: a team's feed shows that team's own blackouts.
@@ -33,6 +39,9 @@ class FreezeFeedSource(QuerysetFeedSource):
                 Q(systems__isnull=True) | Q(pk__in=touching.values("freeze_id"))
             ).distinct()
         return freezes
+
+    def context(self) -> dict:
+        return {"system_names": related_names(Freeze.systems.through, owner="freeze")}
 
     def load(self, *, ids: list[int]) -> Iterable[Freeze]:
         return Freeze.objects.filter(pk__in=ids).prefetch_related("systems")

@@ -7,7 +7,7 @@ the cancellation. Drafts and rejected jobs are nobody else's business.
 
 from collections.abc import Iterable
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from scheduling.calendar_feeds.sources import (
@@ -17,6 +17,11 @@ from scheduling.calendar_feeds.sources import (
     FeedEvent,
     FeedQuery,
     QuerysetFeedSource,
+    SourceState,
+    TextJoin,
+    as_text,
+    names_of,
+    related_names,
     site_url,
 )
 from scheduling.choices import JobStatus, ReviewStatus
@@ -37,10 +42,20 @@ class MaintenanceFeedSource(QuerysetFeedSource):
     kind = "job"
     public = True
     # A review decision or a re-evaluation changes the DESCRIPTION without
-    # bumping `version`, so their times and counts are part of the key too.
-    stamp_fields = ("version", "updated_at", "evaluated_at", "reviewed", "requested", "decided")
-    modified_fields = ("updated_at", "evaluated_at", "reviewed")
-    counted_fields = ("version", "requested", "decided")
+    # bumping `version`: evaluations are stamped here, reviews in `state`.
+    stamp_fields = ("version", "updated_at", "evaluated_at")
+    modified_fields = ("updated_at", "evaluated_at")
+    # Saved without a new version by some steps (a review round, an evaluation).
+    text_fields = (
+        "version",
+        "updated_at",
+        "evaluated_at",
+        "status",
+        "decision",
+        "review_round",
+        "emergency",
+        "template_id",
+    )
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:
@@ -59,22 +74,44 @@ class MaintenanceFeedSource(QuerysetFeedSource):
             jobs = jobs.filter(team__slug=query.team)
         return jobs
 
-    def annotate(self, rows: QuerySet) -> QuerySet:
-        def per_job(reviews: QuerySet, value) -> Subquery:
-            return Subquery(
-                reviews.filter(job=OuterRef("pk"))
-                .order_by()
-                .values("job")
-                .annotate(v=value)
-                .values("v")
-            )
-
-        reviews = ReviewRequest.objects.all()
-        return rows.annotate(
-            reviewed=per_job(reviews, Max(Coalesce("decided_at", "created_at"))),
-            requested=Coalesce(per_job(reviews, Count("pk")), 0),
-            decided=Coalesce(per_job(reviews.filter(decided_at__isnull=False), Count("pk")), 0),
+    def state(self, *, query: FeedQuery) -> SourceState:
+        """The base state, plus the reviews' counts and newest decision, read in
+        one aggregate over the reviews of these jobs (a subquery per job took a
+        second at 40,000 jobs)."""
+        jobs = self.rows(query=query)
+        state = super().state(query=query)
+        reviews = ReviewRequest.objects.filter(job__in=jobs.values("pk")).aggregate(
+            reviewed=Max(Coalesce("decided_at", "created_at")),
+            requested=Count("pk"),
+            decided=Count("decided_at"),
         )
+        times = [state.modified, reviews["reviewed"]]
+        return SourceState(
+            count=state.count,
+            modified=max((t for t in times if t is not None), default=None),
+            fingerprint=(*state.fingerprint, *reviews.values()),
+        )
+
+    def context(self) -> dict:
+        # Reviews name their team and decider, whose renames touch no job row.
+        reviews = ReviewRequest.objects.filter(job=OuterRef("pk"))
+        review = TextJoin(
+            as_text("status"),
+            Value(":"),
+            as_text("team__name"),
+            Value(":"),
+            as_text("decided_by__username"),
+            Value(":"),
+            as_text(Coalesce("decided_at", "created_at")),
+        )
+        return {
+            "team_name": F("team__name"),
+            # Booked systems and their dependents (a dependency change moves these).
+            "system_names": related_names(
+                MaintenanceJob.impacted_systems.through, owner="maintenancejob"
+            ),
+            "review_names": names_of(reviews, per="job", name=review),
+        }
 
     def load(self, *, ids: list[int]) -> Iterable[MaintenanceJob]:
         reviews = ReviewRequest.objects.select_related("team", "decided_by").order_by(

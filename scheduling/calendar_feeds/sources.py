@@ -3,21 +3,40 @@
 A source (listed in settings.CLEARWAY_FEED_SOURCES) publishes one feed
 (`maintenance`, `blackouts` or `deadlines`). It answers four questions about
 the rows a FeedQuery selects: a cheap `state` (count and newest change, for the
-ETag), the `zones` its events use (for VTIMEZONEs), a page of `entries` (row id
-and cache key, from narrow columns only) and, for cache misses, the `events`
-of some rows as plain FeedEvents.
+ETag), the `zones` its events use (for VTIMEZONEs), a page of `entries` (row
+id, the stamp its text must have, and its stored text when that text is
+current, in one query) and, for the rows whose text is missing or stale, the
+`events` as plain FeedEvents.
 """
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
-from django.db.models import Count, Max, Model, QuerySet, Sum
+from django.db import connection
+from django.db.models import (
+    Count,
+    Expression,
+    Func,
+    Max,
+    Model,
+    OuterRef,
+    QuerySet,
+    StringAgg,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.functions import MD5, Cast, Coalesce
+from django.utils.module_loading import import_string
 
-# Bump when the rendered text changes shape: every cached event is re-rendered.
+from scheduling.models import FeedText
+
+# Bump when the rendered text changes shape: every stored text is re-rendered.
 RENDER_FORMAT = 1
 
 CONFIRMED, TENTATIVE, CANCELLED = "CONFIRMED", "TENTATIVE", "CANCELLED"
@@ -69,6 +88,16 @@ class FeedEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class Entry:
+    """A row of a feed page: its id, the stamp its text must have now, and the
+    stored text when it has that stamp (None: render the row)."""
+
+    pk: int
+    stamp: str
+    text: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
 class SourceState:
     """Enough to tell that a source's events changed, without reading them."""
 
@@ -81,13 +110,32 @@ def site_url(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-class QuerysetFeedSource:
-    """A source whose events come from one model, one cached text per row.
+def names_of(rows: QuerySet, *, per: str, name: str | Expression) -> Subquery:
+    """The `name`s of the rows related to the outer row (`rows` is filtered on
+    OuterRef), joined into one string: a stamp that changes on a rename."""
+    # Ordered where the database can (SQLite from 3.44): otherwise an order
+    # that changed would only make a text render again, never serve a stale one.
+    ordered = {"order_by": "pk"} if connection.features.supports_aggregate_order_by_clause else {}
+    joined = StringAgg(name, Value("|"), **ordered)
+    return Subquery(rows.order_by().values(per).annotate(names=joined).values("names"))
 
-    Subclasses give the filtered `rows`, the columns that change whenever a
-    row's text must (`stamp_fields`, `version` first; `annotate` may add
-    computed ones; `modified_fields` are those that are times of change), how
-    to `load` full rows and turn one into FeedEvents.
+
+def related_names(through: type[Model], *, owner: str) -> Subquery:
+    """The slugs of the systems a row is on (through its many-to-many table)."""
+    rows = through.objects.filter(**{owner: OuterRef("pk")})
+    return names_of(rows, per=owner, name="system__slug")
+
+
+class QuerysetFeedSource:
+    """A source whose events come from one model, one stored text per row.
+
+    Subclasses give the filtered `rows`; for the ETag, the columns that change
+    whenever a row's text must (`stamp_fields`; `modified_fields` are those
+    that are times of change; a subclass may add to `state`); for each
+    stored text, the columns it is rendered from that may change without a new
+    version (`text_fields`) and the names it shows from other rows (`context`:
+    a team's name, system slugs); then how to `load` full rows and turn one
+    into FeedEvents.
     """
 
     feed: ClassVar[str]
@@ -100,12 +148,15 @@ class QuerysetFeedSource:
     # Stamps that only grow by steps (versions, counts): summed for the ETag,
     # so that a change within one clock tick still shows.
     counted_fields: ClassVar[tuple[str, ...]] = ("version",)
+    # The row's own columns in the stamp of its stored text.
+    text_fields: ClassVar[tuple[str, ...]] = ("version", "updated_at")
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         raise NotImplementedError
 
-    def annotate(self, rows: QuerySet) -> QuerySet:
-        return rows
+    def context(self) -> dict[str, Expression | Subquery]:
+        """Names the text shows from other rows (renamed without touching this one)."""
+        return {}
 
     def load(self, *, ids: list[int]) -> Iterable[Model]:
         raise NotImplementedError
@@ -117,10 +168,14 @@ class QuerysetFeedSource:
         """Settings the rendered text depends on, besides the row itself."""
         return ""
 
+    def names(self) -> object:
+        """Names of this source's own catalogue its texts show (for the ETag)."""
+        return ()
+
     def state(self, *, query: FeedQuery) -> SourceState:
         stamps = self.stamp_fields
         # Aliases must differ from the annotations they aggregate.
-        found = self.annotate(self.rows(query=query)).aggregate(
+        found = self.rows(query=query).aggregate(
             count=Count("pk"),
             **{
                 f"newest_{name}": Sum(name) if name in self.counted_fields else Max(name)
@@ -142,22 +197,64 @@ class QuerysetFeedSource:
         names = self.rows(query=query).order_by().values_list(self.zone_field, flat=True)
         return set(names.distinct())
 
-    def entries(self, *, query: FeedQuery, after: int, limit: int) -> list[tuple[int, str]]:
-        """(id, cache key) of the next `limit` rows with an id above `after`."""
-        rows = self.annotate(self.rows(query=query)).filter(pk__gt=after).order_by("pk")
-        prefix = self._key_prefix(query)
+    def entries(
+        self, *, query: FeedQuery, after: int = 0, limit: int, ids: list[int] | None = None
+    ) -> list[Entry]:
+        """The next `limit` rows with an id above `after`, each with the stamp its
+        text must have and its stored text when current, in one query."""
+        rows = self.rows(query=query)
+        if ids is not None:
+            rows = rows.filter(pk__in=ids)
+        scope = repr((RENDER_FORMAT, settings.SITE_URL, self.revision(), query.public))
+        context = self.context()
+        stored = FeedText.objects.filter(kind=self.kind, public=query.public, row_id=OuterRef("pk"))
+        page = (
+            rows.annotate(**context)
+            .annotate(
+                stamp=_stamp(scope, [*self.text_fields, *context]),
+                # The stored stamp (32 characters), then the text: one lookup.
+                stored=Subquery(stored.values(both=TextJoin("stamp", "text"))),
+            )
+            .filter(pk__gt=after)
+            .order_by("pk")
+            .values_list("pk", "stamp", "stored")[:limit]
+        )
         return [
-            (pk, f"{prefix}:{pk}:v{version}:{_short_hash(stamps)}")
-            for pk, version, *stamps in rows.values_list("pk", *self.stamp_fields)[:limit]
+            Entry(pk, stamp, stored[32:].encode() if stored and stored[:32] == stamp else None)
+            for pk, stamp, stored in page
         ]
 
     def events(self, *, ids: list[int], query: FeedQuery) -> dict[int, list[FeedEvent]]:
         return {row.pk: self.events_of(row, query=query) for row in self.load(ids=ids)}
 
-    def _key_prefix(self, query: FeedQuery) -> str:
-        context = _short_hash((RENDER_FORMAT, settings.SITE_URL, self.revision()))
-        return f"cwfeed:{context}:{self.kind}:{'public' if query.public else 'private'}"
+
+class TextJoin(Func):
+    """Texts joined with `||` in one flat expression (Concat nests one pair per
+    argument, too deep for SQLite's parser with a dozen)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = TextField()
 
 
-def _short_hash(value: object) -> str:
-    return hashlib.blake2b(repr(value).encode(), digest_size=8).hexdigest()
+def as_text(name: str | Expression) -> Coalesce:
+    """A column or expression as text, never NULL (a NULL would blank the join)."""
+    return Coalesce(Cast(name, TextField()), Value("-"))
+
+
+def _stamp(scope: str, names: list[str]) -> MD5:
+    """An MD5 digest, computed by the database, of the scope and the named values
+    of a row: the stamp its stored text must have. Not a secret, only a key."""
+    parts: list[Expression] = [Value(scope)]
+    for name in names:
+        parts += [Value("|"), as_text(name)]
+    return MD5(TextJoin(*parts))
+
+
+@cache
+def _all_sources(paths: tuple[str, ...]) -> tuple[QuerysetFeedSource, ...]:
+    return tuple(import_string(path)() for path in paths)
+
+
+def all_sources() -> tuple[QuerysetFeedSource, ...]:
+    return _all_sources(tuple(settings.CLEARWAY_FEED_SOURCES))

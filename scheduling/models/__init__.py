@@ -1,6 +1,7 @@
 from scheduling.models.audit import JobEvent
 from scheduling.models.calendar import CalendarChange
 from scheduling.models.catalogue import AllowedWindowOccurrence, System, Team
+from scheduling.models.feed_texts import FeedText
 from scheduling.models.freeze import Freeze
 from scheduling.models.jobs import JobOccurrence, MaintenanceJob
 from scheduling.models.notifications import Delivery
@@ -14,6 +15,7 @@ __all__ = [
     "ApiToken",
     "CalendarChange",
     "Delivery",
+    "FeedText",
     "FeedToken",
     "Freeze",
     "JobEvent",

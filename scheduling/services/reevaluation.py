@@ -167,3 +167,4 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
             _answer_fresh_findings(job, evaluation=evaluation, fresh=fresh, reason=reason, now=now)
         # Both ways: what a change took away comes back when the cause goes.
         restoration.settle(job, evaluation=evaluation, reason=reason, now=now)
+        transitions.store_feed_text(job, now=now)

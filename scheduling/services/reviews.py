@@ -251,4 +251,5 @@ def maintenance_job_review(
             _reject(job, reviewer=reviewer, by=by, comment=comment, now=now)
         elif not transitions.current_reviews(job).exclude(status=ReviewStatus.APPROVED).exists():
             _complete_review(job, by=by, now=now)
+        transitions.store_feed_text(job, now=now)
     return job

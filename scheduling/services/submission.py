@@ -167,6 +167,7 @@ def maintenance_job_submit(
                 now=now,
                 frozen=bool(frozen),
             )
+            transitions.store_feed_text(job, now=now)
     # Raised after the block so the refused attempt's event is committed.
     if refusal is not None:
         raise Conflict(
@@ -305,6 +306,7 @@ def maintenance_job_update(
             )
             if job.status in RESCHEDULE_REVIEWS:
                 _resubmit(job, by=by, now=now)
+        transitions.store_feed_text(job, now=now)
     return job
 
 

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from scheduling import conflicts
+from scheduling.calendar_feeds.stored import feed_texts_store
 from scheduling.choices import FINISHED_STATUSES, JobAction, JobStatus, ReviewStatus
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Slot
@@ -31,6 +32,11 @@ from scheduling.timeline.services import timeline_refresh_job
 
 SUBMITTABLE = (JobStatus.DRAFT, JobStatus.REJECTED, JobStatus.CONFLICTED)
 RESCHEDULE_REVIEWS = (JobStatus.PENDING, JobStatus.APPROVED, JobStatus.CONFLICTED)
+
+
+def store_feed_text(job: MaintenanceJob, *, now: datetime) -> None:
+    """Store the job's feed text in the change's transaction: the next feed renders nothing."""
+    feed_texts_store(kind="job", ids=[job.pk], now=now)
 
 
 def require_requester(job: MaintenanceJob, by: User | None, verb: str) -> None:
@@ -231,6 +237,7 @@ def maintenance_job_cancel(
                 reason=f"job #{job.pk} cancelled",
                 kinds=(),
             )
+        store_feed_text(job, now=now)
     return job
 
 
@@ -253,4 +260,5 @@ def maintenance_job_done(
                 code="window_open",
             )
         transition(job, to=JobStatus.DONE, action=JobAction.DONE, by=by, now=now)
+        store_feed_text(job, now=now)
     return job

@@ -1,4 +1,4 @@
-"""Assembling a feed from cached event texts: bounded queries, renders only what changed."""
+"""Assembling a feed from stored event texts: bounded queries, renders only what changed."""
 
 from datetime import timedelta
 
@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduling.calendar_feeds import assembly, render
 from scheduling.calendar_feeds.sources import FeedQuery
+from scheduling.models import FeedText
 from scheduling.services.submission import maintenance_job_update
 from tests import builders
 from tests.feeds.conftest import body_of, submitted
@@ -44,7 +45,7 @@ def queries_for(feeds, feed: str = "all") -> int:
 
 @pytest.fixture
 def counting(monkeypatch):
-    """How many events were rendered with icalendar (cache misses)."""
+    """How many events were rendered with icalendar (missing or stale texts)."""
     rendered = []
     original = render.components
 
@@ -62,9 +63,10 @@ def test_the_query_count_does_not_grow_with_the_calendar(
     monkeypatch.setattr(assembly, "VALIDATOR_TTL", 0)  # count the validator every time
     feeds.get("all")  # the token's first use writes last_used once
     calendar_of(people, 2)
+    FeedText.objects.all().delete()  # every text to render
     small_cold, small_warm = queries_for(feeds), queries_for(feeds)
     calendar_of(people, 10)
-    assembly._store().clear()
+    FeedText.objects.all().delete()
 
     with django_assert_max_num_queries(small_cold):
         big_cold = queries_for(feeds)
@@ -74,22 +76,37 @@ def test_the_query_count_does_not_grow_with_the_calendar(
     assert big_warm == small_warm < small_cold
 
 
-def test_a_warm_feed_renders_nothing_and_a_change_renders_one_event(
+def test_a_change_is_rendered_once_by_the_service_and_the_feed_renders_nothing(
     feeds, people, frozen_now, counting
 ):
     jobs = calendar_of(people, 3)
-    feeds.get("all")
-    body_of(feeds.get("all"))
-    assert len(counting) == 3 * 4  # a job, a blackout, a deadline and its traffic window
-
+    # Each service stored its row's text: a job, a blackout, a deadline and its traffic window.
+    assert len(counting) == 3 * 4
     counting.clear()
-    warm = body_of(feeds.get("all"))
+    before = body_of(feeds.get("all"))
     assert counting == []
 
     maintenance_job_update(job_id=jobs[1].pk, by=people["alice"], title="Renamed")
-    changed = body_of(feeds.get("all"))
     assert counting == [f"job-{jobs[1].pk}@clearway"]
-    assert changed != warm and b"Renamed" in changed
+    counting.clear()
+    changed = body_of(feeds.get("all"))
+
+    assert counting == []
+    assert changed != before and b"Renamed" in changed
+
+
+def test_a_missing_text_is_rendered_by_the_first_feed_only(feeds, people, frozen_now, counting):
+    calendar_of(people, 2)
+    FeedText.objects.all().delete()
+    counting.clear()
+
+    first = body_of(feeds.get("all"))
+    rendered = len(counting)
+    second = body_of(feeds.get("all"))
+
+    assert rendered == 2 * 4
+    assert len(counting) == rendered
+    assert second == first
 
 
 def test_pages_assemble_the_same_calendar(people, frozen_now):
@@ -97,10 +114,10 @@ def test_pages_assemble_the_same_calendar(people, frozen_now):
     query = FeedQuery(feed="all", now=frozen_now)
 
     whole = b"".join(assembly.feed_body(query=query))
-    assembly._store().clear()
+    FeedText.objects.all().delete()
     paged = list(assembly.feed_body(query=query, page=2))
 
     # header, 3 pages of jobs, 3 of blackouts, 3 of deadlines, end
     assert len(paged) == 1 + 3 + 3 + 3 + 1
     assert b"".join(paged) == whole
-    assert b"".join(assembly.feed_body(query=query, page=2)) == whole  # warm, paged
+    assert b"".join(assembly.feed_body(query=query, page=2)) == whole  # stored, paged
