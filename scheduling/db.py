@@ -4,11 +4,20 @@ import contextlib
 import functools
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 
 # PostgreSQL SQLSTATEs: lock_not_available, query_canceled (statement_timeout),
 # idle_in_transaction_session_timeout, too_many_connections, cannot_connect_now.
@@ -188,37 +197,45 @@ def read_prepared(sql: str, params: list) -> tuple | None:
     holds for the statement alone and needs no putting back. Logged and
     counted like any query (CaptureQueriesContext, execute wrappers).
     """
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
+    db.close_if_health_check_failed()
+    db.ensure_connection()
     bound = _bound.get()
     token = _carried.set(True)
     try:
-        with connection.wrap_database_errors:
-            raw = connection.connection
-            cursor = _server_cursor(raw)
+        with db.wrap_database_errors:
+            raw = db.connection
+            bounding, reading = (_wrapped(db, c) for c in _server_cursors(raw))
             if bound:
                 with raw.pipeline():
                     # Inside a transaction (tests) it lasts to the transaction's
                     # end: only shorter lock waits for the rest of a read.
-                    _server_cursor(raw).execute(
-                        "SELECT set_config('lock_timeout', %s, true)", [bound]
-                    )
-                    cursor.execute(sql, params)
+                    bounding.execute("SELECT set_config('lock_timeout', %s, true)", [bound])
+                    reading.execute(sql, params)
             else:
-                cursor.execute(sql, params)
-            return cursor.fetchone()
+                reading.execute(sql, params)
+            return reading.fetchone()
     finally:
         _carried.reset(token)
 
 
-def _server_cursor(raw):
-    """A Django cursor wrapper (logging, execute wrappers) around a server-binding cursor."""
+# Two server-binding cursors per connection, kept: a psycopg cursor copies the
+# connection's adapters when made, which cost more than using it.
+_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _server_cursors(raw) -> tuple:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    cursor = ServerBindingCursor(raw)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
-    return connection.make_cursor(cursor)
+    kept = _cursors.get(raw)
+    if kept is None or kept[0].closed:
+        kept = _cursors[raw] = (ServerBindingCursor(raw), ServerBindingCursor(raw))
+    return kept
+
+
+def _wrapped(db, cursor):
+    """A Django cursor wrapper: logged and counted, through the execute wrappers."""
+    return db.make_debug_cursor(cursor) if db.queries_logged else db.make_cursor(cursor)
 
 
 def _set_lock_timeout(value: str) -> str:

@@ -102,9 +102,13 @@ def _at(request) -> datetime:
     return _instant(request, "at") or timezone.now()
 
 
+# Looked up on every state and slots question; Impact.values builds a new list each time.
+_IMPACTS = frozenset(Impact.values)
+
+
 def _impact(raw: str | None) -> str:
     impact = raw or Impact.EXCLUSIVE_LOCK
-    if impact not in Impact.values:
+    if impact not in _IMPACTS:
         raise InvalidInput.for_field("impact", f"Impact must be one of {', '.join(Impact.values)}.")
     return impact
 

@@ -245,15 +245,12 @@ def blocked(
     that has its answer stops, so a slot next week costs one read. `only`
     keeps the rows of those finding kinds.
 
-    `first`, read forward with the question itself (one round trip), is every
-    blocking row overlapping [start, start + FIRST_STRETCH), fewer than a
-    batch, in walk order: it stands for the first read.
+    `first` (read ahead with the question) is every blocking row overlapping
+    [start, start + FIRST_STRETCH), fewer than a batch: it stands for the first read.
     """
     batch = batch or BATCH
     exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
-    condition = blocking(impact=impact, thresholds=thresholds, at_least=at_least, exclude=exclude)
-    if only is not None:
-        condition &= _of_kinds(only)
+    condition: Q | None = None  # built at the first read: what was read ahead needs none
     intervals: list[tuple[datetime, datetime]] = []
     span = FIRST_STRETCH
     lo, hi = (max(start, end - span), end) if backwards else (start, min(end, start + span))
@@ -266,6 +263,7 @@ def blocked(
             found = [(a, b, pk) for a, b, pk in first if a < hi and b > lo]
             first = None
         else:
+            condition = condition or _walked(impact, thresholds, at_least, exclude, only)
             page = _rows(where=where, start=lo, end=hi, extra=condition)
             found = _page(page, after=last, backwards=backwards, batch=batch)
         intervals = merge(intervals + [(max(a, start), min(b, end)) for a, b, _ in found])
@@ -283,9 +281,15 @@ def blocked(
         lo, hi = (max(start, lo - span), lo) if backwards else (hi, min(end, hi + span))
 
 
-def _of_kinds(kinds: frozenset[str]) -> Q:
-    """Rows of these finding kinds (stored as themselves, but a deadline is traffic)."""
-    return Q(kind__in=[TimelineKind.TRAFFIC if k == FindingKind.DEADLINE else k for k in kinds])
+def _walked(impact, thresholds, at_least, exclude, only: frozenset[str] | None) -> Q:
+    """The rows a walk reads: what blocks, of the finding kinds `only` when given."""
+    condition = blocking(impact=impact, thresholds=thresholds, at_least=at_least, exclude=exclude)
+    if only is not None:
+        # Stored kinds of the finding kinds asked for (a deadline is traffic).
+        condition &= Q(
+            kind__in=[TimelineKind.TRAFFIC if k == FindingKind.DEADLINE else k for k in only]
+        )
+    return condition
 
 
 def _page(rows, *, after: tuple[datetime, int] | None, backwards: bool, batch: int) -> list:
