@@ -121,7 +121,13 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
                 ("statement_timeout", "DB_STATEMENT_TIMEOUT_MS", 15000),
                 ("idle_in_transaction_session_timeout", "DB_IDLE_IN_TRANSACTION_MS", 60000),
             )
-        )
+        ),
+        # The gate's and state's reads (scheduling.db.one_round_trip) are sent
+        # with server-side binding and prepared on first use, once per
+        # connection: planning them cost more than running them. The ORM's
+        # client-side cursors are never prepared. DB_PREPARED=0 turns it off
+        # (a transaction-pooling PgBouncer before 1.21 cannot keep them).
+        "prepare_threshold": 0 if env_bool("DB_PREPARED", True) else None,
     }
     if env_bool("DB_POOL", False):
         from psycopg_pool import ConnectionPool

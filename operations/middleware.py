@@ -21,8 +21,12 @@ COUNTED = (200, 401, 403, 404, 423, 429, 503)
 def gate_answer_count(status: int) -> None:
     key = KEY.format(status=status if status in COUNTED else "other")
     try:
-        if not cache.add(key, 1, timeout=None):
+        # One cache operation per answer once the counter exists (a round trip on Redis).
+        try:
             cache.incr(key)
+        except ValueError:  # not counted yet (or evicted)
+            if not cache.add(key, 1, timeout=None):
+                cache.incr(key)
     except Exception:  # a metric is never worth a failed gate answer
         logger.warning("could not count a gate answer", exc_info=True)
 

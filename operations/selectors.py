@@ -4,7 +4,7 @@ from datetime import datetime
 
 from operations.models import Run, RunStatus
 from scheduling.errors import NotFound
-from scheduling.gate import Reason
+from scheduling.gate import Reason, gate_note
 from scheduling.models import MaintenanceJob
 
 
@@ -43,6 +43,14 @@ def runs_between(
     return list(runs.select_related("job").distinct().order_by("-started_at")[:limit])
 
 
+# Whether job %s has an overrunning run: asked inside the gate's own read.
+OVERRUN_PROBE = (
+    f"SELECT 1 FROM {Run._meta.db_table} WHERE job_id = %s "  # noqa: S608 - constant SQL
+    f"AND status = '{RunStatus.RUNNING.value}' AND overrun_at IS NOT NULL"
+)
+
+
+@gate_note(probe=OVERRUN_PROBE)
 def gate_overrun_reasons(*, job_id: int, at: datetime) -> list[Reason]:
     """A closed gate also says which of the job's runs is still going past its window."""
     overrunning = Run.objects.filter(

@@ -107,24 +107,27 @@ def evaluate(
     exclude_job: int | None = None,
     occurrences: Sequence[tuple[datetime, datetime]] | None = None,
     version: tuple | None = None,
+    known: tuple[frozenset[str], list[BusyWindow]] | None = None,
 ) -> Evaluation:
     """Decision and findings for work of `impact` on `systems` (dependents included).
 
     Pass `occurrences` for a recurring job: each is decided on its own, and
-    the decision is the worst of them.
+    the decision is the worst of them. `known` is the closure and the busy
+    windows of the whole span, already read (the job excluded) with the question.
     """
-    version = version or cache_version()
-    impacted_set = impacted(systems, version=version)
     windows_of = occurrences or [(start, end)]
-    span_start = min(s for s, _ in windows_of)
-    span_end = max(e for _, e in windows_of)
-    windows = busy_windows(
-        systems=impacted_set,
-        start=span_start,
-        end=span_end,
-        exclude_job_id=exclude_job,
-        version=version,
-    )
+    if known is not None:
+        impacted_set, windows = known
+    else:
+        version = version or cache_version()
+        impacted_set = impacted(systems, version=version)
+        windows = busy_windows(
+            systems=impacted_set,
+            start=min(s for s, _ in windows_of),
+            end=max(e for _, e in windows_of),
+            exclude_job_id=exclude_job,
+            version=version,
+        )
     findings = engine.fold_occurrences(
         windows=windows,
         systems=impacted_set,
@@ -251,13 +254,19 @@ def _slots(blocked, after, before, duration, limit, align, backwards) -> list[Sl
 
 
 def refused_stretch(
-    *, systems: frozenset[str], impact: str, at: datetime, start: datetime, end: datetime
+    *,
+    systems: frozenset[str],
+    impact: str,
+    at: datetime,
+    start: datetime,
+    end: datetime,
+    first: list | None = None,
 ) -> tuple[tuple[datetime, datetime] | None, datetime | None]:
     """The stretch inside [start, end) in which change on `systems` is refused and
     that holds `at`, or None and the start of the next one (None: none before `end`).
 
     From the timeline the refusing rows are read forward from `start` only as
-    far as the answer needs.
+    far as the answer needs (`first`: the first stretch, read ahead).
     """
     if not settings.CLEARWAY_TIMELINE:
         closed = engine.blocked_intervals(
@@ -277,6 +286,7 @@ def refused_stretch(
         start=start,
         end=end,
         at_least=Severity.REFUSE,
+        first=first,
     )
     for closed, frontier in walk:
         holding, upcoming = _holding(closed, at)

@@ -4,10 +4,20 @@ import contextlib
 import functools
 import random
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 
 # PostgreSQL SQLSTATEs: lock_not_available, query_canceled (statement_timeout),
 # idle_in_transaction_session_timeout, too_many_connections, cannot_connect_now.
@@ -124,21 +134,108 @@ def write_without_waiting(write: Callable[[], object]) -> bool:
     return True
 
 
+# The lock bound of the innermost lock_wait_at_most block (None outside any),
+# and whether the statement running now carries it itself (read_prepared).
+_bound: ContextVar[str | None] = ContextVar("lock_bound", default=None)
+_carried: ContextVar[bool] = ContextVar("lock_bound_carried", default=False)
+
+
 @contextmanager
 def lock_wait_at_most(*, milliseconds: int) -> Iterator[None]:
     """Within the block, a statement waits at most `milliseconds` for a lock
-    (PostgreSQL; SQLite has no such setting), then fails as busy."""
+    (PostgreSQL; SQLite has no such setting), then fails as busy.
+
+    The bound is set before the first statement that needs it, and put back
+    at the end only if it was set: a block whose reads all go through
+    read_prepared (which carries the bound itself) costs no round trip for it.
+    """
     if connection.vendor != "postgresql":
         yield
         return
-    previous = _set_lock_timeout(f"{milliseconds}ms")
+    value = f"{milliseconds}ms"
+    guard = _LazyBound(value)
+    token = _bound.set(value)
     try:
-        yield
+        with connection.execute_wrapper(guard):
+            yield
     finally:
-        # If the connection died or its transaction failed, a new connection
-        # starts from the configured timeout anyway.
-        with contextlib.suppress(DatabaseError):
-            _set_lock_timeout(previous)
+        _bound.reset(token)
+        if guard.previous is not None:
+            # If the connection died or its transaction failed, a new connection
+            # starts from the configured timeout anyway.
+            with contextlib.suppress(DatabaseError):
+                _set_lock_timeout(guard.previous)
+
+
+class _LazyBound:
+    """An execute wrapper that sets the lock timeout before the first statement
+    that does not carry it, and remembers the value to put back."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.previous: str | None = None
+        self._setting = False
+
+    def __call__(self, execute, sql, params, many, context):
+        if self.previous is None and not self._setting and not _carried.get():
+            self._setting = True
+            try:
+                self.previous = _set_lock_timeout(self.value)
+            finally:
+                self._setting = False
+        return execute(sql, params, many, context)
+
+
+def read_prepared(sql: str, params: list) -> tuple | None:
+    """The first row of one read-only statement that PostgreSQL prepares once per connection.
+
+    Sent with server-side binding, so it is prepared on first use (the
+    `prepare_threshold` of the settings; the ORM's client-side cursors are
+    never prepared) instead of planned on every request. Under the lock
+    bound of an enclosing lock_wait_at_most block, the bound goes with it in
+    one pipeline, hence one implicit transaction: set_config's `is_local`
+    holds for the statement alone and needs no putting back. Logged and
+    counted like any query (CaptureQueriesContext, execute wrappers).
+    """
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    bound = _bound.get()
+    token = _carried.set(True)
+    try:
+        with db.wrap_database_errors:
+            raw = db.connection
+            bounding, reading = (_wrapped(db, c) for c in _server_cursors(raw))
+            if bound:
+                with raw.pipeline():
+                    # Inside a transaction (tests) it lasts to the transaction's
+                    # end: only shorter lock waits for the rest of a read.
+                    bounding.execute("SELECT set_config('lock_timeout', %s, true)", [bound])
+                    reading.execute(sql, params)
+            else:
+                reading.execute(sql, params)
+            return reading.fetchone()
+    finally:
+        _carried.reset(token)
+
+
+# Two server-binding cursors per connection, kept: a psycopg cursor copies the
+# connection's adapters when made, which cost more than using it.
+_cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _server_cursors(raw) -> tuple:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    kept = _cursors.get(raw)
+    if kept is None or kept[0].closed:
+        kept = _cursors[raw] = (ServerBindingCursor(raw), ServerBindingCursor(raw))
+    return kept
+
+
+def _wrapped(db, cursor):
+    """A Django cursor wrapper: logged and counted, through the execute wrappers."""
+    return db.make_debug_cursor(cursor) if db.queries_logged else db.make_cursor(cursor)
 
 
 def _set_lock_timeout(value: str) -> str:

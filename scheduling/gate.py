@@ -1,6 +1,6 @@
-"""Answers for CI: may this job run now (gate), is a system open for change (state),
-and when is it clear (slots). Reads only; each answer is computed at call time
-against the current calendars."""
+"""Answers for CI: may this job run now (gate), and when is it clear (slots); whether
+a system is open for change is scheduling.change_state. Reads only; each answer is
+computed at call time against the current calendars."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,12 +10,14 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from scheduling import conflicts, engine, window_cache
-from scheduling.choices import ChangeType, Decision, FindingKind, JobStatus, ReviewStatus, Severity
+from scheduling.choices import ChangeType, FindingKind, JobStatus, ReviewStatus, Severity
 from scheduling.engine import Finding, Slot
 from scheduling.links import site_link
 from scheduling.models import MaintenanceJob, ReviewRequest
 from scheduling.selectors import cache_version
+from scheduling.timeline import round_trip
 from scheduling.timeline import selectors as timeline
+from scheduling.timeline.round_trip import GateRows
 
 _NOT_APPROVED = {
     JobStatus.DRAFT: "Job #{id} has not been submitted for review.",
@@ -64,10 +66,10 @@ LOCK_WAIT_MS = 200
 LOOK_AHEAD = timedelta(days=31)
 # The engine cuts these findings to the window it was asked about; the rest
 # carry the real end of their blackout, freeze or job.
-_CUT_TO_THE_WINDOW = frozenset({FindingKind.DEADLINE, FindingKind.OUTSIDE_WINDOW})
+CUT_TO_THE_WINDOW = frozenset({FindingKind.DEADLINE, FindingKind.OUTSIDE_WINDOW})
 
 
-def _finding_reason(finding: Finding, *, until: datetime | None = None) -> Reason:
+def finding_reason(finding: Finding, *, until: datetime | None = None) -> Reason:
     verb = "flagged_by" if finding.severity == Severity.FLAG else "refused_by"
     code = "freeze" if finding.kind == FindingKind.FREEZE else f"{verb}_{finding.kind}"
     until = until or finding.end
@@ -86,7 +88,7 @@ def _refused_until(*, finding: Finding, impact: str, window_end: datetime) -> da
     A deadline's traffic or a gap in a system's allowed windows is reported
     only up to the end of the window evaluated; CI asks when it will be clear.
     """
-    if finding.kind not in _CUT_TO_THE_WINDOW or finding.end < window_end:
+    if finding.kind not in CUT_TO_THE_WINDOW or finding.end < window_end:
         return finding.end
     systems = frozenset(finding.systems)
     end = finding.start + LOOK_AHEAD
@@ -169,8 +171,31 @@ def _load(job_id: int) -> JobSnapshot | None:
     )
 
 
-def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> GateAnswer:
-    """Allowed only if the job is approved, not refused now, and `at` is inside a window."""
+def job_at(
+    *, job_id: int, at: datetime, version: tuple
+) -> tuple[JobSnapshot | None, GateRows | None]:
+    """The job the gate asks about (None: there is none), and, where the per-process
+    caches are off on PostgreSQL, what its answer at `at` reads, in the same round trip.
+
+    That snapshot holds only the windows the gate looks at: the one holding
+    `at` and the next.
+    """
+    if not round_trip.applies():
+        return job_snapshot(job_id=job_id, version=version), None
+    probes = tuple(getattr(note, "probe", "SELECT 1") for note in _notes())
+    read = round_trip.gate_rows(job_id=job_id, at=at, probes=probes)
+    if read is None:
+        return None, None
+    return JobSnapshot(**read.job), read
+
+
+def gate(
+    *, job: JobSnapshot, at: datetime, version: tuple | None = None, read: GateRows | None = None
+) -> GateAnswer:
+    """Allowed only if the job is approved, not refused now, and `at` is inside a window.
+
+    `read` is what job_at read with the job for `at`.
+    """
     current = next(((s, e) for s, e in job.windows if s <= at < e), None)
     upcoming = next(((s, e) for s, e in job.windows if s > at), None)
     reasons = _status_reasons(job)
@@ -186,6 +211,7 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
             impact=job.impact,
             exclude_job=job.pk,
             version=version,
+            known=(read.impacted, read.windows) if read else None,
         ).findings
         reasons += _refusals(
             job, findings=findings, window_end=checked[1], at=at, inside=current is not None
@@ -193,9 +219,12 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
     if reasons:
         # What else explains a closed gate (an overrunning run, ...): apps
         # built on scheduling add it through settings, never imported here.
-        # Only for a closed gate: the open answer is the hot path.
-        for note in _gate_notes(tuple(getattr(settings, "CLEARWAY_GATE_NOTES", ()))):
-            reasons.extend(note(job_id=job.pk, at=at))
+        # Only for a closed gate: the open answer is the hot path. A note
+        # whose probe found nothing in the round trip is not asked.
+        asked = read.notes if read else (True,) * len(_notes())
+        for note, wanted in zip(_notes(), asked, strict=True):
+            if wanted:
+                reasons.extend(note(job_id=job.pk, at=at))
     return GateAnswer(
         allowed=not reasons,
         job=job,
@@ -205,6 +234,22 @@ def gate(*, job: JobSnapshot, at: datetime, version: tuple | None = None) -> Gat
         reasons=reasons,
         findings=findings,
     )
+
+
+def gate_note(*, probe: str):
+    """Mark a gate note (CLEARWAY_GATE_NOTES) with SQL that selects a row when the note
+    has something to say about job `%s`: the gate asks it with its own read, in the
+    same round trip, and calls the note only then."""
+
+    def mark(note):
+        note.probe = probe
+        return note
+
+    return mark
+
+
+def _notes() -> tuple:
+    return _gate_notes(tuple(getattr(settings, "CLEARWAY_GATE_NOTES", ())))
 
 
 @cache
@@ -269,178 +314,8 @@ def _refusals(
         if job.emergency and finding.kind != FindingKind.FREEZE:
             continue
         until = _refused_until(finding=finding, impact=job.impact, window_end=window_end)
-        reasons.append(_finding_reason(finding, until=until))
+        reasons.append(finding_reason(finding, until=until))
     return reasons
-
-
-@dataclass
-class StateAnswer:
-    """`open` is false only when change is refused; `flagged` when open but it needs review."""
-
-    open: bool
-    at: datetime
-    next_transition: datetime | None
-    reasons: list[Reason]
-    flagged: bool = False
-
-    @property
-    def state(self) -> str:
-        return "closed" if not self.open else "flagged" if self.flagged else "open"
-
-
-def state(
-    *,
-    systems: list[str],
-    at: datetime,
-    impact: str,
-    look_ahead: timedelta | None = None,
-    version: tuple | None = None,
-) -> StateAnswer:
-    """Open or closed for ad-hoc change on `systems` (dependents included) at `at`.
-
-    The closed stretches are worked out from the start of `at`'s hour and
-    cached per calendar version, so polling CI asks the database one question.
-    """
-    look_ahead = look_ahead or LOOK_AHEAD
-    version = version or cache_version()
-    impacted = conflicts.impacted(systems, version=version)
-    origin = at.replace(minute=0, second=0, microsecond=0)
-    end = origin + look_ahead + timedelta(hours=1)
-
-    holding, upcoming = window_cache.answers.get_or_compute(
-        ("state", version, impacted, impact, origin, look_ahead, at),
-        lambda: conflicts.refused_stretch(
-            systems=impacted, impact=impact, at=at, start=origin, end=end
-        ),
-    )
-    if holding is None:
-        return window_cache.answers.get_or_compute(
-            ("open", version, impacted, impact, origin, look_ahead, at),
-            lambda: _open_or_flagged(
-                at=at,
-                origin=origin,
-                until=upcoming or end,
-                upcoming=upcoming,
-                impacted=impacted,
-                impact=impact,
-                version=version,
-            ),
-        )
-    return _closed(holding, at=at, end=end, impacted=impacted, impact=impact, version=version)
-
-
-def _closed(
-    holding: tuple[datetime, datetime],
-    *,
-    at: datetime,
-    end: datetime,
-    impacted: frozenset[str],
-    impact: str,
-    version: tuple,
-) -> StateAnswer:
-    """The answer inside a refused stretch: what refuses at `at`, and until when."""
-    # Folded over the whole closed stretch, not only the instant `at`: the
-    # engine cuts traffic findings to the range it is given, and each reason
-    # must say when it ends. Only what refuses at `at` itself is a reason.
-    holding_now = window_cache.answers.get_or_compute(
-        ("holding", version, impacted, impact, holding),
-        lambda: engine.fold(
-            windows=conflicts.busy_windows(
-                systems=impacted, start=holding[0], end=holding[1], version=version
-            ),
-            systems=impacted,
-            start=holding[0],
-            end=holding[1],
-            impact=impact,
-            thresholds=conflicts.thresholds(),
-        ),
-    )
-    reasons = [
-        _finding_reason(f)
-        for f in holding_now
-        if f.severity == Decision.REFUSE and f.start <= at < f.end
-    ]
-    until = None if holding[1] >= end or holding[1] >= engine.FAR_FUTURE else holding[1]
-    return StateAnswer(open=False, at=at, next_transition=until, reasons=reasons)
-
-
-def _open_or_flagged(
-    *,
-    at: datetime,
-    origin: datetime,
-    until: datetime,
-    upcoming: datetime | None,
-    impacted: frozenset[str],
-    impact: str,
-    version: tuple,
-) -> StateAnswer:
-    """Open, or open with the reasons change there needs review (a flag blackout, traffic).
-
-    Read only up to the next refusal (`until`): what flags after it is not
-    the next transition.
-    """
-    if settings.CLEARWAY_TIMELINE:
-        flagged = _flagged_walk(at=at, origin=origin, until=until, impacted=impacted, impact=impact)
-        # Only the instant's findings are reasons: the windows at `at` are enough.
-        windows = conflicts.busy_windows(
-            systems=impacted, start=at, end=at + timedelta(microseconds=1), version=version
-        )
-    else:
-        windows = conflicts.busy_windows(systems=impacted, start=origin, end=until, version=version)
-        flagged = engine.blocked_intervals(
-            windows=windows,
-            systems=impacted,
-            impact=impact,
-            thresholds=conflicts.thresholds(),
-            start=origin,
-            end=until,
-            at_least=Severity.FLAG,
-        )
-    stretch = next(((lo, hi) for lo, hi in flagged if lo <= at < hi), None)
-    if stretch is None:
-        upcoming_flag = next((lo for lo, _ in flagged if lo > at), None)
-        nearest = min((t for t in (upcoming, upcoming_flag) if t), default=None)
-        return StateAnswer(open=True, at=at, next_transition=nearest, reasons=[])
-    # Folded at the instant itself: traffic findings take the peak of the range
-    # they are folded over, and only what flags `at` is a reason.
-    findings = engine.fold(
-        windows=windows,
-        systems=impacted,
-        start=at,
-        end=at + timedelta(microseconds=1),
-        impact=impact,
-        thresholds=conflicts.thresholds(),
-    )
-    # The flagged stretch ends where a refusal begins, or where it is clear again.
-    ends = stretch[1] if stretch[1] < engine.FAR_FUTURE else None
-    reasons = [
-        _finding_reason(f, until=stretch[1] if f.kind in _CUT_TO_THE_WINDOW else f.end)
-        for f in findings
-        if f.severity == Severity.FLAG
-    ]
-    nearest = min((t for t in (upcoming, ends) if t), default=None)
-    return StateAnswer(open=True, flagged=True, at=at, next_transition=nearest, reasons=reasons)
-
-
-def _flagged_walk(
-    *, at: datetime, origin: datetime, until: datetime, impacted: frozenset[str], impact: str
-) -> list[tuple[datetime, datetime]]:
-    """The flagging stretches from `origin`, read forward from the stored rows only as far
-    as the answer needs: the end of the one holding `at`, or the start of the next."""
-    flagged: list[tuple[datetime, datetime]] = []
-    for flagged, frontier in timeline.blocked(
-        where=impacted,
-        impact=impact,
-        thresholds=conflicts.thresholds(),
-        start=origin,
-        end=until,
-        at_least=Severity.FLAG,
-    ):
-        holding = next(((lo, hi) for lo, hi in flagged if lo <= at < hi), None)
-        upcoming = next((lo for lo, _ in flagged if lo > at), None)
-        if (holding and holding[1] < frontier) or (not holding and upcoming):
-            break
-    return flagged
 
 
 def no_slot_reason(

@@ -76,12 +76,7 @@ def system_list(
     With a calendar `version` the known slugs come from the per-version cache;
     without one, only the named slugs are looked up.
     """
-    values = raw if isinstance(raw, list) else (raw or "").split(",")
-    systems = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
-    if required and not systems:
-        raise InvalidInput.for_field(field, "Name at least one system, e.g. systems=grading-db.")
-    if len(systems) > MAX_SYSTEMS:
-        raise InvalidInput.for_field(field, f"Name at most {MAX_SYSTEMS} systems at once.")
+    systems = system_names(raw=raw, field=field, required=required)
     missing = (
         sorted(set(systems) - known_systems(version=version))
         if version is not None and window_cache.enabled()
@@ -89,9 +84,27 @@ def system_list(
         # would cost what the catalogue holds on each question.
         else unknown_systems(systems=systems)
     )
+    refuse_unknown(missing, field=field)
+    return systems
+
+
+def system_names(
+    *, raw: str | list | None, field: str = "systems", required: bool = True
+) -> list[str]:
+    """The names in `raw` as system_list reads them, checked for form only (no query)."""
+    values = raw if isinstance(raw, list) else (raw or "").split(",")
+    systems = list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+    if required and not systems:
+        raise InvalidInput.for_field(field, "Name at least one system, e.g. systems=grading-db.")
+    if len(systems) > MAX_SYSTEMS:
+        raise InvalidInput.for_field(field, f"Name at most {MAX_SYSTEMS} systems at once.")
+    return systems
+
+
+def refuse_unknown(missing: list[str], *, field: str = "systems") -> None:
+    """The one error for names of systems that do not exist (sorted)."""
     if missing:
         raise InvalidInput.for_field(field, f"Unknown system(s): {', '.join(missing)}.")
-    return systems
 
 
 def job_detail_relations() -> list:

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from operations import traffic
 from operations.models import DatabaseMonitor, Observation, ObservationKind, Run, RunStatus
-from scheduling import gate
+from scheduling import change_state
 from scheduling.choices import Impact, JobStatus
 from scheduling.models import JobOccurrence, MaintenanceJob, System, Team
 from scheduling.selectors import impacted_systems
@@ -49,7 +49,7 @@ def _booked_job(system: System, now: datetime) -> MaintenanceJob | None:
 def calendar_at(system: System, now: datetime) -> str:
     """What the calendar says about `now` on `system`: open or closed, traffic, deadlines."""
     systems = frozenset({system.slug})
-    state = gate.state(systems=[system.slug], at=now, impact=Impact.EXCLUSIVE_LOCK)
+    state = change_state.state(systems=[system.slug], at=now, impact=Impact.EXCLUSIVE_LOCK)
     lines = [
         f"The calendar says {system.slug} is "
         f"{'open' if state.open else 'closed'} for exclusive-lock work at "

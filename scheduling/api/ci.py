@@ -16,7 +16,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from scheduling import conflicts, engine, gate, window_cache
+from scheduling import change_state, conflicts, engine, gate, window_cache
 from scheduling.api.auth import READ, READ_POST
 from scheduling.api.fields import InstantField, IsoDurationField
 from scheduling.api.serializers import FindingSerializer
@@ -26,7 +26,7 @@ from scheduling.db import BUSY_HEADERS, lock_wait_at_most
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.links import site_link
 from scheduling.models import ApiToken
-from scheduling.selectors import cache_version, system_list
+from scheduling.selectors import cache_version, system_list, system_names
 
 MAX_WINDOW = timedelta(days=31)
 
@@ -102,9 +102,13 @@ def _at(request) -> datetime:
     return _instant(request, "at") or timezone.now()
 
 
+# Looked up on every state and slots question; Impact.values builds a new list each time.
+_IMPACTS = frozenset(Impact.values)
+
+
 def _impact(raw: str | None) -> str:
     impact = raw or Impact.EXCLUSIVE_LOCK
-    if impact not in Impact.values:
+    if impact not in _IMPACTS:
         raise InvalidInput.for_field("impact", f"Impact must be one of {', '.join(Impact.values)}.")
     return impact
 
@@ -173,14 +177,14 @@ class GateView(CIView):
         at = _at(request)
         try:
             version = cache_version()
-            job = gate.job_snapshot(job_id=int(pk), version=version)
+            job, read = gate.job_at(job_id=int(pk), at=at, version=version)
             if job is None:
                 raise NotFound(f"There is no job #{pk}.")
             if isinstance(request.auth, ApiToken) and request.auth.team_id != job.team_id:
                 raise NotAllowed(
                     f"This token belongs to {request.auth.team.slug}, not to job #{pk}'s team."
                 )
-            answer = gate.gate(job=job, at=at, version=version)
+            answer = gate.gate(job=job, at=at, version=version, read=read)
         except (DatabaseError, InterfaceError):
             # Fail closed: when Clearway cannot decide, the answer is no, with a
             # reason, and the status says "try again" rather than "refused".
@@ -237,13 +241,17 @@ class StateView(CIView):
     )
     def get(self, request):
         version = cache_version()
-        systems = system_list(raw=request.query_params.get("systems"), version=version)
-        at = _at(request)
-        answer = gate.state(
-            version=version,
-            systems=systems,
-            at=at,
-            impact=_impact(request.query_params.get("impact")),
+        systems = system_names(raw=request.query_params.get("systems"))
+        try:
+            at = _at(request)
+            impact = _impact(request.query_params.get("impact"))
+        except InvalidInput:
+            # An unknown system is the first error, as it was before the names
+            # were checked with the answer's own reads.
+            system_list(raw=systems, version=version)
+            raise
+        answer = change_state.state(
+            version=version, systems=systems, at=at, impact=impact, check_names=True
         )
         return Response(
             {

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from scheduling.choices import Severity
 from scheduling.engine import Thresholds
 from scheduling.models import TimelineInterval
-from scheduling.timeline.selectors import _blocking, _ids, _rows
+from scheduling.timeline.selectors import _ids, _rows, blocking
 
 # SQLite measures a gap in floating-point days: ask it for a little less, and
 # keep the exact test in Python.
@@ -46,7 +46,7 @@ def gaps(
     Fewer than `count` means there are no more before `end` (after `start`).
     """
     exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
-    condition = _blocking(
+    condition = blocking(
         impact=impact, thresholds=thresholds, at_least=Severity.FLAG, exclude=exclude
     )
     rows, params = _stream(

@@ -6,7 +6,7 @@ Their cost follows what is in the window, not the size of the calendars.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 
 from django.db import connection
@@ -17,7 +17,7 @@ from scheduling.engine import BusyWindow, Thresholds
 from scheduling.models import System, TimelineInterval, TimelineKind, TimelineReach
 from scheduling.timeline.build import deadline_from_detail, merge
 
-_FIELDS = (
+FIELDS = (
     "origin_id",
     "kind",
     "start",
@@ -80,12 +80,17 @@ def reach_of(*, systems: Iterable[str]) -> dict[str, frozenset[str]]:
 # (filters, order, limit) is a primary-key lookup of only those rows.
 _OWN_ROWS = (
     '"scheduling_timelineinterval"."id" = ANY(ARRAY('
-    "SELECT i.id FROM unnest(%s::bigint[]) AS o(id) CROSS JOIN LATERAL ("
+    "SELECT i.id FROM unnest({ids}) AS o(id) CROSS JOIN LATERAL ("
     "SELECT r.id FROM scheduling_timelineinterval r WHERE r.origin_id = o.id "
-    "AND tstzrange(r.start, r.\"end\", '[)') && tstzrange(%s, %s, '[)')) AS i "
+    "AND tstzrange(r.start, r.\"end\", '[)') && tstzrange({lo}, {hi}, '[)')) AS i "
     "UNION ALL SELECT g.id FROM scheduling_timelineinterval g WHERE g.origin_id IS NULL "
-    "AND tstzrange(g.start, g.\"end\", '[)') && tstzrange(%s, %s, '[)')))"
+    "AND tstzrange(g.start, g.\"end\", '[)') && tstzrange({lo}, {hi}, '[)')))"
 )
+
+
+def own_rows(*, ids: str, lo: str, hi: str) -> str:
+    """The PostgreSQL condition above, for the system ids and bounds given as SQL expressions."""
+    return _OWN_ROWS.format(ids=ids, lo=lo, hi=hi)
 
 
 def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | None = None):
@@ -93,7 +98,8 @@ def _rows(*, where: frozenset[str], start: datetime, end: datetime, extra: Q | N
     query = TimelineInterval.objects.filter(start__lt=end, end__gt=start)
     if connection.vendor == "postgresql":
         query = query.extra(  # noqa: S610 - constant SQL, values as parameters
-            where=[_OWN_ROWS], params=[ids, start, end, start, end]
+            where=[own_rows(ids="%s::bigint[]", lo="%s", hi="%s")],
+            params=[ids, start, end, start, end],
         )
     else:
         query = query.filter(Q(origin__isnull=True) | Q(origin_id__in=ids))
@@ -122,14 +128,29 @@ def windows(
     *, where: frozenset[str], start: datetime, end: datetime, exclude_job_id: int | None = None
 ) -> list[BusyWindow]:
     """The busy windows touching [start, end) on `where`, as the window sources report them."""
+    rows = _rows(where=where, start=start, end=end).values_list(*FIELDS)
+    return windows_from(
+        rows, ids=_ids(where), where=where, start=start, end=end, exclude_job_id=exclude_job_id
+    )
+
+
+def windows_from(
+    rows: Iterable[Sequence],
+    *,
+    ids: dict[int, str],
+    where: frozenset[str],
+    start: datetime,
+    end: datetime,
+    exclude_job_id: int | None = None,
+) -> list[BusyWindow]:
+    """Busy windows from stored rows (FIELDS, in the order of the model's ordering)."""
     own = f"job:{exclude_job_id}" if exclude_job_id is not None else None
     grouped: dict[tuple, dict] = {}
     origins: dict[tuple, set[str]] = defaultdict(set)
     deadlines: dict[str, list] = {}
     deadline_origins: dict[str, set[str]] = defaultdict(set)
-    ids = _ids(where)
-    for row in _rows(where=where, start=start, end=end).values_list(*_FIELDS):
-        fields = dict(zip(_FIELDS, row, strict=True))
+    for row in rows:
+        fields = dict(zip(FIELDS, row, strict=True))
         origin = ids.get(fields["origin_id"])
         if fields["kind"] == TimelineKind.TRAFFIC:
             for item in fields["detail"]["deadlines"]:
@@ -179,7 +200,7 @@ BATCH = 500
 FIRST_STRETCH = timedelta(days=7)
 
 
-def _blocking(*, impact: str, thresholds: Thresholds, at_least: str, exclude: str | None) -> Q:
+def blocking(*, impact: str, thresholds: Thresholds, at_least: str, exclude: str | None) -> Q:
     """Rows that make work of `impact` get a finding of at least `at_least`."""
     refuse_only = at_least == Severity.REFUSE
     heavy = impact in HEAVY_IMPACTS
@@ -212,6 +233,7 @@ def blocked(
     backwards: bool = False,
     batch: int | None = None,
     only: frozenset[str] | None = None,
+    first: list[tuple[datetime, datetime, int]] | None = None,
 ) -> Iterator[tuple[list[tuple[datetime, datetime]], datetime]]:
     """Merged blocked intervals inside [start, end), read a week (then longer) at a time.
 
@@ -222,30 +244,28 @@ def blocked(
     no unread row starts before it; backwards, none ends after it. A caller
     that has its answer stops, so a slot next week costs one read. `only`
     keeps the rows of those finding kinds.
+
+    `first` (read ahead with the question) is every blocking row overlapping
+    [start, start + FIRST_STRETCH), fewer than a batch: it stands for the first read.
     """
     batch = batch or BATCH
     exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
-    condition = _blocking(impact=impact, thresholds=thresholds, at_least=at_least, exclude=exclude)
-    if only is not None:
-        # Stored kinds of the finding kinds asked for (a deadline is traffic).
-        condition &= Q(
-            kind__in=[TimelineKind.TRAFFIC if k == FindingKind.DEADLINE else k for k in only]
-        )
-    order = ("-end", "-pk") if backwards else ("start", "pk")
+    condition: Q | None = None  # built at the first read: what was read ahead needs none
     intervals: list[tuple[datetime, datetime]] = []
     span = FIRST_STRETCH
     lo, hi = (max(start, end - span), end) if backwards else (start, min(end, start + span))
     last: tuple[datetime, int] | None = None
+    if first is not None and (backwards or len(first) >= batch):
+        first = None
     while True:
-        page = _rows(where=where, start=lo, end=hi, extra=condition)
-        if last is not None:
-            key, pk = last
-            page = page.filter(
-                Q(end__lt=key) | Q(end=key, pk__lt=pk)
-                if backwards
-                else Q(start__gt=key) | Q(start=key, pk__gt=pk)
-            )
-        found = list(page.order_by(*order).values_list("start", "end", "pk")[:batch])
+        if first is not None:
+            # The first stretch lies inside what was read ahead: its rows, as a read would give.
+            found = [(a, b, pk) for a, b, pk in first if a < hi and b > lo]
+            first = None
+        else:
+            condition = condition or _walked(impact, thresholds, at_least, exclude, only)
+            page = _rows(where=where, start=lo, end=hi, extra=condition)
+            found = _page(page, after=last, backwards=backwards, batch=batch)
         intervals = merge(intervals + [(max(a, start), min(b, end)) for a, b, _ in found])
         if len(found) == batch:
             # More in this stretch: the next read carries on after the last row.
@@ -259,6 +279,30 @@ def blocked(
         span *= 4
         last = None
         lo, hi = (max(start, lo - span), lo) if backwards else (hi, min(end, hi + span))
+
+
+def _walked(impact, thresholds, at_least, exclude, only: frozenset[str] | None) -> Q:
+    """The rows a walk reads: what blocks, of the finding kinds `only` when given."""
+    condition = blocking(impact=impact, thresholds=thresholds, at_least=at_least, exclude=exclude)
+    if only is not None:
+        # Stored kinds of the finding kinds asked for (a deadline is traffic).
+        condition &= Q(
+            kind__in=[TimelineKind.TRAFFIC if k == FindingKind.DEADLINE else k for k in only]
+        )
+    return condition
+
+
+def _page(rows, *, after: tuple[datetime, int] | None, backwards: bool, batch: int) -> list:
+    """(start, end, pk) of at most `batch` of `rows` in walk order, past the row `after`."""
+    if after is not None:
+        key, pk = after
+        rows = rows.filter(
+            Q(end__lt=key) | Q(end=key, pk__lt=pk)
+            if backwards
+            else Q(start__gt=key) | Q(start=key, pk__gt=pk)
+        )
+    order = ("-end", "-pk") if backwards else ("start", "pk")
+    return list(rows.order_by(*order).values_list("start", "end", "pk")[:batch])
 
 
 def blocked_all(**kwargs) -> list[tuple[datetime, datetime]]:

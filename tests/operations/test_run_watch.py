@@ -187,6 +187,22 @@ def test_a_closed_gate_names_the_overrunning_run(run, clock, org):
     )
 
 
+def test_a_closed_gate_names_the_overrunning_run_with_the_process_caches_off(
+    run, clock, org, settings
+):
+    # On PostgreSQL the note's probe is asked inside the gate's own statement.
+    from tests.ci.clients import bearer, token_for
+
+    settings.CLEARWAY_PROCESS_CACHES = False
+    beat(clock, run, at(10, 12, 5))
+    watch_runs()
+
+    response = bearer(token_for(org["infra"])).get(f"/api/v1/jobs/{run.job_id}/gate")
+
+    assert response.status_code == 423
+    assert [r["code"] for r in response.json()["reasons"]] == ["outside_window", "overrun"]
+
+
 def test_the_watcher_wakes_when_refusing_traffic_begins_and_asks_the_run_to_stop(run, clock):
     # 2,000 students due 2030-12-12 12:10: their traffic refuses from 12-10 12:10.
     builders.deadline(due=at(12, 12, 10), cohort_size=2000, systems=("grading-api",))

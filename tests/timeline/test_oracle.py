@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from scheduling import conflicts, gate
+from scheduling import change_state, conflicts, gate, window_cache
 from scheduling.errors import Conflict
+from scheduling.models import MaintenanceJob
 from scheduling.services.catalogue import system_save
 from scheduling.services.freeze import freeze_set
 from scheduling.services.submission import maintenance_job_submit
@@ -181,7 +182,9 @@ def _answers(question, settings, *, stored: bool):
         limit=3,
         backwards=True,
     )
-    state = gate.state(systems=question["systems"], at=question["start"], impact=question["impact"])
+    state = change_state.state(
+        systems=question["systems"], at=question["start"], impact=question["impact"]
+    )
     return {
         "decision": evaluation.decision,
         "impacted": evaluation.impacted,
@@ -190,6 +193,27 @@ def _answers(question, settings, *, stored: bool):
         "earlier": earlier,
         "state": (state.open, state.next_transition, sorted(r.code for r in state.reasons)),
     }
+
+
+def _hot(question, settings, *, caches: bool):
+    """The gate of every job and the state at the question's start, from the stored
+    timeline: with the caches off, on PostgreSQL, each read as one statement."""
+    settings.CLEARWAY_TIMELINE = True
+    settings.CLEARWAY_PROCESS_CACHES = caches
+    for cache in (window_cache.windows, window_cache.closures, window_cache.jobs):
+        cache.clear()
+    window_cache.answers.clear()
+    at = question["start"]
+    gates = []
+    for job_id in MaintenanceJob.objects.order_by("pk").values_list("pk", flat=True):
+        job, read = gate.job_at(job_id=job_id, at=at, version=("oracle", caches))
+        answer = gate.gate(job=job, at=at, read=read)
+        gates.append(
+            (answer.allowed, answer.window, answer.next_window, answer.reasons, answer.findings)
+        )
+    state = change_state.state(systems=question["systems"], at=at, impact=question["impact"])
+    settings.CLEARWAY_PROCESS_CACHES = False
+    return gates, state
 
 
 def monkeypatch_batch(batch: int) -> None:
@@ -219,4 +243,5 @@ def test_the_stored_timeline_answers_as_the_engine_does_on_raw_windows(
             assert _answers(question, settings, stored=True) == _answers(
                 question, settings, stored=False
             )
+            assert _hot(question, settings, caches=False) == _hot(question, settings, caches=True)
         transaction.set_rollback(True)

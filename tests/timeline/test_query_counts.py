@@ -89,12 +89,14 @@ def test_an_approved_jobs_gate_asks_a_fixed_number_of_questions(
     first = ci.get(f"/api/v1/jobs/{job.pk}/gate?at=2030-12-10T09:00:00Z")
     assert first.status_code == 200, first.json()
 
-    # The job with its systems and windows (3), the reach and the rows in its
-    # window: nothing that grows with the calendar, and no calendar version
-    # with the caches off (nothing is keyed by it). The token was read by the
-    # first request and is trusted for CLEARWAY_TOKEN_CACHE_SECONDS: no query.
-    # PostgreSQL adds two: a read sets a short lock_timeout and puts it back.
-    with django_assert_num_queries(5 if connection.vendor == "sqlite" else 7):
+    # SQLite: the job with its systems and windows (3), the reach and the rows
+    # in its window. PostgreSQL: all of it in one prepared statement, sent in
+    # one round trip with the gate's short lock_timeout (set_config local to
+    # that round trip, so nothing puts it back). Nothing grows with the
+    # calendar, and no calendar version with the caches off (nothing is keyed
+    # by it). The token was read by the first request and is trusted for
+    # CLEARWAY_TOKEN_CACHE_SECONDS: no query.
+    with django_assert_num_queries(5 if connection.vendor == "sqlite" else 2):
         ci.get(f"/api/v1/jobs/{job.pk}/gate?at=2030-12-10T09:00:00Z")
 
 
@@ -159,3 +161,46 @@ def test_slots_behind_weeks_of_blocked_time_cost_what_a_free_day_does(ci):
 
     assert far == near
     assert response.json()["slots"][0]["start"] == "2031-05-02T01:00:00+00:00"
+
+
+def test_a_closed_gate_asks_its_notes_only_when_their_probe_finds_something(
+    ci, requester, reviewer, django_assert_num_queries
+):
+    job = approved_job(requester=requester, reviewer=reviewer, start=at(10, 8))
+    url = f"/api/v1/jobs/{job.pk}/gate?at=2030-12-09T09:00:00Z"
+    first = ci.get(url)
+    assert first.status_code == 423, first.json()
+
+    # Outside its window: closed. SQLite asks the overrun note (one read of the
+    # runs); PostgreSQL asks its probe inside the gate's statement, and it
+    # found no overrunning run, so the note is not called.
+    with django_assert_num_queries(6 if connection.vendor == "sqlite" else 2):
+        ci.get(url)
+
+
+@pytest.mark.parametrize(
+    ("at_", "answer"),
+    [
+        ("2030-12-04T09:00:00Z", "open"),
+        ("2030-12-02T09:00:00Z", "flagged"),
+        ("2030-12-03T09:00:00Z", "closed"),
+    ],
+)
+def test_a_state_question_reads_its_first_week_in_one_statement_on_postgresql(
+    ci, at_, answer, django_assert_num_queries
+):
+    # A flag blackout on 12-02, a refusing one on 12-03, nothing on 12-04.
+    builders.blackout(systems=["grading-api"], start=at(2), end=at(2, 18), severity="flag")
+    builders.blackout(systems=["grading-api"], start=at(3), end=at(3, 18), severity="refuse")
+    url = f"/api/v1/state?systems=grading-db&at={at_}"
+    assert ci.get(url).json()["state"] == answer
+
+    # PostgreSQL: the names, the reach, the first week of what refuses and of
+    # what flags, and the rows at the instant, in one statement. An open answer
+    # with nothing in that week reads the rest of the look-ahead of each walk;
+    # a closed one reads its closed stretch to say what refuses until when.
+    sqlite = {"open": 6, "flagged": 5, "closed": 4}
+    postgresql = {"open": 3, "flagged": 1, "closed": 2}
+    expected = (sqlite if connection.vendor == "sqlite" else postgresql)[answer]
+    with django_assert_num_queries(expected):
+        ci.get(url)
