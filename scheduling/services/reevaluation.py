@@ -1,13 +1,17 @@
 """Re-evaluate booked jobs when a calendar changes under them.
 
 Services that change a calendar call `calendar.calendar_changed`, which
-queues `scheduling.tasks.reevaluate_jobs`; that task calls `reevaluate_jobs`.
+queues `scheduling.tasks.reevaluate_jobs` (a bulk change: `reevaluate_windows`);
+both evaluate the touched jobs together and take only those whose outcome
+changes through the per-job path, `maintenance_job_reevaluate`.
 """
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +21,14 @@ from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
 from scheduling.models import MaintenanceJob
 from scheduling.selectors import impacted_systems
-from scheduling.services import jobs, messages, restoration, reviews, transitions
+from scheduling.services import (
+    evaluation_batch,
+    jobs,
+    messages,
+    restoration,
+    reviews,
+    transitions,
+)
 
 
 def jobs_touching(
@@ -42,11 +53,7 @@ def reevaluate_jobs(
     now: datetime | None = None,
 ) -> list[int]:
     """Re-evaluate every job the change touches; return their ids."""
-    now = now or timezone.now()
-    job_ids = jobs_touching(start=start, end=end, systems=systems, now=now)
-    for job_id in job_ids:
-        maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
-    return job_ids
+    return reevaluate_windows(windows=[(start, end, systems)], reason=reason, now=now)
 
 
 def reevaluate_windows(
@@ -55,14 +62,113 @@ def reevaluate_windows(
     reason: str,
     now: datetime | None = None,
 ) -> list[int]:
-    """Re-evaluate, once each, the jobs touching any of `windows` (a bulk change)."""
+    """Re-evaluate, once each, the jobs touching any of `windows`; return their ids.
+
+    The jobs are evaluated together from one read of the timeline
+    (`evaluation_batch`). Only a job whose re-evaluation does more than store
+    new findings takes the per-job path (`maintenance_job_reevaluate`: lock,
+    evaluate, transitions, notifications); findings that changed without
+    consequence are stored in one bulk update, and an unchanged evaluation
+    costs no write (`evaluated_at`, and with it the feeds' ETags, stays).
+    Jobs go in id order, as one by one: a job that changes status changes its
+    own bookings under the later jobs overlapping them, which then take the
+    per-job path too and see it.
+    """
     now = now or timezone.now()
-    job_ids: set[int] = set()
-    for start, end, systems in windows:
-        job_ids.update(jobs_touching(start=start, end=end, systems=systems, now=now))
-    for job_id in sorted(job_ids):
+    windows = [(lo, hi, None if systems is None else list(systems)) for lo, hi, systems in windows]
+    if not settings.CLEARWAY_TIMELINE:
+        # The raw sources (the oracle) have no batch read: one job at a time.
+        job_ids = sorted(
+            {
+                pk
+                for lo, hi, systems in windows
+                for pk in jobs_touching(start=lo, end=hi, systems=systems, now=now)
+            }
+        )
+        for job_id in job_ids:
+            maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+        return job_ids
+    job_ids = evaluation_batch.jobs_touching_windows(windows=windows, now=now)
+    assessed = evaluation_batch.assess(job_ids=job_ids, now=now)
+    moved = _Moved()
+    quiet = []
+    for job_id in job_ids:
+        item = assessed.get(job_id)
+        if item is None:
+            continue  # gone since it was selected
+        if moved.reaches(item) or _consequential(item):
+            if maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now) != item.job.status:
+                moved.add(item)
+        elif item.changed:
+            quiet.append(item)
+    for job_id in _store_evaluations(items=quiet, now=now):
         maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
-    return sorted(job_ids)
+    return job_ids
+
+
+class _Moved:
+    """The bookings of jobs whose status this run changed: their timeline rows changed too."""
+
+    def __init__(self) -> None:
+        self.windows: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+
+    def add(self, item: evaluation_batch.Assessed) -> None:
+        for system_id in item.impacted:
+            self.windows[system_id].extend(item.occurrences)
+
+    def reaches(self, item: evaluation_batch.Assessed) -> bool:
+        """Whether such a booking lies where and when `item`'s evaluation looked."""
+        lo, hi = item.span
+        return any(
+            start < hi and end > lo
+            for system_id in item.where
+            for start, end in self.windows.get(system_id, ())
+        )
+
+
+def _consequential(item: evaluation_batch.Assessed) -> bool:
+    """Whether `maintenance_job_reevaluate` would do more than store the evaluation:
+    record an event, answer a fresh finding, or settle a job taken out of approval."""
+    job, evaluation = item.job, item.evaluation
+    if evaluation.decision != (job.decision or Decision.CLEAR):
+        return True
+    if _new_or_worse(evaluation.findings, before=job.findings):
+        return True
+    # restoration.settle weighs reviews and history as well as findings: any
+    # change under a job it may move is left to it.
+    settles = job.status in (JobStatus.PENDING, JobStatus.CONFLICTED)
+    return settles and evaluation.decision != Decision.REFUSE and item.changed
+
+
+@retry_on_conflict
+def _store_evaluations(*, items: list[evaluation_batch.Assessed], now: datetime) -> list[int]:
+    """Store evaluations that changed without consequence, in bulk; return the ids of
+    jobs that changed since they were read (they take the per-job path)."""
+    if not items:
+        return []
+    fields = ("status", "version", "decision", "findings", "evaluated_at")
+    stale, jobs = [], []
+    with transaction.atomic():
+        current = {
+            row[0]: row[1:]
+            for row in MaintenanceJob.objects.select_for_update()
+            .filter(pk__in=[item.job.pk for item in items])
+            .order_by("pk")
+            .values_list("pk", *fields)
+        }
+        for item in items:
+            job = item.job
+            if current.get(job.pk) != tuple(getattr(job, name) for name in fields):
+                stale.append(job.pk)
+                continue
+            job.decision = item.evaluation.decision
+            job.findings = [finding.as_dict() for finding in item.evaluation.findings]
+            job.evaluated_at = now
+            jobs.append(job)
+        MaintenanceJob.objects.bulk_update(
+            jobs, ["decision", "findings", "evaluated_at"], batch_size=500
+        )
+    return sorted(stale)
 
 
 def _identity(finding: dict[str, Any]) -> tuple:
@@ -136,19 +242,22 @@ def _answer_fresh_findings(
 
 
 @retry_on_conflict
-def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None = None) -> None:
+def maintenance_job_reevaluate(
+    *, job_id: int, reason: str, now: datetime | None = None
+) -> str | None:
     """Re-check a booked job after a calendar changed; take it out of approval if needed.
 
     A new refusing finding conflicts the job; a new flag sends an approved job
     back to review by the teams now concerned (a flag from another team's
     booking does not: that team's job was reviewed against this one). When
-    the cause goes, `restoration.settle` brings the job back.
+    the cause goes, `restoration.settle` brings the job back. Returns the
+    job's status afterwards (None: it is gone).
     """
     now = now or timezone.now()
     with transaction.atomic():
         job = MaintenanceJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in FINISHED_STATUSES:
-            return
+            return None if job is None else job.status
         old_decision = job.decision or Decision.CLEAR
         before = job.findings
         evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
@@ -168,3 +277,4 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
         # Both ways: what a change took away comes back when the cause goes.
         restoration.settle(job, evaluation=evaluation, reason=reason, now=now)
         transitions.store_feed_text(job, now=now)
+    return job.status
