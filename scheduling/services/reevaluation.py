@@ -6,6 +6,7 @@ both evaluate the touched jobs together and take only those whose outcome
 changes through the per-job path, `maintenance_job_reevaluate`.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -29,6 +30,8 @@ from scheduling.services import (
     reviews,
     transitions,
 )
+
+logger = logging.getLogger(__name__)
 
 
 def jobs_touching(
@@ -92,6 +95,7 @@ def reevaluate_windows(
     assessed = evaluation_batch.assess(job_ids=job_ids, now=now)
     moved = _Moved()
     quiet = []
+    unchanged = 0
     for job_id in job_ids:
         item = assessed.get(job_id)
         if item is None:
@@ -101,8 +105,19 @@ def reevaluate_windows(
                 moved.add(item)
         elif item.changed:
             quiet.append(item)
-    for job_id in _store_evaluations(items=quiet, now=now):
+        else:
+            unchanged += 1
+    stale = _store_evaluations(items=quiet, now=now)
+    for job_id in stale:
         maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+    logger.info(
+        "re-evaluated %d jobs (%s): %d one by one, %d stored in bulk, %d unchanged",
+        len(job_ids),
+        reason,
+        len(job_ids) - len(quiet) - unchanged + len(stale),
+        len(quiet) - len(stale),
+        unchanged,
+    )
     return job_ids
 
 
