@@ -143,16 +143,19 @@ class _Moved:
 
 def _consequential(item: evaluation_batch.Assessed) -> bool:
     """Whether `maintenance_job_reevaluate` would do more than store the evaluation:
-    record an event, answer a fresh finding, or settle a job taken out of approval."""
+    record an event, answer a fresh finding, or settle a pending or conflicted job
+    (withdraw reviews, ask new ones, return it to approval) on what changed."""
     job, evaluation = item.job, item.evaluation
     if evaluation.decision != (job.decision or Decision.CLEAR):
         return True
     if _new_or_worse(evaluation.findings, before=job.findings):
         return True
-    # restoration.settle weighs reviews and history as well as findings: any
-    # change under a job it may move is left to it.
-    settles = job.status in (JobStatus.PENDING, JobStatus.CONFLICTED)
-    return settles and evaluation.decision != Decision.REFUSE and item.changed
+    if job.status not in (JobStatus.PENDING, JobStatus.CONFLICTED):
+        return False
+    if evaluation.decision == Decision.REFUSE:
+        return False  # settle leaves a refused job as it is
+    found = [finding.as_dict() for finding in evaluation.findings]
+    return restoration.settle_reads(found) != restoration.settle_reads(job.findings)
 
 
 @retry_on_conflict
