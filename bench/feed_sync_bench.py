@@ -29,7 +29,7 @@ from django.utils import timezone
 from deadlines.feeds import sync
 from deadlines.feeds.fetch import Fetched
 from deadlines.models import DeadlineFeed
-from scheduling.models import MaintenanceJob, System, Team
+from scheduling.models import Delivery, MaintenanceJob, System, Team
 from scheduling.timeline.services import timeline_differences
 
 count = int(COUNT)
@@ -54,15 +54,21 @@ PARTS = {
     "validation": ("deadlines.feeds.apply", "resolve_all"),
     "timeline_refresh": ("scheduling.timeline.bulk", "timeline_refresh_windows"),
     "reevaluation": ("scheduling.services.reevaluation", "reevaluate_windows"),
+    # ... of which: the batch read and fold, the jobs taken one by one, the bulk store.
+    "reevaluation_batch_read": ("scheduling.services.evaluation_batch", "assess"),
+    "reevaluation_one_by_one": ("scheduling.services.reevaluation", "maintenance_job_reevaluate"),
+    "reevaluation_bulk_store": ("scheduling.services.reevaluation", "_store_evaluations"),
 }
 
 def timed(entries):
     spent = dict.fromkeys(PARTS, 0.0)
+    calls = dict.fromkeys(PARTS, 0)
     patches = [mock.patch.object(sync, "fetch_feed", return_value=body(entries))]
     for part, (module, name) in PARTS.items():
         real = getattr(importlib.import_module(module), name)
         def wrapper(*args, _real=real, _part=part, **kwargs):
             started = time.perf_counter()
+            calls[_part] += 1
             try:
                 return _real(*args, **kwargs)
             finally:
@@ -73,7 +79,9 @@ def timed(entries):
     try:
         started = time.perf_counter()
         result = sync.feed_sync(feed_id=feed.pk)
-        return time.perf_counter() - started, result, {k: round(v, 2) for k, v in spent.items()}
+        parts = {k: round(v, 2) for k, v in spent.items()}
+        parts["jobs_one_by_one"] = calls["reevaluation_one_by_one"]
+        return time.perf_counter() - started, result, parts
     finally:
         for patch in patches:
             patch.stop()
@@ -85,7 +93,8 @@ after_first = statuses()
 for item in items:
     item["due"] = (timezone.datetime.fromisoformat(item["due"]) + timedelta(days=1)).isoformat()
 changed_s, second, second_parts = timed(items)
-print(json.dumps({"created_s": round(created_s, 2), "first": first.changes,
+deliveries = Delivery.objects.count()
+print(json.dumps({"deliveries": deliveries, "created_s": round(created_s, 2), "first": first.changes,
                   "first_parts": first_parts, "ok": second.ok,
                   "changed_s": round(changed_s, 2), "second": second.changes,
                   "second_parts": second_parts, "statuses": [before, after_first, statuses()],

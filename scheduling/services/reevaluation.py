@@ -93,20 +93,9 @@ def reevaluate_windows(
         return job_ids
     job_ids = evaluation_batch.jobs_touching_windows(windows=windows, now=now)
     assessed = evaluation_batch.assess(job_ids=job_ids, now=now)
-    moved = _Moved()
-    quiet = []
-    unchanged = 0
-    for job_id in job_ids:
-        item = assessed.get(job_id)
-        if item is None:
-            continue  # gone since it was selected
-        if moved.reaches(item) or _consequential(item):
-            if maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now) != item.job.status:
-                moved.add(item)
-        elif item.changed:
-            quiet.append(item)
-        else:
-            unchanged += 1
+    quiet, unchanged = _one_by_one_where_needed(
+        [assessed[pk] for pk in job_ids if pk in assessed], reason=reason, now=now
+    )
     stale = _store_evaluations(items=quiet, now=now)
     for job_id in stale:
         maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
@@ -119,6 +108,34 @@ def reevaluate_windows(
         unchanged,
     )
     return job_ids
+
+
+def _one_by_one_where_needed(
+    items: list[evaluation_batch.Assessed], *, reason: str, now: datetime
+) -> tuple[list[evaluation_batch.Assessed], int]:
+    """Take the jobs whose outcome changes through the per-job path, in id order; return
+    the jobs whose evaluation changed without consequence, and how many did not change."""
+    moved = _Moved()
+    quiet = []
+    unchanged = 0
+    for item in items:
+        job_id = item.job.pk
+        if moved.reaches(item):
+            # An earlier job's move changed the timeline under it: evaluate it again.
+            status = maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+        elif _consequential(item):
+            status = maintenance_job_reevaluate(
+                job_id=job_id, reason=reason, now=now, assessed=item
+            )
+        elif item.changed:
+            quiet.append(item)
+            continue
+        else:
+            unchanged += 1
+            continue
+        if status != item.job.status:
+            moved.add(item)
+    return quiet, unchanged
 
 
 class _Moved:
@@ -158,13 +175,20 @@ def _consequential(item: evaluation_batch.Assessed) -> bool:
     return restoration.settle_reads(found) != restoration.settle_reads(job.findings)
 
 
+# What a batch read of a job must still find under the lock for its evaluation to stand.
+_SNAPSHOT = ("status", "version", "decision", "findings", "evaluated_at")
+
+
+def _snapshot(job: MaintenanceJob) -> tuple:
+    return tuple(getattr(job, name) for name in _SNAPSHOT)
+
+
 @retry_on_conflict
 def _store_evaluations(*, items: list[evaluation_batch.Assessed], now: datetime) -> list[int]:
     """Store evaluations that changed without consequence, in bulk; return the ids of
     jobs that changed since they were read (they take the per-job path)."""
     if not items:
         return []
-    fields = ("status", "version", "decision", "findings", "evaluated_at")
     stale, jobs = [], []
     with transaction.atomic():
         current = {
@@ -172,11 +196,11 @@ def _store_evaluations(*, items: list[evaluation_batch.Assessed], now: datetime)
             for row in MaintenanceJob.objects.select_for_update()
             .filter(pk__in=[item.job.pk for item in items])
             .order_by("pk")
-            .values_list("pk", *fields)
+            .values_list("pk", *_SNAPSHOT)
         }
         for item in items:
             job = item.job
-            if current.get(job.pk) != tuple(getattr(job, name) for name in fields):
+            if current.get(job.pk) != _snapshot(job):
                 stale.append(job.pk)
                 continue
             job.decision = item.evaluation.decision
@@ -261,7 +285,11 @@ def _answer_fresh_findings(
 
 @retry_on_conflict
 def maintenance_job_reevaluate(
-    *, job_id: int, reason: str, now: datetime | None = None
+    *,
+    job_id: int,
+    reason: str,
+    now: datetime | None = None,
+    assessed: evaluation_batch.Assessed | None = None,
 ) -> str | None:
     """Re-check a booked job after a calendar changed; take it out of approval if needed.
 
@@ -269,7 +297,8 @@ def maintenance_job_reevaluate(
     back to review by the teams now concerned (a flag from another team's
     booking does not: that team's job was reviewed against this one). When
     the cause goes, `restoration.settle` brings the job back. Returns the
-    job's status afterwards (None: it is gone).
+    job's status afterwards (None: it is gone). `assessed`: the job as the
+    batch read it and its evaluation then, used if the job has not changed since.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -278,7 +307,12 @@ def maintenance_job_reevaluate(
             return None if job is None else job.status
         old_decision = job.decision or Decision.CLEAR
         before = job.findings
-        evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+        if assessed is not None and _snapshot(job) == _snapshot(assessed.job):
+            evaluation = jobs.maintenance_job_store_evaluation(
+                job=job, evaluation=assessed.evaluation, now=now
+            )
+        else:
+            evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
         fresh = _new_or_worse(evaluation.findings, before=before)
         if evaluation.decision != old_decision or fresh:
             transitions.record(
