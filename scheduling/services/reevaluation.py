@@ -20,7 +20,7 @@ from scheduling import conflicts
 from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobAction, JobStatus
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
-from scheduling.models import MaintenanceJob
+from scheduling.models import JobEvent, MaintenanceJob
 from scheduling.selectors import impacted_systems
 from scheduling.services import (
     evaluation_batch,
@@ -96,7 +96,7 @@ def reevaluate_windows(
     quiet, unchanged = _one_by_one_where_needed(
         [assessed[pk] for pk in job_ids if pk in assessed], reason=reason, now=now
     )
-    stale = _store_evaluations(items=quiet, now=now)
+    stale = _store_evaluations(items=quiet, reason=reason, now=now)
     for job_id in stale:
         maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
     logger.info(
@@ -123,7 +123,7 @@ def _one_by_one_where_needed(
         if moved.reaches(item):
             # An earlier job's move changed the timeline under it: evaluate it again.
             status = maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
-        elif _consequential(item):
+        elif _effects(item)[1]:
             status = maintenance_job_reevaluate(
                 job_id=job_id, reason=reason, now=now, assessed=item
             )
@@ -158,21 +158,29 @@ class _Moved:
         )
 
 
-def _consequential(item: evaluation_batch.Assessed) -> bool:
-    """Whether `maintenance_job_reevaluate` would do more than store the evaluation:
-    record an event, answer a fresh finding, or settle a pending or conflicted job
-    (withdraw reviews, ask new ones, return it to approval) on what changed."""
+def _effects(item: evaluation_batch.Assessed) -> tuple[bool, bool]:
+    """What `maintenance_job_reevaluate` would do besides storing the evaluation: record a
+    `reevaluated` event, and anything more (answer a fresh finding of a pending or
+    approved job; settle a pending or conflicted one on a changed decision or on changed
+    teams flagging it: withdraw reviews, ask new ones, return it to approval)."""
     job, evaluation = item.job, item.evaluation
-    if evaluation.decision != (job.decision or Decision.CLEAR):
-        return True
-    if _new_or_worse(evaluation.findings, before=job.findings):
-        return True
-    if job.status not in (JobStatus.PENDING, JobStatus.CONFLICTED):
-        return False
-    if evaluation.decision == Decision.REFUSE:
-        return False  # settle leaves a refused job as it is
-    found = [finding.as_dict() for finding in evaluation.findings]
-    return restoration.settle_reads(found) != restoration.settle_reads(job.findings)
+    new_decision = evaluation.decision != (job.decision or Decision.CLEAR)
+    fresh = bool(_new_or_worse(evaluation.findings, before=job.findings))
+    answers = fresh and job.status in (JobStatus.PENDING, JobStatus.APPROVED)
+    settles = (
+        job.status in (JobStatus.PENDING, JobStatus.CONFLICTED)
+        and evaluation.decision != Decision.REFUSE  # settle leaves a refused job as it is
+        and (
+            new_decision
+            or restoration.settle_reads([f.as_dict() for f in evaluation.findings])
+            != restoration.settle_reads(job.findings)
+        )
+    )
+    return new_decision or fresh, answers or settles
+
+
+def _decision_note(reason: str, old: str, new: str) -> str:
+    return f"{reason}: decision {old} -> {new}"
 
 
 # What a batch read of a job must still find under the lock for its evaluation to stand.
@@ -184,12 +192,14 @@ def _snapshot(job: MaintenanceJob) -> tuple:
 
 
 @retry_on_conflict
-def _store_evaluations(*, items: list[evaluation_batch.Assessed], now: datetime) -> list[int]:
-    """Store evaluations that changed without consequence, in bulk; return the ids of
-    jobs that changed since they were read (they take the per-job path)."""
+def _store_evaluations(
+    *, items: list[evaluation_batch.Assessed], reason: str, now: datetime
+) -> list[int]:
+    """Store evaluations whose only consequence is their `reevaluated` event, if any, in
+    bulk; return the ids of jobs that changed since they were read (they go one by one)."""
     if not items:
         return []
-    stale, jobs = [], []
+    stale, jobs, events = [], [], []
     with transaction.atomic():
         current = {
             row[0]: row[1:]
@@ -203,13 +213,28 @@ def _store_evaluations(*, items: list[evaluation_batch.Assessed], now: datetime)
             if current.get(job.pk) != _snapshot(job):
                 stale.append(job.pk)
                 continue
+            noted, _ = _effects(item)
+            old_decision = job.decision or Decision.CLEAR
             job.decision = item.evaluation.decision
             job.findings = [finding.as_dict() for finding in item.evaluation.findings]
             job.evaluated_at = now
             jobs.append(job)
+            if noted:
+                events.append(
+                    transitions.event(
+                        job,
+                        action=JobAction.REEVALUATED,
+                        by=None,
+                        now=now,
+                        from_status=job.status,
+                        to_status=job.status,
+                        reason=_decision_note(reason, old_decision, job.decision),
+                    )
+                )
         MaintenanceJob.objects.bulk_update(
             jobs, ["decision", "findings", "evaluated_at"], batch_size=500
         )
+        JobEvent.objects.bulk_create(events, batch_size=500)
     return sorted(stale)
 
 
@@ -322,7 +347,7 @@ def maintenance_job_reevaluate(
                 now=now,
                 from_status=job.status,
                 to_status=job.status,
-                reason=f"{reason}: decision {old_decision} -> {evaluation.decision}",
+                reason=_decision_note(reason, old_decision, evaluation.decision),
             )
         if job.status in (JobStatus.PENDING, JobStatus.APPROVED) and fresh:
             _answer_fresh_findings(job, evaluation=evaluation, fresh=fresh, reason=reason, now=now)

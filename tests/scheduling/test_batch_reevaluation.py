@@ -135,10 +135,12 @@ def _outcome() -> dict:
                 "pk", "status", "decision", "findings", "review_round", "version"
             )
         ),
-        "history": list(
+        # Each job's history in order (the batch saves some jobs' entries together).
+        "history": sorted(
             JobEvent.objects.order_by("pk").values_list(
                 "job_id", "action", "from_status", "to_status", "decision", "reason", "findings"
-            )
+            ),
+            key=lambda entry: entry[0],
         ),
         "reviews": sorted(
             ReviewRequest.objects.values_list("job_id", "team__slug", "round", "status", "reason")
