@@ -94,8 +94,8 @@ for item in items:
     item["due"] = (timezone.datetime.fromisoformat(item["due"]) + timedelta(days=1)).isoformat()
 changed_s, second, second_parts = timed(items)
 deliveries = Delivery.objects.count()
-print(json.dumps({"deliveries": deliveries, "created_s": round(created_s, 2), "first": first.changes,
-                  "first_parts": first_parts, "ok": second.ok,
+print(json.dumps({"deliveries": deliveries, "created_s": round(created_s, 2),
+                  "first": first.changes, "first_parts": first_parts, "ok": second.ok,
                   "changed_s": round(changed_s, 2), "second": second.changes,
                   "second_parts": second_parts, "statuses": [before, after_first, statuses()],
                   "error": second.error, "timeline_differences": len(timeline_differences())}))
