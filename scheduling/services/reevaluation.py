@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling import conflicts
+from scheduling.calendar_feeds.stored import feed_texts_store
 from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobAction, JobStatus
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
@@ -235,6 +236,9 @@ def _store_evaluations(
             jobs, ["decision", "findings", "evaluated_at"], batch_size=500
         )
         JobEvent.objects.bulk_create(events, batch_size=500)
+        # Their findings are in the feed's text, as the per-job path stores it.
+        if jobs:
+            feed_texts_store(kind="job", ids=[job.pk for job in jobs], now=now)
     return sorted(stale)
 
 
