@@ -21,14 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import PG, PY, ROOT, django_env, ensure_dataset, sh
 
 CODE = r"""
-import json, random, time
+import importlib, json, random, time
+from collections import Counter
 from datetime import timedelta
 from unittest import mock
 from django.utils import timezone
 from deadlines.feeds import sync
 from deadlines.feeds.fetch import Fetched
 from deadlines.models import DeadlineFeed
-from scheduling.models import System, Team
+from scheduling.models import Delivery, MaintenanceJob, System, Team
 from scheduling.timeline.services import timeline_differences
 
 count = int(COUNT)
@@ -48,18 +49,55 @@ feed = DeadlineFeed.objects.create(url="https://lms.invalid/feed.json", format="
 def body(entries):
     return Fetched(body=json.dumps(entries).encode(), etag="", last_modified="", not_modified=False)
 
+# Where a sync's time goes: seconds inside each of these (nested calls counted once).
+PARTS = {
+    "validation": ("deadlines.feeds.apply", "resolve_all"),
+    "timeline_refresh": ("scheduling.timeline.bulk", "timeline_refresh_windows"),
+    "reevaluation": ("scheduling.services.reevaluation", "reevaluate_windows"),
+    # ... of which: the batch read and fold, the jobs taken one by one, the bulk store.
+    "reevaluation_batch_read": ("scheduling.services.evaluation_batch", "assess"),
+    "reevaluation_one_by_one": ("scheduling.services.reevaluation", "maintenance_job_reevaluate"),
+    "reevaluation_bulk_store": ("scheduling.services.reevaluation", "_store_evaluations"),
+}
+
 def timed(entries):
-    with mock.patch.object(sync, "fetch_feed", return_value=body(entries)):
+    spent = dict.fromkeys(PARTS, 0.0)
+    calls = dict.fromkeys(PARTS, 0)
+    patches = [mock.patch.object(sync, "fetch_feed", return_value=body(entries))]
+    for part, (module, name) in PARTS.items():
+        real = getattr(importlib.import_module(module), name)
+        def wrapper(*args, _real=real, _part=part, **kwargs):
+            started = time.perf_counter()
+            calls[_part] += 1
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                spent[_part] += time.perf_counter() - started
+        patches.append(mock.patch(f"{module}.{name}", wrapper))
+    for patch in patches:
+        patch.start()
+    try:
         started = time.perf_counter()
         result = sync.feed_sync(feed_id=feed.pk)
-        return time.perf_counter() - started, result
+        parts = {k: round(v, 2) for k, v in spent.items()}
+        parts["jobs_one_by_one"] = calls["reevaluation_one_by_one"]
+        return time.perf_counter() - started, result, parts
+    finally:
+        for patch in patches:
+            patch.stop()
 
-created_s, first = timed(items)
+statuses = lambda: dict(Counter(MaintenanceJob.objects.values_list("status", flat=True)))
+before = statuses()
+created_s, first, first_parts = timed(items)
+after_first = statuses()
 for item in items:
     item["due"] = (timezone.datetime.fromisoformat(item["due"]) + timedelta(days=1)).isoformat()
-changed_s, second = timed(items)
-print(json.dumps({"created_s": round(created_s, 2), "first": first.changes, "ok": second.ok,
+changed_s, second, second_parts = timed(items)
+deliveries = Delivery.objects.count()
+print(json.dumps({"deliveries": deliveries, "created_s": round(created_s, 2),
+                  "first": first.changes, "first_parts": first_parts, "ok": second.ok,
                   "changed_s": round(changed_s, 2), "second": second.changes,
+                  "second_parts": second_parts, "statuses": [before, after_first, statuses()],
                   "error": second.error, "timeline_differences": len(timeline_differences())}))
 """
 
@@ -83,7 +121,8 @@ def main() -> None:
             DB_IDLE_IN_TRANSACTION_MS="0",
         )
         code = CODE.replace("COUNT", str(args.deadlines))
-        out = sh(PY, "manage.py", "shell", "-c", code, env=env)
+        # The first sync re-evaluates a dataset generated without evaluations.
+        out = sh(PY, "manage.py", "shell", "-c", code, env=env, timeout=3600)
         figures = json.loads(out.strip().splitlines()[-1])
         figures.update(scale=args.scale, deadlines=args.deadlines, load=os.getloadavg())
         (ROOT / "bench" / "feed_sync_results.json").write_text(json.dumps(figures, indent=2) + "\n")

@@ -19,6 +19,7 @@ from deadlines.models import Cohort
 from deadlines.services import check_deadline, cohort_save
 from scheduling.errors import InvalidInput
 from scheduling.models import Team
+from scheduling.selectors import existing_systems
 
 TITLE_MAX, COURSE_MAX, COHORT_MAX, UID_MAX = 300, 200, 200, 500
 _SYSTEM_SEPARATORS = re.compile(r"[\s,;]+")
@@ -132,8 +133,21 @@ class Cohorts:
         return cohort
 
 
-def resolve(entry: Entry, *, defaults: Defaults, cohorts: Cohorts) -> Spec | list[Problem]:
-    """Apply the defaults to `entry` and check it; the problems name its fields."""
+def _systems_of(entry: Entry, defaults: Defaults) -> tuple[str, ...]:
+    return entry.systems or defaults.systems or tuple(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
+
+
+def resolve(
+    entry: Entry,
+    *,
+    defaults: Defaults,
+    cohorts: Cohorts,
+    known: frozenset[str] | None = None,
+) -> Spec | list[Problem]:
+    """Apply the defaults to `entry` and check it; the problems name its fields.
+
+    `known`: the existing system slugs among those a batch names (read once).
+    """
     name = entry.cohort if entry.cohort else defaults.cohort
     size = entry.cohort_size or (cohorts.size_of(name) if name else None) or defaults.cohort_size
     if size is None:
@@ -143,9 +157,11 @@ def resolve(entry: Entry, *, defaults: Defaults, cohorts: Cohorts) -> Spec | lis
             else "Give a cohort or a cohort size."
         )
         return [Problem(entry.where, "cohort_size", message, entry.uid)]
-    systems = entry.systems or defaults.systems or tuple(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
+    systems = _systems_of(entry, defaults)
     try:
-        check_deadline(title=entry.title, cohort_size=size, due=entry.due, systems=systems)
+        check_deadline(
+            title=entry.title, cohort_size=size, due=entry.due, systems=systems, known=known
+        )
     except InvalidInput as exc:
         return [
             Problem(entry.where, name_, message, entry.uid)
@@ -168,10 +184,13 @@ def resolve(entry: Entry, *, defaults: Defaults, cohorts: Cohorts) -> Spec | lis
 def resolve_all(
     entries: Iterable[Entry], *, defaults: Defaults, cohorts: Cohorts
 ) -> tuple[list[Spec], list[Problem]]:
+    entries = list(entries)
+    # One read of the systems for the whole batch, not one per entry.
+    known = existing_systems(systems={s for e in entries for s in _systems_of(e, defaults)})
     specs: list[Spec] = []
     problems: list[Problem] = []
     for entry in entries:
-        result = resolve(entry, defaults=defaults, cohorts=cohorts)
+        result = resolve(entry, defaults=defaults, cohorts=cohorts, known=known)
         if isinstance(result, Spec):
             specs.append(result)
         else:

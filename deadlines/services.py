@@ -31,8 +31,14 @@ def traffic_window(due: datetime) -> tuple[datetime, datetime]:
 
 
 def check_deadline(
-    *, title: str, cohort_size: int | None, due: datetime, systems: Iterable[str]
+    *,
+    title: str,
+    cohort_size: int | None,
+    due: datetime,
+    systems: Iterable[str],
+    known: frozenset[str] | None = None,
 ) -> None:
+    """Raise InvalidInput naming each bad field; `known`: existing slugs read once per batch."""
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the deadline a title."]
@@ -44,7 +50,7 @@ def check_deadline(
     systems = list(systems)
     if not systems:
         errors["systems"] = ["Name the systems the deadline hits."]
-    elif missing := unknown_systems(systems=systems):
+    elif missing := unknown_systems(systems=systems, known=known):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if errors:
         raise InvalidInput("The deadline is not valid.", fields=errors)

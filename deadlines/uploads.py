@@ -30,7 +30,7 @@ from deadlines.services import (
 from scheduling.errors import InvalidInput
 from scheduling.models import Team
 from scheduling.services.calendar_batch import calendar_batch
-from scheduling.timeline.services import timeline_deferred
+from scheduling.timeline.bulk import timeline_deferred
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_ROWS = 5000

@@ -29,7 +29,7 @@ from deadlines.services import can_publish
 from scheduling.errors import InvalidInput
 from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.notifications import notify
-from scheduling.timeline.services import timeline_deferred
+from scheduling.timeline.bulk import timeline_deferred
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ class MaintenanceJob(models.Model):
     `timezone`; a bounded `rrule` repeats it in that zone. `impacted_systems`
     is the booked systems plus everything depending on them, kept by the
     services so collision queries stay simple joins. `decision`, `findings` and
-    `evaluated_at` are the last evaluation, refreshed every time it runs.
+    `evaluated_at` are the last evaluation stored; a batch re-evaluation that
+    finds what is stored writes nothing (so the feeds' ETags stay).
     `version` grows with every change (calendar feeds use it as SEQUENCE).
     """
 

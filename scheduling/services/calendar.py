@@ -8,6 +8,7 @@ from django.utils import timezone
 from scheduling.models import CalendarChange
 from scheduling.queue import enqueue
 from scheduling.services.calendar_batch import Window, active_batch
+from scheduling.timeline.bulk import per_system, timeline_refresh_windows
 from scheduling.timeline.services import RANGE_KINDS, timeline_refresh_range
 
 
@@ -48,21 +49,21 @@ def calendar_changed(
 
 
 def calendar_changed_windows(*, windows: list[Window], kinds: Iterable[str], reason: str) -> None:
-    """One change over several windows (a bulk write): one row, one re-evaluation task."""
+    """One change over many windows (a bulk write): one row, one refresh, one task.
+
+    The timeline and the re-evaluation both take each system's own merged
+    windows: a deadline on two systems does not make the others' rows or
+    jobs in its window count as changed.
+    """
     calendar_change_record(reason=reason)
-    for window in windows:
-        timeline_refresh_range(
-            start=window.start, end=window.end, systems=window.systems, kinds=kinds
-        )
+    changed = [(w.start, w.end, w.systems) for w in windows]
+    timeline_refresh_windows(windows=changed, kinds=kinds)
     enqueue(
         "scheduling.tasks.reevaluate_windows",
         windows=[
-            [
-                w.start.isoformat(),
-                w.end.isoformat(),
-                None if w.systems is None else sorted(w.systems),
-            ]
-            for w in windows
+            [start.isoformat(), end.isoformat(), None if slug is None else [slug]]
+            for slug, spans in sorted(per_system(changed).items(), key=lambda i: i[0] or "")
+            for start, end in spans
         ],
         reason=reason,
     )

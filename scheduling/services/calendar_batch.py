@@ -2,13 +2,13 @@
 
 Inside `calendar_batch()`, `calendar_changed` only gathers its window; when
 the block ends (still inside the caller's transaction) the batch records ONE
-calendar-change row, refreshes the timeline once per kind over the union, and
-queues ONE re-evaluation task over the merged windows. Recording and queueing
-per deadline cost a row, a task and a timeline pass each: minutes for 5,000.
+calendar-change row, refreshes the timeline in one pass over each system's
+own merged windows, and queues ONE re-evaluation task over those windows.
+Recording and queueing per deadline cost a row, a task and a timeline pass
+each: minutes for 5,000.
 """
 
 import threading
-from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,27 +35,6 @@ def active_batch() -> Batch | None:
     return getattr(_batch, "current", None)
 
 
-def merged_windows(windows: Iterable[Window]) -> list[Window]:
-    """Overlapping or touching windows merged, their systems united (None wins).
-
-    Re-evaluation selects the jobs intersecting each merged window on its
-    systems: never fewer jobs than the windows one by one would select.
-    """
-    merged: list[Window] = []
-    for window in sorted(windows, key=lambda w: w.start):
-        last = merged[-1] if merged else None
-        if last is not None and window.start <= last.end:
-            last.end = max(last.end, window.end)
-            if last.systems is None or window.systems is None:
-                last.systems = None
-            else:
-                last.systems |= window.systems
-        else:
-            systems = None if window.systems is None else set(window.systems)
-            merged.append(Window(start=window.start, end=window.end, systems=systems))
-    return merged
-
-
 @contextmanager
 def calendar_batch(*, reason: str):
     """Gather the calendar changes made inside and record them once when it ends.
@@ -76,7 +55,7 @@ def calendar_batch(*, reason: str):
         from scheduling.services.calendar import calendar_changed_windows
 
         calendar_changed_windows(
-            windows=merged_windows(batch.windows),
+            windows=batch.windows,
             kinds=batch.kinds,
             reason=f"{reason} ({batch.reasons:,} changes)",
         )

@@ -236,6 +236,13 @@ def maintenance_job_evaluate(
             occurrences=windows,
         )
     )
+    return maintenance_job_store_evaluation(job=job, evaluation=evaluation, now=now)
+
+
+def maintenance_job_store_evaluation(
+    *, job: MaintenanceJob, evaluation: conflicts.Evaluation, now: datetime
+) -> conflicts.Evaluation:
+    """Store an evaluation made `now` on the job (one made for many jobs at once, too)."""
     job.decision = evaluation.decision
     job.findings = [finding.as_dict() for finding in evaluation.findings]
     job.evaluated_at = now

@@ -1,23 +1,38 @@
 """Re-evaluate booked jobs when a calendar changes under them.
 
 Services that change a calendar call `calendar.calendar_changed`, which
-queues `scheduling.tasks.reevaluate_jobs`; that task calls `reevaluate_jobs`.
+queues `scheduling.tasks.reevaluate_jobs` (a bulk change: `reevaluate_windows`);
+both evaluate the touched jobs together and take only those whose outcome
+changes through the per-job path, `maintenance_job_reevaluate`.
 """
 
+import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from scheduling import conflicts
+from scheduling.calendar_feeds.stored import feed_texts_store
 from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobAction, JobStatus
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
-from scheduling.models import MaintenanceJob
+from scheduling.models import JobEvent, MaintenanceJob
 from scheduling.selectors import impacted_systems
-from scheduling.services import jobs, messages, restoration, reviews, transitions
+from scheduling.services import (
+    evaluation_batch,
+    jobs,
+    messages,
+    restoration,
+    reviews,
+    transitions,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def jobs_touching(
@@ -42,11 +57,7 @@ def reevaluate_jobs(
     now: datetime | None = None,
 ) -> list[int]:
     """Re-evaluate every job the change touches; return their ids."""
-    now = now or timezone.now()
-    job_ids = jobs_touching(start=start, end=end, systems=systems, now=now)
-    for job_id in job_ids:
-        maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
-    return job_ids
+    return reevaluate_windows(windows=[(start, end, systems)], reason=reason, now=now)
 
 
 def reevaluate_windows(
@@ -55,14 +66,180 @@ def reevaluate_windows(
     reason: str,
     now: datetime | None = None,
 ) -> list[int]:
-    """Re-evaluate, once each, the jobs touching any of `windows` (a bulk change)."""
+    """Re-evaluate, once each, the jobs touching any of `windows`; return their ids.
+
+    The jobs are evaluated together from one read of the timeline
+    (`evaluation_batch`). Only a job whose re-evaluation does more than store
+    new findings takes the per-job path (`maintenance_job_reevaluate`: lock,
+    evaluate, transitions, notifications); findings that changed without
+    consequence are stored in one bulk update, and an unchanged evaluation
+    costs no write (`evaluated_at`, and with it the feeds' ETags, stays).
+    Jobs go in id order, as one by one: a job that changes status changes its
+    own bookings under the later jobs overlapping them, which then take the
+    per-job path too and see it.
+    """
     now = now or timezone.now()
-    job_ids: set[int] = set()
-    for start, end, systems in windows:
-        job_ids.update(jobs_touching(start=start, end=end, systems=systems, now=now))
-    for job_id in sorted(job_ids):
+    windows = [(lo, hi, None if systems is None else list(systems)) for lo, hi, systems in windows]
+    if not settings.CLEARWAY_TIMELINE:
+        # The raw sources (the oracle) have no batch read: one job at a time.
+        job_ids = sorted(
+            {
+                pk
+                for lo, hi, systems in windows
+                for pk in jobs_touching(start=lo, end=hi, systems=systems, now=now)
+            }
+        )
+        for job_id in job_ids:
+            maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+        return job_ids
+    job_ids = evaluation_batch.jobs_touching_windows(windows=windows, now=now)
+    assessed = evaluation_batch.assess(job_ids=job_ids, now=now)
+    quiet, unchanged = _one_by_one_where_needed(
+        [assessed[pk] for pk in job_ids if pk in assessed], reason=reason, now=now
+    )
+    stale = _store_evaluations(items=quiet, reason=reason, now=now)
+    for job_id in stale:
         maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
-    return sorted(job_ids)
+    logger.info(
+        "re-evaluated %d jobs (%s): %d one by one, %d stored in bulk, %d unchanged",
+        len(job_ids),
+        reason,
+        len(job_ids) - len(quiet) - unchanged + len(stale),
+        len(quiet) - len(stale),
+        unchanged,
+    )
+    return job_ids
+
+
+def _one_by_one_where_needed(
+    items: list[evaluation_batch.Assessed], *, reason: str, now: datetime
+) -> tuple[list[evaluation_batch.Assessed], int]:
+    """Take the jobs whose outcome changes through the per-job path, in id order; return
+    the jobs whose evaluation changed without consequence, and how many did not change."""
+    moved = _Moved()
+    quiet = []
+    unchanged = 0
+    for item in items:
+        job_id = item.job.pk
+        if moved.reaches(item):
+            # An earlier job's move changed the timeline under it: evaluate it again.
+            status = maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+        elif _effects(item)[1]:
+            status = maintenance_job_reevaluate(
+                job_id=job_id, reason=reason, now=now, assessed=item
+            )
+        elif item.changed:
+            quiet.append(item)
+            continue
+        else:
+            unchanged += 1
+            continue
+        if status != item.job.status:
+            moved.add(item)
+    return quiet, unchanged
+
+
+class _Moved:
+    """The bookings of jobs whose status this run changed: their timeline rows changed too."""
+
+    def __init__(self) -> None:
+        self.windows: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+
+    def add(self, item: evaluation_batch.Assessed) -> None:
+        for system_id in item.impacted:
+            self.windows[system_id].extend(item.occurrences)
+
+    def reaches(self, item: evaluation_batch.Assessed) -> bool:
+        """Whether such a booking lies where and when `item`'s evaluation looked."""
+        lo, hi = item.span
+        return any(
+            start < hi and end > lo
+            for system_id in item.where
+            for start, end in self.windows.get(system_id, ())
+        )
+
+
+def _effects(item: evaluation_batch.Assessed) -> tuple[bool, bool]:
+    """What `maintenance_job_reevaluate` would do besides storing the evaluation: record a
+    `reevaluated` event, and anything more (answer a fresh finding of a pending or
+    approved job; settle a pending or conflicted one on a changed decision or on changed
+    teams flagging it: withdraw reviews, ask new ones, return it to approval)."""
+    job, evaluation = item.job, item.evaluation
+    new_decision = evaluation.decision != (job.decision or Decision.CLEAR)
+    fresh = bool(_new_or_worse(evaluation.findings, before=job.findings))
+    answers = fresh and job.status in (JobStatus.PENDING, JobStatus.APPROVED)
+    settles = (
+        job.status in (JobStatus.PENDING, JobStatus.CONFLICTED)
+        and evaluation.decision != Decision.REFUSE  # settle leaves a refused job as it is
+        and (
+            new_decision
+            or restoration.settle_reads([f.as_dict() for f in evaluation.findings])
+            != restoration.settle_reads(job.findings)
+        )
+    )
+    return new_decision or fresh, answers or settles
+
+
+def _decision_note(reason: str, old: str, new: str) -> str:
+    return f"{reason}: decision {old} -> {new}"
+
+
+# What a batch read of a job must still find under the lock for its evaluation to stand.
+_SNAPSHOT = ("status", "version", "decision", "findings", "evaluated_at")
+
+
+def _snapshot(job: MaintenanceJob) -> tuple:
+    return tuple(getattr(job, name) for name in _SNAPSHOT)
+
+
+@retry_on_conflict
+def _store_evaluations(
+    *, items: list[evaluation_batch.Assessed], reason: str, now: datetime
+) -> list[int]:
+    """Store evaluations whose only consequence is their `reevaluated` event, if any, in
+    bulk; return the ids of jobs that changed since they were read (they go one by one)."""
+    if not items:
+        return []
+    stale, jobs, events = [], [], []
+    with transaction.atomic():
+        current = {
+            row[0]: row[1:]
+            for row in MaintenanceJob.objects.select_for_update()
+            .filter(pk__in=[item.job.pk for item in items])
+            .order_by("pk")
+            .values_list("pk", *_SNAPSHOT)
+        }
+        for item in items:
+            job = item.job
+            if current.get(job.pk) != _snapshot(job):
+                stale.append(job.pk)
+                continue
+            noted, _ = _effects(item)
+            old_decision = job.decision or Decision.CLEAR
+            job.decision = item.evaluation.decision
+            job.findings = [finding.as_dict() for finding in item.evaluation.findings]
+            job.evaluated_at = now
+            jobs.append(job)
+            if noted:
+                events.append(
+                    transitions.event(
+                        job,
+                        action=JobAction.REEVALUATED,
+                        by=None,
+                        now=now,
+                        from_status=job.status,
+                        to_status=job.status,
+                        reason=_decision_note(reason, old_decision, job.decision),
+                    )
+                )
+        MaintenanceJob.objects.bulk_update(
+            jobs, ["decision", "findings", "evaluated_at"], batch_size=500
+        )
+        JobEvent.objects.bulk_create(events, batch_size=500)
+        # Their findings are in the feed's text, as the per-job path stores it.
+        if jobs:
+            feed_texts_store(kind="job", ids=[job.pk for job in jobs], now=now)
+    return sorted(stale)
 
 
 def _identity(finding: dict[str, Any]) -> tuple:
@@ -136,22 +313,35 @@ def _answer_fresh_findings(
 
 
 @retry_on_conflict
-def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None = None) -> None:
+def maintenance_job_reevaluate(
+    *,
+    job_id: int,
+    reason: str,
+    now: datetime | None = None,
+    assessed: evaluation_batch.Assessed | None = None,
+) -> str | None:
     """Re-check a booked job after a calendar changed; take it out of approval if needed.
 
     A new refusing finding conflicts the job; a new flag sends an approved job
     back to review by the teams now concerned (a flag from another team's
     booking does not: that team's job was reviewed against this one). When
-    the cause goes, `restoration.settle` brings the job back.
+    the cause goes, `restoration.settle` brings the job back. Returns the
+    job's status afterwards (None: it is gone). `assessed`: the job as the
+    batch read it and its evaluation then, used if the job has not changed since.
     """
     now = now or timezone.now()
     with transaction.atomic():
         job = MaintenanceJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status in FINISHED_STATUSES:
-            return
+            return None if job is None else job.status
         old_decision = job.decision or Decision.CLEAR
         before = job.findings
-        evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
+        if assessed is not None and _snapshot(job) == _snapshot(assessed.job):
+            evaluation = jobs.maintenance_job_store_evaluation(
+                job=job, evaluation=assessed.evaluation, now=now
+            )
+        else:
+            evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
         fresh = _new_or_worse(evaluation.findings, before=before)
         if evaluation.decision != old_decision or fresh:
             transitions.record(
@@ -161,10 +351,11 @@ def maintenance_job_reevaluate(*, job_id: int, reason: str, now: datetime | None
                 now=now,
                 from_status=job.status,
                 to_status=job.status,
-                reason=f"{reason}: decision {old_decision} -> {evaluation.decision}",
+                reason=_decision_note(reason, old_decision, evaluation.decision),
             )
         if job.status in (JobStatus.PENDING, JobStatus.APPROVED) and fresh:
             _answer_fresh_findings(job, evaluation=evaluation, fresh=fresh, reason=reason, now=now)
         # Both ways: what a change took away comes back when the cause goes.
         restoration.settle(job, evaluation=evaluation, reason=reason, now=now)
         transitions.store_feed_text(job, now=now)
+    return job.status

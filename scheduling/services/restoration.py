@@ -12,7 +12,7 @@ from datetime import datetime
 from django.db.models import F
 
 from scheduling import conflicts
-from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus
+from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus, Severity
 from scheduling.engine import decide
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest
 from scheduling.services import messages, reviews, transitions
@@ -124,6 +124,19 @@ def _review_again(job: MaintenanceJob, *, missing: dict[str, str], reason: str, 
             job, reason=reason, slots=transitions.suggestions(job, now)
         ),
         now=now,
+    )
+
+
+def settle_reads(findings: list[dict]) -> frozenset[tuple[bool, str]]:
+    """What `settle` reads of a job's (stored) findings, besides its decision: the teams
+    that flag it, each marked whether through another booking. With both unchanged,
+    `settle` decides as it did after the last evaluation (the batch re-evaluation
+    relies on it to leave such a job alone)."""
+    return frozenset(
+        (finding["kind"] == FindingKind.MAINTENANCE, team)
+        for finding in findings
+        if finding["severity"] == Severity.FLAG
+        for team in finding["teams"]
     )
 
 

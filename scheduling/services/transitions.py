@@ -71,7 +71,31 @@ def record(
     to_status: str = "",
     reason: str = "",
 ) -> JobEvent:
-    return JobEvent.objects.create(
+    entry = event(
+        job,
+        action=action,
+        by=by,
+        now=now,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+    )
+    entry.save()
+    return entry
+
+
+def event(
+    job: MaintenanceJob,
+    *,
+    action: str,
+    by: User | None,
+    now: datetime,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+) -> JobEvent:
+    """The history entry `record` saves, unsaved (a batch saves many at once)."""
+    return JobEvent(
         job=job,
         at=now,
         actor=by,

@@ -6,7 +6,7 @@ No ORM here, so the step function is tested like the engine: on plain values.
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from scheduling.engine import FAR_FUTURE, BusyWindow
 
@@ -120,11 +120,14 @@ def gaps(
     return found
 
 
-def merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def merge(
+    intervals: list[tuple[datetime, datetime]], *, slack: timedelta = timedelta(0)
+) -> list[tuple[datetime, datetime]]:
+    """Overlapping or touching intervals as one; with `slack`, also those that close."""
     intervals = sorted(intervals)
     merged: list[tuple[datetime, datetime]] = []
     for lo, hi in intervals:
-        if merged and lo <= merged[-1][1]:
+        if merged and lo <= merged[-1][1] + slack:
             merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
         else:
             merged.append((lo, hi))

@@ -163,35 +163,34 @@ def windows_from(
         grouped.setdefault(key, fields)
         if origin is not None:
             origins[key].add(origin)
-    found = []
-    for key, fields in grouped.items():
-        systems = frozenset(origins[key])
-        window_start = fields["start"]
-        message = fields["message"]
-        if fields["kind"] == FindingKind.MAINTENANCE:
-            systems = frozenset(fields["detail"]["impacted"])
-            message = maintenance_message(fields["detail"], where)
-        found.append(
-            BusyWindow(
-                kind=fields["kind"],
-                start=window_start,
-                end=fields["end"],
-                systems=systems,
-                title=fields["title"],
-                source=fields["source"],
-                url=fields["url"],
-                team=fields["team"],
-                severity=fields["severity"] or None,
-                impact=fields["impact"] or None,
-                message=message,
-            )
-        )
+    found = [_window(fields, frozenset(origins[key]), where) for key, fields in grouped.items()]
     for source, item in deadlines.items():
         window = deadline_from_detail(item, frozenset(deadline_origins[source]))
         if window.start < end and window.end > start:
             found.append(window)
     found.sort(key=lambda w: (w.start, w.kind, w.source))
     return found
+
+
+def _window(fields: dict, systems: frozenset[str], where: frozenset[str]) -> BusyWindow:
+    """One stored row (other than traffic) as its source reported it; `systems` its origins."""
+    message = fields["message"]
+    if fields["kind"] == FindingKind.MAINTENANCE:
+        systems = frozenset(fields["detail"]["impacted"])
+        message = maintenance_message(fields["detail"], where)
+    return BusyWindow(
+        kind=fields["kind"],
+        start=fields["start"],
+        end=fields["end"],
+        systems=systems,
+        title=fields["title"],
+        source=fields["source"],
+        url=fields["url"],
+        team=fields["team"],
+        severity=fields["severity"] or None,
+        impact=fields["impact"] or None,
+        message=message,
+    )
 
 
 # Rows per read of a walk, and the first stretch it reads: most questions are

@@ -8,10 +8,8 @@ rows; `timeline_differences` compares the stored rows with such a rebuild.
 """
 
 import json
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
-from contextlib import contextmanager
 from datetime import datetime
 
 from django.db import transaction
@@ -30,6 +28,7 @@ from scheduling.models import (
     TimelineKind,
     TimelineReach,
 )
+from scheduling.timeline import deferral
 from scheduling.timeline.build import FLOOR, deadline_detail, gaps, traffic_steps
 
 # Kinds kept by range refreshes from the configured window sources; the other
@@ -132,41 +131,6 @@ def _traffic_rows(windows: list[BusyWindow], *, slug: str, origin: int, start, e
         }
 
 
-_deferred = threading.local()
-
-
-@contextmanager
-def timeline_deferred():
-    """Gather the range refreshes made inside, and run them once when it ends.
-
-    For bulk writes in one transaction (a feed sync of thousands of
-    deadlines): one refresh over the union of their ranges and systems costs
-    far less than one per deadline. Still inside the caller's transaction; on
-    an error nothing is refreshed, and the transaction rolls back anyway.
-    """
-    if getattr(_deferred, "pending", None) is not None:
-        yield  # already deferring: the outermost block refreshes
-        return
-    _deferred.pending = []
-    try:
-        yield
-        pending = _deferred.pending
-    finally:
-        _deferred.pending = None
-    by_kind: dict[str, list[tuple]] = defaultdict(list)
-    for start, end, systems, kinds in pending:
-        for kind in kinds:
-            by_kind[kind].append((start, end, systems))
-    for kind, changes in by_kind.items():
-        every = any(systems is None for _, _, systems in changes)
-        timeline_refresh_range(
-            start=min(start for start, _, _ in changes),
-            end=max(end for _, end, _ in changes),
-            systems=None if every else {s for _, _, systems in changes for s in systems},
-            kinds=(kind,),
-        )
-
-
 def timeline_refresh_range(
     *,
     start: datetime,
@@ -183,7 +147,7 @@ def timeline_refresh_range(
     kinds = set(kinds) & set(RANGE_KINDS)
     if not kinds or start >= end:
         return
-    pending = getattr(_deferred, "pending", None)
+    pending = deferral.pending()
     if pending is not None:
         pending.append((start, end, None if systems is None else list(systems), kinds))
         return

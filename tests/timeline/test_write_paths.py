@@ -206,7 +206,7 @@ def test_the_freeze_switched_on_reworded_and_off(org, admin):
 def test_deferred_refreshes_run_once_and_match_a_rebuild(org):
     from django.db import transaction
 
-    from scheduling.timeline.services import timeline_deferred
+    from scheduling.timeline.bulk import timeline_deferred
 
     with transaction.atomic(), timeline_deferred():
         for day in range(5, 25):
@@ -216,6 +216,44 @@ def test_deferred_refreshes_run_once_and_match_a_rebuild(org):
 
     # Windows of 54 hours, a day apart: up to three deadlines overlap.
     assert max(traffic_on("grading-api")) == 900
+    assert matches_a_rebuild()
+
+
+def test_a_bulk_change_rewrites_each_system_only_under_its_own_windows(org):
+    from django.db import transaction
+
+    from scheduling.timeline.bulk import timeline_deferred
+
+    builders.deadline(due=at(5, 12), cohort_size=300, systems=["grading-api"])
+    builders.deadline(due=at(20, 12), cohort_size=300, systems=["reports-db"])
+    kept = set(TimelineInterval.objects.filter(kind=TimelineKind.TRAFFIC).values_list("pk"))
+
+    with transaction.atomic(), timeline_deferred():
+        builders.deadline(due=at(6, 12), cohort_size=200, systems=["reports-db"])
+        builders.deadline(due=at(21, 12), cohort_size=200, systems=["grading-api"])
+
+    # Each system's old step lies outside its own new window, but inside the other's.
+    after = set(TimelineInterval.objects.filter(kind=TimelineKind.TRAFFIC).values_list("pk"))
+    assert kept <= after
+    assert sorted(traffic_on("grading-api")) == [200, 300]
+    assert sorted(traffic_on("reports-db")) == [200, 300]
+    assert matches_a_rebuild()
+
+
+def test_a_bulk_change_next_to_a_step_rewrites_it_as_a_rebuild_would(org):
+    from django.db import transaction
+
+    from scheduling.timeline.bulk import timeline_deferred
+
+    builders.deadline(due=at(5, 12), cohort_size=300, systems=["grading-api"])
+
+    with transaction.atomic(), timeline_deferred():
+        # Windows run 48 h before the due instant to 6 h after it: these two
+        # touch the existing one at either end, and overlap each other's neighbour.
+        builders.deadline(due=at(7, 18), cohort_size=300, systems=["grading-api"])
+        builders.deadline(due=at(3, 6), cohort_size=300, systems=["grading-api", "reports-db"])
+
+    assert traffic_on("grading-api") == [300, 300, 300]
     assert matches_a_rebuild()
 
 
