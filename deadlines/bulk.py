@@ -17,7 +17,9 @@ from deadlines.choices import DeadlineSource
 from deadlines.entries import Cohorts, Spec
 from deadlines.models import Deadline, DeadlineFeed
 from deadlines.services import announce
+from scheduling.calendar_feeds.stored import feed_texts_store
 from scheduling.models import System, Team
+from scheduling.queue import enqueue
 
 _Through = Deadline.systems.through
 
@@ -76,6 +78,7 @@ def deadlines_create_bulk(
         for deadline in created:
             deadline.pk = by_uid[deadline.external_uid]
     ids = _system_ids(specs)
+    _texts_later(created)
     _Through.objects.bulk_create(
         _Through(deadline_id=deadline.pk, system_id=ids[slug])
         for deadline, spec in zip(created, specs, strict=True)
@@ -140,6 +143,7 @@ def deadlines_update_bulk(
             for deadline, slugs in moved
             for slug in slugs
         )
+    _texts_later(deadline for deadline, _ in changes)
     for deadline, systems, old_due, old_version in announcements:
         # The row was bumped by the expression; mirror it without re-reading it.
         deadline.version = old_version + 1
@@ -160,7 +164,31 @@ def deadlines_withdraw_bulk(*, deadlines: list[Deadline], now: datetime) -> None
     Deadline.objects.filter(pk__in=[d.pk for d in deadlines]).update(
         withdrawn_at=now, version=F("version") + 1, updated_at=now
     )
+    _texts_later(deadlines)
     for deadline in deadlines:
         deadline.withdrawn_at, deadline.updated_at = now, now
         deadline.version += 1
         announce(deadline, systems=[s.slug for s in deadline.systems.all()], verb="withdrawn")
+
+
+# Rendering 5,000 texts takes seconds: not in the sync's transaction, and not
+# in the first calendar app's fetch after it either, but in a task of its own.
+TEXT_PAGE = 1000
+
+
+def _texts_later(deadlines: Iterable[Deadline]) -> None:
+    ids = [deadline.pk for deadline in deadlines]
+    if ids:
+        enqueue("deadlines.tasks.store_feed_texts", ids=ids)
+
+
+def deadlines_feed_texts_store(*, ids: list[int]) -> int:
+    """Store the feed texts of deadlines written in bulk, a page per transaction.
+
+    A row changed again since is rendered as it is now; one deleted since is
+    skipped.
+    """
+    for at in range(0, len(ids), TEXT_PAGE):
+        with transaction.atomic():
+            feed_texts_store(kind="deadline", ids=ids[at : at + TEXT_PAGE])
+    return len(ids)

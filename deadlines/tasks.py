@@ -20,3 +20,10 @@ def sync_feed(feed_id: int) -> dict[str, Any] | None:
     if not DeadlineFeed.objects.filter(pk=feed_id).exists():
         return None  # deleted since it was queued
     return asdict(feed_sync(feed_id=feed_id))
+
+
+def store_feed_texts(*, ids: list[int]) -> int:
+    """After a bulk write (a feed sync, an upload): render the deadlines' feed texts."""
+    from deadlines.bulk import deadlines_feed_texts_store
+
+    return deadlines_feed_texts_store(ids=ids)

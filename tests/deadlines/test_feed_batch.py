@@ -178,3 +178,16 @@ def test_an_upload_records_one_change_and_queues_one_task_and_a_second_one_chang
     assert CalendarChange.objects.count() == changes_before + 1
     assert len(queued.call_args_list) == 1
     call_command("rebuild_timeline", "--check")
+
+
+def test_a_sync_stores_the_feed_texts_of_its_deadlines_after_it_commits(clock, lms, curriculum):
+    from scheduling.models import FeedText
+
+    lms_feed = json_feed(lms, curriculum, events(20))
+
+    feed_sync(feed_id=lms_feed.pk)
+
+    ids = [deadline.pk for deadline in live(lms_feed).values()]
+    stored = FeedText.objects.filter(kind="deadline", row_id__in=ids)
+    assert len(ids) == 20
+    assert stored.values("row_id").distinct().count() == 20
