@@ -18,10 +18,17 @@ from django.utils import timezone
 
 from scheduling import conflicts
 from scheduling.calendar_feeds.stored import feed_texts_store
-from scheduling.choices import FINISHED_STATUSES, Decision, FindingKind, JobAction, JobStatus
+from scheduling.choices import (
+    FINISHED_STATUSES,
+    Decision,
+    FindingKind,
+    JobAction,
+    JobStatus,
+    ReviewStatus,
+)
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Finding, decide, worse
-from scheduling.models import JobEvent, MaintenanceJob
+from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import (
     evaluation_batch,
@@ -117,6 +124,7 @@ def _one_by_one_where_needed(
     """Take the jobs whose outcome changes through the per-job path, in id order; return
     the jobs whose evaluation changed without consequence, and how many did not change."""
     moved = _Moved()
+    asked = _Asked(items)
     quiet = []
     unchanged = 0
     for item in items:
@@ -124,7 +132,7 @@ def _one_by_one_where_needed(
         if moved.reaches(item):
             # An earlier job's move changed the timeline under it: evaluate it again.
             status = maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
-        elif _effects(item)[1]:
+        elif _acts(item, asked=asked):
             status = maintenance_job_reevaluate(
                 job_id=job_id, reason=reason, now=now, assessed=item
             )
@@ -159,25 +167,87 @@ class _Moved:
         )
 
 
-def _effects(item: evaluation_batch.Assessed) -> tuple[bool, bool]:
-    """What `maintenance_job_reevaluate` would do besides storing the evaluation: record a
-    `reevaluated` event, and anything more (answer a fresh finding of a pending or
-    approved job; settle a pending or conflicted one on a changed decision or on changed
-    teams flagging it: withdraw reviews, ask new ones, return it to approval)."""
+class _Asked:
+    """What answering a pending job's fresh flags reads, once for all the jobs that have
+    some: the teams each one's current round asks, the systems' owners, the teams."""
+
+    def __init__(self, items: list[evaluation_batch.Assessed]) -> None:
+        pending = {
+            item.job.pk: item.job.review_round
+            for item in items
+            if item.job.status == JobStatus.PENDING and _fresh(item)
+        }
+        self.asked: dict[int, set[str]] = defaultdict(set)
+        self.owners: list[tuple[str, str]] = []
+        self.teams: dict[int, str] = {}
+        self.slugs: set[str] = set()
+        if not pending:
+            return
+        for job_id, round_, team in (
+            ReviewRequest.objects.filter(job_id__in=list(pending))
+            .exclude(status=ReviewStatus.SUPERSEDED)
+            .values_list("job_id", "round", "team__slug")
+        ):
+            if round_ == pending[job_id]:  # as transitions.current_reviews
+                self.asked[job_id].add(team)
+        self.owners = list(System.objects.values_list("slug", "team__slug"))
+        self.teams = dict(Team.objects.values_list("pk", "slug"))
+        self.slugs = set(self.teams.values())
+
+    def nobody_new(self, item: evaluation_batch.Assessed) -> bool:
+        """Whether every team `reviews.required_reviews` names is already asked this round."""
+        job, evaluation = item.job, item.evaluation
+        needed = reviews.reviews_needed(
+            requester=self.teams[job.team_id],
+            template=job.template_id is not None,
+            evaluation=evaluation,
+            override=reviews.overrides(job, evaluation),
+            owners=self.owners,
+            teams=self.slugs,
+        )
+        return set(needed) <= self.asked[job.pk]
+
+
+def _fresh(item: evaluation_batch.Assessed) -> list[Finding]:
+    return _new_or_worse(item.evaluation.findings, before=item.job.findings)
+
+
+def _noted(item: evaluation_batch.Assessed) -> bool:
+    """Whether `maintenance_job_reevaluate` records a `reevaluated` event for it."""
+    new_decision = item.evaluation.decision != (item.job.decision or Decision.CLEAR)
+    return new_decision or bool(_fresh(item))
+
+
+def _acts(item: evaluation_batch.Assessed, *, asked: _Asked) -> bool:
+    """Whether `maintenance_job_reevaluate` does more than store the evaluation and note it:
+    answer a fresh finding of a pending or approved job (`_answer_fresh_findings`: conflict
+    it, send it back to review, ask a team not yet asked); settle a pending or conflicted
+    one on a changed decision or on changed teams flagging it (withdraw reviews, ask new
+    ones, return it to approval)."""
     job, evaluation = item.job, item.evaluation
-    new_decision = evaluation.decision != (job.decision or Decision.CLEAR)
-    fresh = bool(_new_or_worse(evaluation.findings, before=job.findings))
-    answers = fresh and job.status in (JobStatus.PENDING, JobStatus.APPROVED)
+    fresh = _fresh(item)
+    answers = (
+        job.status in (JobStatus.PENDING, JobStatus.APPROVED)
+        and bool(fresh)
+        and (
+            decide(fresh) == Decision.REFUSE
+            or (
+                # Only a flag from something other than a booking asks anyone.
+                any(f.kind != FindingKind.MAINTENANCE for f in fresh)
+                and (job.status == JobStatus.APPROVED or not asked.nobody_new(item))
+            )
+        )
+    )
     settles = (
         job.status in (JobStatus.PENDING, JobStatus.CONFLICTED)
         and evaluation.decision != Decision.REFUSE  # settle leaves a refused job as it is
         and (
-            new_decision
+            evaluation.decision != (job.decision or Decision.CLEAR)
             or restoration.settle_reads([f.as_dict() for f in evaluation.findings])
             != restoration.settle_reads(job.findings)
         )
     )
-    return new_decision or fresh, answers or settles
+    return answers or settles
 
 
 def _decision_note(reason: str, old: str, new: str) -> str:
@@ -185,7 +255,7 @@ def _decision_note(reason: str, old: str, new: str) -> str:
 
 
 # What a batch read of a job must still find under the lock for its evaluation to stand.
-_SNAPSHOT = ("status", "version", "decision", "findings", "evaluated_at")
+_SNAPSHOT = ("status", "version", "decision", "findings", "evaluated_at", "review_round")
 
 
 def _snapshot(job: MaintenanceJob) -> tuple:
@@ -214,7 +284,7 @@ def _store_evaluations(
             if current.get(job.pk) != _snapshot(job):
                 stale.append(job.pk)
                 continue
-            noted, _ = _effects(item)
+            noted = _noted(item)
             old_decision = job.decision or Decision.CLEAR
             job.decision = item.evaluation.decision
             job.findings = [finding.as_dict() for finding in item.evaluation.findings]

@@ -1,5 +1,6 @@
 """Who must review a job, review rounds, and a team's approve or reject."""
 
+from collections.abc import Container, Iterable
 from datetime import datetime
 
 from django.conf import settings
@@ -20,16 +21,40 @@ from scheduling.services import jobs, messages, transitions
 def required_reviews(
     *, job: MaintenanceJob, evaluation: conflicts.Evaluation, override: bool
 ) -> dict[str, str]:
-    """Team slug -> why its review is needed. The requesting team never reviews itself.
+    """Team slug -> why its review is needed. The requesting team never reviews itself."""
+    return reviews_needed(
+        requester=job.team.slug,
+        template=job.template_id is not None,
+        evaluation=evaluation,
+        override=override,
+        owners=System.objects.filter(slug__in=evaluation.impacted).values_list(
+            "slug", "team__slug"
+        ),
+        teams=set(Team.objects.values_list("slug", flat=True)),
+    )
+
+
+def reviews_needed(
+    *,
+    requester: str,
+    template: bool,
+    evaluation: conflicts.Evaluation,
+    override: bool,
+    owners: Iterable[tuple[str, str]],
+    teams: Container[str],
+) -> dict[str, str]:
+    """`required_reviews` over values already read (the batch re-evaluation reads them once
+    for many jobs): `owners` (system slug, its team's slug) in slug order, `teams` every slug.
 
     A standard change (booked from a team's template) needs nobody while it is
     clear: that is what pre-approved means.
     """
-    if job.template_id and evaluation.decision == Decision.CLEAR and not override:
+    if template and evaluation.decision == Decision.CLEAR and not override:
         return {}
     needed: dict[str, list[str]] = {}
-    for system in System.objects.filter(slug__in=evaluation.impacted).select_related("team"):
-        needed.setdefault(system.team.slug, []).append(f"owns {system.slug}")
+    for system, team in owners:
+        if system in evaluation.impacted:
+            needed.setdefault(team, []).append(f"owns {system}")
     for finding in evaluation.findings:
         # A refusing deadline or blackout refuses by itself; only a flag asks
         # its owners to review, so publishing one gives no veto (docs/reliability.md).
@@ -37,7 +62,7 @@ def required_reviews(
             continue
         for team in finding.teams:
             needed.setdefault(team, []).append(f"owns '{finding.title}'")
-    needed.pop(job.team.slug, None)
+    needed.pop(requester, None)
     if override:
         # Added after the requesting team is dropped: an override by the
         # administrators' own team is still approved by another administrator.
@@ -45,7 +70,7 @@ def required_reviews(
     return {
         slug: "; ".join(dict.fromkeys(reasons))[:300]
         for slug, reasons in sorted(needed.items())
-        if Team.objects.filter(slug=slug).exists()
+        if slug in teams
     }
 
 

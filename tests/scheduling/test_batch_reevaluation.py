@@ -261,3 +261,63 @@ def test_findings_that_changed_without_consequence_are_stored_in_one_update(cloc
     titles = {f["title"] for job in MaintenanceJob.objects.all() for f in job.findings}
     assert titles == {"Project 5 (300 students)"}
     assert not JobEvent.objects.filter(action="reevaluated").exists()
+
+
+def _pending_job_flagged_by_curriculum(requester):
+    # 300 students flag the job's exclusive lock; curriculum is asked to review it.
+    builders.deadline(due=at(11), cohort_size=300, systems=["grading-db"], title="Project 1")
+    job = pending_job(requester=requester, start=at(10, 8))
+    asked = set(ReviewRequest.objects.filter(job=job).values_list("team__slug", flat=True))
+    assert asked == {"grading", "curriculum"}
+    return job
+
+
+def _by_batch_and_alone(windows) -> tuple[dict, dict, list]:
+    """Both outcomes, and the jobs the batch took through the per-job path."""
+    with mock.patch(
+        "scheduling.services.reevaluation.maintenance_job_reevaluate",
+        wraps=maintenance_job_reevaluate,
+    ) as per_job:
+        together = _tried(
+            lambda: reevaluate_windows(windows=windows, reason="calendar changed", now=at(1, 9))
+        )
+    alone = _tried(lambda: _one_by_one(windows, at(1, 9)))
+    return together, alone, [call.kwargs["job_id"] for call in per_job.call_args_list]
+
+
+def test_a_pending_job_newly_flagged_by_a_team_it_already_asks_is_stored_in_bulk(clock, requester):
+    job = _pending_job_flagged_by_curriculum(requester)
+    windows = _held_back_windows(
+        lambda: builders.deadline(
+            due=at(11, 6), cohort_size=300, systems=["grading-db"], title="Project 2"
+        )
+    )
+
+    together, alone, one_by_one = _by_batch_and_alone(windows)
+
+    assert together == alone
+    assert one_by_one == []
+    assert [entry[1] for entry in together["history"] if entry[0] == job.pk][-1] == "reevaluated"
+    assert {(r[0], r[1]) for r in together["reviews"]} == {
+        (job.pk, "grading"),
+        (job.pk, "curriculum"),
+    }
+
+
+def test_a_pending_job_newly_flagged_by_another_team_asks_it_one_by_one(clock, requester):
+    job = _pending_job_flagged_by_curriculum(requester)
+    windows = _held_back_windows(
+        lambda: builders.deadline(
+            due=at(11, 6),
+            cohort_size=300,
+            systems=["grading-db"],
+            owner=builders.team("exams"),
+            title="Exam 1",
+        )
+    )
+
+    together, alone, one_by_one = _by_batch_and_alone(windows)
+
+    assert together == alone
+    assert one_by_one == [job.pk]
+    assert (job.pk, "exams") in {(r[0], r[1]) for r in together["reviews"]}
