@@ -49,25 +49,8 @@ def gaps(
     """
     exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
     postgresql = connection.vendor == "postgresql"
-    if postgresql:
-        rows, params = _stream_compiled(
-            where=where,
-            shape=(impact, thresholds, exclude is not None, backwards),
-            values={
-                _START: start,
-                _END: end,
-                _EXCLUDE: exclude,
-                _START + _MICROSECOND: start + _MICROSECOND,
-                _END - _MICROSECOND: end - _MICROSECOND,
-            },
-        )
-    else:
-        condition = blocking(
-            impact=impact, thresholds=thresholds, at_least=Severity.FLAG, exclude=exclude
-        )
-        rows, params = _stream(
-            where=where, condition=condition, start=start, end=end, backwards=backwards
-        )
+    shape = (impact, thresholds, exclude, backwards)
+    rows, params = _blocking_rows(where=where, shape=shape, start=start, end=end)
     if postgresql:
         fits, least = "w.hi - w.lo >= %s", longer_than
     else:
@@ -99,6 +82,30 @@ def gaps(
     with connection.cursor() as cursor:
         cursor.execute(sql, [_db(end if backwards else start), *params, least, count])
         return [(_read(lo), _read(hi)) for lo, hi in cursor.fetchall()]
+
+
+def _blocking_rows(
+    *, where: frozenset[str], shape: tuple, start: datetime, end: datetime
+) -> tuple[str, list]:
+    """_stream for (impact, thresholds, the excluded source, backwards): on
+    PostgreSQL compiled once per shape, elsewhere on each call."""
+    impact, thresholds, exclude, backwards = shape
+    if connection.vendor == "postgresql":
+        return _stream_compiled(
+            where=where,
+            shape=(impact, thresholds, exclude is not None, backwards),
+            values={
+                _START: start,
+                _END: end,
+                _EXCLUDE: exclude,
+                _START + _MICROSECOND: start + _MICROSECOND,
+                _END - _MICROSECOND: end - _MICROSECOND,
+            },
+        )
+    condition = blocking(
+        impact=impact, thresholds=thresholds, at_least=Severity.FLAG, exclude=exclude
+    )
+    return _stream(where=where, condition=condition, start=start, end=end, backwards=backwards)
 
 
 def _stream(
