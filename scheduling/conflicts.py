@@ -15,8 +15,15 @@ from django.utils.module_loading import import_string
 from scheduling import engine, window_cache
 from scheduling.choices import Severity
 from scheduling.engine import BusyWindow, Finding, Slot, Thresholds, WindowQuery
-from scheduling.selectors import cache_version, impacted_systems
+from scheduling.selectors import (
+    cache_version,
+    impacted_systems,
+    refuse_unknown,
+    system_list,
+    system_names,
+)
 from scheduling.timeline import gaps as timeline_gaps
+from scheduling.timeline import round_trip
 from scheduling.timeline import selectors as timeline
 
 
@@ -136,6 +143,20 @@ def evaluate(
         thresholds=thresholds(),
     )
     return Evaluation(decision=engine.decide(findings), findings=findings, impacted=impacted_set)
+
+
+def checked_systems(
+    *, raw: list, start: datetime, end: datetime, exclude_job: int | None, version: tuple
+) -> tuple[list[str], tuple[frozenset[str], list[BusyWindow]] | None]:
+    """The systems a check names (an unknown one refused), and the `known` of
+    evaluate when the names, the reach and the window's rows are read in one
+    statement (round_trip.applies); None when evaluate reads them itself."""
+    if not round_trip.applies():
+        return system_list(raw=raw, version=version), None
+    systems = system_names(raw=raw)
+    ahead = round_trip.check_rows(systems=systems, start=start, end=end, exclude_job_id=exclude_job)
+    refuse_unknown(sorted(set(systems) - ahead.known))
+    return systems, (ahead.impacted, ahead.windows)
 
 
 def next_clear(

@@ -308,16 +308,24 @@ class ChecksView(CIView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         version = cache_version()
-        systems = system_list(raw=data["systems"], version=version)
         exclude = data.get("exclude_job")
+        systems, known = conflicts.checked_systems(
+            raw=data["systems"],
+            start=data["start"],
+            end=data["end"],
+            exclude_job=exclude,
+            version=version,
+        )
         key = ("check", version, frozenset(systems), data["start"], data["end"], data["impact"])
         answer = window_cache.answers.get_or_compute(
-            (*key, exclude), lambda: _check(data, systems, exclude, version)
+            (*key, exclude), lambda: _check(data, systems, exclude, version, known)
         )
         return Response(answer)
 
 
-def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) -> dict:
+def _check(
+    data: dict, systems: list[str], exclude: int | None, version: tuple, known: tuple | None
+) -> dict:
     evaluation = conflicts.evaluate(
         systems=systems,
         start=data["start"],
@@ -325,6 +333,7 @@ def _check(data: dict, systems: list[str], exclude: int | None, version: tuple) 
         impact=data["impact"],
         exclude_job=exclude,
         version=version,
+        known=known,
     )
     if not evaluation.findings:
         # Nothing in the window: it is its own next clear window, no walk needed.

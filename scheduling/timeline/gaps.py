@@ -12,15 +12,17 @@ mirror image: ordered by end, latest first, with a running minimum of starts.
 """
 
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+from scheduling import db
 from scheduling.choices import Severity
 from scheduling.engine import Thresholds
 from scheduling.models import TimelineInterval
-from scheduling.timeline.selectors import _ids, _rows, blocking
+from scheduling.timeline.selectors import Reached, _ids, _rows, blocking
 
 # SQLite measures a gap in floating-point days: ask it for a little less, and
 # keep the exact test in Python.
@@ -46,13 +48,10 @@ def gaps(
     Fewer than `count` means there are no more before `end` (after `start`).
     """
     exclude = f"job:{exclude_job_id}" if exclude_job_id is not None else None
-    condition = blocking(
-        impact=impact, thresholds=thresholds, at_least=Severity.FLAG, exclude=exclude
-    )
-    rows, params = _stream(
-        where=where, condition=condition, start=start, end=end, backwards=backwards
-    )
-    if connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    shape = (impact, thresholds, exclude, backwards)
+    rows, params = _blocking_rows(where=where, shape=shape, start=start, end=end)
+    if postgresql:
         fits, least = "w.hi - w.lo >= %s", longer_than
     else:
         fits = "(julianday(w.hi) - julianday(w.lo)) * 86400.0 >= %s"
@@ -71,9 +70,42 @@ def gaps(
     # ORM-compiled SQL and constants; every value is a parameter.
     sql = f"SELECT w.lo, w.hi FROM (SELECT {select} FROM ({rows}) AS b) AS w "  # noqa: S608
     sql += f"WHERE {fits} ORDER BY {order} LIMIT %s"
+    if postgresql:
+        # One row of two arrays, so the statement is prepared once per connection
+        # (db.read_prepared) instead of planned on every check.
+        found = db.read_prepared(
+            f"SELECT array_agg(g.lo ORDER BY {order.replace('w.', 'g.')}), "  # noqa: S608
+            f"array_agg(g.hi ORDER BY {order.replace('w.', 'g.')}) FROM ({sql}) AS g",
+            [end if backwards else start, *params, least, count],
+        )
+        return list(zip(found[0] or (), found[1] or (), strict=True)) if found else []
     with connection.cursor() as cursor:
         cursor.execute(sql, [_db(end if backwards else start), *params, least, count])
         return [(_read(lo), _read(hi)) for lo, hi in cursor.fetchall()]
+
+
+def _blocking_rows(
+    *, where: frozenset[str], shape: tuple, start: datetime, end: datetime
+) -> tuple[str, list]:
+    """_stream for (impact, thresholds, the excluded source, backwards): on
+    PostgreSQL compiled once per shape, elsewhere on each call."""
+    impact, thresholds, exclude, backwards = shape
+    if connection.vendor == "postgresql":
+        return _stream_compiled(
+            where=where,
+            shape=(impact, thresholds, exclude is not None, backwards),
+            values={
+                _START: start,
+                _END: end,
+                _EXCLUDE: exclude,
+                _START + _MICROSECOND: start + _MICROSECOND,
+                _END - _MICROSECOND: end - _MICROSECOND,
+            },
+        )
+    condition = blocking(
+        impact=impact, thresholds=thresholds, at_least=Severity.FLAG, exclude=exclude
+    )
+    return _stream(where=where, condition=condition, start=start, end=end, backwards=backwards)
 
 
 def _stream(
@@ -113,6 +145,56 @@ def _stream(
     parts.append(f"SELECT {_instant()}, {_instant()}")
     params.extend([_db(far), _db(far)])
     return " UNION ALL ".join(parts), params
+
+
+# Stand-ins compiled into the PostgreSQL statement once per shape, then
+# swapped for the values asked about: compiling the ORM queries cost more than
+# the read itself.
+_START = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
+_END = datetime(2002, 3, 4, 5, 6, 7, 8, tzinfo=UTC)
+_EXCLUDE = "job:-1"
+_IDS = [-1]
+
+
+def _stream_compiled(*, where: frozenset[str], shape: tuple, values: dict) -> tuple[str, list]:
+    """_stream on PostgreSQL, its SQL compiled once per shape and number of systems."""
+    ids = sorted(_ids(where))
+    sql, template = _stream_template(shape, len(ids))
+    swapped = iter(ids)
+    params = []
+    for value in template:
+        if value is _IDS:
+            params.append(ids)
+        elif isinstance(value, _System):
+            params.append(next(swapped))
+        elif isinstance(value, datetime | str) and value in values:
+            params.append(values[value])
+        else:
+            params.append(value)
+    return sql, params
+
+
+class _System(int):
+    """The stand-in for one system's id in a compiled statement."""
+
+
+@lru_cache(maxsize=128)
+def _stream_template(shape: tuple, systems: int) -> tuple[str, tuple]:
+    impact, thresholds, excluding, backwards = shape
+    condition = blocking(
+        impact=impact,
+        thresholds=thresholds,
+        at_least=Severity.FLAG,
+        exclude=_EXCLUDE if excluding else None,
+    )
+    where = Reached(f"s{n}" for n in range(systems))
+    where.ids = {_System(-(n + 2)): f"s{n}" for n in range(systems)}
+    sql, params = _stream(
+        where=where, condition=condition, start=_START, end=_END, backwards=backwards
+    )
+    # _rows passes the ids as one array: mark it so the real ones take its place.
+    ids = sorted(where.ids)
+    return sql, tuple(_IDS if p == ids and isinstance(p, list) else p for p in params)
 
 
 def _instant() -> str:

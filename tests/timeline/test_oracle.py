@@ -196,8 +196,9 @@ def _answers(question, settings, *, stored: bool):
 
 
 def _hot(question, settings, *, caches: bool):
-    """The gate of every job and the state at the question's start, from the stored
-    timeline: with the caches off, on PostgreSQL, each read as one statement."""
+    """The gate of every job, the state at the question's start and a check of its
+    window, from the stored timeline: with the caches off, on PostgreSQL, each read as
+    one statement."""
     settings.CLEARWAY_TIMELINE = True
     settings.CLEARWAY_PROCESS_CACHES = caches
     for cache in (window_cache.windows, window_cache.closures, window_cache.jobs):
@@ -212,8 +213,26 @@ def _hot(question, settings, *, caches: bool):
             (answer.allowed, answer.window, answer.next_window, answer.reasons, answer.findings)
         )
     state = change_state.state(systems=question["systems"], at=at, impact=question["impact"])
+    # A check, leaving the first job out as a move of it would.
+    exclude = MaintenanceJob.objects.order_by("pk").values_list("pk", flat=True).first()
+    systems, known = conflicts.checked_systems(
+        raw=list(question["systems"]),
+        start=at,
+        end=question["end"],
+        exclude_job=exclude,
+        version=("oracle", caches),
+    )
+    check = conflicts.evaluate(
+        systems=systems,
+        start=at,
+        end=question["end"],
+        impact=question["impact"],
+        exclude_job=exclude,
+        version=("oracle", caches),
+        known=known,
+    )
     settings.CLEARWAY_PROCESS_CACHES = False
-    return gates, state
+    return gates, state, (check.decision, check.impacted, _normal(check.findings))
 
 
 def monkeypatch_batch(batch: int) -> None:
