@@ -6,27 +6,16 @@ deadlock victim. The victim used to answer 503; now it runs again and its
 change is stored once.
 """
 
-import psycopg
 import pytest
-from django.db import OperationalError
 
 from blackouts.models import Blackout
 from deadlines.models import Deadline
 from scheduling.services import calendar
 from tests import builders
 from tests.builders import at
+from tests.db_errors import deadlock
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def deadlock() -> OperationalError:
-    """What Django raises for PostgreSQL's SQLSTATE 40P01, cause included."""
-    try:
-        raise psycopg.errors.DeadlockDetected("deadlock detected")
-    except psycopg.Error as cause:
-        error = OperationalError(str(cause))
-        error.__cause__ = cause
-        return error
 
 
 @pytest.fixture

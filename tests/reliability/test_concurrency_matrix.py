@@ -14,7 +14,6 @@ import itertools
 import sys
 import time
 
-import psycopg
 import pytest
 from django.db import OperationalError, transaction
 
@@ -28,6 +27,7 @@ from scheduling.services.reviews import maintenance_job_review
 from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
+from tests.db_errors import deadlock, serialization_failure
 from tests.scheduling.test_concurrency import race
 
 CONTENDERS = 16
@@ -196,25 +196,6 @@ def test_16_concurrent_final_approvals_of_one_slot_end_in_an_allowed_outcome(
 
 
 # --- serialization failures and deadlocks ------------------------------------------
-
-
-def serialization_failure() -> OperationalError:
-    """What Django raises for PostgreSQL's SQLSTATE 40001, cause included."""
-    try:
-        raise psycopg.errors.SerializationFailure("could not serialize access")
-    except psycopg.Error as cause:
-        error = OperationalError(str(cause))
-        error.__cause__ = cause
-        return error
-
-
-def deadlock() -> OperationalError:
-    try:
-        raise psycopg.errors.DeadlockDetected("deadlock detected")
-    except psycopg.Error as cause:
-        error = OperationalError(str(cause))
-        error.__cause__ = cause
-        return error
 
 
 class Flaky:

@@ -6,27 +6,16 @@ where it may not be retried. Now the booking and its submission are retried
 together and the job is booked once.
 """
 
-import psycopg
 import pytest
-from django.db import OperationalError
 
 from scheduling.models import MaintenanceJob
 from scheduling.services import transitions
+from tests.db_errors import serialization_failure
 from tests.ui.conftest import client_for
 from tests.ui.test_pages import job_post
 
 # The retry runs only around the outermost transaction, so no test transaction may wrap it.
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def serialization_failure() -> OperationalError:
-    """What Django raises for PostgreSQL's SQLSTATE 40001, cause included."""
-    try:
-        raise psycopg.errors.SerializationFailure("could not serialize access")
-    except psycopg.Error as cause:
-        error = OperationalError(str(cause))
-        error.__cause__ = cause
-        return error
 
 
 @pytest.fixture
