@@ -111,6 +111,13 @@ def test_an_unknown_system_is_a_404(admin, org):
     assert response.status_code == 404
 
 
+def test_a_system_without_a_monitor_is_a_404_saying_so(admin, org):
+    response = as_user(admin).get(URL)
+
+    assert response.status_code == 404
+    assert "has no monitoring connection" in response.json()["message"]
+
+
 def test_a_role_that_cannot_see_other_sessions_is_refused_with_the_grant_to_give(admin, dsn):
     import uuid
 
