@@ -275,7 +275,9 @@ Q_CLUSTER = {
     "max_attempts": 5,
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 1000,
+    # The monitor keeps every result; the daily upkeep prunes them per function
+    # (scheduling.services.task_results explains why).
+    "save_limit": 0,
     "sync": CLEARWAY_TASKS_SYNC,
 }
 

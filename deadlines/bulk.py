@@ -18,6 +18,7 @@ from deadlines.entries import Cohorts, Spec
 from deadlines.models import Deadline, DeadlineFeed
 from deadlines.services import announce
 from scheduling.calendar_feeds.stored import feed_texts_store
+from scheduling.db import update_rows
 from scheduling.models import System, Team
 from scheduling.queue import enqueue
 
@@ -127,14 +128,13 @@ def deadlines_update_bulk(
         deadline.due = spec.due
         deadline.team = team
         deadline.updated_at = now
-        deadline.version = F("version") + 1
         if old_systems != set(spec.systems):
             moved.append((deadline, set(spec.systems)))
         announcements.append((deadline, set(spec.systems) | old_systems, old_due, old_version))
-    Deadline.objects.bulk_update(
+    update_rows(
+        Deadline,
         [deadline for deadline, _ in changes],
-        ["title", "course", "cohort", "cohort_size", "due", "team", "updated_at", "version"],
-        batch_size=1000,
+        ["title", "course", "cohort", "cohort_size", "due", "team", "updated_at", "version+1"],
     )
     if moved:
         _Through.objects.filter(deadline_id__in=[d.pk for d, _ in moved]).delete()

@@ -5,7 +5,7 @@ import functools
 import random
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -18,6 +18,7 @@ from django.db import (
     connections,
     transaction,
 )
+from django.db.models import Model
 
 # PostgreSQL SQLSTATEs: lock_not_available, query_canceled (statement_timeout),
 # idle_in_transaction_session_timeout, too_many_connections, cannot_connect_now.
@@ -268,3 +269,32 @@ def retry_on_conflict[T](func: Callable[..., T]) -> Callable[..., T]:
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def update_rows(model: type[Model], objects: Sequence[Model], fields: Sequence[str]) -> None:
+    """UPDATE each object's `fields` by primary key: one statement, sent many times.
+
+    `bulk_update` builds one CASE per field over every object in a batch; for
+    a feed sync's 5,000 deadlines compiling it cost more than the writes.
+    This sends one small UPDATE per row through `executemany` (pipelined by
+    psycopg). A field given as "name+1" is bumped in the database instead.
+    """
+    if not objects:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    bumped = [name[:-2] for name in fields if name.endswith("+1")]
+    written = [meta.get_field(name) for name in fields if not name.endswith("+1")]
+    assignments = [f"{quote(field.column)} = %s" for field in written] + [
+        f"{quote(meta.get_field(name).column)} = {quote(meta.get_field(name).column)} + 1"
+        for name in bumped
+    ]
+    table, key = quote(meta.db_table), quote(meta.pk.column)
+    # Names quoted from the model, values bound as parameters.
+    sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {key} = %s"  # noqa: S608
+    rows = [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in written]
+        + [obj.pk]
+        for obj in objects
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

@@ -16,6 +16,7 @@ from scheduling.services import notifications, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
 from scheduling.services.freeze import freezes_refresh_horizon
 from scheduling.services.occurrences import allowed_windows_refresh_all
+from scheduling.services.task_results import task_results_prune
 
 
 def refresh_horizon() -> None:
@@ -28,6 +29,7 @@ def refresh_horizon() -> None:
     freezes_refresh_horizon()
     calendar_changes_prune()
     feed_texts_prune()
+    task_results_prune()
     for path in settings.CLEARWAY_DAILY_TASKS:
         import_string(path)()
 

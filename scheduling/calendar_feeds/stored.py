@@ -8,6 +8,8 @@ renders those rows again). Services call `feed_texts_store` inside their
 transaction when one row changed, so even the first reader finds its text.
 """
 
+import threading
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -22,6 +24,8 @@ from scheduling.models import FeedText
 
 # How long a feed's write of fresh texts may wait for SQLite's database lock.
 SQLITE_WAIT_MS = 10
+
+_gathering = threading.local()
 
 
 def texts_for(
@@ -109,6 +113,30 @@ def _store(rows: list[FeedText]) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
+@contextmanager
+def feed_texts_gathered() -> Iterator[None]:
+    """Store the texts asked for inside once, when the block ends, a page per kind.
+
+    For work that changes many rows in many transactions (a bulk
+    re-evaluation): one render and one upsert instead of one per row. A text
+    not yet stored when a feed is read is stale by its stamp, and the feed
+    renders it then, so nothing wrong is served in between. Nested blocks
+    join the outermost.
+    """
+    if getattr(_gathering, "ids", None) is not None:
+        yield
+        return
+    _gathering.ids = gathered = defaultdict(set)
+    try:
+        yield
+    finally:
+        _gathering.ids = None
+    for kind, ids in sorted(gathered.items()):
+        ordered = sorted(ids)
+        for at in range(0, len(ordered), 1000):
+            feed_texts_store(kind=kind, ids=ordered[at : at + 1000])
+
+
 def feed_texts_prune(*, now: datetime | None = None) -> int:
     """Daily: drop the texts of rows no feed shows any more (deleted, or
     cancelled long ago), so the table holds about one text per shown event."""
@@ -125,7 +153,12 @@ def feed_texts_prune(*, now: datetime | None = None) -> int:
 
 def feed_texts_store(*, kind: str, ids: Iterable[int], now: datetime | None = None) -> None:
     """Render and store the texts of these rows of a source (inside the caller's
-    transaction). Rows its feed does not show (a draft job) are left alone."""
+    transaction). Rows its feed does not show (a draft job) are left alone.
+    Inside `feed_texts_gathered` the rows wait for its end instead."""
+    gathered = getattr(_gathering, "ids", None)
+    if gathered is not None:
+        gathered[kind].update(ids)
+        return
     ids = list(ids)
     for source in all_sources():
         if source.kind != kind or not ids:

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scheduling import conflicts
-from scheduling.calendar_feeds.stored import feed_texts_store
+from scheduling.calendar_feeds.stored import feed_texts_gathered, feed_texts_store
 from scheduling.choices import (
     FINISHED_STATUSES,
     Decision,
@@ -26,7 +26,7 @@ from scheduling.choices import (
     JobStatus,
     ReviewStatus,
 )
-from scheduling.db import retry_on_conflict
+from scheduling.db import retry_on_conflict, update_rows
 from scheduling.engine import Finding, decide, worse
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import impacted_systems
@@ -101,12 +101,14 @@ def reevaluate_windows(
         return job_ids
     job_ids = evaluation_batch.jobs_touching_windows(windows=windows, now=now)
     assessed = evaluation_batch.assess(job_ids=job_ids, now=now)
-    quiet, unchanged = _one_by_one_where_needed(
-        [assessed[pk] for pk in job_ids if pk in assessed], reason=reason, now=now
-    )
-    stale = _store_evaluations(items=quiet, reason=reason, now=now)
-    for job_id in stale:
-        maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+    # One render and store of the changed jobs' feed texts, not one per job.
+    with feed_texts_gathered():
+        quiet, unchanged = _one_by_one_where_needed(
+            [assessed[pk] for pk in job_ids if pk in assessed], reason=reason, now=now
+        )
+        stale = _store_evaluations(items=quiet, reason=reason, now=now)
+        for job_id in stale:
+            maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
     logger.info(
         "re-evaluated %d jobs (%s): %d one by one, %d stored in bulk, %d unchanged",
         len(job_ids),
@@ -302,9 +304,7 @@ def _store_evaluations(
                         reason=_decision_note(reason, old_decision, job.decision),
                     )
                 )
-        MaintenanceJob.objects.bulk_update(
-            jobs, ["decision", "findings", "evaluated_at"], batch_size=500
-        )
+        update_rows(MaintenanceJob, jobs, ["decision", "findings", "evaluated_at"])
         JobEvent.objects.bulk_create(events, batch_size=500)
         # Their findings are in the feed's text, as the per-job path stores it.
         if jobs:

@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q
+from psycopg.types.json import Jsonb
 
 from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
 from scheduling.conflicts import window_sources
@@ -75,10 +76,29 @@ def _row(*, origin_id: int | None, window: BusyWindow, kind: str | None = None, 
     return row
 
 
+# From this many rows on, PostgreSQL takes them by COPY: a feed sync's tens of
+# thousands of traffic steps went in several times faster than by INSERT.
+COPY_FROM = 200
+
+
 def _insert(rows: Iterable[dict]) -> int:
-    objects = [TimelineInterval(**row) for row in rows]
-    TimelineInterval.objects.bulk_create(objects, batch_size=1000)
-    return len(objects)
+    rows = list(rows)
+    if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
+        _copy(rows)
+        return len(rows)
+    TimelineInterval.objects.bulk_create([TimelineInterval(**row) for row in rows], batch_size=1000)
+    return len(rows)
+
+
+def _copy(rows: list[dict]) -> None:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in _ROW_FIELDS)
+    statement = f"COPY {quote(TimelineInterval._meta.db_table)} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(
+                [Jsonb(row[name]) if name == "detail" else row[name] for name in _ROW_FIELDS]
+            )
 
 
 # --- rows from the configured sources (blackouts, deadline traffic) ---------
