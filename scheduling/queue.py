@@ -52,7 +52,7 @@ def run_inline(func_path: str, args: tuple, kwargs: dict[str, Any]) -> None:
             path, task_args, task_kwargs = waiting.popleft()
             try:
                 async_task(path, *task_args, sync=True, **task_kwargs)
-            except Exception as exc:  # noqa: BLE001 - raised once the rest has run
+            except Exception as exc:  # raised once the rest has run
                 failed = failed or exc
     finally:
         _inline.waiting = None

@@ -28,15 +28,13 @@ def test_two_jobs_conflicted_by_one_blackout_have_their_texts_rendered_in_one_pa
     ]
     passes = []
     real = stored.texts_for
-    monkeypatch.setattr(
-        stored,
-        "texts_for",
-        lambda **kwargs: (
-            kwargs["source"].kind == "job"
-            and passes.append(sorted(e.pk for e in kwargs["entries"]))
-        )
-        or real(**kwargs),
-    )
+
+    def counting(**kwargs):
+        if kwargs["source"].kind == "job":
+            passes.append(sorted(entry.pk for entry in kwargs["entries"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(stored, "texts_for", counting)
 
     as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json")
 
