@@ -126,7 +126,8 @@ def feed_texts_gathered() -> Iterator[None]:
     if getattr(_gathering, "ids", None) is not None:
         yield
         return
-    _gathering.ids = gathered = defaultdict(set)
+    gathered: defaultdict[str, set[int]] = defaultdict(set)
+    _gathering.ids = gathered
     try:
         yield
     finally:
