@@ -7,6 +7,7 @@ the cancellation. Drafts and rejected jobs are nobody else's business.
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 
@@ -90,6 +91,17 @@ class MaintenanceFeedSource(QuerysetFeedSource):
             count=state.count,
             modified=max((t for t in times if t is not None), default=None),
             fingerprint=(*state.fingerprint, *reviews.values()),
+        )
+
+    def names(self) -> object:
+        """The reviewers' usernames the texts show ("approved by bob"): a reviewer
+        renamed changes no job or review row, but must change the ETag."""
+        deciders = ReviewRequest.objects.filter(decided_by__isnull=False).values("decided_by")
+        return list(
+            get_user_model()
+            .objects.filter(pk__in=deciders)
+            .order_by("pk")
+            .values_list("pk", "username")
         )
 
     def context(self) -> dict:

@@ -172,8 +172,8 @@ def test_the_validator_is_counted_not_built(feeds, calendar, django_assert_num_q
 
     # The token lookup, the catalogue's names (teams, systems, dependencies),
     # one aggregate query per source (jobs, blackouts, freezes, deadlines), the
-    # jobs' reviews and the cohorts' names (deadlines).
-    with django_assert_num_queries(10):
+    # jobs' reviews and reviewers' names, and the cohorts' names (deadlines).
+    with django_assert_num_queries(11):
         response = feeds.get("all", If_None_Match='W/"stale"')
 
     assert response.status_code == 200

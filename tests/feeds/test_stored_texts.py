@@ -219,6 +219,18 @@ def test_a_renamed_team_changes_the_etag(feeds, calendar, people, frozen_now):
     assert again["ETag"] != first["ETag"]
 
 
+def test_a_renamed_reviewer_changes_the_etag(feeds, calendar, people, frozen_now):
+    first = feeds.get("all")
+    people["bob"].username = "robert"
+    people["bob"].save()
+    caches[settings.CLEARWAY_FEED_CACHE].clear()  # the validator is kept a minute
+
+    again = feeds.get("all", If_None_Match=first["ETag"])
+
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+
+
 def test_the_public_feed_keeps_its_own_texts(calendar, frozen_now, settings):
     settings.CLEARWAY_PUBLIC_CALENDARS = True
 
