@@ -134,7 +134,8 @@ def deadlines_update_bulk(
     update_rows(
         Deadline,
         [deadline for deadline, _ in changes],
-        ["title", "course", "cohort", "cohort_size", "due", "team", "updated_at", "version+1"],
+        ["title", "course", "cohort", "cohort_size", "due", "team", "updated_at"],
+        bump=["version"],
     )
     if moved:
         _Through.objects.filter(deadline_id__in=[d.pk for d, _ in moved]).delete()

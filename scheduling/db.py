@@ -271,23 +271,23 @@ def retry_on_conflict[T](func: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
-def update_rows(model: type[Model], objects: Sequence[Model], fields: Sequence[str]) -> None:
-    """UPDATE each object's `fields` by primary key: one statement, sent many times.
+def update_rows(
+    model: type[Model], objects: Sequence[Model], fields: Sequence[str], *, bump: Sequence[str] = ()
+) -> None:
+    """UPDATE each object's `fields` by primary key, and add 1 to the `bump` fields.
 
     `bulk_update` builds one CASE per field over every object in a batch; for
     a feed sync's 5,000 deadlines compiling it cost more than the writes.
     This sends one small UPDATE per row through `executemany` (pipelined by
-    psycopg). A field given as "name+1" is bumped in the database instead.
+    psycopg).
     """
     if not objects:
         return
     meta, quote = model._meta, connection.ops.quote_name
-    bumped = [name[:-2] for name in fields if name.endswith("+1")]
-    written = [meta.get_field(name) for name in fields if not name.endswith("+1")]
-    assignments = [f"{quote(field.column)} = %s" for field in written] + [
-        f"{quote(meta.get_field(name).column)} = {quote(meta.get_field(name).column)} + 1"
-        for name in bumped
-    ]
+    written = [meta.get_field(name) for name in fields]
+    bumped = [quote(meta.get_field(name).column) for name in bump]
+    assignments = [f"{quote(field.column)} = %s" for field in written]
+    assignments += [f"{column} = {column} + 1" for column in bumped]
     table, key = quote(meta.db_table), quote(meta.pk.column)
     # Names quoted from the model, values bound as parameters.
     sql = f"UPDATE {table} SET {', '.join(assignments)} WHERE {key} = %s"  # noqa: S608
