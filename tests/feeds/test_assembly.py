@@ -45,15 +45,15 @@ def queries_for(feeds, feed: str = "all") -> int:
 
 @pytest.fixture
 def counting(monkeypatch):
-    """How many events were rendered with icalendar (missing or stale texts)."""
+    """How many events were rendered (missing or stale texts)."""
     rendered = []
-    original = render.components
+    original = render._event_text
 
     def spy(event):
         rendered.append(event.uid)
         return original(event)
 
-    monkeypatch.setattr(render, "components", spy)
+    monkeypatch.setattr(render, "_event_text", spy)
     return rendered
 
 

@@ -58,7 +58,7 @@ def refuse_rendering(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("an event was rendered")
 
-    monkeypatch.setattr(render, "components", refuse)
+    monkeypatch.setattr(render, "_event_text", refuse)
 
 
 def a_fresh_process():
