@@ -61,7 +61,7 @@ def _check_redis_url(url: str) -> None:
     if port is not None and not 0 < port < 65536:
         raise ImproperlyConfigured(f"CACHE_URL has an invalid port: {url!r}")
     database = "" if parts.scheme == "unix" else parts.path.strip("/")
-    if database and not database.isdigit():
+    if database and not database.isdecimal():
         raise ImproperlyConfigured(
             f"CACHE_URL's path must be a Redis database number such as /0; got {parts.path!r}"
         )

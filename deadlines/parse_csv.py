@@ -27,6 +27,7 @@ from deadlines.entries import (
 from deadlines.limits import COHORT_SIZE_MAX
 from scheduling import local_times
 from scheduling.errors import InvalidInput
+from scheduling.instants import RANGE_MESSAGE, out_of_range
 from scheduling.recurrence import zone
 
 COLUMNS = ("title", "course", "cohort", "cohort_size", "due", "timezone", "systems")
@@ -100,7 +101,7 @@ def _entry(row: dict, *, where: str, default_zone: str) -> Entry:
     size_text = clean_text(row.get("cohort_size") or "").replace(",", "").replace("_", "")
     size = None
     if size_text:
-        if size_text.isdigit() and 1 <= int(size_text) <= COHORT_SIZE_MAX:
+        if size_text.isdecimal() and 1 <= int(size_text) <= COHORT_SIZE_MAX:
             size = int(size_text)
         else:
             problems.append(
@@ -142,6 +143,10 @@ def _due(row: dict, *, default_zone: str, problems: list[tuple[str, str]]) -> da
     except ValueError:  # well formed but impossible, such as 2030-02-30
         day = moment = None
     if day is not None:
+        if out_of_range(datetime.combine(day, time.min, tzinfo=tz)):
+            # Before the day after is worked out: the day after 9999-12-31 overflows.
+            problems.append(("due", RANGE_MESSAGE))
+            return None
         # A date alone is due when that day ends in the row's zone.
         return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
     if moment is not None and moment.tzinfo is None:

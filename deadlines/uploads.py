@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from deadlines.bulk import deadlines_create_bulk, deadlines_update_bulk, deadlines_withdraw_bulk
 from deadlines.choices import DeadlineSource
-from deadlines.entries import Cohorts, Defaults, Parsed, Problem, Spec, resolve_all
+from deadlines.entries import Cohorts, Defaults, Entry, Parsed, Problem, Spec, resolve_all
 from deadlines.feeds.errors import FeedError
 from deadlines.feeds.parse_ics import feed_window, parse_ics
 from deadlines.models import Deadline
@@ -94,18 +94,52 @@ class UploadSummary:
 
 
 def row_key(spec: Spec) -> str:
-    """The row's identity across uploads: its UID (ICS), else title, course and due (CSV).
+    """The row's identity across uploads: its UID (ICS), else title, course, cohort and
+    due (CSV): two cohorts with the same project due at once are two deadlines.
 
     Case and surrounding spaces do not count; the due instant is compared in
-    UTC, so the same row written with another offset is the same row.
+    UTC, so the same row written with another offset is the same row. A row
+    without a cohort keeps the key rows had before cohorts counted.
     """
     if spec.uid:
         return spec.uid
-    text = "\x1f".join(
-        [spec.title.strip().casefold(), spec.course.strip().casefold(), spec.due.isoformat()]
-    )
-    digest = hashlib.sha256(text.encode()).hexdigest()[:32]
-    return f"row:{digest}"
+    return _digest(spec, cohort=True)
+
+
+def _key_before_cohorts(spec: Spec) -> str | None:
+    """The key a CSV row with a cohort had when only title, course and due counted."""
+    return None if spec.uid or not spec.cohort_name else _digest(spec, cohort=False)
+
+
+def _digest(spec: Spec, *, cohort: bool) -> str:
+    named = [spec.title, spec.course, *([spec.cohort_name] if cohort and spec.cohort_name else [])]
+    text = "\x1f".join([*(part.strip().casefold() for part in named), spec.due.isoformat()])
+    return "row:" + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _keyed(specs: list[Spec], entries: list[Entry]) -> dict[str, Spec]:
+    """The specs by key; two rows with one key are refused, naming both (the second
+    would otherwise replace the first without a word)."""
+    keyed: dict[str, Spec] = {}
+    first: dict[str, str] = {}
+    problems = []
+    for spec, entry in zip(specs, entries, strict=True):
+        key = row_key(spec)
+        if key in keyed:
+            problems.append(
+                Problem(
+                    where=entry.where,
+                    field="title",
+                    message=f"The same deadline as {first[key]} (title, course, cohort and "
+                    "due): give it once, or tell the two apart.",
+                )
+            )
+            continue
+        keyed[key] = spec
+        first[key] = entry.where
+    if problems:
+        raise _refuse(problems)
+    return keyed
 
 
 def _differs(deadline: Deadline, spec: Spec) -> bool:
@@ -134,7 +168,7 @@ def deadlines_upload(
 ) -> UploadSummary:
     """Make `team`'s deadlines from `source_name` match the file, or raise naming each bad row.
 
-    Rows are upserted by UID (ICS) or by title, course and due (CSV); a row
+    Rows are upserted by UID (ICS) or by title, course, cohort and due (CSV); a row
     that left the source is withdrawn. `source_name` defaults to the file's
     name. `cohort`, `cohort_size`, `systems` and `timezone_name` are the
     defaults for rows (or events) that do not give their own.
@@ -152,7 +186,7 @@ def deadlines_upload(
         raise _refuse(problems)
     if not specs:
         raise InvalidInput.for_field("file", "The file has no deadlines.")
-    keyed = {row_key(spec): spec for spec in specs}
+    keyed = _keyed(specs, list(parsed.entries))
     # One timeline refresh for the whole upload, not one per deadline, and one
     # calendar change and one re-evaluation task for it.
     batch = calendar_batch(reason=f"deadlines uploaded from '{source_name}'")
@@ -160,6 +194,19 @@ def deadlines_upload(
         return _apply(
             team=team, keyed=keyed, source_name=source_name, cohorts=cohorts, by=by, now=now
         )
+
+
+def _claim_before_cohorts(existing: dict[str, Deadline], spec: Spec, *, key: str):
+    """The deadline an earlier upload stored for this row under its key from before
+    cohorts counted, now under `key`; None when there is none for this cohort."""
+    earlier = _key_before_cohorts(spec)
+    deadline = existing.get(earlier) if earlier else None
+    if deadline is None or deadline.cohort_name.casefold() != spec.cohort_name.casefold():
+        return None
+    del existing[earlier]
+    Deadline.objects.filter(pk=deadline.pk).update(external_uid=key)
+    deadline.external_uid = key
+    return deadline
 
 
 def _apply(
@@ -184,7 +231,7 @@ def _apply(
     new: list[tuple[str, Spec]] = []
     changed: list[tuple[Deadline, Spec]] = []
     for key, spec in keyed.items():
-        deadline = existing.pop(key, None)
+        deadline = existing.pop(key, None) or _claim_before_cohorts(existing, spec, key=key)
         if deadline is None:
             new.append((key, spec))
             continue

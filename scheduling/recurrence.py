@@ -19,24 +19,10 @@ from dateutil import rrule as dateutil_rrule
 from dateutil.rrule import rrule, rrulestr
 
 from scheduling.errors import InvalidInput
+from scheduling.rule_parts import check_parts
 from scheduling.zones import is_offered
 
 _UNTIL = re.compile(r"UNTIL=([0-9TZ]+)", re.IGNORECASE)
-# The longest each month can be (February in a leap year).
-_MONTH_LENGTHS = {
-    1: 31,
-    2: 29,
-    3: 31,
-    4: 30,
-    5: 31,
-    6: 30,
-    7: 31,
-    8: 31,
-    9: 30,
-    10: 31,
-    11: 30,
-    12: 31,
-}
 # Sub-daily rules step in fixed wall-clock units, so they can start near the
 # range asked for instead of at a DTSTART years back (see _skip_ahead).
 _SUB_DAILY_STEPS = {
@@ -224,28 +210,10 @@ def _parts(text: str, *, field: str) -> dict[str, str]:
         key, sep, value = piece.partition("=")
         if not sep or not value:
             raise InvalidInput.for_field(field, f"{piece!r} is not a KEY=VALUE part of an RRULE.")
+        if key in parts:
+            raise InvalidInput.for_field(field, f"{key} is given twice; give each part once.")
         parts[key] = value
     return parts
-
-
-def _check_month_days(parts: dict[str, str], *, field: str) -> None:
-    """Reject BYMONTHDAY days that none of the BYMONTH months has (e.g. February 30).
-
-    dateutil would look for such a day until the year 9999, which takes
-    seconds for a DAILY rule: long enough to tie up a request.
-    """
-    if "BYMONTHDAY" not in parts:
-        return
-    try:
-        days = [int(day) for day in parts["BYMONTHDAY"].split(",")]
-        months = [int(month) for month in parts.get("BYMONTH", "").split(",") if month]
-    except ValueError:
-        return  # dateutil reports malformed numbers
-    longest = max((_MONTH_LENGTHS.get(month, 31) for month in months), default=31)
-    if all(abs(day) > longest for day in days):
-        raise InvalidInput.for_field(
-            field, "The rule can never occur: no month in BYMONTH has that BYMONTHDAY."
-        )
 
 
 def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> rrule:
@@ -262,10 +230,7 @@ def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> r
         )
     if "COUNT" in parts and "UNTIL" in parts:
         raise InvalidInput.for_field(field, "An RRULE may have COUNT or UNTIL, not both.")
-    for key in ("COUNT", "INTERVAL"):
-        if key in parts and (not parts[key].isdigit() or int(parts[key]) < 1):
-            raise InvalidInput.for_field(field, f"{key} must be a whole number of at least 1.")
-    _check_month_days(parts, field=field)
+    check_parts(parts, field=field)
     tz = dtstart.tzinfo
     assert isinstance(tz, ZoneInfo), "DTSTART must carry its IANA zone"
     text = _normalise_until(text, tz, field=field)

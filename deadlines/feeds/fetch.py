@@ -154,7 +154,7 @@ def _answer(response: requests.Response, *, deadline: float, conditional: bool) 
         raise FeedError(f"The feed answered HTTP {status} {reason}".rstrip() + ".")
     limit = settings.CLEARWAY_FEED_MAX_BYTES
     declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise FeedError(f"The feed is {int(declared):,} bytes; the limit is {limit:,}.")
     return Fetched(
         not_modified=False,

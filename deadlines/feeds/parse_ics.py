@@ -265,7 +265,7 @@ def _overrides(event: Any) -> dict[str, Any]:
     if len(cohort) > COHORT_MAX:
         raise _Skip("X-CLEARWAY-COHORT", f"A cohort name has at most {COHORT_MAX} characters.")
     size_text = _text(event, "X-CLEARWAY-COHORT-SIZE").strip()
-    if size_text and not (size_text.isdigit() and 1 <= int(size_text) <= COHORT_SIZE_MAX):
+    if size_text and not (size_text.isdecimal() and 1 <= int(size_text) <= COHORT_SIZE_MAX):
         raise _Skip(
             "X-CLEARWAY-COHORT-SIZE",
             f"{size_text!r} is not a cohort size (a whole number from 1 to {COHORT_SIZE_MAX:,}).",

@@ -116,7 +116,7 @@ def _impact(raw: str | None) -> str:
 def _positive_int(raw: str | None, *, field: str) -> int | None:
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not raw.isdecimal() or int(raw) < 1:
         raise InvalidInput.for_field(field, f"{field} must be a job id (a whole number).")
     return int(raw)
 

@@ -110,7 +110,7 @@ def _messages(value: Any, prefix: str = "") -> list[str]:
             for key, inner in value.items()
             for message in _messages(
                 inner,
-                f"{prefix}item {int(key) + 1}: " if str(key).isdigit() else f"{prefix}{key}: ",
+                f"{prefix}item {int(key) + 1}: " if str(key).isdecimal() else f"{prefix}{key}: ",
             )
         ]
     if isinstance(value, list | tuple):

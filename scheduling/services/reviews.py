@@ -108,7 +108,7 @@ def refusing_bookings(evaluation: conflicts.Evaluation) -> list[str]:
 
 def _job_id(source: str) -> int | None:
     kind, _, key = source.partition(":")
-    return int(key) if kind == "job" and key.isdigit() else None
+    return int(key) if kind == "job" and key.isdecimal() else None
 
 
 def open_round(job: MaintenanceJob, *, teams: dict[str, str], now: datetime) -> list[ReviewRequest]:

@@ -30,7 +30,7 @@ class Step:
 
 def _source_order(window: BusyWindow) -> tuple:
     kind, _, ident = window.source.partition(":")
-    return (window.start, kind, int(ident) if ident.isdigit() else 0, ident)
+    return (window.start, kind, int(ident) if ident.isdecimal() else 0, ident)
 
 
 def traffic_steps(

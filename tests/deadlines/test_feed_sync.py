@@ -285,3 +285,25 @@ def test_a_feed_changed_while_it_synced_fails_cleanly(clock, lms, curriculum, mo
     assert not result.ok
     assert "changed during the sync" in result.error
     assert live(moodle) == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [("X-CLEARWAY-COHORT-SIZE:²", "X-CLEARWAY-COHORT-SIZE"), ("RRULE:FREQ=MONTHLY;BYDAY=99MO", "")],
+)
+def test_an_event_with_a_number_no_calendar_reads_is_skipped_and_the_rest_synced(
+    line, field, clock, lms, curriculum
+):
+    text = fixture_bytes("moodle.ics").decode()
+    broken = text.replace("DTEND:20301215T170000Z\r\n", f"DTEND:20301215T170000Z\r\n{line}\r\n")
+    assert broken != text
+    moodle = feed(lms.serve("/moodle.ics", broken), team=curriculum["team"])
+
+    result = feed_sync(feed_id=moodle.pk)
+
+    assert result.ok, result.error
+    [warning] = result.warnings
+    assert warning.startswith("event 2 (UID 4254@moodle.example.edu):")
+    assert field in warning
+    assert "4253@moodle.example.edu" in live(moodle)
+    assert "4254@moodle.example.edu" not in live(moodle)

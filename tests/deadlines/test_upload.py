@@ -1,5 +1,6 @@
 """POST /api/v1/deadlines/upload: a CSV or .ics file, published all or nothing."""
 
+import hashlib
 from datetime import UTC, datetime
 
 import pytest
@@ -296,3 +297,70 @@ def test_an_ics_event_moved_in_the_lms_is_updated_by_its_uid(clock, curriculum):
     quiz.refresh_from_db()
     assert quiz.due == utc(2030, 12, 16, 17)
     assert Deadline.objects.filter(external_uid="4254@moodle.example.edu").count() == 1
+
+
+# --- rows that name the same deadline, and numbers that only look like numbers --
+
+
+def test_the_same_project_due_for_two_cohorts_is_two_deadlines(clock, curriculum):
+    content = (
+        "title,course,cohort,cohort_size,due\n"
+        "Project 3,CS201,cohort-a,600,2030-12-12T23:59Z\n"
+        "Project 3,CS201,cohort-b,700,2030-12-12T23:59Z\n"
+    )
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 201, answer.json()
+    assert sorted(Deadline.objects.values_list("cohort__name", "cohort_size")) == [
+        ("cohort-a", 600),
+        ("cohort-b", 700),
+    ]
+
+
+def test_two_rows_naming_one_deadline_are_refused_naming_both(clock, curriculum):
+    content = (
+        "title,course,cohort,cohort_size,due\n"
+        "Project 3,CS201,cohort-a,600,2030-12-12T23:59Z\n"
+        "project 3 ,cs201,cohort-a,900,2030-12-12T23:59Z\n"
+    )
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    [message] = answer.json()["errors"]["row 3.title"]
+    assert "The same deadline as row 2" in message
+    assert not Deadline.objects.exists()
+
+
+def test_a_row_stored_before_cohorts_counted_is_updated_in_place(clock, curriculum):
+    content = (
+        "title,course,cohort,cohort_size,due\nProject 3,CS201,cohort-a,600,2030-12-12T23:59Z\n"
+    )
+    upload(curriculum["carol"], "deadlines.csv", content, source="CS spring")
+    stored = Deadline.objects.get()
+    # The key such a row was given before: title, course and due only.
+    named = "project 3\x1fcs201\x1f2030-12-12T23:59:00+00:00"
+    Deadline.objects.filter(pk=stored.pk).update(
+        external_uid="row:" + hashlib.sha256(named.encode()).hexdigest()[:32]
+    )
+
+    again = upload(
+        curriculum["carol"], "deadlines.csv", content.replace(",600,", ",650,"), source="CS spring"
+    )
+
+    counts = {k: again.json()[k] for k in ("created", "updated", "withdrawn")}
+    assert counts == {"created": 0, "updated": 1, "withdrawn": 0}
+    assert Deadline.objects.get().pk == stored.pk
+    assert Deadline.objects.get().cohort_size == 650
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [("Essay,²,2030-12-12T23:59Z", "cohort_size"), ("Essay,100,9999-12-31", "due")],
+)
+def test_a_row_with_a_number_or_day_out_of_reach_is_a_400_on_its_field(row, field, curriculum):
+    answer = upload(curriculum["carol"], "deadlines.csv", f"title,cohort_size,due\n{row}\n")
+
+    assert answer.status_code == 400, answer.content
+    assert f"row 2.{field}" in answer.json()["errors"]

@@ -492,3 +492,49 @@ def test_a_series_starting_in_the_first_pass_of_a_repeated_hour_is_accepted():
     text = job_rule("FREQ=DAILY;COUNT=3", start=utc(2030, 11, 3, 5), zone_name="America/New_York")
 
     assert text == "FREQ=DAILY;COUNT=3"
+
+
+# --- parts dateutil reads late or never: refused on `rrule`, never a 500 ---
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("FREQ=DAILY;COUNT=²", "COUNT must be a whole number"),
+        ("FREQ=DAILY;INTERVAL=²;COUNT=2", "INTERVAL must be a whole number"),
+        ("FREQ=DAILY;COUNT=99999999999999999999", "from 1 to 2,147,483,647"),
+        ("FREQ=DAILY;INTERVAL=99999999999;COUNT=2", "from 1 to 2,147,483,647"),
+        ("FREQ=MONTHLY;BYDAY=99MO;COUNT=3", "ordinal must be 1 to 5"),
+        ("FREQ=MONTHLY;BYDAY=-6FR;COUNT=3", "ordinal must be 1 to 5"),
+        ("FREQ=YEARLY;BYDAY=+60MO;COUNT=2", "ordinal must be 1 to 53"),
+        ("FREQ=MONTHLY;BYDAY=+0MO;COUNT=3", "ordinal must be"),
+        ("FREQ=YEARLY;BYMONTH=13;COUNT=3", "BYMONTH=13 is outside 1 to 12"),
+        ("FREQ=YEARLY;BYMONTH=0;COUNT=3", "BYMONTH=0 is outside"),
+        ("FREQ=YEARLY;BYWEEKNO=99;COUNT=3", "BYWEEKNO=99 is outside"),
+        ("FREQ=YEARLY;BYYEARDAY=999;COUNT=3", "BYYEARDAY=999 is outside"),
+        ("FREQ=MONTHLY;BYMONTHDAY=²;COUNT=3", "not a whole number"),
+        ("FREQ=HOURLY;BYHOUR=25;COUNT=3", "BYHOUR=25 is outside 0 to 23"),
+        ("FREQ=HOURLY;BYMINUTE=60;COUNT=3", "BYMINUTE=60 is outside 0 to 59"),
+        ("FREQ=DAILY;COUNT=3;COUNT=4", "COUNT is given twice"),
+    ],
+)
+def test_a_part_no_calendar_has_is_refused_on_rrule(rule, words):
+    with pytest.raises(InvalidInput) as refused:
+        job_rule(rule)
+
+    assert words in " ".join(refused.value.fields["rrule"])
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MONTHLY;BYDAY=1MO,-1FR;COUNT=3",
+        "FREQ=YEARLY;BYDAY=20MO;COUNT=3",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1;COUNT=3",
+        "FREQ=DAILY;BYHOUR=0,23;BYMINUTE=0;COUNT=3",
+    ],
+)
+def test_parts_at_the_edges_of_their_ranges_are_accepted(rule):
+    walked = recurrence.build_rule(rrule_text=rule, dtstart=datetime(2030, 12, 1, tzinfo=LONDON))
+
+    assert len(list(walked)) == 3
