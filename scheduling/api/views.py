@@ -203,6 +203,7 @@ class JobViewSet(
             comment=data["comment"],
             approve=approve,
             by=self.request.user,
+            token=self.request.auth if isinstance(self.request.auth, ApiToken) else None,
         )
         return self._answer(reviewed)
 

@@ -13,7 +13,7 @@ from scheduling import conflicts
 from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus, Severity
 from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
-from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.models import ApiToken, JobEvent, MaintenanceJob, ReviewRequest, System, Team
 from scheduling.selectors import is_member
 from scheduling.services import jobs, messages, transitions
 
@@ -154,20 +154,28 @@ def request_missing_reviews(job: MaintenanceJob, *, needed: dict[str, str], now:
     return missing
 
 
-def _reviewer(job: MaintenanceJob, *, team: str, by: User | None) -> Team:
+def _reviewer(job: MaintenanceJob, *, team: str, by: User | None, token: ApiToken | None) -> Team:
     reviewer = Team.objects.filter(slug=team).first()
     if reviewer is None:
         raise InvalidInput.for_field("team", f"There is no team {team!r}.")
+    # Through a team token, the person who made it decides as well as the
+    # token's account: a requester must not review by minting a token.
+    people = {by.pk} if by is not None else set()
+    if token is not None and token.created_by_id is not None:
+        people.add(token.created_by_id)
     if _is_own_override_review(job, reviewer):
         # The administrators' team overriding a refusal for itself: any
-        # administrator but the ones who asked for it may approve.
-        if by is None or by.pk in _override_requesters(job):
+        # administrator but the ones who asked for it may approve, in person.
+        if token is not None:
+            raise NotAllowed(
+                "An emergency override is approved by an administrator in person, "
+                "signed in: not with a team token."
+            )
+        if by is None or people & _override_requesters(job):
             raise NotAllowed("Someone other than the requester must approve an emergency override.")
     # A member of the requesting team cannot review it, not even for another
     # team they also belong to: that would be self-review under another name.
-    elif reviewer.pk == job.team_id or (
-        by is not None and job.team.members.filter(pk=by.pk).exists()
-    ):
+    elif reviewer.pk == job.team_id or job.team.members.filter(pk__in=people).exists():
         raise NotAllowed(f"{job.team.name} requested job #{job.pk}; its members cannot review it.")
     if not is_member(by, reviewer):
         raise NotAllowed(f"Only members of {reviewer.name} can review for it.")
@@ -250,8 +258,13 @@ def maintenance_job_review(
     approve: bool,
     comment: str = "",
     now: datetime | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
-    """A reviewing team approves or rejects; the last approval re-checks and approves."""
+    """A reviewing team approves or rejects; the last approval re-checks and approves.
+
+    `token`: the team token the decision came through, if any (its maker counts
+    as deciding too).
+    """
     now = now or timezone.now()
     comment = comment.strip()
     if not approve and not comment:
@@ -260,7 +273,7 @@ def maintenance_job_review(
         )
     with transaction.atomic():
         job = transitions.lock_job(job_id)
-        reviewer = _reviewer(job, team=team, by=by)
+        reviewer = _reviewer(job, team=team, by=by, token=token)
         review = _pending_review(job, reviewer=reviewer)
         review.status = ReviewStatus.APPROVED if approve else ReviewStatus.REJECTED
         review.comment, review.decided_by, review.decided_at = comment, by, now

@@ -2,7 +2,9 @@
 
 A job booked from a template is approved at once when its decision is clear
 (reviews.required_reviews asks nobody then); a flag or a refusal sends it
-through the normal path.
+through the normal path. A team pre-approves work only on the systems it
+owns: another team's system needs that team's review, so a template naming
+one is refused, and so is booking a template whose system changed hands.
 """
 
 from collections.abc import Iterable
@@ -48,6 +50,8 @@ def standard_change_create(
         errors["systems"] = ["Name the systems it touches."]
     elif missing := unknown_systems(systems=systems):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
+    elif foreign := _owned_by_others(team=team, systems=systems):
+        errors["systems"] = [_not_own(team, foreign)]
     if impact not in Impact.values:
         errors["impact"] = [f"Impact must be one of {', '.join(Impact.values)}."]
     if max_duration is None or max_duration <= timedelta(0):
@@ -72,6 +76,20 @@ def standard_change_create(
     return template
 
 
+def _owned_by_others(*, team: Team, systems: Iterable[str]) -> list[str]:
+    """The systems, among `systems`, that another team owns: "slug (team name)"."""
+    others = System.objects.filter(slug__in=list(systems)).exclude(team=team)
+    return [f"{slug} ({name})" for slug, name in others.values_list("slug", "team__name")]
+
+
+def _not_own(team: Team, foreign: list[str]) -> str:
+    return (
+        f"A standard change is pre-approved by {team.name} alone, so it names only "
+        f"{team.name}'s systems; {', '.join(sorted(foreign))} belong to other teams: "
+        "book a normal job there, which they review."
+    )
+
+
 def maintenance_job_book_standard(
     *,
     template_id: int,
@@ -91,6 +109,9 @@ def maintenance_job_book_standard(
     if template is None:
         raise NotFound(f"There is no standard change #{template_id}.")
     _require_member(by, template.team, "book")
+    named = list(template.systems.values_list("slug", flat=True))
+    if foreign := _owned_by_others(team=template.team, systems=named):
+        raise NotAllowed(_not_own(template.team, foreign))
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise InvalidInput.for_field("start", "Times need a UTC offset or a time zone.")
     end = end or start + template.max_duration
@@ -104,7 +125,7 @@ def maintenance_job_book_standard(
         team=template.team,
         title=template.title,
         description=template.description,
-        systems=list(template.systems.values_list("slug", flat=True)),
+        systems=named,
         start=start,
         end=end,
         impact=template.impact,

@@ -2,6 +2,7 @@
 
 import pytest
 
+from scheduling.models import MaintenanceJob, System
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer, token_for
@@ -189,3 +190,27 @@ def test_editing_a_standard_change_to_a_heavier_impact_is_refused(requester):
 
     assert heavier.status_code == 400, heavier.json()
     assert "impact" in heavier.json()["errors"]
+
+
+def test_a_standard_change_naming_another_teams_system_is_refused(requester):
+    answer = as_user(requester).post(
+        "/api/v1/standard-changes",
+        template_body(systems=["grading-db", "grading-api"]),
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    [message] = answer.json()["errors"]["systems"]
+    assert "grading-api (Grading)" in message
+    assert "grading-db" not in message.split("belong")[1]
+
+
+def test_a_standard_change_whose_system_changed_hands_is_not_booked(requester, org):
+    template = define(requester)
+    System.objects.filter(slug="grading-db").update(team=org["grading"])
+
+    answer = book(requester, template)
+
+    assert answer.status_code == 403
+    assert "grading-db" in answer.json()["message"]
+    assert not MaintenanceJob.objects.exists()

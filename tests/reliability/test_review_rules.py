@@ -11,6 +11,7 @@ import pytest
 from scheduling.models import ReviewRequest
 from tests import builders
 from tests.builders import at
+from tests.ci.clients import bearer
 from tests.personas import as_user
 from tests.workflow import approved_job, book, pending_job
 
@@ -48,6 +49,60 @@ def test_the_requester_cannot_approve_their_own_override(admin, refusing_deadlin
 
     assert answer.status_code == 403
     assert ReviewRequest.objects.get(job_id=job["id"], team__slug="platform").status == "pending"
+
+
+def minted_by(person, *, team: str):
+    """A team token `person` makes for `team`, as a client."""
+    made = as_user(person).post(
+        "/api/v1/api-tokens",
+        {"name": "mine", "team": team, "scopes": ["gate:read", "jobs:write"]},
+        format="json",
+    )
+    assert made.status_code == 201, made.json()
+    return bearer(made.json()["token"])
+
+
+def test_the_requester_cannot_approve_their_own_override_with_a_token_they_made(
+    admin, refusing_deadline
+):
+    job = override_by(admin)
+
+    answer = minted_by(admin, team="platform").post(
+        f"/api/v1/jobs/{job['id']}/approve", {"team": "platform"}, format="json"
+    )
+
+    assert answer.status_code == 403
+    assert ReviewRequest.objects.get(job_id=job["id"], team__slug="platform").status == "pending"
+
+
+def test_an_override_is_not_approved_with_a_team_token_even_another_administrators(
+    admin, org, refusing_deadline
+):
+    other = builders.user("quinn", team=org["platform"], staff=True)
+    job = override_by(admin)
+
+    answer = minted_by(other, team="platform").post(
+        f"/api/v1/jobs/{job['id']}/approve", {"team": "platform"}, format="json"
+    )
+
+    assert answer.status_code == 403
+    assert "in person" in answer.json()["message"]
+
+
+def test_a_member_of_the_requesting_team_cannot_review_with_a_token_of_the_other_team(
+    org, requester, reviewer
+):
+    both = builders.user("gina", team=org["grading"])
+    org["infra"].members.add(both)
+    job = pending_job(requester=requester)  # infra's job, waiting for grading
+
+    answer = minted_by(both, team="grading").post(
+        f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"}, format="json"
+    )
+
+    # A token sees only its own team's jobs; were it to see this one, its maker decides too.
+    assert answer.status_code in (403, 404)
+    assert ReviewRequest.objects.get(job_id=job.pk, team__slug="grading").status == "pending"
 
 
 def test_another_administrator_approves_the_override(
