@@ -138,7 +138,24 @@ def _text(value: str) -> str:
 
 
 def _line(line: str) -> bytes:
-    return line.encode() if len(line) < _FOLD_AT and line.isascii() else Contentline(line).to_ical()
+    if not line.isascii():
+        return Contentline(line).to_ical()
+    return (line if len(line) < _FOLD_AT else _fold_ascii(line)).encode()
+
+
+def _fold_ascii(line: str) -> str:
+    """icalendar's fold of an ASCII line, by slices: pieces of 74 characters, a backslash
+    or caret at a piece's end carried to the next so no escape is split."""
+    pieces = []
+    start = 0
+    while len(line) - start >= _FOLD_AT:
+        end = start + _FOLD_AT - 1
+        if line[end - 1] in "\\^":
+            end -= 1
+        pieces.append(line[start:end])
+        start = end
+    pieces.append(line[start:])
+    return "\r\n ".join(pieces)
 
 
 # icalendar folds every content line a character at a time, though most are

@@ -5,7 +5,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Event
+from icalendar.parser import Contentline
 
+from scheduling.calendar_feeds import render
 from scheduling.calendar_feeds.render import to_ical
 
 # Text as people type it: accents, emoji, the characters iCalendar escapes.
@@ -49,3 +51,9 @@ def test_a_short_line_stays_on_one_line_and_a_long_one_is_folded():
 
     assert "SUMMARY:Reindex grades\r\n" in written
     assert "DESCRIPTION:" + "d" * 62 + "\r\n " in written
+
+
+@settings(max_examples=500, deadline=None)
+@given(line=st.text(alphabet=st.sampled_from(list("ab \\^,;:\t")), max_size=400))
+def test_an_ascii_line_is_folded_as_icalendar_folds_it(line):
+    assert render._line(line) == Contentline(line).to_ical()
