@@ -162,7 +162,10 @@ def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: An
         check_not_from_feed(deadline=deadline)
     old_due = deadline.due
     old_systems = list(deadline.systems.values_list("slug", flat=True))
-    systems = changes.pop("systems", None) or old_systems
+    systems = changes.pop("systems", None)
+    if systems is None:
+        # None keeps the systems; [] is a request to hit none, which check_deadline refuses.
+        systems = old_systems
     for key, value in changes.items():
         if value is not None:
             setattr(deadline, key, value)

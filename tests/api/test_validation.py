@@ -237,6 +237,17 @@ def test_a_deadline_retried_after_a_refusal_describes_its_new_cohort(curriculum_
     assert Cohort.objects.get(name="CS 2099").size == 1500
 
 
+def test_emptying_a_deadlines_systems_is_a_400_on_systems(curriculum_staff):
+    deadline = builders.deadline(by=curriculum_staff, systems=("grading-api",))
+
+    answer = as_user(curriculum_staff).patch(
+        f"/api/v1/deadlines/{deadline.pk}", {"systems": []}, format="json"
+    )
+
+    assert "Name the systems" in assert_invalid(answer, "systems")["errors"]["systems"][0]
+    assert list(deadline.systems.values_list("slug", flat=True)) == ["grading-api"]
+
+
 # --- catalogue and freeze -------------------------------------------------------
 
 
