@@ -1,7 +1,11 @@
 """Standard changes: a team's pre-approved template, approved at once when clear."""
 
+from datetime import timedelta
+
 import pytest
 
+from scheduling.models import MaintenanceJob, StandardChange
+from scheduling.recurrence import MAX_JOB_SPAN
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer, token_for
@@ -189,3 +193,26 @@ def test_editing_a_standard_change_to_a_heavier_impact_is_refused(requester):
 
     assert heavier.status_code == 400, heavier.json()
     assert "impact" in heavier.json()["errors"]
+
+
+@pytest.mark.parametrize("longest", ["P999999999D", "P3650000D", f"P{MAX_JOB_SPAN.days + 1}D"])
+def test_a_maximum_duration_past_the_longest_job_is_a_400_on_max_duration(requester, longest):
+    answer = as_user(requester).post(
+        "/api/v1/standard-changes", template_body(max_duration=longest), format="json"
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == ["max_duration"]
+    assert not StandardChange.objects.exists()
+
+
+def test_booking_a_template_saved_too_long_to_end_is_a_400_not_a_500(requester):
+    template = define(requester)
+    # Saved before max_duration was bounded: its default end is past year 9999.
+    StandardChange.objects.filter(pk=template["id"]).update(max_duration=timedelta(days=3650000))
+
+    answer = book(requester, template)
+
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == ["end"]
+    assert not MaintenanceJob.objects.exists()

@@ -52,3 +52,21 @@ def test_a_team_defines_a_standard_change_and_books_it_approved(alice):
 
 def test_the_page_is_for_members_of_a_team(outsider):
     assert client_for(outsider).get("/standard-changes/").status_code == 403
+
+
+def test_a_maximum_duration_no_job_could_last_is_shown_on_the_form(alice):
+    answer = client_for(alice).post(
+        "/standard-changes/",
+        {
+            "team": "infra-dba",
+            "title": "Rotate logs",
+            "systems": ["grading-db"],
+            "impact": "degraded",
+            "max_duration": "999999999 00:00:00",
+            "timezone": "UTC",
+        },
+    )
+
+    assert answer.status_code == 400
+    assert "max_duration" in answer.context["form"].errors
+    assert not StandardChange.objects.exists()
