@@ -216,3 +216,13 @@ def test_booking_a_template_saved_too_long_to_end_is_a_400_not_a_500(requester):
     assert answer.status_code == 400, answer.content
     assert list(answer.json()["errors"]) == ["end"]
     assert not MaintenanceJob.objects.exists()
+
+
+def test_booking_a_standard_change_in_the_past_is_a_409_and_books_nothing(requester):
+    template = define(requester)
+
+    answer = book(requester, template, start="2020-12-10T08:00:00Z")
+
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "window_ended"
+    assert not MaintenanceJob.objects.exists()
