@@ -7,7 +7,7 @@ from rest_framework import serializers, viewsets
 from blackouts.models import Blackout
 from blackouts.selectors import blackouts_with_systems
 from blackouts.services import blackout_create, blackout_delete, blackout_update
-from scheduling.api.fields import InstantField, TimeZoneField, localise
+from scheduling.api.fields import ZONE_HELP, InstantField, TimeZoneField, localise, zone_default
 from scheduling.api.filters import InstantFilter
 from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.choices import Severity
@@ -21,7 +21,8 @@ class BlackoutSerializer(serializers.ModelSerializer):
     )
     start = InstantField()
     end = InstantField()
-    timezone = TimeZoneField(required=False, default="UTC")
+    # No field default, or a PUT without a zone moves the blackout to UTC (zone_default).
+    timezone = TimeZoneField(required=False, help_text=ZONE_HELP)
     exdates = serializers.ListField(child=InstantField(), required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.REFUSE)
 
@@ -44,8 +45,7 @@ class BlackoutSerializer(serializers.ModelSerializer):
         read_only_fields = ["version"]
 
     def validate(self, attrs):
-        if self.instance is not None and "timezone" not in attrs:
-            attrs["timezone"] = self.instance.timezone
+        attrs.setdefault("timezone", zone_default(self.instance))
         localise(attrs, "start", "end")
         if "exdates" in attrs:
             holder = {"timezone": attrs["timezone"]}

@@ -15,7 +15,6 @@ from deadlines.preview import deadline_preview
 from deadlines.selectors import deadlines_with_details
 from deadlines.services import (
     check_can_publish,
-    cohort_save,
     deadline_create,
     deadline_update,
     deadline_withdraw,
@@ -149,18 +148,12 @@ class DeadlineViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        # Checked before the cohort is saved; deadline_create checks it again.
-        check_can_publish(by=self.request.user, team=data["team"])
-        cohort = data.get("cohort")
-        if data.get("new_cohort_name"):
-            cohort = cohort_save(
-                name=data["new_cohort_name"], size=data["cohort_size"], team=data["team"]
-            )
         serializer.instance = deadline_create(
             team=data["team"],
             title=data["title"],
             course=data.get("course", ""),
-            cohort=cohort,
+            cohort=data.get("cohort"),
+            new_cohort_name=data.get("new_cohort_name", ""),
             cohort_size=data.get("cohort_size"),
             due=data["due"],
             systems=[system.slug for system in data.get("systems", [])] or None,

@@ -110,6 +110,7 @@ def deadline_create(
     due: datetime,
     cohort_size: int | None = None,
     cohort: Cohort | None = None,
+    new_cohort_name: str = "",
     systems: Iterable[str] | None = None,
     course: str = "",
     source: str = DeadlineSource.MANUAL,
@@ -123,6 +124,10 @@ def deadline_create(
     if cohort is not None and cohort_size is None:
         cohort_size = cohort.size
     check_deadline(title=title, cohort_size=cohort_size, due=due, systems=systems)
+    if new_cohort_name:
+        # Made here, once the deadline is known to be valid and in its transaction:
+        # a refused deadline left its new cohort behind, and a retry took its size.
+        cohort = cohort_save(name=new_cohort_name, size=cohort_size, team=team)
     deadline = Deadline.objects.create(
         team=team,
         title=title.strip(),
@@ -157,7 +162,10 @@ def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: An
         check_not_from_feed(deadline=deadline)
     old_due = deadline.due
     old_systems = list(deadline.systems.values_list("slug", flat=True))
-    systems = changes.pop("systems", None) or old_systems
+    systems = changes.pop("systems", None)
+    if systems is None:
+        # None keeps the systems; [] is a request to hit none, which check_deadline refuses.
+        systems = old_systems
     for key, value in changes.items():
         if value is not None:
             setattr(deadline, key, value)

@@ -91,6 +91,18 @@ class TimeZoneField(serializers.CharField):
         return value
 
 
+ZONE_HELP = "An IANA zone. UTC when a new object names none; an update without it keeps the zone."
+
+
+def zone_default(instance) -> str:
+    """The zone of a body that names none: the object's own on an update, UTC on creation.
+
+    Not a field default: DRF fills those in on a PUT before `validate` runs,
+    and an update would then have moved the object to UTC.
+    """
+    return instance.timezone if instance is not None else "UTC"
+
+
 def localise(data: dict, *fields: str, zone_field: str = "timezone", default: str = "UTC") -> dict:
     """Give naive instants in `data` the zone named in `data[zone_field]`.
 

@@ -2,7 +2,14 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField, localise
+from scheduling.api.fields import (
+    ZONE_HELP,
+    InstantField,
+    IsoDurationField,
+    TimeZoneField,
+    localise,
+    zone_default,
+)
 from scheduling.choices import ChangeType, Impact
 from scheduling.links import site_link
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
@@ -161,7 +168,8 @@ class JobSerializer(serializers.ModelSerializer):
     impacted_systems = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
     start = InstantField()
     end = InstantField()
-    timezone = TimeZoneField(required=False, default="UTC")
+    # No field default, or a PUT without a zone moves the job to UTC (zone_default).
+    timezone = TimeZoneField(required=False, help_text=ZONE_HELP)
     impact = serializers.ChoiceField(choices=Impact.choices)
     findings = FindingSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
@@ -202,8 +210,7 @@ class JobSerializer(serializers.ModelSerializer):
         return ReviewSerializer(current, many=True).data
 
     def validate(self, attrs):
-        if self.instance is not None and "timezone" not in attrs:
-            attrs["timezone"] = self.instance.timezone
+        attrs.setdefault("timezone", zone_default(self.instance))
         return localise(attrs, "start", "end")
 
 

@@ -17,9 +17,16 @@ from django.utils import timezone as django_timezone
 from scheduling import recurrence
 from scheduling.choices import Impact
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
+from scheduling.instants import RANGE_MESSAGE
 from scheduling.models import MaintenanceJob, StandardChange, System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.submission import maintenance_job_book
+from scheduling.vocabulary import duration_text
+
+# The longest a job may span (a recurring one, start to last end): a template
+# past it pre-approved nothing bookable, and 999999999 days overflowed the
+# database's interval into a 500.
+LONGEST = recurrence.MAX_JOB_SPAN
 
 
 def _require_member(by: User | None, team: Team, verb: str) -> None:
@@ -56,6 +63,8 @@ def standard_change_create(
         errors["impact"] = [f"Impact must be one of {', '.join(Impact.values)}."]
     if max_duration is None or max_duration <= timedelta(0):
         errors["max_duration"] = ["The maximum duration must be positive, e.g. PT2H."]
+    elif max_duration > LONGEST:
+        errors["max_duration"] = [f"A job lasts at most {duration_text(LONGEST)}."]
     try:
         recurrence.zone(timezone)
     except InvalidInput as exc:
@@ -114,7 +123,11 @@ def maintenance_job_book_standard(
         raise NotAllowed(_not_own(template.team, foreign))
     if start.tzinfo is None or (end is not None and end.tzinfo is None):
         raise InvalidInput.for_field("start", "Times need a UTC offset or a time zone.")
-    end = end or start + template.max_duration
+    try:
+        end = end or start + template.max_duration
+    except OverflowError:
+        # A template saved before max_duration was bounded can end past year 9999.
+        raise InvalidInput.for_field("end", RANGE_MESSAGE) from None
     if end - start > template.max_duration:
         raise InvalidInput.for_field(
             "end",

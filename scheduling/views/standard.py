@@ -102,9 +102,14 @@ def standard_change_book(request, pk: int):
                 template_id=template.pk, start=form.cleaned_data["start"], by=request.user
             )
         except Conflict as exc:
-            if exc.code != "refused":
-                raise
-            refusal = {"message": exc.message, "findings": finding_rows(exc.details["findings"])}
+            if exc.code == "refused":
+                refusal = {
+                    "message": exc.message,
+                    "findings": finding_rows(exc.details["findings"]),
+                }
+            else:
+                # A window already ended, say: the form shows why, as booking a job does.
+                add_domain_error(form, exc)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

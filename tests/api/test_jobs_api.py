@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from scheduling.api.pagination import Pages
 from scheduling.models import MaintenanceJob
 from scheduling.services.submission import maintenance_job_submit
 from tests import builders
@@ -13,6 +14,8 @@ from tests.personas import as_user
 from tests.workflow import approved_job, book, job_body
 
 pytestmark = pytest.mark.django_db
+
+MAX_PAGE = Pages.max_limit
 
 
 def ids(response) -> list[int]:
@@ -219,3 +222,19 @@ def test_paths_answer_with_and_without_a_trailing_slash(requester, reviewer, adm
     assert approved.json()["status"] == "approved"
     for path in ("jobs", f"jobs/{job_id}", "teams", "systems", "blackouts", "deadlines", "freeze"):
         assert alice.get(f"/api/v1/{path}{slash}").status_code == 200, path
+
+
+@pytest.mark.parametrize("path", ["jobs", "teams", "systems", "api-tokens"])
+def test_a_limit_too_large_for_the_database_is_capped_not_a_500(requester, calendar, path):
+    page = as_user(requester).get(f"/api/v1/{path}", {"limit": "99999999999999999999", "offset": 1})
+
+    assert page.status_code == 200, page.content
+    assert f"limit={MAX_PAGE}" in page.json()["previous"]
+
+
+@pytest.mark.parametrize("offset", ["99999999999999999999", "abc", "-5", "²"])
+def test_an_offset_the_database_cannot_take_answers_a_page_not_a_500(requester, calendar, offset):
+    page = as_user(requester).get("/api/v1/jobs", {"offset": offset})
+
+    assert page.status_code == 200, page.content
+    assert page.json()["count"] == 3

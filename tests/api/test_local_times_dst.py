@@ -68,3 +68,69 @@ def test_the_services_word_a_gap_like_the_forms():
     assert message is not None
     assert message.startswith(GAP_WORDS)
     assert "at 01:00 GMT the clocks go forward to 02:00 BST" in message
+
+
+# --- an update without `timezone` keeps the object's zone --------------------
+
+
+def test_a_job_put_without_a_zone_reads_its_times_in_the_jobs_zone(requester):
+    client = as_user(requester)
+    booked = client.post(
+        "/api/v1/jobs",
+        job_body(
+            timezone="America/New_York", start="2030-12-10T08:00:00", end="2030-12-10T12:00:00"
+        ),
+        format="json",
+    ).json()
+
+    answer = client.put(
+        f"/api/v1/jobs/{booked['id']}",
+        job_body(start="2030-12-10T09:00:00", end="2030-12-10T12:00:00"),
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["start"], answer.json()["timezone"]) == (
+        "2030-12-10T14:00:00Z",
+        "America/New_York",
+    )
+
+
+def test_a_blackout_put_without_a_zone_reads_its_times_in_the_blackouts_zone(admin):
+    client = as_user(admin)
+    body = {"title": "Exam boards", "team": "platform", "severity": "refuse"}
+    created = client.post(
+        "/api/v1/blackouts",
+        {
+            **body,
+            "start": "2030-12-10T08:00:00",
+            "end": "2030-12-10T12:00:00",
+            "timezone": "America/New_York",
+        },
+        format="json",
+    ).json()
+
+    answer = client.put(
+        f"/api/v1/blackouts/{created['id']}",
+        {**body, "start": "2030-12-10T09:00:00", "end": "2030-12-10T12:00:00"},
+        format="json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert (answer.json()["start"], answer.json()["timezone"]) == (
+        "2030-12-10T14:00:00Z",
+        "America/New_York",
+    )
+
+
+def test_a_blackout_created_without_a_zone_is_in_utc(admin):
+    body = {"title": "Exam boards", "team": "platform", "severity": "refuse"}
+
+    answer = as_user(admin).post(
+        "/api/v1/blackouts",
+        {**body, "start": "2030-12-10T08:00:00", "end": "2030-12-10T12:00:00"},
+        format="json",
+    )
+
+    assert answer.status_code == 201, answer.content
+    assert (answer.json()["start"], answer.json()["timezone"]) == ("2030-12-10T08:00:00Z", "UTC")

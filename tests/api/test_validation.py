@@ -2,6 +2,7 @@
 
 import pytest
 
+from deadlines.models import Cohort, Deadline
 from scheduling.models import MaintenanceJob
 from tests import builders
 from tests.builders import at
@@ -208,6 +209,43 @@ def test_a_deadline_for_an_unknown_cohort_without_a_size_is_a_400_on_cohort(curr
     answer = as_user(curriculum_staff).post("/api/v1/deadlines", body, format="json")
 
     assert_invalid(answer, "cohort")
+
+
+def test_a_refused_deadline_for_a_new_cohort_leaves_no_cohort_behind(curriculum_staff):
+    body = deadline_body(title="Line 1\nLine 2", cohort="CS 2099", cohort_size=5)
+
+    answer = as_user(curriculum_staff).post("/api/v1/deadlines", body, format="json")
+
+    assert_invalid(answer, "title")
+    assert not Cohort.objects.exists()
+    assert not Deadline.objects.exists()
+
+
+def test_a_deadline_retried_after_a_refusal_describes_its_new_cohort(curriculum_staff):
+    client = as_user(curriculum_staff)
+    client.post(
+        "/api/v1/deadlines",
+        deadline_body(title="Line 1\nLine 2", cohort="CS 2099", cohort_size=5),
+        format="json",
+    )
+
+    answer = client.post(
+        "/api/v1/deadlines", deadline_body(cohort="CS 2099", cohort_size=1500), format="json"
+    )
+
+    assert answer.status_code == 201, answer.json()
+    assert Cohort.objects.get(name="CS 2099").size == 1500
+
+
+def test_emptying_a_deadlines_systems_is_a_400_on_systems(curriculum_staff):
+    deadline = builders.deadline(by=curriculum_staff, systems=("grading-api",))
+
+    answer = as_user(curriculum_staff).patch(
+        f"/api/v1/deadlines/{deadline.pk}", {"systems": []}, format="json"
+    )
+
+    assert "Name the systems" in assert_invalid(answer, "systems")["errors"]["systems"][0]
+    assert list(deadline.systems.values_list("slug", flat=True)) == ["grading-api"]
 
 
 # --- catalogue and freeze -------------------------------------------------------

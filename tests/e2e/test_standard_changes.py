@@ -1,8 +1,11 @@
 """Standard changes: a team's pre-approved template, approved at once when clear."""
 
+from datetime import timedelta
+
 import pytest
 
-from scheduling.models import MaintenanceJob, System
+from scheduling.models import MaintenanceJob, StandardChange, System
+from scheduling.recurrence import MAX_JOB_SPAN
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer, token_for
@@ -213,4 +216,36 @@ def test_a_standard_change_whose_system_changed_hands_is_not_booked(requester, o
 
     assert answer.status_code == 403
     assert "grading-db" in answer.json()["message"]
+
+
+@pytest.mark.parametrize("longest", ["P999999999D", "P3650000D", f"P{MAX_JOB_SPAN.days + 1}D"])
+def test_a_maximum_duration_past_the_longest_job_is_a_400_on_max_duration(requester, longest):
+    answer = as_user(requester).post(
+        "/api/v1/standard-changes", template_body(max_duration=longest), format="json"
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == ["max_duration"]
+    assert not StandardChange.objects.exists()
+
+
+def test_booking_a_template_saved_too_long_to_end_is_a_400_not_a_500(requester):
+    template = define(requester)
+    # Saved before max_duration was bounded: its default end is past year 9999.
+    StandardChange.objects.filter(pk=template["id"]).update(max_duration=timedelta(days=3650000))
+
+    answer = book(requester, template)
+
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == ["end"]
+    assert not MaintenanceJob.objects.exists()
+
+
+def test_booking_a_standard_change_in_the_past_is_a_409_and_books_nothing(requester):
+    template = define(requester)
+
+    answer = book(requester, template, start="2020-12-10T08:00:00Z")
+
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "window_ended"
     assert not MaintenanceJob.objects.exists()
