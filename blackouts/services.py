@@ -16,7 +16,7 @@ from scheduling.choices import FindingKind, Severity
 from scheduling.db import retry_on_conflict
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
-from scheduling.instants import instant_errors
+from scheduling.instants import instant_errors, instant_problem
 from scheduling.models import System, Team
 from scheduling.selectors import unknown_systems
 from scheduling.services.calendar import calendar_change_record, calendar_changed
@@ -42,6 +42,10 @@ def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[date
         moment = value if isinstance(value, datetime) else _iso_instant(value)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=tz)
+        # Checked before converting: year 1 or 9999 overflows across an offset,
+        # and the API's words (scheduling.instants) reach the page as well.
+        if problem := instant_problem(moment):
+            raise InvalidInput.for_field("exdates", f"{value!s}: {problem}")
         parsed.append(moment.astimezone(UTC))
     return sorted(set(parsed))
 

@@ -262,7 +262,7 @@ class FreezeForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class FreezeScheduleForm(forms.Form):
+class FreezeScheduleForm(LocalWindowForm):
     """A scheduled freeze: wall-clock times in a named zone, an optional rule and scope."""
 
     reason = forms.CharField(max_length=500)
@@ -287,10 +287,9 @@ class FreezeScheduleForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        zone = data.get("timezone")
-        if zone:
-            data["start"] = zoned(data.get("start"), zone)
-            data["end"] = zoned(data.get("end"), zone)
+        # The checks every typed time gets: skipped or repeated by the clocks,
+        # outside 1970-2999 once converted, the end after the start.
+        self.zone_window(data)
         return data
 
     def service_arguments(self) -> dict:

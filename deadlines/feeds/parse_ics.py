@@ -119,13 +119,18 @@ def _parse_events(events, *, feed_zone: ZoneInfo, window: Window, parsed: Parsed
     overridden = _overridden(events, feed_zone)
     budget = _Budget(window.max_rule_steps)
     seen: set[str] = set()  # UIDs of events that are not RECURRENCE-ID overrides
+    moved: set[tuple[str, datetime]] = set()  # (UID, RECURRENCE-ID) of the overrides
     for number, event in enumerate(events, start=1):
         uid = _text(event, "UID").strip()
         where = f"event {number}" + (f" (UID {uid})" if uid else "")
         master = "RECURRENCE-ID" not in event
+        repeated = None
         try:
-            if master and uid in seen:
-                raise _Skip("UID", "Another event has the same UID; only the first one is used.")
+            repeated = _repeated(
+                event, uid=uid, master=master, seen=seen, moved=moved, feed_zone=feed_zone
+            )
+            if repeated is not None:
+                raise repeated
             entries = _entries(
                 event,
                 uid=uid,
@@ -137,8 +142,9 @@ def _parse_events(events, *, feed_zone: ZoneInfo, window: Window, parsed: Parsed
             )
         except _Skip as skip:
             # The sync keeps the deadlines a broken event made (`uid`, `uid#...`),
-            # but not for a duplicate: the first event with that UID still counts.
-            keep = "" if master and uid in seen else uid
+            # but not for a duplicate: the first event with that UID (or the
+            # first override of that occurrence) still counts.
+            keep = "" if skip is repeated else uid
             parsed.problems.append(Problem(where, skip.field, skip.message, keep))
             if master:
                 seen.add(uid)
@@ -152,6 +158,33 @@ def _parse_events(events, *, feed_zone: ZoneInfo, window: Window, parsed: Parsed
                 "events are expanded."
             )
     return parsed
+
+
+def _repeated(
+    event: Any,
+    *,
+    uid: str,
+    master: bool,
+    seen: set[str],
+    moved: set[tuple[str, datetime]],
+    feed_zone: ZoneInfo,
+) -> _Skip | None:
+    """Why the event repeats one read before (its UID, or the occurrence it overrides)."""
+    if master:
+        if uid in seen:
+            return _Skip("UID", "Another event has the same UID; only the first one is used.")
+        return None
+    # Compared as instants: one occurrence may be named in another zone.
+    occurrence = (uid, _recurrence_id(event, feed_zone))
+    if occurrence in moved:
+        # Two overrides of one occurrence (09:00 and 11:00) name two dues for
+        # one deadline; keeping the last silently would hide the feed's mistake.
+        return _Skip(
+            "RECURRENCE-ID",
+            "Another event overrides the same occurrence; only the first one is used.",
+        )
+    moved.add(occurrence)
+    return None
 
 
 def _load(data: bytes) -> Calendar:
@@ -281,17 +314,28 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _recurrence_id(event: Any, feed_zone: ZoneInfo) -> datetime:
+    """The occurrence an override replaces, as a UTC instant, or why it names none."""
+    value = _value(event, "RECURRENCE-ID")
+    # A PERIOD or a duration names no occurrence (and broke the arithmetic).
+    if not isinstance(value, date):
+        raise _Skip("RECURRENCE-ID", "RECURRENCE-ID is not a date or date-time.")
+    try:
+        return _aware(value, feed_zone).astimezone(UTC)
+    except OverflowError:
+        raise _Skip("RECURRENCE-ID", RANGE_MESSAGE) from None
+
+
 def _overridden(events: list[Any], feed_zone: ZoneInfo) -> dict[str, set[datetime]]:
     """Per UID, the occurrences that a RECURRENCE-ID event replaces (or cancels)."""
     found: dict[str, set[datetime]] = defaultdict(set)
     for event in events:
         if "RECURRENCE-ID" in event:
             try:
-                moment = _value(event, "RECURRENCE-ID")
+                moment = _recurrence_id(event, feed_zone)
             except _Skip:
                 continue  # reported when the event itself is read
-            if moment is not None:
-                found[_text(event, "UID").strip()].add(_aware(moment, feed_zone).astimezone(UTC))
+            found[_text(event, "UID").strip()].add(moment)
     return found
 
 
@@ -317,7 +361,7 @@ def _entries(
         raise _Skip("SUMMARY", "The event has no title (SUMMARY).")
     common = {"title": title[:TITLE_MAX], "course": _course(event, title), **_overrides(event)}
     if "RECURRENCE-ID" in event:
-        moment = _aware(_value(event, "RECURRENCE-ID"), feed_zone)
+        moment = _recurrence_id(event, feed_zone)
         return [Entry(where=where, due=due, uid=f"{uid}#{_stamp(moment)}", **common)]
     if "RRULE" not in event:
         return [Entry(where=where, due=due, uid=uid, **common)]

@@ -7,7 +7,7 @@ re-evaluates jobs: the gate, /state and /slots read the freezes at call time
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,6 +19,7 @@ from scheduling import recurrence
 from scheduling.db import retry_on_conflict
 from scheduling.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from scheduling.freezes import manual_freeze
+from scheduling.instants import instant_errors
 from scheduling.models import Freeze, System
 from scheduling.selectors import unknown_systems
 from scheduling.services.calendar import calendar_change_record
@@ -115,9 +116,11 @@ def _check_schedule(
         errors["reason"] = [f"Keep the reason to {REASON_MAX_LENGTH} characters."]
     if missing := unknown_systems(systems=systems):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
-    if start.tzinfo is None or (end is not None and end.tzinfo is None):
-        errors["start"] = ["Times need a UTC offset or a time zone."]
-    elif end is not None and start >= end:
+    if times := instant_errors({"start": start, "end": end}):
+        # Naive, outside 1970-2999 or skipped by the clocks: the words every form uses.
+        errors.update(times)
+    elif end is not None and start.astimezone(UTC) >= end.astimezone(UTC):
+        # One shared tzinfo compares wall times; a repeated hour needs the instants.
         errors["end"] = ["The end must be after the start."]
     elif end is not None and end <= now:
         errors["end"] = ["This freeze would be over already."]

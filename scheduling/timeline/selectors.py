@@ -35,22 +35,27 @@ FIELDS = (
 
 
 class Reached(frozenset):
-    """Slugs, carrying the ids of the systems among them (for index-friendly reads)."""
+    """Slugs, carrying the ids of the systems among them (for index-friendly reads),
+    and, per system asked about, what it impacts (as `reach_of` answers)."""
 
     ids: dict[int, str]
+    each: dict[str, frozenset[str]]
 
 
 def reach(*, systems: Iterable[str]) -> frozenset[str]:
     """`systems` plus every system they impact (their dependents, transitively): one read."""
     asked = frozenset(systems)
-    found = dict(
-        TimelineReach.objects.filter(system__slug__in=asked).values_list(
-            "reached_id", "reached__slug"
-        )
-    )
+    found: dict[int, str] = {}
+    each: dict[str, set[str]] = {slug: {slug} for slug in asked}
+    for system, reached_id, reached_slug in TimelineReach.objects.filter(
+        system__slug__in=asked
+    ).values_list("system__slug", "reached_id", "reached__slug"):
+        found[reached_id] = reached_slug
+        each[system].add(reached_slug)
     # An unknown slug is still "asked about", as the engine's closure keeps it.
     reached = Reached(asked | frozenset(found.values()))
     reached.ids = found
+    reached.each = {slug: frozenset(slugs) for slug, slugs in each.items()}
     return reached
 
 

@@ -60,10 +60,14 @@ def _shown(catalogue: list[System], *, system: str, team: str):
     return shown, team_systems
 
 
-def _traffic(deadline_windows, *, slugs: frozenset[str], reach: frozenset[str], every: int):
+def _traffic(deadline_windows, *, slugs: frozenset[str], reach: frozenset[str]):
     """Each shown system's traffic, with what reaches it through its dependencies."""
     per_system = data.traffic_segments(deadline_windows, reach)
-    reaches = reach_of(systems=slugs) if len(slugs) < every else {}
+    # Every row, filtered or not, folds in its dependents' traffic: a deadline
+    # on grading-api refuses work on grading-db. The closure read that gave
+    # `reach` gives each system's share too; only a closure computed without
+    # the timeline (CLEARWAY_TIMELINE off) needs the one read of reach_of.
+    reaches = getattr(reach, "each", None) or reach_of(systems=slugs)
     return {
         slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
         for slug in slugs
@@ -94,7 +98,7 @@ def calendar(request):
     items = data.with_origins(items, shown=slugs)
     if chosen_team:
         items = data.of_team(items, team=chosen_team, team_systems=team_systems)
-    traffic = _traffic(deadline_windows, slugs=slugs, reach=reach, every=len(catalogue))
+    traffic = _traffic(deadline_windows, slugs=slugs, reach=reach)
     days = data.days(
         first=first,
         count=count,

@@ -314,3 +314,14 @@ def test_a_freeze_that_is_neither_on_nor_off_is_a_400(admin):
     answer = as_user(admin).put("/api/v1/freeze", {"active": "perhaps"}, format="json")
 
     assert_invalid(answer, "active")
+
+
+@pytest.mark.parametrize(
+    ("start", "zone"),
+    [("2999-12-31T23:00:00", "America/Los_Angeles"), ("2031-03-30T01:30:00", "Europe/London")],
+    ids=["year-3000-in-utc", "clocks-skip-it"],
+)
+def test_a_scheduled_freeze_starting_at_no_usable_instant_is_a_400_on_start(admin, start, zone):
+    body = {"reason": "Exams", "start": start, "timezone": zone}
+
+    assert_invalid(as_user(admin).post("/api/v1/freezes", body, format="json"), "start")

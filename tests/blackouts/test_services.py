@@ -94,6 +94,19 @@ def test_bad_rule_is_an_error_on_rrule(frozen_now, grading_stack):
     assert "rrule" in invalid_fields(rrule="FREQ=WEEKLY;INTERVAL=0")
 
 
+@pytest.mark.parametrize(
+    "exdate, zone",
+    [("9999-12-31T23:00", "America/Los_Angeles"), ("0001-01-01T00:00", "Asia/Tokyo")],
+    ids=["past-2999", "before-1970"],
+)
+def test_an_exception_out_of_range_in_the_blackouts_zone_is_an_error_on_exdates(
+    frozen_now, grading_stack, exdate, zone
+):
+    fields = invalid_fields(rrule="FREQ=WEEKLY", timezone=zone, exdates=[exdate])
+
+    assert "between 1970 and 2999" in fields["exdates"][0]
+
+
 def test_exceptions_on_a_one_off_blackout_are_an_error_on_exdates(frozen_now, grading_stack):
     assert "exdates" in invalid_fields(exdates=[at(10)])
 

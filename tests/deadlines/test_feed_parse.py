@@ -136,6 +136,58 @@ def test_a_duplicate_uid_keeps_the_first_event():
     assert parsed.problems[0].uid == "", "the first event's deadline is not held back"
 
 
+LAB_MOVED_TWICE = (
+    "UID:lab\nSUMMARY:Lab\nDTSTART:20301210T100000Z\nRRULE:FREQ=DAILY;COUNT=3",
+    "UID:lab\nSUMMARY:Lab\nRECURRENCE-ID:20301211T100000Z\nDTSTART:20301211T090000Z",
+    "UID:lab\nSUMMARY:Lab\nRECURRENCE-ID:20301211T100000Z\nDTSTART:20301211T110000Z",
+)
+
+
+def test_a_second_override_of_one_occurrence_is_a_problem_and_the_first_counts():
+    parsed = parse_ics(calendar(*LAB_MOVED_TWICE), window=WINDOW)
+
+    assert {entry.uid: entry.due for entry in parsed.entries} == {
+        "lab#20301210T100000Z": utc(2030, 12, 10, 10),
+        "lab#20301211T100000Z": utc(2030, 12, 11, 9),
+        "lab#20301212T100000Z": utc(2030, 12, 12, 10),
+    }
+    [problem] = parsed.problems
+    assert (problem.where, problem.field) == ("event 3 (UID lab)", "RECURRENCE-ID")
+    assert problem.uid == "", "the first override's deadline is not held back"
+
+
+def test_overrides_of_one_occurrence_in_two_spellings_are_one_occurrence():
+    data = calendar(
+        *LAB_MOVED_TWICE[:2],
+        "UID:lab\nSUMMARY:Lab\nRECURRENCE-ID;TZID=Europe/Paris:20301211T110000\n"
+        "DTSTART:20301211T110000Z",
+    )
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert [problem.field for problem in parsed.problems] == ["RECURRENCE-ID"]
+
+
+@pytest.mark.parametrize(
+    "recurrence_id",
+    [
+        "RECURRENCE-ID:PT1H",
+        "RECURRENCE-ID;VALUE=PERIOD:20301211T100000Z/PT1H",
+        "RECURRENCE-ID;TZID=Asia/Tokyo:00010101T000000",
+    ],
+    ids=["duration", "period", "year-1"],
+)
+def test_an_override_naming_no_occurrence_is_a_problem_on_recurrence_id(recurrence_id):
+    data = calendar(
+        LAB_MOVED_TWICE[0], f"UID:lab\nSUMMARY:Lab\n{recurrence_id}\nDTSTART:20301211T090000Z"
+    )
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert [problem.field for problem in parsed.problems] == ["RECURRENCE-ID"]
+    assert len(parsed.entries) == 3
+
+
 def test_an_unknown_calendar_zone_falls_back_to_utc_with_a_warning():
     data = calendar(
         "UID:x\nSUMMARY:X\nDTSTART;VALUE=DATE:20301212", head="X-WR-TIMEZONE:Mars/Olympus\r\n"

@@ -9,6 +9,8 @@ from deadlines.feeds.sync import feed_sync
 from deadlines.models import Cohort, DeadlineFeed
 from tests.deadlines.conftest import fixture_bytes
 from tests.deadlines.helpers import feed, live, snapshot
+from tests.deadlines.test_feed_parse import LAB_MOVED_TWICE
+from tests.deadlines.test_feed_parse import calendar as calendar_text
 
 pytestmark = pytest.mark.django_db
 
@@ -218,6 +220,23 @@ def test_a_broken_event_is_skipped_and_reported_and_its_deadline_kept(clock, lms
     moodle.refresh_from_db()
     assert moodle.last_warnings == result.warnings
     assert moodle.last_error == ""
+
+
+def test_a_second_override_of_one_occurrence_is_skipped_with_a_warning(clock, lms, curriculum):
+    lab = feed(
+        lms.serve("/lab.ics", calendar_text(*LAB_MOVED_TWICE).decode()), team=curriculum["team"]
+    )
+
+    result = feed_sync(feed_id=lab.pk)
+
+    assert result.ok, result.error
+    [warning] = result.warnings
+    assert warning.startswith("event 3 (UID lab): RECURRENCE-ID:")
+    assert {uid: d.due for uid, d in live(lab).items()} == {
+        "lab#20301210T100000Z": utc(2030, 12, 10, 10),
+        "lab#20301211T100000Z": utc(2030, 12, 11, 9),
+        "lab#20301212T100000Z": utc(2030, 12, 12, 10),
+    }
 
 
 def test_an_event_naming_an_unknown_system_is_skipped_and_reported(clock, lms, curriculum):

@@ -13,6 +13,7 @@ from deadlines.models import Cohort, Deadline
 from deadlines.services import cohort_save
 from tests import builders
 from tests.deadlines.conftest import fixture_bytes
+from tests.deadlines.test_feed_parse import calendar as calendar_text
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +153,20 @@ def test_an_ics_upload_with_a_broken_event_publishes_nothing(clock, curriculum):
 
     assert answer.status_code == 400
     assert list(answer.json()["errors"]) == ["event 2 (UID 4254@moodle.example.edu).DTSTART"]
+    assert not Deadline.objects.exists()
+
+
+def test_an_ics_upload_overriding_one_occurrence_twice_publishes_nothing(clock, curriculum):
+    moved_twice = calendar_text(
+        "UID:lab\nSUMMARY:Lab\nDTSTART:20301210T100000Z\nRRULE:FREQ=DAILY;COUNT=3",
+        "UID:lab\nSUMMARY:Lab\nRECURRENCE-ID:20301211T100000Z\nDTSTART:20301211T090000Z",
+        "UID:lab\nSUMMARY:Lab\nRECURRENCE-ID:20301211T100000Z\nDTSTART:20301211T110000Z",
+    )
+
+    answer = upload(curriculum["carol"], "lab.ics", moved_twice, cohort_size=300)
+
+    assert answer.status_code == 400
+    assert list(answer.json()["errors"]) == ["event 3 (UID lab).RECURRENCE-ID"]
     assert not Deadline.objects.exists()
 
 

@@ -100,6 +100,23 @@ def test_blackout_errors_are_shown_next_to_their_fields(pat):
     assert not Blackout.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "exdate, zone",
+    [("9999-12-31 23:00", "America/Los_Angeles"), ("0001-01-01 00:00", "Asia/Tokyo")],
+    ids=["past-2999", "before-1970"],
+)
+def test_a_blackout_exception_out_of_range_is_shown_next_to_exceptions(pat, exdate, zone):
+    post = blackout_post(rrule="FREQ=WEEKLY;COUNT=10", timezone=zone, exdates=exdate)
+
+    bad = client_for(pat).post("/blackouts/new/", post)
+
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert "between 1970 and 2999" in error_next_to(html, "exdates")
+    assert exdate in html
+    assert not Blackout.objects.exists()
+
+
 def test_everyone_signed_in_reads_the_deadline_list_without_change_links(alice, carol):
     client_for(carol).post("/deadlines/new/", deadline_post())
     deadline = Deadline.objects.get()
