@@ -19,25 +19,26 @@ from scheduling.services import messages, reviews, transitions
 
 
 def _taken_out_of_approval(job: MaintenanceJob) -> str | None:
-    """The action that last moved the job, if Clearway itself moved it out of `approved`.
+    """The action that moved the job out of `approved`, if Clearway itself did and has
+    moved it ever since (to review and back, in and out of conflict).
 
     Only a job a calendar change took out of approval comes back by itself: a
-    job conflicted at submit, or moved by a person, waits for its team.
+    job conflicted at submit, or moved by a person since, waits for its team.
     """
-    last = (
+    moves = (
         JobEvent.objects.filter(job=job)
         .exclude(from_status="")
         .exclude(from_status=F("to_status"))
         .order_by("-at", "-pk")
-        .first()
+        .values_list("actor_id", "action", "from_status")
     )
-    if (
-        last is not None
-        and last.actor_id is None
-        and last.from_status == JobStatus.APPROVED
-        and last.action in (JobAction.CONFLICTED, JobAction.BACK_TO_REVIEW)
-    ):
-        return last.action
+    for actor, action, from_status in moves.iterator(chunk_size=20):
+        if actor is not None:
+            return None
+        if from_status == JobStatus.APPROVED:
+            return action if action in (JobAction.CONFLICTED, JobAction.BACK_TO_REVIEW) else None
+        if from_status not in (JobStatus.PENDING, JobStatus.CONFLICTED):
+            return None
     return None
 
 

@@ -254,3 +254,41 @@ def test_a_cleared_job_beside_another_teams_degraded_booking_is_approved_again(
     assert after["decision"] == "flag"
     assert [f["kind"] for f in after["findings"]] == ["maintenance"]
     assert after["status"] == "approved"
+
+
+def test_a_job_sent_to_review_then_conflicted_comes_back_when_both_causes_go(
+    requester, reviewer, admin
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    flag = staff.post(
+        "/api/v1/blackouts", blackout_body(team="exams", severity="flag"), format="json"
+    ).json()
+    refusal = staff.post("/api/v1/blackouts", blackout_body(title="Audit"), format="json").json()
+    assert status(job.pk) == "conflicted"
+
+    staff.delete(f"/api/v1/blackouts/{refusal['id']}")
+    # Still flagged by exams: back to review by exams alone (grading's approval stands).
+    assert status(job.pk) == "pending"
+    assert list(job.reviews.filter(status="pending").values_list("team__slug", flat=True)) == [
+        "exams"
+    ]
+
+    staff.delete(f"/api/v1/blackouts/{flag['id']}")
+    assert status(job.pk) == "approved"
+
+
+def test_a_deadline_that_refuses_flags_and_refuses_again_gives_the_approval_back_when_withdrawn(
+    requester, reviewer, curriculum_staff
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    deadline = staff.post("/api/v1/deadlines", deadline_body(), format="json").json()
+    staff.patch(f"/api/v1/deadlines/{deadline['id']}", {"cohort_size": 500}, format="json")
+    staff.patch(f"/api/v1/deadlines/{deadline['id']}", {"cohort_size": 2000}, format="json")
+    assert status(job.pk) == "conflicted"
+
+    staff.delete(f"/api/v1/deadlines/{deadline['id']}")
+
+    assert status(job.pk) == "approved"
+    assert cleared_deliveries(job.pk)
