@@ -11,8 +11,10 @@ from scheduling import recurrence
 from scheduling.addresses import AddressRefused, check_literal_host
 from scheduling.choices import WebhookFormat
 from scheduling.db import retry_on_conflict
+from scheduling.engine import FAR_FUTURE
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob, System, Team
+from scheduling.queue import enqueue
 from scheduling.sealing import seal
 from scheduling.selectors import impacted_systems, unknown_systems
 from scheduling.services.calendar import calendar_change_record
@@ -211,7 +213,18 @@ def system_save(
         timeline_refresh_system(slug=system.slug)
     allowed_windows_materialise(system=system)
     # Jobs on a dependency that was dropped stop impacting this system too.
-    jobs_refresh_impacted(systems=[system.slug, *depends_on, *before])
+    touched = [system.slug, *depends_on, *before]
+    jobs_refresh_impacted(systems=touched)
+    # What reaches a booked job, and when its systems allow work, may have
+    # changed: its decision is taken again, as after a blackout or deadline.
+    now = django_timezone.now()
+    enqueue(
+        "scheduling.tasks.reevaluate_jobs",
+        start=now.isoformat(),
+        end=FAR_FUTURE.isoformat(),
+        systems=sorted(set(touched)),
+        reason=f"system {system.slug} saved",
+    )
     return system
 
 

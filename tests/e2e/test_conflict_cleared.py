@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from scheduling.models import Delivery, MaintenanceJob
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.personas import as_user
@@ -292,3 +293,21 @@ def test_a_deadline_that_refuses_flags_and_refuses_again_gives_the_approval_back
 
     assert status(job.pk) == "approved"
     assert cleared_deliveries(job.pk)
+
+
+def test_a_dependency_that_brings_traffic_to_an_approved_job_conflicts_it_and_back(
+    requester, admin
+):
+    builders.deadline(due=at(10, 23), cohort_size=2000, systems=["grading-api"])
+    job = builders.job(systems=["reports-db"], by=requester)
+    maintenance_job_submit(job_id=job.pk, by=requester)
+    assert status(job.pk) == "approved"  # infra owns reports-db; nothing reaches it
+    staff = as_user(admin)
+
+    staff.patch(
+        "/api/v1/systems/grading-api", {"depends_on": ["grading-db", "reports-db"]}, format="json"
+    )
+    assert status(job.pk) == "conflicted"
+
+    staff.patch("/api/v1/systems/grading-api", {"depends_on": ["grading-db"]}, format="json")
+    assert status(job.pk) == "approved"
