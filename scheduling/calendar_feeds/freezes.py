@@ -22,9 +22,18 @@ from scheduling.models import Freeze
 class FreezeFeedSource(QuerysetFeedSource):
     feed = "blackouts"
     kind = "freeze"
-    # A freeze row only changes by being lifted, called off or given a new reason.
-    stamp_fields = ("id", "created_at", "end", "lifted_at", "cancelled_at", "reason")
-    modified_fields = ("created_at", "lifted_at", "cancelled_at")
+    # A freeze row only changes by being lifted, called off or given a new
+    # reason; the newest reason alone would not show an older row's edit.
+    stamp_fields = (
+        "id",
+        "created_at",
+        "end",
+        "lifted_at",
+        "cancelled_at",
+        "reason_edited_at",
+        "reason",
+    )
+    modified_fields = ("created_at", "lifted_at", "cancelled_at", "reason_edited_at")
     counted_fields = ()
     text_fields = stamp_fields
 
@@ -54,7 +63,9 @@ class FreezeFeedSource(QuerysetFeedSource):
             FeedEvent(
                 uid=f"freeze-{freeze.pk}@clearway",
                 sequence=1 + (freeze.lifted_at is not None),
-                modified=freeze.lifted_at or freeze.created_at,
+                modified=max(
+                    t for t in (freeze.created_at, freeze.lifted_at, freeze.reason_edited_at) if t
+                ),
                 start=freeze.start,
                 end=freeze.end,
                 zone=freeze.timezone,

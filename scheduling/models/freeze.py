@@ -34,6 +34,9 @@ class Freeze(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When its reason was last edited: the feeds' ETag and the event's
+    # LAST-MODIFIED move with it.
+    reason_edited_at = models.DateTimeField(null=True, blank=True)
     # How far a rule without COUNT or UNTIL is expanded: the planning horizon
     # when it was scheduled, rolled on by the daily horizon refresh. Stored, so
     # the timeline and a rebuild expand the same stretches.

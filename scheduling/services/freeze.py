@@ -80,8 +80,8 @@ def freeze_set(
         timeline_refresh_freeze()
     elif active and current is not None and current.reason != reason:
         # Findings quote the reason: cached answers must not keep the old one.
-        current.reason = reason
-        current.save(update_fields=["reason"])
+        current.reason, current.reason_edited_at = reason, now
+        current.save(update_fields=["reason", "reason_edited_at"])
         calendar_change_record(reason="change freeze reason edited")
         timeline_refresh_freeze()
     elif not active and current is not None and current.start >= now:
