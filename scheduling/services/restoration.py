@@ -17,6 +17,8 @@ from scheduling.engine import decide
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest
 from scheduling.services import messages, reviews, transitions
 
+_CHAIN = 50
+
 
 def _taken_out_of_approval(job: MaintenanceJob) -> str | None:
     """The action that moved the job out of `approved`, if Clearway itself did and has
@@ -32,7 +34,9 @@ def _taken_out_of_approval(job: MaintenanceJob) -> str | None:
         .order_by("-at", "-pk")
         .values_list("actor_id", "action", "from_status")
     )
-    for actor, action, from_status in moves.iterator(chunk_size=20):
+    # One read: a job moved back and forth by Clearway more often than this
+    # is left to its team.
+    for actor, action, from_status in moves[:_CHAIN]:
         if actor is not None:
             return None
         if from_status == JobStatus.APPROVED:
