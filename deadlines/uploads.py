@@ -196,16 +196,19 @@ def deadlines_upload(
         )
 
 
-def _claim_before_cohorts(existing: dict[str, Deadline], spec: Spec, *, key: str):
+def _claim_before_cohorts(
+    existing: dict[str, Deadline], spec: Spec, *, key: str, rekeyed: list[Deadline]
+) -> Deadline | None:
     """The deadline an earlier upload stored for this row under its key from before
-    cohorts counted, now under `key`; None when there is none for this cohort."""
+    cohorts counted, given `key` (saved with the others in `rekeyed`); None when
+    there is none for this cohort."""
     earlier = _key_before_cohorts(spec)
     deadline = existing.get(earlier) if earlier else None
     if deadline is None or deadline.cohort_name.casefold() != spec.cohort_name.casefold():
         return None
     del existing[earlier]
-    Deadline.objects.filter(pk=deadline.pk).update(external_uid=key)
     deadline.external_uid = key
+    rekeyed.append(deadline)
     return deadline
 
 
@@ -230,8 +233,11 @@ def _apply(
     summary = UploadSummary()
     new: list[tuple[str, Spec]] = []
     changed: list[tuple[Deadline, Spec]] = []
+    rekeyed: list[Deadline] = []
     for key, spec in keyed.items():
-        deadline = existing.pop(key, None) or _claim_before_cohorts(existing, spec, key=key)
+        deadline = existing.pop(key, None) or _claim_before_cohorts(
+            existing, spec, key=key, rekeyed=rekeyed
+        )
         if deadline is None:
             new.append((key, spec))
             continue
@@ -242,6 +248,7 @@ def _apply(
             changed.append((deadline, spec))
         else:
             summary.unchanged.append(deadline)
+    Deadline.objects.bulk_update(rekeyed, ["external_uid"], batch_size=500)
     gone = [deadline for deadline in existing.values() if deadline.withdrawn_at is None]
     summary.created = deadlines_create_bulk(
         team=team,

@@ -210,10 +210,21 @@ def _parts(text: str, *, field: str) -> dict[str, str]:
         key, sep, value = piece.partition("=")
         if not sep or not value:
             raise InvalidInput.for_field(field, f"{piece!r} is not a KEY=VALUE part of an RRULE.")
-        if key in parts:
-            raise InvalidInput.for_field(field, f"{key} is given twice; give each part once.")
         parts[key] = value
     return parts
+
+
+def check_rule_text(rrule_text: str, *, field: str = "rrule") -> None:
+    """The checks a rule given now must pass besides parsing (`rule_parts`).
+
+    Only for new input: a rule stored before a check existed still expands,
+    so the daily refresh and the gate never fail on a row nobody just sent.
+    """
+    text = normalise_rrule(rrule_text)
+    keys = [piece.partition("=")[0] for piece in text.split(";") if piece]
+    if twice := sorted({key for key in keys if keys.count(key) > 1}):
+        raise InvalidInput.for_field(field, f"{', '.join(twice)} given twice; give each part once.")
+    check_parts(_parts(text, field=field), field=field)
 
 
 def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> rrule:
@@ -230,7 +241,6 @@ def build_rule(*, rrule_text: str, dtstart: datetime, field: str = "rrule") -> r
         )
     if "COUNT" in parts and "UNTIL" in parts:
         raise InvalidInput.for_field(field, "An RRULE may have COUNT or UNTIL, not both.")
-    check_parts(parts, field=field)
     tz = dtstart.tzinfo
     assert isinstance(tz, ZoneInfo), "DTSTART must carry its IANA zone"
     text = _normalise_until(text, tz, field=field)
@@ -356,6 +366,7 @@ def validate_rule(
     most `cap` before `before`; `bounded` rules (jobs) need COUNT or UNTIL,
     reached within MAX_JOB_SPAN of the start.
     """
+    check_rule_text(rrule_text)
     text = normalise_rrule(rrule_text)
     parts = _parts(text, field="rrule")
     if bounded and "COUNT" not in parts and "UNTIL" not in parts:

@@ -10,9 +10,10 @@ import re
 
 from scheduling.errors import InvalidInput
 
-# Signed whole numbers in ASCII digits only.
-_NUMBER = re.compile(r"[+-]?[0-9]+", re.ASCII)
-_ORDINAL = re.compile(r"([+-]?[0-9]+)?([A-Z]{2})", re.ASCII)
+# Signed whole numbers in ASCII digits only, short enough for int() (a number
+# of thousands of digits makes it raise).
+_NUMBER = re.compile(r"[+-]?[0-9]{1,10}", re.ASCII)
+_ORDINAL = re.compile(r"([+-]?[0-9]{1,10})?([A-Z]{2})", re.ASCII)
 # The longest each month can be (February in a leap year).
 _MONTH_LENGTHS = {
     1: 31,
@@ -47,7 +48,7 @@ def check_parts(parts: dict[str, str], *, field: str) -> None:
     for key in ("COUNT", "INTERVAL"):
         value = parts.get(key)
         if value is not None and not (
-            value.isascii() and value.isdigit() and 1 <= int(value) <= _LARGEST
+            value.isascii() and value.isdigit() and len(value) <= 10 and 1 <= int(value) <= _LARGEST
         ):
             raise InvalidInput.for_field(
                 field, f"{key} must be a whole number from 1 to {_LARGEST:,}."
@@ -75,8 +76,12 @@ def _check_ordinals(parts: dict[str, str], *, field: str) -> None:
     bound = 5 if parts.get("FREQ") == "MONTHLY" or "BYMONTH" in parts else 53
     for value in (v for v in parts.get("BYDAY", "").split(",") if v):
         match = _ORDINAL.fullmatch(value)
-        if match is None or match.group(1) is None:
-            continue  # a plain weekday; dateutil names a bad one
+        if match is None:
+            raise InvalidInput.for_field(
+                field, f"BYDAY={value} is not a weekday such as MO or 2MO."
+            )
+        if match.group(1) is None:
+            continue
         if not 1 <= abs(int(match.group(1))) <= bound:
             raise InvalidInput.for_field(
                 field, f"BYDAY={value}: the ordinal must be 1 to {bound}, or -{bound} to -1."

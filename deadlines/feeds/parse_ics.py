@@ -38,7 +38,14 @@ from deadlines.feeds.errors import FeedError
 from deadlines.limits import COHORT_SIZE_MAX
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE
-from scheduling.recurrence import RuleBudgetSpent, build_rule, expand, rule_work_budget, zone
+from scheduling.recurrence import (
+    RuleBudgetSpent,
+    build_rule,
+    check_rule_text,
+    expand,
+    rule_work_budget,
+    zone,
+)
 
 _COURSE_IN_TITLE = re.compile(r"\[([^\[\]]+)\]\s*$")  # Canvas: "Homework 1 [CS 101]"
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
@@ -414,6 +421,7 @@ def _occurrence_dues(
     end = due if length else start + timedelta(seconds=1)
     exdates = [_aware(moment, start.tzinfo) for moment in _dates(event, "EXDATE", start)]
     try:
+        check_rule_text(rule_text, field="RRULE")
         budget.walk(rule_text=rule_text, start=start, until=window.since - length)
         occurrences = expand(
             rrule_text=rule_text,

@@ -21,7 +21,7 @@ class FreezePeriodSerializer(serializers.ModelSerializer):
     start = InstantField()
     end = InstantField(required=False, allow_null=True, default=None)
     timezone = TimeZoneField(required=False, default="UTC")
-    rrule = serializers.CharField(required=False, allow_blank=True, default="")
+    rrule = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )

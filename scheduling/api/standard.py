@@ -23,7 +23,7 @@ class StandardChangeSerializer(serializers.ModelSerializer):
     impact = serializers.ChoiceField(choices=Impact.choices)
     max_duration = IsoDurationField(help_text="ISO 8601, e.g. PT2H.")
     timezone = TimeZoneField(required=False, default="UTC")
-    rrule = serializers.CharField(required=False, allow_blank=True, default="")
+    rrule = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
     class Meta:
         model = StandardChange

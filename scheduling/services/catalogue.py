@@ -115,6 +115,7 @@ def check_maintenance_window(
             "maintenance_window", "A maintenance window needs rrule, start_time, duration and zone."
         )
     recurrence.zone(timezone, field="maintenance_window")
+    recurrence.check_rule_text(rrule, field="maintenance_window")
     if recurrence.normalise_rrule(rrule).split("FREQ=")[-1].split(";")[0] in {
         "SECONDLY",
         "MINUTELY",
@@ -198,6 +199,7 @@ def system_save(
     )
     system = system or System()
     renamed = system.pk is not None and system.slug != slug
+    window_before = _window_of(system)
     system.slug, system.name, system.team = slug, name, team
     system.window_rrule = rule
     system.window_start_time = window_start_time if rule else None
@@ -215,8 +217,12 @@ def system_save(
     # Jobs on a dependency that was dropped stop impacting this system too.
     touched = [system.slug, *depends_on, *before]
     jobs_refresh_impacted(systems=touched)
-    # What reaches a booked job, and when its systems allow work, may have
-    # changed: its decision is taken again, as after a blackout or deadline.
+    if sorted(before) == sorted(d.slug for d in dependencies) and (
+        _window_of(system) == window_before
+    ):
+        return system
+    # What reaches a booked job, or when its systems allow work, changed: its
+    # decision is taken again, as after a blackout or deadline.
     now = django_timezone.now()
     enqueue(
         "scheduling.tasks.reevaluate_jobs",
@@ -226,6 +232,15 @@ def system_save(
         reason=f"system {system.slug} saved",
     )
     return system
+
+
+def _window_of(system: System) -> tuple:
+    return (
+        system.window_rrule,
+        system.window_start_time,
+        system.window_duration,
+        system.window_timezone,
+    )
 
 
 def jobs_refresh_impacted(*, systems: Iterable[str]) -> None:

@@ -21,10 +21,15 @@ from scheduling.services import jobs, messages, transitions
 def required_reviews(
     *, job: MaintenanceJob, evaluation: conflicts.Evaluation, override: bool
 ) -> dict[str, str]:
-    """Team slug -> why its review is needed. The requesting team never reviews itself."""
+    """Team slug -> why its review is needed. The requesting team never reviews itself.
+
+    A standard change is pre-approved only while its team owns every system it
+    is booked on: once one changed hands, its new owner reviews it.
+    """
+    template = job.template_id is not None and not job.systems.exclude(team_id=job.team_id).exists()
     return reviews_needed(
         requester=job.team.slug,
-        template=job.template_id is not None,
+        template=template,
         evaluation=evaluation,
         override=override,
         owners=System.objects.filter(slug__in=evaluation.impacted).values_list(

@@ -23,11 +23,6 @@ from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.submission import maintenance_job_book
 from scheduling.vocabulary import duration_text
 
-# The longest a job may span (a recurring one, start to last end): a template
-# past it pre-approved nothing bookable, and 999999999 days overflowed the
-# database's interval into a 500.
-LONGEST = recurrence.MAX_JOB_SPAN
-
 
 def _require_member(by: User | None, team: Team, verb: str) -> None:
     if by is not None and not (by.is_staff or is_member(by, team)):
@@ -63,8 +58,11 @@ def standard_change_create(
         errors["impact"] = [f"Impact must be one of {', '.join(Impact.values)}."]
     if max_duration is None or max_duration <= timedelta(0):
         errors["max_duration"] = ["The maximum duration must be positive, e.g. PT2H."]
-    elif max_duration > LONGEST:
-        errors["max_duration"] = [f"A job lasts at most {duration_text(LONGEST)}."]
+    elif max_duration > recurrence.MAX_JOB_SPAN:
+        # A template past what a job may span pre-approves nothing bookable, and
+        # 999999999 days overflowed the database's interval into a 500.
+        longest = duration_text(recurrence.MAX_JOB_SPAN)
+        errors["max_duration"] = [f"A job lasts at most {longest}."]
     try:
         recurrence.zone(timezone)
     except InvalidInput as exc:

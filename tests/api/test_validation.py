@@ -325,3 +325,20 @@ def test_a_scheduled_freeze_starting_at_no_usable_instant_is_a_400_on_start(admi
     body = {"reason": "Exams", "start": start, "timezone": zone}
 
     assert_invalid(as_user(admin).post("/api/v1/freezes", body, format="json"), "start")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    ["FREQ=YEARLY;BYMONTH=" + "1" * 5000, "FREQ=MONTHLY;BYDAY=99MO;COUNT=3", "FREQ=DAILY;COUNT=²"],
+    ids=["a-5000-digit-part", "a-month-without-a-99th-monday", "a-superscript-count"],
+)
+def test_a_scheduled_freeze_with_a_rule_no_calendar_reads_is_a_400_on_rrule(admin, rule):
+    body = {
+        "reason": "Exams",
+        "start": "2030-12-10T08:00:00Z",
+        "end": "2030-12-10T10:00:00Z",
+        "timezone": "UTC",
+        "rrule": rule,
+    }
+
+    assert_invalid(as_user(admin).post("/api/v1/freezes", body, format="json"), "rrule")

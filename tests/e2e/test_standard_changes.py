@@ -249,3 +249,20 @@ def test_booking_a_standard_change_in_the_past_is_a_409_and_books_nothing(reques
     assert answer.status_code == 409, answer.content
     assert answer.json()["code"] == "window_ended"
     assert not MaintenanceJob.objects.exists()
+
+
+def test_a_standard_change_moved_after_its_system_changed_hands_is_reviewed_by_the_new_owner(
+    requester, org
+):
+    job = book(requester, define(requester)).json()
+    System.objects.filter(slug="grading-db").update(team=org["grading"])
+
+    moved = as_user(requester).patch(
+        f"/api/v1/jobs/{job['id']}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T09:30:00Z"},
+        format="json",
+    )
+
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["status"] == "pending"
+    assert [r["team"] for r in moved.json()["reviews"]] == ["grading"]

@@ -515,7 +515,10 @@ def test_a_series_starting_in_the_first_pass_of_a_repeated_hour_is_accepted():
         ("FREQ=MONTHLY;BYMONTHDAY=²;COUNT=3", "not a whole number"),
         ("FREQ=HOURLY;BYHOUR=25;COUNT=3", "BYHOUR=25 is outside 0 to 23"),
         ("FREQ=HOURLY;BYMINUTE=60;COUNT=3", "BYMINUTE=60 is outside 0 to 59"),
-        ("FREQ=DAILY;COUNT=3;COUNT=4", "COUNT is given twice"),
+        ("FREQ=DAILY;COUNT=3;COUNT=4", "COUNT given twice"),
+        ("FREQ=YEARLY;BYMONTH=" + "1" * 5000 + ";COUNT=3", "not a whole number"),
+        ("FREQ=DAILY;COUNT=" + "9" * 5000, "COUNT must be a whole number"),
+        ("FREQ=MONTHLY;BYDAY=²MO;COUNT=3", "not a weekday"),
     ],
 )
 def test_a_part_no_calendar_has_is_refused_on_rrule(rule, words):
@@ -538,3 +541,21 @@ def test_parts_at_the_edges_of_their_ranges_are_accepted(rule):
     walked = recurrence.build_rule(rrule_text=rule, dtstart=datetime(2030, 12, 1, tzinfo=LONDON))
 
     assert len(list(walked)) == 3
+
+
+def test_a_rule_stored_before_a_check_existed_still_expands():
+    """The part checks are for rules given now: the daily refresh and the gate
+    expand stored rows, and must not fail on one nobody just sent."""
+    stored = "FREQ=DAILY;BYHOUR=8;BYHOUR=9;COUNT=3"  # dateutil keeps the last
+
+    found = recurrence.expand(
+        rrule_text=stored,
+        start=utc(2030, 12, 1, 9),
+        end=utc(2030, 12, 1, 10),
+        zone_name="UTC",
+        cap=JOB_CAP,
+    )
+
+    assert [o.start for o in found] == [utc(2030, 12, d, 9) for d in (1, 2, 3)]
+    with pytest.raises(InvalidInput):
+        job_rule(stored, start=utc(2030, 12, 1, 9), end=utc(2030, 12, 1, 10))
