@@ -199,9 +199,13 @@ class _Asked:
     def nobody_new(self, item: evaluation_batch.Assessed) -> bool:
         """Whether every team `reviews.required_reviews` names is already asked this round."""
         job, evaluation = item.job, item.evaluation
+        if job.template_id is not None:
+            # Whether a standard change is still pre-approved depends on who owns
+            # its booked systems now, which only the per-job path reads.
+            return False
         needed = reviews.reviews_needed(
             requester=self.teams[job.team_id],
-            template=job.template_id is not None,
+            template=False,
             evaluation=evaluation,
             override=reviews.overrides(job, evaluation),
             owners=self.owners,
