@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
@@ -23,6 +23,7 @@ from scheduling.services.catalogue import (
     check_webhook_url,
     system_delete,
     system_save,
+    system_uses,
     team_create,
     team_update,
 )
@@ -172,11 +173,23 @@ class SystemAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         pass  # the service saved the dependencies
 
+    def has_delete_permission(self, request, obj=None):
+        # A system something still names is not offered for deletion (system_delete
+        # would refuse it): the page says why through the error below instead.
+        if obj is not None and system_uses(system=obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
     def delete_model(self, request, obj):
         system_delete(system=obj)
 
     def delete_queryset(self, request, queryset):
         for system in queryset:
+            if uses := system_uses(system=system):
+                self.message_user(
+                    request, f"{system.slug} was kept: {', '.join(uses)}.", messages.ERROR
+                )
+                continue
             system_delete(system=system)
 
 

@@ -12,8 +12,8 @@ from scheduling.addresses import AddressRefused, check_literal_host
 from scheduling.choices import WebhookFormat
 from scheduling.db import retry_on_conflict
 from scheduling.engine import FAR_FUTURE
-from scheduling.errors import InvalidInput
-from scheduling.models import MaintenanceJob, System, Team
+from scheduling.errors import Conflict, InvalidInput
+from scheduling.models import ApiToken, MaintenanceJob, System, Team
 from scheduling.queue import enqueue
 from scheduling.sealing import seal
 from scheduling.selectors import impacted_systems, unknown_systems
@@ -78,7 +78,10 @@ def team_update(*, team: Team, **changes) -> Team:
     renamed = Team.objects.filter(pk=team.pk).exclude(slug=team.slug, name=team.name).exists()
     team.save()
     if members is not None:
-        team.members.set(members)
+        # The accounts the team's tokens act as are members too, though no
+        # one lists them: keep them, or every token of the team stops working.
+        acting = ApiToken.objects.filter(team=team, user__isnull=False).values("user_id")
+        team.members.set([*members, *team.members.filter(pk__in=acting)])
     if renamed:
         # Stored rows name the team: its jobs' rows give it a say by slug, and
         # blackout and deadline messages show its name.
@@ -261,8 +264,38 @@ def job_set_impacted(*, job: MaintenanceJob) -> frozenset[str]:
 @retry_on_conflict
 @transaction.atomic
 def system_delete(*, system: System) -> None:
-    """Remove a system no job, blackout or deadline uses (the database refuses otherwise)."""
+    """Remove a system nothing names: no job, blackout, deadline, feed, freeze, standard
+    change, mapping or dependent system (Conflict `in_use` otherwise)."""
+    if uses := system_uses(system=system):
+        raise Conflict(
+            f"{system.slug} is still named by {', '.join(uses)}: remove it from them "
+            "first, or rename the system instead.",
+            code="in_use",
+        )
     slug = system.slug
     system.delete()
     calendar_change_record(reason=f"system {slug} removed")
     timeline_refresh_reach()
+
+
+# Named through many-to-many links, which the database would silently drop
+# with the system: a blackout left with no systems means every system. Jobs
+# impacted only through a dependency are not named; their reach is derived.
+_DERIVED_LINKS = {"impacting_jobs"}
+
+
+def system_uses(*, system: System) -> list[str]:
+    """What still names `system`, as "2 jobs", found from System's own relations so
+    that scheduling needs no import of the apps built on it."""
+    found = []
+    for relation in System._meta.related_objects:
+        name = relation.get_accessor_name()
+        if not relation.many_to_many or name in _DERIVED_LINKS:
+            continue
+        count = getattr(system, name).count()
+        if count:
+            label = relation.related_model._meta
+            noun = label.verbose_name if count == 1 else label.verbose_name_plural
+            what = "systems depending on it" if name == "dependents" else noun
+            found.append(f"{count} {what}")
+    return found

@@ -174,3 +174,32 @@ def test_curriculum_staff_withdraw_their_own_deadline(curriculum_staff, org):
 
     assert answer.status_code == 204
     assert Deadline.objects.get(pk=deadline.pk).withdrawn_at is not None
+
+
+def test_a_system_a_blackout_or_job_still_names_is_not_deleted(requester, admin, org):
+    job = builders.job(systems=["reports-db"], by=requester)
+    blackout = builders.blackout(systems=["reports-db"], start=at(20), end=at(21))
+
+    answer = as_user(admin).delete("/api/v1/systems/reports-db")
+
+    assert answer.status_code == 409, answer.content
+    assert answer.json()["code"] == "in_use"
+    assert "1 maintenance job" in answer.json()["message"]
+    assert list(job.systems.values_list("slug", flat=True)) == ["reports-db"]
+    assert list(blackout.systems.values_list("slug", flat=True)) == ["reports-db"]
+
+
+def test_a_system_others_depend_on_is_not_deleted(admin, org):
+    answer = as_user(admin).delete("/api/v1/systems/grading-db")
+
+    assert answer.status_code == 409
+    assert "systems depending on it" in answer.json()["message"]
+
+
+def test_a_system_nothing_names_is_deleted(admin, org):
+    builders.system("spare-db", owner=org["infra"])
+
+    answer = as_user(admin).delete("/api/v1/systems/spare-db")
+
+    assert answer.status_code == 204
+    assert not System.objects.filter(slug="spare-db").exists()
