@@ -99,7 +99,9 @@ def _people(created: list[str]) -> dict[str, Team]:
                 is_superuser=demo.staff,
             )
             created.append(f"user {demo.username}")
-        teams[demo.team].members.add(user)
+            # Only the demo's own people join its teams: an account that was
+            # there before keeps the teams it had.
+            teams[demo.team].members.add(user)
     return teams
 
 

@@ -1,10 +1,12 @@
 """The demo organisation: safe to load twice, and it shows the incident being prevented."""
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
 from blackouts.models import Blackout
 from deadlines.models import Cohort, Deadline
@@ -51,7 +53,8 @@ def test_second_load_creates_nothing(demo_clock, db):
     assert counts() == before
 
 
-def test_command_says_so_when_the_demo_is_already_loaded(demo_clock, db, capsys):
+def test_command_says_so_when_the_demo_is_already_loaded(demo_clock, db, capsys, settings):
+    settings.DEBUG = True
     call_command("load_demo")
 
     call_command("load_demo")
@@ -104,3 +107,28 @@ def test_bob_finds_the_pending_job_in_his_review_inbox(demo_clock, db, client):
     html = client.get("/reviews/").content.decode()
 
     assert "Reindex the submissions table" in html
+
+
+def test_the_command_refuses_without_debug_or_yes(demo_clock, db, settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG=1"):
+        call_command("load_demo")
+
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_the_command_loads_a_demo_deployment_when_told_yes(demo_clock, db, settings):
+    settings.DEBUG = False
+
+    call_command("load_demo", "--yes", stdout=io.StringIO())
+
+    assert counts()["Team"] == 4
+
+
+def test_an_account_that_was_there_before_joins_no_demo_team(demo_clock, db):
+    bob = get_user_model().objects.create_user(username="bob", password="x" * 20)
+
+    load_demo()
+
+    assert not bob.teams.exists()
