@@ -62,6 +62,8 @@ def api_token_create(
         errors["name"] = ["Name the token after what uses it, e.g. 'deploy pipeline'."]
     elif not is_one_line(name):
         errors["name"] = [ONE_LINE]
+    elif len(name.strip()) > ApiToken._meta.get_field("name").max_length:
+        errors["name"] = ["Keep the name to 100 characters."]
     unknown = sorted(set(scopes) - set(TokenScope.values))
     if not scopes or unknown:
         errors["scopes"] = [f"Scopes must be among {', '.join(TokenScope.values)}."]

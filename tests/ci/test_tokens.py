@@ -16,6 +16,7 @@ from scheduling.models import ApiToken, JobEvent
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer, token_for
+from tests.personas import as_user
 from tests.workflow import approved_job, job_body
 
 pytestmark = pytest.mark.django_db
@@ -315,3 +316,30 @@ def test_create_token_refuses_zero_days():
 
     with pytest.raises(CommandError, match="--days"):
         call_command("create_token", "infra", "deploy", "--days", "0", stdout=io.StringIO())
+
+
+def test_create_token_refuses_a_century_of_days_with_a_message(org):
+    with pytest.raises(CommandError, match="--days must be at most"):
+        call_command(
+            "create_token", "infra", "deploy", "--days", "99999999999", stdout=io.StringIO()
+        )
+
+
+def test_create_token_refuses_a_name_past_its_length(org):
+    with pytest.raises(CommandError, match="100 characters"):
+        call_command("create_token", "infra", "x" * 500, stdout=io.StringIO())
+
+
+def test_editing_a_teams_members_keeps_its_tokens_working(org, requester, admin, clock):
+    client = bearer(token_for(org["infra"], "gate:read", "jobs:write"))
+    assert client.post("/api/v1/jobs", job_body(), format="json").status_code == 201
+
+    edited = as_user(admin).patch("/api/v1/teams/infra", {"members": ["alice"]}, format="json")
+    booked = client.post(
+        "/api/v1/jobs",
+        job_body(start="2030-12-11T08:00:00Z", end="2030-12-11T10:00:00Z"),
+        format="json",
+    )
+
+    assert edited.status_code == 200, edited.json()
+    assert booked.status_code == 201, booked.json()

@@ -8,6 +8,9 @@ from scheduling.errors import DomainError
 from scheduling.models import Team
 from scheduling.services.tokens import api_token_create
 
+# A longer expiry overflows a date; a token meant to outlive this is one without --days.
+MAX_DAYS = 3653
+
 
 class Command(BaseCommand):
     help = "Create a team API token for CI and print it once."
@@ -30,6 +33,8 @@ class Command(BaseCommand):
         owner = Team.objects.filter(slug=team).first()
         if owner is None:
             raise CommandError(f"There is no team {team!r}.")
+        if days is not None and days > MAX_DAYS:
+            raise CommandError(f"--days must be at most {MAX_DAYS:,} (ten years).")
         expires = timezone.now() + timedelta(days=days) if days is not None else None
         try:
             _, secret = api_token_create(
