@@ -21,6 +21,7 @@ from operations.errors import GateClosed
 from operations.models import FINISHED, Run, RunStatus
 from operations.selectors import job_get, run_get
 from scheduling import gate
+from scheduling.choices import JobStatus
 from scheduling.errors import Conflict, InvalidInput, NotAllowed
 from scheduling.models import MaintenanceJob, Team
 from scheduling.services.messages import job_data, job_link
@@ -145,6 +146,16 @@ def run_heartbeat(*, job_id: int, run_id: int, now: datetime | None = None) -> H
         moment for moment in (run.next_check_at, _next_check(run, now)) if moment is not None
     )
     run.save(update_fields=["last_heartbeat_at", "status", "next_check_at"])
+    job = run.job
+    if run.stop_requested_at is None and job.status != JobStatus.APPROVED:
+        # Cancelled, or taken out of approval by a refusal since the run began:
+        # its gate is closed, and the work it let through must hear it too.
+        _ask_to_stop(
+            run,
+            reason=f"Job #{job.pk} is {job.get_status_display().lower()} now.",
+            by="Clearway",
+            now=now,
+        )
     return HeartbeatAnswer(run, run.stop_requested_at is not None, run.stop_reason)
 
 

@@ -244,7 +244,9 @@ def maintenance_job_cancel(
         require_requester(job, by, "cancel")
         if job.status in FINISHED_STATUSES:
             raise Conflict(f"Job #{job.pk} is already {job.status}.", code="invalid_status")
-        if last_end(job) <= now:
+        if last_end(job) <= now and job.status == JobStatus.APPROVED:
+            # Only approved work may have run; a job never approved in its
+            # window can only be called off, or it would stay open for ever.
             raise Conflict(
                 f"Job #{job.pk}'s window has ended; mark it done instead.", code="window_ended"
             )

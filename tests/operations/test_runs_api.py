@@ -7,6 +7,7 @@ The clock starts at 2030-12-01 09:00 UTC; the job is approved on grading-db for
 import pytest
 
 from operations.models import Run
+from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer, token_for
 from tests.personas import as_user
@@ -274,3 +275,30 @@ def test_a_long_idempotency_key_still_names_one_run(pipeline, job, clock):
 
     assert (first.status_code, again.status_code) == (201, 201)
     assert Run.objects.count() == 1
+
+
+def test_a_cancelled_jobs_run_is_told_to_stop_at_its_next_heartbeat(
+    pipeline, job, requester, clock
+):
+    clock.move_to(at(10, 9))
+    run_id = start(pipeline, job).json()["id"]
+
+    as_user(requester).post(f"/api/v1/jobs/{job.pk}/cancel", {"reason": "Not tonight"})
+    beat = heartbeat(pipeline, job, run_id)
+
+    assert beat.json()["stop"] is True
+    assert "cancelled" in beat.json()["reason"]
+
+
+def test_a_run_whose_job_a_refusal_took_out_of_approval_is_told_to_stop(
+    pipeline, job, clock, django_capture_on_commit_callbacks
+):
+    clock.move_to(at(10, 9))
+    run_id = start(pipeline, job).json()["id"]
+
+    with django_capture_on_commit_callbacks(execute=True):  # its re-evaluation
+        builders.blackout(start=at(10, 10), end=at(10, 11), systems=["grading-db"])
+    beat = heartbeat(pipeline, job, run_id)
+
+    assert beat.json()["stop"] is True
+    assert "conflicted" in beat.json()["reason"]

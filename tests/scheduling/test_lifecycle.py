@@ -403,6 +403,16 @@ def test_a_job_cannot_be_cancelled_after_its_window_ended(requester, reviewer, c
     assert MaintenanceJob.objects.get(pk=job.pk).status == "approved"
 
 
+def test_a_job_never_approved_in_its_window_is_called_off_after_it(requester, clock):
+    job = pending_job(requester=requester)
+    clock.move_to(at(10, 12))
+
+    answer = as_user(requester).post(f"/api/v1/jobs/{job.pk}/cancel")
+
+    assert answer.status_code == 200, answer.json()
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "cancelled"
+
+
 def test_another_team_cannot_cancel_a_job(requester, reviewer):
     job = approved_job(requester=requester, reviewer=reviewer)
 
