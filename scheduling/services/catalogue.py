@@ -290,7 +290,7 @@ def system_uses(*, system: System) -> list[str]:
     found = []
     for relation in System._meta.related_objects:
         name = relation.get_accessor_name()
-        if not relation.many_to_many or name in _DERIVED_LINKS:
+        if not relation.many_to_many or name is None or name in _DERIVED_LINKS:
             continue
         count = getattr(system, name).count()
         if count:
