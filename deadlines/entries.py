@@ -163,11 +163,12 @@ def resolve(
             title=entry.title, cohort_size=size, due=entry.due, systems=systems, known=known
         )
     except InvalidInput as exc:
+        # Never an empty list: an entry refused without a word would be dropped.
         return [
             Problem(entry.where, name_, message, entry.uid)
             for name_, messages in exc.fields.items()
             for message in messages
-        ]
+        ] or [Problem(entry.where, "entry", exc.message, entry.uid)]
     if name:
         cohorts.plan(name, size)
     return Spec(

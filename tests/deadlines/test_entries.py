@@ -4,7 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from deadlines import entries as entries_module
 from deadlines.entries import Cohorts, Defaults, Entry, resolve_all
+from scheduling.errors import InvalidInput
 from tests import builders
 from tests.builders import at
 
@@ -51,3 +53,22 @@ def test_entries_without_systems_are_checked_against_the_defaults(grading_stack)
 
     assert specs == []
     assert {p.message for p in problems} == {"Unknown system(s): gone."}
+
+
+def test_an_entry_refused_without_a_field_is_still_a_problem_of_that_entry(
+    grading_stack, monkeypatch
+):
+    def refuse(**kwargs):
+        raise InvalidInput("The deadline is not valid.")
+
+    monkeypatch.setattr(entries_module, "check_deadline", refuse)
+    defaults = Defaults(team=builders.team("curriculum"), cohort_size=300)
+
+    specs, problems = resolve_all(
+        entries(1), defaults=defaults, cohorts=Cohorts(team=defaults.team)
+    )
+
+    assert specs == []
+    assert [(p.where, p.field, p.message) for p in problems] == [
+        ("event 0", "entry", "The deadline is not valid.")
+    ]
