@@ -14,7 +14,7 @@ from scheduling import recurrence
 from scheduling.choices import FindingKind, JobStatus
 from scheduling.errors import Conflict, DomainError, InvalidInput
 from scheduling.forms import JobForm, RecurrenceForm, local_value
-from scheduling.instants import instant_errors
+from scheduling.instants import instant_errors, instant_problem
 from scheduling.models import MaintenanceJob, System, Team
 from scheduling.selectors import is_member, jobs_with_details
 from scheduling.services.submission import maintenance_job_book, maintenance_job_update
@@ -183,7 +183,9 @@ def _proposed_window(request, zone_name: str) -> dict:
         end = datetime.fromisoformat(request.GET["end"])
     except (KeyError, ValueError):
         return {}
-    if start.tzinfo is None or end.tzinfo is None:
+    # A hand-edited link may name an instant the zone cannot show (year 1, 9999):
+    # the page then opens without a suggestion rather than failing.
+    if instant_problem(start) or instant_problem(end):
         return {}
     return {"start": local_value(start, zone_name), "end": local_value(end, zone_name)}
 
