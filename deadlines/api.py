@@ -156,7 +156,7 @@ class DeadlineViewSet(viewsets.ModelViewSet):
             new_cohort_name=data.get("new_cohort_name", ""),
             cohort_size=data.get("cohort_size"),
             due=data["due"],
-            systems=[system.slug for system in data.get("systems", [])] or None,
+            systems=_named_systems(data),
             by=self.request.user,
         )
 
@@ -174,7 +174,7 @@ class DeadlineViewSet(viewsets.ModelViewSet):
             cohort=data.get("cohort"),
             cohort_size=data.get("cohort_size"),
             due=data["due"],
-            systems=[system.slug for system in data.get("systems", [])] or None,
+            systems=_named_systems(data),
             by=request.user,
         )
         return Response({"jobs": [impact.as_dict() for impact in impacts]})
@@ -218,3 +218,13 @@ class DeadlineViewSet(viewsets.ModelViewSet):
             {**summary.counts(), "deadlines": body},
             status=status.HTTP_201_CREATED if summary.created else status.HTTP_200_OK,
         )
+
+
+def _named_systems(data: dict) -> list[str] | None:
+    """The systems a body names; None (the defaults) only when it names none at all.
+
+    `"systems": []` is refused as it is on update, not read as the defaults.
+    """
+    if "systems" not in data:
+        return None
+    return [system.slug for system in data["systems"]]

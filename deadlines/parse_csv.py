@@ -81,7 +81,12 @@ def _check_header(header: list[str], parsed: Parsed) -> bool:
         )
     for name in missing:
         parsed.problems.append(Problem("row 1", name, "This column is required."))
-    return not unknown and not missing
+    # A reader keyed by name keeps only the last of two columns with one name:
+    # the first one's values would be dropped without a word.
+    twice = sorted({name for name in header if name and header.count(name) > 1})
+    for name in twice:
+        parsed.problems.append(Problem("row 1", name, "This column is given twice; keep one."))
+    return not unknown and not missing and not twice
 
 
 def _text(row: dict, key: str, limit: int, problems: list[tuple[str, str]]) -> str:

@@ -120,7 +120,8 @@ def deadline_create(
     by: User | None = None,
 ) -> Deadline:
     check_can_publish(by=by, team=team)
-    systems = list(systems) if systems else list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
+    # None: the default systems; an empty list names none, which check_deadline refuses.
+    systems = list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS if systems is None else systems)
     if cohort is not None and cohort_size is None:
         cohort_size = cohort.size
     check_deadline(title=title, cohort_size=cohort_size, due=due, systems=systems)

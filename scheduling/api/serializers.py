@@ -57,7 +57,20 @@ class WallClockField(serializers.TimeField):
 
     OpenAPI's `time` format is RFC 3339's, with seconds and an offset: the
     "02:00" every system answers did not match it (schemathesis found it).
+    An offset or seconds are refused, not dropped: the window's `timezone`
+    places it, and it is answered in whole minutes.
     """
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and any(sign in value for sign in "+-zZ"):
+            raise serializers.ValidationError(
+                "Give a wall-clock time such as 02:00, without a UTC offset: "
+                "the window's timezone says where it is."
+            )
+        parsed = super().to_internal_value(value)
+        if parsed.second or parsed.microsecond:
+            raise serializers.ValidationError("Give the time in whole minutes, such as 02:30.")
+        return parsed
 
 
 class MaintenanceWindowSerializer(serializers.Serializer):

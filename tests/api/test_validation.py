@@ -248,6 +248,28 @@ def test_emptying_a_deadlines_systems_is_a_400_on_systems(curriculum_staff):
     assert list(deadline.systems.values_list("slug", flat=True)) == ["grading-api"]
 
 
+def test_a_deadline_created_with_no_systems_is_a_400_not_the_default_systems(
+    curriculum_staff,
+):
+    body = deadline_body(cohort_size=5) | {"systems": []}
+
+    answer = as_user(curriculum_staff).post("/api/v1/deadlines", body, format="json")
+
+    assert "Name the systems" in assert_invalid(answer, "systems")["errors"]["systems"][0]
+    assert not Deadline.objects.exists()
+
+
+def test_a_deadline_created_without_a_systems_field_hits_the_default_systems(
+    curriculum_staff, settings
+):
+    body = {k: v for k, v in deadline_body(cohort_size=5).items() if k != "systems"}
+
+    answer = as_user(curriculum_staff).post("/api/v1/deadlines", body, format="json")
+
+    assert answer.status_code == 201, answer.json()
+    assert sorted(answer.json()["systems"]) == sorted(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS)
+
+
 # --- catalogue and freeze -------------------------------------------------------
 
 
@@ -342,3 +364,33 @@ def test_a_scheduled_freeze_with_a_rule_no_calendar_reads_is_a_400_on_rrule(admi
     }
 
     assert_invalid(as_user(admin).post("/api/v1/freezes", body, format="json"), "rrule")
+
+
+@pytest.mark.parametrize(
+    ("start_time", "words"),
+    [
+        ("01:30+05:00", "without a UTC offset"),
+        ("01:30Z", "without a UTC offset"),
+        ("01:30:45", "whole minutes"),
+    ],
+)
+def test_an_allowed_window_start_with_an_offset_or_seconds_is_refused_not_dropped(
+    admin, start_time, words
+):
+    window = {"rrule": "FREQ=DAILY", "start_time": start_time, "duration": "PT1H"}
+    body = {"maintenance_window": {**window, "timezone": "UTC"}}
+
+    answer = as_user(admin).patch("/api/v1/systems/grading-db", body, format="json")
+
+    assert_invalid(answer, "maintenance_window")
+    assert words in str(answer.json()["errors"])
+
+
+def test_an_allowed_window_start_given_with_zero_seconds_is_kept(admin):
+    window = {"rrule": "FREQ=DAILY", "start_time": "01:30:00", "duration": "PT1H"}
+    body = {"maintenance_window": {**window, "timezone": "UTC"}}
+
+    answer = as_user(admin).patch("/api/v1/systems/grading-db", body, format="json")
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["maintenance_window"]["start_time"] == "01:30"

@@ -115,6 +115,7 @@ Impossible,2030-02-30,,100,,
         (b"title,due\n\xff\xfe,2030-12-12\n", "file.file", "not UTF-8"),
         ("title,due\nA,2030-12-12,extra\n", "row 2.file", "more values"),
         ("title,due\n\0,2030-12-12\n", "row 2.title", ""),
+        ("title,Title,due\nFirst,Second,2030-12-12\n", "row 1.title", "given twice"),
     ],
 )
 def test_a_csv_that_cannot_be_read_is_refused(content, key, words, curriculum):
