@@ -55,4 +55,5 @@ urlpatterns = [
 ]
 
 # An unmatched /api/ path is a JSON 404 like every other API error.
+handler400 = "config.errors.bad_input"
 handler404 = "config.errors.not_found"

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from operations.models import Run, RunStatus
+from operations.models import Observation, Run, RunStatus
 from scheduling.errors import NotFound
 from scheduling.gate import Reason, gate_note
 from scheduling.models import MaintenanceJob
@@ -73,3 +73,17 @@ def gate_overrun_reasons(*, job_id: int, at: datetime) -> list[Reason]:
             )
         )
     return reasons
+
+
+def observations_seen(
+    *, system: str | None, kind: str | None, unbooked_only: bool, limit: int = 200
+) -> list[Observation]:
+    """What the monitors saw, latest first, optionally of one system, one kind, or unbooked."""
+    observations = Observation.objects.select_related("system")
+    if system is not None:
+        observations = observations.filter(system__slug=system)
+    if kind is not None:
+        observations = observations.filter(kind=kind)
+    if unbooked_only:
+        observations = observations.filter(unbooked=True)
+    return list(observations[:limit])

@@ -10,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from operations.models import DatabaseMonitor, Observation, ObservationKind
+from operations.selectors import observations_seen
 from operations.services.monitors import database_monitor_delete, database_monitor_save
-from scheduling.errors import NotFound
+from scheduling.errors import InvalidInput, NotFound
 
 
 class AdminsOnly(BasePermission):
@@ -135,11 +136,17 @@ class ObservationListView(APIView):
         responses={200: ObservationSerializer(many=True)},
     )
     def get(self, request):
-        observations = Observation.objects.select_related("system")
-        if system := request.query_params.get("system"):
-            observations = observations.filter(system__slug=system)
-        if (kind := request.query_params.get("kind")) in ObservationKind.values:
-            observations = observations.filter(kind=kind)
-        if request.query_params.get("unbooked") == "true":
-            observations = observations.filter(unbooked=True)
-        return Response(ObservationSerializer(observations[:200], many=True).data)
+        params = request.query_params
+        kind = params.get("kind") or None
+        if kind is not None and kind not in ObservationKind.values:
+            # A misspelt filter answered every observation, as if it were not given.
+            raise InvalidInput.for_field(
+                "kind", f"kind must be one of {', '.join(ObservationKind.values)}."
+            )
+        unbooked = params.get("unbooked", "")
+        if unbooked not in ("", "true", "false"):
+            raise InvalidInput.for_field("unbooked", "unbooked must be true or false.")
+        observations = observations_seen(
+            system=params.get("system") or None, kind=kind, unbooked_only=unbooked == "true"
+        )
+        return Response(ObservationSerializer(observations, many=True).data)

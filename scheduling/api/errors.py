@@ -3,7 +3,12 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.db.models import ProtectedError, RestrictedError
@@ -29,6 +34,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _in_use(exc)
     if isinstance(exc, DomainError):
         return _domain(exc)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        return _too_large(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -50,6 +57,16 @@ def _unstorable() -> Response:
             "message": "The request holds a value Clearway cannot store, such as a NUL character.",
         },
         status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def _too_large(exc: Exception) -> Response:
+    # Django refuses a body past DATA_UPLOAD_MAX_MEMORY_SIZE (or with too many
+    # fields or files) while DRF reads it; left alone, that is its HTML 400 page.
+    what = "body" if isinstance(exc, RequestDataTooBig) else "number of fields or files"
+    return Response(
+        {"code": "too_large", "message": f"The request's {what} is too large."},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     )
 
 
