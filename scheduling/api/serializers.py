@@ -13,6 +13,7 @@ from scheduling.api.fields import (
 from scheduling.choices import ChangeType, Impact
 from scheduling.links import site_link
 from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.models.catalogue import webhook_address
 from scheduling.selectors import manages_team_webhook
 from scheduling.services.webhooks import webhook_url_masked
 
@@ -37,6 +38,8 @@ class TeamSerializer(serializers.ModelSerializer):
         # The secret itself is only ever in the answer that creates it
         # (POST /api/v1/teams/{slug}/webhook-secret).
         read_only_fields = ["webhook_secret_created"]
+        # DRF drops a model URLField's own validators for its default schemes.
+        extra_kwargs = {"webhook_url": {"validators": [webhook_address]}}
 
     def to_representation(self, team: Team) -> dict:
         data = super().to_representation(team)

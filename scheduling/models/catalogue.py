@@ -1,7 +1,11 @@
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 
 from scheduling.choices import WebhookFormat
+
+# Notifications are POSTed: an ftp:// address would be accepted and never reached.
+webhook_address = URLValidator(schemes=["http", "https"])
 
 
 class Team(models.Model):
@@ -17,7 +21,7 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
     email_addresses = models.JSONField(default=list, blank=True)
-    webhook_url = models.URLField(blank=True)
+    webhook_url = models.URLField(blank=True, validators=[webhook_address])
     webhook_format = models.CharField(
         max_length=10, choices=WebhookFormat.choices, default=WebhookFormat.CLEARWAY
     )

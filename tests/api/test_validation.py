@@ -278,6 +278,7 @@ def test_a_deadline_created_without_a_systems_field_hits_the_default_systems(
     [
         ({"slug": "a-team", "name": "A", "email_addresses": ["not-an-address"]}, "email_addresses"),
         ({"slug": "a-team", "name": "A", "webhook_url": "gopher:/x"}, "webhook_url"),
+        ({"slug": "a-team", "name": "A", "webhook_url": "ftp://example.org/x"}, "webhook_url"),
         ({"slug": "A Team!", "name": "A"}, "slug"),
         ({"slug": "infra", "name": "Again"}, "slug"),
     ],
