@@ -35,15 +35,11 @@ class BlackoutFeedSource(QuerysetFeedSource):
     def rows(self, *, query: FeedQuery) -> QuerySet:
         if query.public:
             return Blackout.objects.none()
-        blackouts = Blackout.objects.all()
-        if query.systems:
-            touching = Blackout.systems.through.objects.filter(system__slug__in=query.systems)
-            blackouts = blackouts.filter(
-                Q(applies_to_all=True) | Q(pk__in=touching.values("blackout_id"))
-            )
-        if query.team:
-            blackouts = blackouts.filter(team__slug=query.team)
-        return blackouts
+        return self.filtered(Blackout.objects.all(), query=query)
+
+    def on(self, systems: frozenset[str]) -> Q:
+        touching = Blackout.systems.through.objects.filter(system__slug__in=systems)
+        return Q(applies_to_all=True) | Q(pk__in=touching.values("blackout_id"))
 
     def context(self) -> dict:
         return {

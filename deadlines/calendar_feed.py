@@ -48,12 +48,11 @@ class DeadlineFeedSource(QuerysetFeedSource):
         deadlines = Deadline.objects.filter(
             Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=query.cancelled_since)
         )
-        if query.systems:
-            hitting = Deadline.systems.through.objects.filter(system__slug__in=query.systems)
-            deadlines = deadlines.filter(pk__in=hitting.values("deadline_id"))
-        if query.team:
-            deadlines = deadlines.filter(team__slug=query.team)
-        return deadlines
+        return self.filtered(deadlines, query=query)
+
+    def on(self, systems: frozenset[str]) -> Q:
+        hitting = Deadline.systems.through.objects.filter(system__slug__in=systems)
+        return Q(pk__in=hitting.values("deadline_id"))
 
     def load(self, *, ids: list[int]) -> Iterable[Deadline]:
         return (

@@ -21,6 +21,7 @@ from scheduling.selectors import (
     refuse_unknown,
     system_list,
     system_names,
+    team_systems,
 )
 from scheduling.timeline import gaps as timeline_gaps
 from scheduling.timeline import round_trip
@@ -103,6 +104,14 @@ def impacted(systems: Iterable[str], *, version: tuple | None = None) -> frozens
     if not window_cache.enabled():
         return compute()
     return window_cache.closures.get_or_compute((version or cache_version(), booked), compute)
+
+
+def team_reach(*, team: str, version: tuple | None = None) -> frozenset[str]:
+    """What concerns `team` besides its own items: the systems it owns and every
+    system that depends on them, as `impacted` reaches a system's calendar (work
+    on grading-db impacts grading-api, so a deadline on grading-api refuses it)."""
+    owned = team_systems(team=team)
+    return impacted(owned, version=version) if owned else frozenset()
 
 
 def evaluate(

@@ -37,6 +37,11 @@ def impacted_systems(*, systems: Iterable[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def team_systems(*, team: str) -> frozenset[str]:
+    """The slugs of the systems `team` owns (none for an unknown team)."""
+    return frozenset(System.objects.filter(team__slug=team).values_list("slug", flat=True))
+
+
 def manages_team_webhook(*, user, team) -> bool:
     """Who sees a team's webhook URL and rotates its secret: its members and administrators.
 

@@ -73,6 +73,9 @@ def feed_validator(*, query: FeedQuery) -> Validator:
         query.feed,
         sorted(query.systems),
         query.team,
+        # A system given to the team, or a new dependent of its systems, changes
+        # what the feed holds: its validator then too.
+        sorted(query.team_reach),
         query.public,
     )
     key = f"cwfeed:validator:{_hash(scope)}"

@@ -37,17 +37,21 @@ class FreezeFeedSource(QuerysetFeedSource):
     counted_fields = ()
     text_fields = stamp_fields
 
+    # Freezes belong to no team: a team's feed shows those that stop its work,
+    # on every system or on the systems it owns and their dependents.
+    team_field = None
+
     def rows(self, *, query: FeedQuery) -> QuerySet:
-        # Freezes belong to no team: a team's feed shows that team's own blackouts.
-        if query.public or query.team:
+        if query.public:
             return Freeze.objects.none()
-        freezes = Freeze.objects.filter(cancelled_at__isnull=True)
-        if query.systems:
-            touching = Freeze.systems.through.objects.filter(system__slug__in=query.systems)
-            freezes = freezes.filter(
-                Q(systems__isnull=True) | Q(pk__in=touching.values("freeze_id"))
-            ).distinct()
-        return freezes
+        return self.filtered(Freeze.objects.filter(cancelled_at__isnull=True), query=query)
+
+    def on(self, systems: frozenset[str]) -> Q:
+        # A freeze with no systems is on every system; subqueries, not a join,
+        # so that no row is counted twice.
+        through = Freeze.systems.through.objects
+        touching = through.filter(system__slug__in=systems)
+        return ~Q(pk__in=through.values("freeze_id")) | Q(pk__in=touching.values("freeze_id"))
 
     def context(self) -> dict:
         return {"system_names": related_names(Freeze.systems.through, owner="freeze")}

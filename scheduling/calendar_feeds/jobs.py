@@ -67,13 +67,12 @@ class MaintenanceFeedSource(QuerysetFeedSource):
                 Q(status__in=SHOWN)
                 | Q(status=JobStatus.CANCELLED, updated_at__gte=query.cancelled_since)
             )
-        if query.systems:
-            through = MaintenanceJob.impacted_systems.through
-            touching = through.objects.filter(system__slug__in=query.systems)
-            jobs = jobs.filter(pk__in=touching.values("maintenancejob_id"))
-        if query.team:
-            jobs = jobs.filter(team__slug=query.team)
-        return jobs
+        return self.filtered(jobs, query=query)
+
+    def on(self, systems: frozenset[str]) -> Q:
+        # A job is on the systems it impacts: those booked and their dependents.
+        touching = MaintenanceJob.impacted_systems.through.objects.filter(system__slug__in=systems)
+        return Q(pk__in=touching.values("maintenancejob_id"))
 
     def state(self, *, query: FeedQuery) -> SourceState:
         """The base state, plus the reviews' counts and newest decision, read in

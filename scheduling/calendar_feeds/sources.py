@@ -24,6 +24,7 @@ from django.db.models import (
     Max,
     Model,
     OuterRef,
+    Q,
     QuerySet,
     StringAgg,
     Subquery,
@@ -53,6 +54,8 @@ class FeedQuery:
     public: bool = False
     # The systems asked for, when `systems` was widened by their dependents.
     asked: frozenset[str] = frozenset()
+    # With `team`: the systems it owns and their dependents (conflicts.team_reach).
+    team_reach: frozenset[str] = frozenset()
 
     @property
     def cancelled_since(self) -> datetime:
@@ -150,9 +153,33 @@ class QuerysetFeedSource:
     counted_fields: ClassVar[tuple[str, ...]] = ("version",)
     # The row's own columns in the stamp of its stored text.
     text_fields: ClassVar[tuple[str, ...]] = ("version", "updated_at")
+    # The lookup naming the team a row belongs to (None: rows belong to no team).
+    team_field: ClassVar[str | None] = "team__slug"
 
     def rows(self, *, query: FeedQuery) -> QuerySet:
         raise NotImplementedError
+
+    def on(self, systems: frozenset[str]) -> Q:
+        """The rows on any of `systems`, or on every system."""
+        raise NotImplementedError
+
+    def filtered(self, rows: QuerySet, *, query: FeedQuery) -> QuerySet:
+        """The rows the feed's filters keep, as the web calendar filters its items.
+
+        `?systems=` keeps what is on them or reaches them through a dependency
+        (the view widened them by their dependents); `?team=` keeps the team's
+        own rows and what is on, or reaches, the systems it owns. Each event
+        names the systems it is on, so what reached through a dependency says
+        where it comes from.
+        """
+        if query.systems:
+            rows = rows.filter(self.on(query.systems))
+        if query.team:
+            concerns = self.on(query.team_reach)
+            if self.team_field is not None:
+                concerns |= Q(**{self.team_field: query.team})
+            rows = rows.filter(concerns)
+        return rows
 
     def context(self) -> dict[str, Expression | Subquery]:
         """Names the text shows from other rows (renamed without touching this one)."""

@@ -83,9 +83,13 @@ def token_feed(request: HttpRequest, secret: str, feed: str) -> HttpResponse:
     now = timezone.now()
     feed_token_mark_used(token=token, now=now)
     # What reaches these systems through their dependencies belongs in their
-    # feed (each event names the systems it is on), as in the web calendar.
+    # feed (each event names the systems it is on), as in the web calendar; a
+    # team's feed likewise holds what reaches the systems the team owns.
     reach = conflicts.impacted(systems) if systems else systems
-    query = FeedQuery(feed=feed, now=now, systems=reach, team=team, asked=systems)
+    team_reach = conflicts.team_reach(team=team) if team else frozenset()
+    query = FeedQuery(
+        feed=feed, now=now, systems=reach, team=team, asked=systems, team_reach=team_reach
+    )
     return _respond(request, query, cache_control="private, max-age=300")
 
 

@@ -82,10 +82,18 @@ def test_systems_filter_keeps_what_touches_them_including_dependencies(feeds, ca
     )
 
 
-def test_team_filter_keeps_what_the_team_owns(feeds, calendar):
-    assert uids(feeds, query="?team=reporting") == {f"blackout-{calendar['elsewhere'].pk}@clearway"}
-    assert uids(feeds, query="?team=infra&systems=grading-db") == {
-        f"job-{calendar['job'].pk}@clearway"
+def test_team_filter_keeps_what_the_team_owns_and_what_is_on_its_systems(feeds, calendar):
+    # reporting owns `reports` and the "Reports freeze" blackout; "Exams" is on every system.
+    assert uids(feeds, query="?team=reporting") == {
+        f"blackout-{calendar['elsewhere'].pk}@clearway",
+        f"blackout-{calendar['everywhere'].pk}@clearway",
+    }
+
+
+def test_team_and_systems_filters_both_apply(feeds, calendar):
+    # reporting's own blackout is on `reports`, which does not reach grading-db.
+    assert uids(feeds, query="?team=reporting&systems=grading-db") == {
+        f"blackout-{calendar['everywhere'].pk}@clearway"
     }
 
 
