@@ -60,6 +60,13 @@ def _shown(catalogue: list[System], *, system: str, team: str):
     return shown, team_systems
 
 
+def _team_reach(team_systems: frozenset[str], slugs: frozenset[str], reach: frozenset[str]):
+    """What reaches the team's systems: `reach` itself unless a system is chosen too."""
+    if not team_systems:
+        return frozenset()
+    return reach if team_systems == slugs else conflicts.impacted(team_systems)
+
+
 def _traffic(deadline_windows, *, slugs: frozenset[str], reach: frozenset[str]):
     """Each shown system's traffic, with what reaches it through its dependencies."""
     per_system = data.traffic_segments(deadline_windows, reach)
@@ -97,7 +104,7 @@ def calendar(request):
     items, deadline_windows, freeze = data.collect(systems=reach, start=lo, end=hi)
     items = data.with_origins(items, shown=slugs)
     if chosen_team:
-        items = data.of_team(items, team=chosen_team, team_systems=team_systems)
+        items = data.of_team(items, team=chosen_team, reach=_team_reach(team_systems, slugs, reach))
     traffic = _traffic(deadline_windows, slugs=slugs, reach=reach)
     days = data.days(
         first=first,

@@ -123,9 +123,11 @@ def collect(
     return items, deadlines, freeze
 
 
-def of_team(items: list[Item], *, team: str, team_systems: frozenset[str]) -> list[Item]:
-    """What concerns a team: its own items, and anything touching its systems."""
-    return [i for i in items if i.team == team or not i.systems or i.systems & team_systems]
+def of_team(items: list[Item], *, team: str, reach: frozenset[str]) -> list[Item]:
+    """What concerns a team: its own items, and anything on what `reach`es its
+    systems (them and their dependents): a deadline on grading-api refuses work
+    on grading-db, so grading-db's team sees it as grading-db's calendar does."""
+    return [i for i in items if i.team == team or not i.systems or i.systems & reach]
 
 
 def _deadline_item(window: BusyWindow, due: datetime) -> Item:
