@@ -1,5 +1,6 @@
 """The shared calendar: week, month and a per-system timeline, in the viewer's zone."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from scheduling import conflicts
 from scheduling.calendar_feeds.tokens import feed_tokens_of
+from scheduling.engine import BusyWindow
 from scheduling.forms import ZoneForm
 from scheduling.models import System, Team
 from scheduling.timeline.selectors import reach_of
@@ -67,18 +69,48 @@ def _team_reach(team_systems: frozenset[str], slugs: frozenset[str], reach: froz
     return reach if team_systems == slugs else conflicts.impacted(team_systems)
 
 
-def _traffic(deadline_windows, *, slugs: frozenset[str], reach: frozenset[str]):
+def _reaches(reach: frozenset[str], *, slugs: frozenset[str]) -> dict[str, frozenset[str]]:
+    """For each shown system, itself and its dependents: what reaches it.
+
+    The closure read that gave `reach` gives each system's share too; only a
+    closure computed without the timeline (CLEARWAY_TIMELINE off) needs the
+    one read of reach_of.
+    """
+    return getattr(reach, "each", None) or reach_of(systems=slugs)
+
+
+def _traffic(deadline_windows, *, reaches: dict[str, frozenset[str]], reach: frozenset[str]):
     """Each shown system's traffic, with what reaches it through its dependencies."""
     per_system = data.traffic_segments(deadline_windows, reach)
     # Every row, filtered or not, folds in its dependents' traffic: a deadline
-    # on grading-api refuses work on grading-db. The closure read that gave
-    # `reach` gives each system's share too; only a closure computed without
-    # the timeline (CLEARWAY_TIMELINE off) needs the one read of reach_of.
-    reaches = getattr(reach, "each", None) or reach_of(systems=slugs)
+    # on grading-api refuses work on grading-db.
     return {
         slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
-        for slug in slugs
+        for slug in reaches
     }
+
+
+@dataclass(frozen=True)
+class _Picture:
+    """What the calendar draws of the shown systems in its range."""
+
+    items: list[data.Item]
+    traffic: dict[str, list[data.Segment]]
+    reaches: dict[str, frozenset[str]]  # per shown system, itself and its dependents
+    freeze: BusyWindow | None
+
+
+def _picture(*, slugs, team: str, team_systems, lo: datetime, hi: datetime) -> _Picture:
+    # What reaches the shown systems through their dependencies is theirs too:
+    # traffic on grading-api refuses work on grading-db, so its calendar shows it.
+    reach = conflicts.impacted(slugs)
+    items, deadline_windows, freeze = data.collect(systems=reach, start=lo, end=hi)
+    items = data.with_origins(items, shown=slugs)
+    if team:
+        items = data.of_team(items, team=team, reach=_team_reach(team_systems, slugs, reach))
+    reaches = _reaches(reach, slugs=slugs)
+    traffic = _traffic(deadline_windows, reaches=reaches, reach=reach)
+    return _Picture(items=items, traffic=traffic, reaches=reaches, freeze=freeze)
 
 
 @login_required
@@ -98,14 +130,8 @@ def calendar(request):
     slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
     lo = data.local_midnight(first, zone)
     hi = data.local_midnight(first + timedelta(days=count), zone)
-    # What reaches the shown systems through their dependencies is theirs too:
-    # traffic on grading-api refuses work on grading-db, so its calendar shows it.
-    reach = conflicts.impacted(slugs)
-    items, deadline_windows, freeze = data.collect(systems=reach, start=lo, end=hi)
-    items = data.with_origins(items, shown=slugs)
-    if chosen_team:
-        items = data.of_team(items, team=chosen_team, reach=_team_reach(team_systems, slugs, reach))
-    traffic = _traffic(deadline_windows, slugs=slugs, reach=reach)
+    picture = _picture(slugs=slugs, team=chosen_team, team_systems=team_systems, lo=lo, hi=hi)
+    items, traffic = picture.items, picture.traffic
     days = data.days(
         first=first,
         count=count,
@@ -129,8 +155,10 @@ def calendar(request):
         "teams": teams,
         "chosen_system": chosen_system,
         "chosen_team": chosen_team,
-        "freeze": freeze,
-        "timeline": _timeline(shown, items, traffic, lo, hi) if view == "timeline" else None,
+        "freeze": picture.freeze,
+        "timeline": _timeline(shown, items, traffic, picture.reaches, lo, hi)
+        if view == "timeline"
+        else None,
         "zone_form": ZoneForm(
             initial={"zone": viewer_zone_name(request), "next": request.get_full_path()}
         ),
@@ -142,7 +170,9 @@ def calendar(request):
     return render(request, "scheduling/calendar.html", context)
 
 
-def _timeline(systems, items, traffic, lo, hi) -> list[dict]:
+def _timeline(systems, items, traffic, reaches, lo, hi) -> list[dict]:
+    """One row per system: its traffic, and a mark for each item reaching it (the
+    items on it and on its dependents, as its traffic and /checks count them)."""
     rows = []
     for system in systems:
         bars = []
@@ -150,10 +180,12 @@ def _timeline(systems, items, traffic, lo, hi) -> list[dict]:
             left, width = data.position(segment.start, segment.end, lo, hi)
             bars.append({"segment": segment, "left": left, "width": width})
         marks = []
+        own = frozenset({system.slug})
         for item in items:
-            if item.touches(system.slug):
+            if item.reaches(reaches.get(system.slug, own)):
                 left, width = data.position(item.start, item.end, lo, hi)
-                marks.append({"item": item, "left": left, "width": width})
+                via = item.origin(own)
+                marks.append({"item": item, "left": left, "width": width, "via": via})
         rows.append({"system": system, "traffic": bars, "items": marks})
     return rows
 

@@ -39,8 +39,15 @@ class Item:
     # dependency (a deadline on grading-api shown on grading-db's calendar).
     via: tuple[str, ...] = ()
 
-    def touches(self, system: str) -> bool:
-        return not self.systems or system in self.systems
+    def reaches(self, reach: frozenset[str]) -> bool:
+        """Whether it is on every system or on one of `reach` (systems and their dependents)."""
+        return not self.systems or bool(self.systems & reach)
+
+    def origin(self, shown: frozenset[str]) -> tuple[str, ...]:
+        """Where it is, when that is none of `shown`: it reaches them through a dependency."""
+        if self.systems and not self.systems & shown:
+            return tuple(sorted(self.systems))
+        return ()
 
 
 @dataclass
@@ -127,7 +134,7 @@ def of_team(items: list[Item], *, team: str, reach: frozenset[str]) -> list[Item
     """What concerns a team: its own items, and anything on what `reach`es its
     systems (them and their dependents): a deadline on grading-api refuses work
     on grading-db, so grading-db's team sees it as grading-db's calendar does."""
-    return [i for i in items if i.team == team or not i.systems or i.systems & reach]
+    return [i for i in items if i.team == team or i.reaches(reach)]
 
 
 def _deadline_item(window: BusyWindow, due: datetime) -> Item:
@@ -228,12 +235,7 @@ def _hours(lo: datetime, hi: datetime, segments: list[Segment]) -> list[Segment]
 
 def with_origins(items: list[Item], *, shown: frozenset[str]) -> list[Item]:
     """Mark the items that reach `shown` only through a dependency with where they are."""
-    return [
-        replace(item, via=tuple(sorted(item.systems)))
-        if item.systems and not item.systems & shown
-        else item
-        for item in items
-    ]
+    return [replace(item, via=item.origin(shown)) for item in items]
 
 
 def envelope(segments: Iterable[Segment]) -> list[Segment]:
