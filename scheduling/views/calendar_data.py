@@ -38,16 +38,19 @@ class Item:
     # The systems it is on when it reaches the shown ones only through a
     # dependency (a deadline on grading-api shown on grading-db's calendar).
     via: tuple[str, ...] = ()
+    # A job's booked systems (`systems` are those it impacts, dependents included).
+    booked: frozenset[str] = frozenset()
 
     def reaches(self, reach: frozenset[str]) -> bool:
         """Whether it is on every system or on one of `reach` (systems and their dependents)."""
         return not self.systems or bool(self.systems & reach)
 
     def origin(self, shown: frozenset[str]) -> tuple[str, ...]:
-        """Where it is, when that is none of `shown`: it reaches them through a dependency."""
-        if self.systems and not self.systems & shown:
-            return tuple(sorted(self.systems))
-        return ()
+        """Where it is (a job: booked), when that is none of `shown`: it reaches
+        them through a dependency. Maintenance on grading-db impacts grading-api,
+        and grading-api's calendar says it is on grading-db."""
+        where = self.booked or self.systems
+        return tuple(sorted(where)) if where and not where & shown else ()
 
 
 @dataclass
@@ -159,7 +162,7 @@ def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[It
             job__impacted_systems__slug__in=systems,
         )
         .select_related("job", "job__team")
-        .prefetch_related("job__impacted_systems")
+        .prefetch_related("job__systems", "job__impacted_systems")
         .distinct()
     )
     return [
@@ -171,6 +174,7 @@ def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[It
             url=f"/jobs/{o.job_id}/",
             team=o.job.team.slug,
             systems=frozenset(s.slug for s in o.job.impacted_systems.all()),
+            booked=frozenset(s.slug for s in o.job.systems.all()),
             status=o.job.status,
             label=f"Maintenance ({o.job.get_status_display().lower()}, {o.job.change_type})",
         )
