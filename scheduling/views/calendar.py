@@ -98,19 +98,32 @@ class _Picture:
     traffic: dict[str, list[data.Segment]]
     reaches: dict[str, frozenset[str]]  # per shown system, itself and its dependents
     freeze: BusyWindow | None
+    # The gaps between allowed windows on what reaches the shown systems, and
+    # the time they cover (only with a filter: unfiltered, some system or
+    # other is nearly always outside its window, which says nothing).
+    outside_windows: list[BusyWindow]
+    outside: data.Outside
 
 
-def _picture(*, slugs, team: str, team_systems, lo: datetime, hi: datetime) -> _Picture:
+def _picture(*, slugs, team: str, team_systems, filtered: bool, lo, hi) -> _Picture:
     # What reaches the shown systems through their dependencies is theirs too:
     # traffic on grading-api refuses work on grading-db, so its calendar shows it.
     reach = conflicts.impacted(slugs)
-    items, deadline_windows, freeze = data.collect(systems=reach, start=lo, end=hi)
-    items = data.with_origins(items, shown=slugs)
+    collected = data.collect(systems=reach, start=lo, end=hi)
+    items = data.with_origins(collected.items, shown=slugs)
     if team:
         items = data.of_team(items, team=team, reach=_team_reach(team_systems, slugs, reach))
     reaches = _reaches(reach, slugs=slugs)
-    traffic = _traffic(deadline_windows, reaches=reaches, reach=reach)
-    return _Picture(items=items, traffic=traffic, reaches=reaches, freeze=freeze)
+    return _Picture(
+        items=items,
+        traffic=_traffic(collected.deadlines, reaches=reaches, reach=reach),
+        reaches=reaches,
+        freeze=collected.freeze,
+        outside_windows=collected.outside,
+        outside=data.outside_of(collected.outside, reach=reach, start=lo, end=hi)
+        if filtered
+        else data.Outside(),
+    )
 
 
 @login_required
@@ -130,15 +143,22 @@ def calendar(request):
     slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
     lo = data.local_midnight(first, zone)
     hi = data.local_midnight(first + timedelta(days=count), zone)
-    picture = _picture(slugs=slugs, team=chosen_team, team_systems=team_systems, lo=lo, hi=hi)
-    items, traffic = picture.items, picture.traffic
+    picture = _picture(
+        slugs=slugs,
+        team=chosen_team,
+        team_systems=team_systems,
+        filtered=bool(chosen_system or team_systems),
+        lo=lo,
+        hi=hi,
+    )
     days = data.days(
         first=first,
         count=count,
         zone=zone,
-        items=items,
-        traffic=traffic,
+        items=picture.items,
+        traffic=picture.traffic,
         month=anchor.month if view == "month" else 0,
+        outside=picture.outside,
     )
     context = {
         "view": view,
@@ -147,7 +167,7 @@ def calendar(request):
         "previous": previous,
         "following": following,
         "days": days,
-        "items": items,
+        "items": picture.items,
         "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
         "range_start": lo,
         "range_end": hi - timedelta(minutes=1),
@@ -156,9 +176,8 @@ def calendar(request):
         "chosen_system": chosen_system,
         "chosen_team": chosen_team,
         "freeze": picture.freeze,
-        "timeline": _timeline(shown, items, traffic, picture.reaches, lo, hi)
-        if view == "timeline"
-        else None,
+        "outside_of": picture.outside.of,
+        "timeline": _timeline(shown, picture, lo, hi) if view == "timeline" else None,
         "zone_form": ZoneForm(
             initial={"zone": viewer_zone_name(request), "next": request.get_full_path()}
         ),
@@ -170,23 +189,38 @@ def calendar(request):
     return render(request, "scheduling/calendar.html", context)
 
 
-def _timeline(systems, items, traffic, reaches, lo, hi) -> list[dict]:
-    """One row per system: its traffic, and a mark for each item reaching it (the
-    items on it and on its dependents, as its traffic and /checks count them)."""
+def _timeline(systems, picture: _Picture, lo, hi) -> list[dict]:
+    """One row per system: its traffic, the time outside allowed windows, and a
+    mark for each item reaching it (the items on it and on its dependents, as
+    its traffic and /checks count them)."""
     rows = []
     for system in systems:
+        own = frozenset({system.slug})
+        reach = picture.reaches.get(system.slug, own)
         bars = []
-        for segment in traffic.get(system.slug, []):
+        for segment in picture.traffic.get(system.slug, []):
             left, width = data.position(segment.start, segment.end, lo, hi)
             bars.append({"segment": segment, "left": left, "width": width})
+        outside = data.outside_of(picture.outside_windows, reach=reach, start=lo, end=hi)
+        closed = []
+        for start, end in outside.stretches:
+            left, width = data.position(start, end, lo, hi)
+            closed.append({"start": start, "end": end, "left": left, "width": width})
         marks = []
-        own = frozenset({system.slug})
-        for item in items:
-            if item.reaches(reaches.get(system.slug, own)):
+        for item in picture.items:
+            if item.reaches(reach):
                 left, width = data.position(item.start, item.end, lo, hi)
                 via = item.origin(own)
                 marks.append({"item": item, "left": left, "width": width, "via": via})
-        rows.append({"system": system, "traffic": bars, "items": marks})
+        rows.append(
+            {
+                "system": system,
+                "traffic": bars,
+                "outside": closed,
+                "outside_of": outside.of,
+                "items": marks,
+            }
+        )
     return rows
 
 

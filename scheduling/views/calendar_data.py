@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from scheduling import conflicts
 from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
 from scheduling.engine import BusyWindow
 from scheduling.models import JobOccurrence
+from scheduling.timeline.build import gaps, merge
 
 # Drafts and conflicted jobs are drawn too (with their own legend): they are
 # plans someone is about to make, or ones the calendar now refuses.
@@ -59,6 +61,23 @@ class Segment:
     end: datetime
     load: int
     level: str = ""
+    outside: bool = False  # an hour (partly) outside an allowed window: refused
+
+
+@dataclass(frozen=True)
+class Outside:
+    """The time in which change is refused for falling outside the allowed
+    maintenance window of the systems `of`: merged stretches in the shown range."""
+
+    stretches: list[tuple[datetime, datetime]] = field(default_factory=list)
+    of: tuple[str, ...] = ()
+
+
+class Collected(NamedTuple):
+    items: list[Item]
+    deadlines: list[BusyWindow]
+    outside: list[BusyWindow]  # the gaps between systems' allowed windows
+    freeze: BusyWindow | None
 
 
 @dataclass
@@ -73,6 +92,9 @@ class Day:
     # One per local hour (23 or 25 on a DST day): the hour's peak and level,
     # the same step function /checks folds, so a red hour is a refused hour.
     hours: list[Segment] = field(default_factory=list)
+    # Its stretches outside the shown systems' allowed windows, and the rest.
+    outside: list[tuple[datetime, datetime]] = field(default_factory=list)
+    allowed: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
 def traffic_level(load: int) -> str:
@@ -87,12 +109,11 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
-def collect(
-    *, systems: frozenset[str], start: datetime, end: datetime
-) -> tuple[list[Item], list[BusyWindow], BusyWindow | None]:
-    """Items overlapping [start, end) on `systems`, the deadline windows, and a freeze."""
+def collect(*, systems: frozenset[str], start: datetime, end: datetime) -> Collected:
+    """Items overlapping [start, end) on `systems`, the deadline windows, the time
+    outside allowed windows, and a freeze."""
     items = _jobs(systems=systems, start=start, end=end)
-    deadlines, freeze = [], None
+    deadlines, outside, freeze = [], [], None
     for window in conflicts.busy_windows(systems=systems, start=start, end=end):
         if window.kind == FindingKind.FREEZE:
             freeze = window if window.start <= start else freeze
@@ -115,6 +136,8 @@ def collect(
             due = window.start + settings.CLEARWAY_TRAFFIC_LEAD
             if start <= due < end:
                 items.append(_deadline_item(window, due))
+        elif window.kind == FindingKind.OUTSIDE_WINDOW and window.overlaps(start, end):
+            outside.append(window)
         elif window.kind == FindingKind.BLACKOUT and window.overlaps(start, end):
             items.append(
                 Item(
@@ -130,7 +153,20 @@ def collect(
                 )
             )
     items.sort(key=lambda i: (i.start, i.kind, i.title))
-    return items, deadlines, freeze
+    return Collected(items, deadlines, outside, freeze)
+
+
+def outside_of(
+    windows: Iterable[BusyWindow], *, reach: frozenset[str], start: datetime, end: datetime
+) -> Outside:
+    """The time in [start, end) outside the allowed window of a system in `reach`
+    (systems and their dependents): work on grading-db takes grading-api down
+    too, so it must fit grading-api's window as well, as /checks says."""
+    found = [w for w in windows if w.touches(reach) and w.overlaps(start, end)]
+    return Outside(
+        stretches=merge([(max(w.start, start), min(w.end, end)) for w in found]),
+        of=tuple(sorted(frozenset().union(*(w.systems for w in found)))),
+    )
 
 
 def of_team(items: list[Item], *, team: str, reach: frozenset[str]) -> list[Item]:
@@ -205,11 +241,20 @@ def traffic_segments(
 
 
 def days(
-    *, first: date, count: int, zone: ZoneInfo, items: list[Item], traffic, month: int = 0
+    *,
+    first: date,
+    count: int,
+    zone: ZoneInfo,
+    items: list[Item],
+    traffic,
+    month: int = 0,
+    outside: Outside | None = None,
 ) -> list[Day]:
-    """Local days with the items and the peak traffic (over the shown systems) of each."""
+    """Local days with the items, the peak traffic (over the shown systems) and
+    the time outside allowed windows of each."""
     result = []
     all_segments = [s for segments in traffic.values() for s in segments]
+    stretches = outside.stretches if outside else []
     for offset in range(count):
         day = first + timedelta(days=offset)
         lo = local_midnight(day, zone)
@@ -218,21 +263,25 @@ def days(
         entry.items = [i for i in items if _on_day(i, lo, hi)]
         entry.peak = max((s.load for s in all_segments if s.start < hi and s.end > lo), default=0)
         entry.level = traffic_level(entry.peak)
-        entry.hours = _hours(lo, hi, all_segments)
+        entry.outside = [(max(a, lo), min(b, hi)) for a, b in stretches if a < hi and b > lo]
+        entry.allowed = gaps(entry.outside, start=lo, end=hi) if entry.outside else []
+        entry.hours = _hours(lo, hi, all_segments, entry.outside)
         result.append(entry)
     return result
 
 
-def _hours(lo: datetime, hi: datetime, segments: list[Segment]) -> list[Segment]:
+def _hours(lo: datetime, hi: datetime, segments: list[Segment], outside) -> list[Segment]:
     """The local hours of [lo, hi) (in UTC steps, so DST days have 23 or 25), each
-    with the highest summed load any shown system carries in it."""
+    with the highest summed load any shown system carries in it, and whether
+    any of it is outside an allowed window (work in it is refused)."""
     hours = []
     start = lo.astimezone(UTC)
     end = hi.astimezone(UTC)
     while start < end:
         step = min(start + timedelta(hours=1), end)
         peak = max((s.load for s in segments if s.start < step and s.end > start), default=0)
-        hours.append(Segment(start, step, peak, traffic_level(peak)))
+        out = any(a < step and b > start for a, b in outside)
+        hours.append(Segment(start, step, peak, traffic_level(peak), outside=out))
         start = step
     return hours
 
