@@ -1,5 +1,6 @@
 """The shared calendar: week, month and a per-system timeline, in the viewer's zone."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from scheduling import conflicts
 from scheduling.calendar_feeds.tokens import feed_tokens_of
+from scheduling.engine import BusyWindow
 from scheduling.forms import ZoneForm
 from scheduling.models import System, Team
 from scheduling.timeline.selectors import reach_of
@@ -60,18 +62,68 @@ def _shown(catalogue: list[System], *, system: str, team: str):
     return shown, team_systems
 
 
-def _traffic(deadline_windows, *, slugs: frozenset[str], reach: frozenset[str]):
+def _team_reach(team_systems: frozenset[str], slugs: frozenset[str], reach: frozenset[str]):
+    """What reaches the team's systems: `reach` itself unless a system is chosen too."""
+    if not team_systems:
+        return frozenset()
+    return reach if team_systems == slugs else conflicts.impacted(team_systems)
+
+
+def _reaches(reach: frozenset[str], *, slugs: frozenset[str]) -> dict[str, frozenset[str]]:
+    """For each shown system, itself and its dependents: what reaches it.
+
+    The closure read that gave `reach` gives each system's share too; only a
+    closure computed without the timeline (CLEARWAY_TIMELINE off) needs the
+    one read of reach_of.
+    """
+    return getattr(reach, "each", None) or reach_of(systems=slugs)
+
+
+def _traffic(deadline_windows, *, reaches: dict[str, frozenset[str]], reach: frozenset[str]):
     """Each shown system's traffic, with what reaches it through its dependencies."""
     per_system = data.traffic_segments(deadline_windows, reach)
     # Every row, filtered or not, folds in its dependents' traffic: a deadline
-    # on grading-api refuses work on grading-db. The closure read that gave
-    # `reach` gives each system's share too; only a closure computed without
-    # the timeline (CLEARWAY_TIMELINE off) needs the one read of reach_of.
-    reaches = getattr(reach, "each", None) or reach_of(systems=slugs)
+    # on grading-api refuses work on grading-db.
     return {
         slug: data.envelope(s for other in reaches.get(slug, {slug}) for s in per_system[other])
-        for slug in slugs
+        for slug in reaches
     }
+
+
+@dataclass(frozen=True)
+class _Picture:
+    """What the calendar draws of the shown systems in its range."""
+
+    items: list[data.Item]
+    traffic: dict[str, list[data.Segment]]
+    reaches: dict[str, frozenset[str]]  # per shown system, itself and its dependents
+    freeze: BusyWindow | None
+    # The gaps between allowed windows on what reaches the shown systems, and
+    # the time they cover (only with a filter: unfiltered, some system or
+    # other is nearly always outside its window, which says nothing).
+    outside_windows: list[BusyWindow]
+    outside: data.Outside
+
+
+def _picture(*, slugs, team: str, team_systems, filtered: bool, lo, hi) -> _Picture:
+    # What reaches the shown systems through their dependencies is theirs too:
+    # traffic on grading-api refuses work on grading-db, so its calendar shows it.
+    reach = conflicts.impacted(slugs)
+    collected = data.collect(systems=reach, start=lo, end=hi)
+    items = data.with_origins(collected.items, shown=slugs)
+    if team:
+        items = data.of_team(items, team=team, reach=_team_reach(team_systems, slugs, reach))
+    reaches = _reaches(reach, slugs=slugs)
+    return _Picture(
+        items=items,
+        traffic=_traffic(collected.deadlines, reaches=reaches, reach=reach),
+        reaches=reaches,
+        freeze=collected.freeze,
+        outside_windows=collected.outside,
+        outside=data.outside_of(collected.outside, reach=reach, start=lo, end=hi)
+        if filtered
+        else data.Outside(),
+    )
 
 
 @login_required
@@ -91,21 +143,22 @@ def calendar(request):
     slugs = frozenset(s.slug for s in shown) or frozenset(s.slug for s in catalogue)
     lo = data.local_midnight(first, zone)
     hi = data.local_midnight(first + timedelta(days=count), zone)
-    # What reaches the shown systems through their dependencies is theirs too:
-    # traffic on grading-api refuses work on grading-db, so its calendar shows it.
-    reach = conflicts.impacted(slugs)
-    items, deadline_windows, freeze = data.collect(systems=reach, start=lo, end=hi)
-    items = data.with_origins(items, shown=slugs)
-    if chosen_team:
-        items = data.of_team(items, team=chosen_team, team_systems=team_systems)
-    traffic = _traffic(deadline_windows, slugs=slugs, reach=reach)
+    picture = _picture(
+        slugs=slugs,
+        team=chosen_team,
+        team_systems=team_systems,
+        filtered=bool(chosen_system or team_systems),
+        lo=lo,
+        hi=hi,
+    )
     days = data.days(
         first=first,
         count=count,
         zone=zone,
-        items=items,
-        traffic=traffic,
+        items=picture.items,
+        traffic=picture.traffic,
         month=anchor.month if view == "month" else 0,
+        outside=picture.outside,
     )
     context = {
         "view": view,
@@ -114,7 +167,7 @@ def calendar(request):
         "previous": previous,
         "following": following,
         "days": days,
-        "items": items,
+        "items": picture.items,
         "weeks": [days[i : i + 7] for i in range(0, len(days), 7)],
         "range_start": lo,
         "range_end": hi - timedelta(minutes=1),
@@ -122,8 +175,9 @@ def calendar(request):
         "teams": teams,
         "chosen_system": chosen_system,
         "chosen_team": chosen_team,
-        "freeze": freeze,
-        "timeline": _timeline(shown, items, traffic, lo, hi) if view == "timeline" else None,
+        "freeze": picture.freeze,
+        "outside_of": picture.outside.of,
+        "timeline": _timeline(shown, picture, lo, hi) if view == "timeline" else None,
         "zone_form": ZoneForm(
             initial={"zone": viewer_zone_name(request), "next": request.get_full_path()}
         ),
@@ -135,19 +189,38 @@ def calendar(request):
     return render(request, "scheduling/calendar.html", context)
 
 
-def _timeline(systems, items, traffic, lo, hi) -> list[dict]:
+def _timeline(systems, picture: _Picture, lo, hi) -> list[dict]:
+    """One row per system: its traffic, the time outside allowed windows, and a
+    mark for each item reaching it (the items on it and on its dependents, as
+    its traffic and /checks count them)."""
     rows = []
     for system in systems:
+        own = frozenset({system.slug})
+        reach = picture.reaches.get(system.slug, own)
         bars = []
-        for segment in traffic.get(system.slug, []):
+        for segment in picture.traffic.get(system.slug, []):
             left, width = data.position(segment.start, segment.end, lo, hi)
             bars.append({"segment": segment, "left": left, "width": width})
+        outside = data.outside_of(picture.outside_windows, reach=reach, start=lo, end=hi)
+        closed = []
+        for start, end in outside.stretches:
+            left, width = data.position(start, end, lo, hi)
+            closed.append({"start": start, "end": end, "left": left, "width": width})
         marks = []
-        for item in items:
-            if item.touches(system.slug):
+        for item in picture.items:
+            if item.reaches(reach):
                 left, width = data.position(item.start, item.end, lo, hi)
-                marks.append({"item": item, "left": left, "width": width})
-        rows.append({"system": system, "traffic": bars, "items": marks})
+                via = item.origin(own)
+                marks.append({"item": item, "left": left, "width": width, "via": via})
+        rows.append(
+            {
+                "system": system,
+                "traffic": bars,
+                "outside": closed,
+                "outside_of": outside.of,
+                "items": marks,
+            }
+        )
     return rows
 
 

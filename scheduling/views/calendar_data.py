@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from scheduling import conflicts
 from scheduling.choices import BOOKED_STATUSES, FindingKind, JobStatus, Severity
 from scheduling.engine import BusyWindow
 from scheduling.models import JobOccurrence
+from scheduling.timeline.build import gaps, merge
 
 # Drafts and conflicted jobs are drawn too (with their own legend): they are
 # plans someone is about to make, or ones the calendar now refuses.
@@ -38,9 +40,19 @@ class Item:
     # The systems it is on when it reaches the shown ones only through a
     # dependency (a deadline on grading-api shown on grading-db's calendar).
     via: tuple[str, ...] = ()
+    # A job's booked systems (`systems` are those it impacts, dependents included).
+    booked: frozenset[str] = frozenset()
 
-    def touches(self, system: str) -> bool:
-        return not self.systems or system in self.systems
+    def reaches(self, reach: frozenset[str]) -> bool:
+        """Whether it is on every system or on one of `reach` (systems and their dependents)."""
+        return not self.systems or bool(self.systems & reach)
+
+    def origin(self, shown: frozenset[str]) -> tuple[str, ...]:
+        """Where it is (a job: booked), when that is none of `shown`: it reaches
+        them through a dependency. Maintenance on grading-db impacts grading-api,
+        and grading-api's calendar says it is on grading-db."""
+        where = self.booked or self.systems
+        return tuple(sorted(where)) if where and not where & shown else ()
 
 
 @dataclass
@@ -49,6 +61,23 @@ class Segment:
     end: datetime
     load: int
     level: str = ""
+    outside: bool = False  # an hour (partly) outside an allowed window: refused
+
+
+@dataclass(frozen=True)
+class Outside:
+    """The time in which change is refused for falling outside the allowed
+    maintenance window of the systems `of`: merged stretches in the shown range."""
+
+    stretches: list[tuple[datetime, datetime]] = field(default_factory=list)
+    of: tuple[str, ...] = ()
+
+
+class Collected(NamedTuple):
+    items: list[Item]
+    deadlines: list[BusyWindow]
+    outside: list[BusyWindow]  # the gaps between systems' allowed windows
+    freeze: BusyWindow | None
 
 
 @dataclass
@@ -63,6 +92,9 @@ class Day:
     # One per local hour (23 or 25 on a DST day): the hour's peak and level,
     # the same step function /checks folds, so a red hour is a refused hour.
     hours: list[Segment] = field(default_factory=list)
+    # Its stretches outside the shown systems' allowed windows, and the rest.
+    outside: list[tuple[datetime, datetime]] = field(default_factory=list)
+    allowed: list[tuple[datetime, datetime]] = field(default_factory=list)
 
 
 def traffic_level(load: int) -> str:
@@ -77,12 +109,11 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone)
 
 
-def collect(
-    *, systems: frozenset[str], start: datetime, end: datetime
-) -> tuple[list[Item], list[BusyWindow], BusyWindow | None]:
-    """Items overlapping [start, end) on `systems`, the deadline windows, and a freeze."""
+def collect(*, systems: frozenset[str], start: datetime, end: datetime) -> Collected:
+    """Items overlapping [start, end) on `systems`, the deadline windows, the time
+    outside allowed windows, and a freeze."""
     items = _jobs(systems=systems, start=start, end=end)
-    deadlines, freeze = [], None
+    deadlines, outside, freeze = [], [], None
     for window in conflicts.busy_windows(systems=systems, start=start, end=end):
         if window.kind == FindingKind.FREEZE:
             freeze = window if window.start <= start else freeze
@@ -105,6 +136,8 @@ def collect(
             due = window.start + settings.CLEARWAY_TRAFFIC_LEAD
             if start <= due < end:
                 items.append(_deadline_item(window, due))
+        elif window.kind == FindingKind.OUTSIDE_WINDOW and window.overlaps(start, end):
+            outside.append(window)
         elif window.kind == FindingKind.BLACKOUT and window.overlaps(start, end):
             items.append(
                 Item(
@@ -120,12 +153,27 @@ def collect(
                 )
             )
     items.sort(key=lambda i: (i.start, i.kind, i.title))
-    return items, deadlines, freeze
+    return Collected(items, deadlines, outside, freeze)
 
 
-def of_team(items: list[Item], *, team: str, team_systems: frozenset[str]) -> list[Item]:
-    """What concerns a team: its own items, and anything touching its systems."""
-    return [i for i in items if i.team == team or not i.systems or i.systems & team_systems]
+def outside_of(
+    windows: Iterable[BusyWindow], *, reach: frozenset[str], start: datetime, end: datetime
+) -> Outside:
+    """The time in [start, end) outside the allowed window of a system in `reach`
+    (systems and their dependents): work on grading-db takes grading-api down
+    too, so it must fit grading-api's window as well, as /checks says."""
+    found = [w for w in windows if w.touches(reach) and w.overlaps(start, end)]
+    return Outside(
+        stretches=merge([(max(w.start, start), min(w.end, end)) for w in found]),
+        of=tuple(sorted(frozenset().union(*(w.systems for w in found)))),
+    )
+
+
+def of_team(items: list[Item], *, team: str, reach: frozenset[str]) -> list[Item]:
+    """What concerns a team: its own items, and anything on what `reach`es its
+    systems (them and their dependents): a deadline on grading-api refuses work
+    on grading-db, so grading-db's team sees it as grading-db's calendar does."""
+    return [i for i in items if i.team == team or i.reaches(reach)]
 
 
 def _deadline_item(window: BusyWindow, due: datetime) -> Item:
@@ -150,7 +198,7 @@ def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[It
             job__impacted_systems__slug__in=systems,
         )
         .select_related("job", "job__team")
-        .prefetch_related("job__impacted_systems")
+        .prefetch_related("job__systems", "job__impacted_systems")
         .distinct()
     )
     return [
@@ -162,6 +210,7 @@ def _jobs(*, systems: frozenset[str], start: datetime, end: datetime) -> list[It
             url=f"/jobs/{o.job_id}/",
             team=o.job.team.slug,
             systems=frozenset(s.slug for s in o.job.impacted_systems.all()),
+            booked=frozenset(s.slug for s in o.job.systems.all()),
             status=o.job.status,
             label=f"Maintenance ({o.job.get_status_display().lower()}, {o.job.change_type})",
         )
@@ -192,11 +241,20 @@ def traffic_segments(
 
 
 def days(
-    *, first: date, count: int, zone: ZoneInfo, items: list[Item], traffic, month: int = 0
+    *,
+    first: date,
+    count: int,
+    zone: ZoneInfo,
+    items: list[Item],
+    traffic,
+    month: int = 0,
+    outside: Outside | None = None,
 ) -> list[Day]:
-    """Local days with the items and the peak traffic (over the shown systems) of each."""
+    """Local days with the items, the peak traffic (over the shown systems) and
+    the time outside allowed windows of each."""
     result = []
     all_segments = [s for segments in traffic.values() for s in segments]
+    stretches = outside.stretches if outside else []
     for offset in range(count):
         day = first + timedelta(days=offset)
         lo = local_midnight(day, zone)
@@ -205,33 +263,32 @@ def days(
         entry.items = [i for i in items if _on_day(i, lo, hi)]
         entry.peak = max((s.load for s in all_segments if s.start < hi and s.end > lo), default=0)
         entry.level = traffic_level(entry.peak)
-        entry.hours = _hours(lo, hi, all_segments)
+        entry.outside = [(max(a, lo), min(b, hi)) for a, b in stretches if a < hi and b > lo]
+        entry.allowed = gaps(entry.outside, start=lo, end=hi) if entry.outside else []
+        entry.hours = _hours(lo, hi, all_segments, entry.outside)
         result.append(entry)
     return result
 
 
-def _hours(lo: datetime, hi: datetime, segments: list[Segment]) -> list[Segment]:
+def _hours(lo: datetime, hi: datetime, segments: list[Segment], outside) -> list[Segment]:
     """The local hours of [lo, hi) (in UTC steps, so DST days have 23 or 25), each
-    with the highest summed load any shown system carries in it."""
+    with the highest summed load any shown system carries in it, and whether
+    any of it is outside an allowed window (work in it is refused)."""
     hours = []
     start = lo.astimezone(UTC)
     end = hi.astimezone(UTC)
     while start < end:
         step = min(start + timedelta(hours=1), end)
         peak = max((s.load for s in segments if s.start < step and s.end > start), default=0)
-        hours.append(Segment(start, step, peak, traffic_level(peak)))
+        out = any(a < step and b > start for a, b in outside)
+        hours.append(Segment(start, step, peak, traffic_level(peak), outside=out))
         start = step
     return hours
 
 
 def with_origins(items: list[Item], *, shown: frozenset[str]) -> list[Item]:
     """Mark the items that reach `shown` only through a dependency with where they are."""
-    return [
-        replace(item, via=tuple(sorted(item.systems)))
-        if item.systems and not item.systems & shown
-        else item
-        for item in items
-    ]
+    return [replace(item, via=item.origin(shown)) for item in items]
 
 
 def envelope(segments: Iterable[Segment]) -> list[Segment]:

@@ -15,7 +15,9 @@ from tests.builders import at
 pytestmark = pytest.mark.django_db
 
 JOBS_API_LIST = 8
-CALENDAR_PAGE = 16
+# The calendar reads each shown job's booked systems besides those it impacts,
+# to say where a job reaching a system through a dependency is booked.
+CALENDAR_PAGE = 17
 REVIEW_INBOX = 10
 
 
