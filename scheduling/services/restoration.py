@@ -9,7 +9,7 @@ concerns are asked.
 
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import F, Q
 
 from scheduling import conflicts
 from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus, Severity
@@ -26,18 +26,24 @@ def _taken_out_of_approval(job: MaintenanceJob) -> str | None:
 
     Only a job a calendar change took out of approval comes back by itself: a
     job conflicted at submit, or moved by a person since, waits for its team.
+    A person's move counts even when it keeps the status (a conflicted job
+    moved into another refused window stays conflicted), and so does any new
+    window: the approval was given for the old one.
     """
     moves = (
         JobEvent.objects.filter(job=job)
-        .exclude(from_status="")
-        .exclude(from_status=F("to_status"))
+        .filter(
+            # A status change, or a person's step that kept the status, or a new window.
+            (~Q(from_status="") & (~Q(from_status=F("to_status")) | Q(actor__isnull=False)))
+            | Q(action=JobAction.RESCHEDULED)
+        )
         .order_by("-at", "-pk")
         .values_list("actor_id", "action", "from_status")
     )
     # One read: a job moved back and forth by Clearway more often than this
     # is left to its team.
     for actor, action, from_status in moves[:_CHAIN]:
-        if actor is not None:
+        if actor is not None or action == JobAction.RESCHEDULED:
             return None
         if from_status == JobStatus.APPROVED:
             return action if action in (JobAction.CONFLICTED, JobAction.BACK_TO_REVIEW) else None

@@ -229,6 +229,32 @@ def test_a_job_conflicted_at_resubmission_does_not_come_back_by_itself(
     assert status(job.pk) == "conflicted"
 
 
+def test_a_conflicted_job_its_team_moved_into_another_refusal_stays_conflicted_when_it_clears(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    staff.post("/api/v1/blackouts", blackout_body(), format="json")
+    audit = staff.post(
+        "/api/v1/blackouts",
+        blackout_body(title="Audit", start="2030-12-11T00:00:00Z", end="2030-12-12T00:00:00Z"),
+        format="json",
+    ).json()
+    assert status(job.pk) == "conflicted"
+    # Moved to the 11th, where the audit refuses it too: conflicted -> conflicted.
+    moved = as_user(requester).patch(
+        f"/api/v1/jobs/{job.pk}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T12:00:00Z"},
+        format="json",
+    )
+    assert moved.json()["status"] == "conflicted"
+
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+
+    # Grading approved the 10th, never the 11th: the team re-submits when ready.
+    assert status(job.pk) == "conflicted"
+
+
 def test_a_cleared_job_beside_another_teams_degraded_booking_is_approved_again(
     requester, reviewer, exams_officer, admin, org
 ):
