@@ -151,40 +151,62 @@ def settle_reads(findings: list[dict]) -> frozenset[tuple[bool, str]]:
     )
 
 
-def settle(
-    job: MaintenanceJob, *, evaluation: conflicts.Evaluation, reason: str, now: datetime
-) -> None:
-    """After a re-evaluation: withdraw reviews nobody needs, and return the job if it may."""
-    if job.status not in (JobStatus.PENDING, JobStatus.CONFLICTED):
-        return
-    if evaluation.decision == Decision.REFUSE:
-        return
-    needed = reviews.required_reviews(
-        job=job, evaluation=evaluation, override=reviews.overrides(job, evaluation)
-    )
-    withdrawn = 0
-    if job.status == JobStatus.PENDING:
-        withdrawn = _withdraw_reviews(job, needed=needed, reason=reason, now=now)
-    origin = _taken_out_of_approval(job)
-    if origin is None:
-        # Every team still asked had approved; only the withdrawn ones were waited for.
-        if withdrawn and not transitions.current_reviews(job).exclude(status=ReviewStatus.APPROVED):
-            transitions.approve(job, by=None, now=now, reason="every team still concerned approved")
-        return
-    standing = _standing_reviews(job, origin=origin)
-    # As on the way out (reevaluation._answer_fresh_findings), another team's
-    # booking asks nobody new: that team's job was reviewed against this one.
+def _concerned(
+    job: MaintenanceJob, *, evaluation: conflicts.Evaluation, override: bool
+) -> dict[str, str]:
+    """The teams a calendar change asks to review the job: as on the way out
+    (reevaluation._answer_fresh_findings), another team's booking asks nobody new,
+    since that team's job was reviewed against this one."""
     without_bookings = [f for f in evaluation.findings if f.kind != FindingKind.MAINTENANCE]
-    asked = reviews.required_reviews(
+    return reviews.required_reviews(
         job=job,
         evaluation=conflicts.Evaluation(
             decision=decide(without_bookings),
             findings=without_bookings,
             impacted=evaluation.impacted,
         ),
-        override=reviews.overrides(job, evaluation),
+        override=override,
     )
+
+
+def _ask_missing(job: MaintenanceJob, *, teams: dict[str, str], reason: str, now: datetime):
+    """Ask the teams now concerned that the job's round has not asked (the team behind
+    a flag changed, say): approval needs the owners of whatever flags it."""
+    if added := reviews.request_missing_reviews(job, needed=teams, now=now):
+        transitions.record(
+            job,
+            action=JobAction.REVIEWS_ADDED,
+            by=None,
+            now=now,
+            reason=f"{reason}: {', '.join(sorted(added))}",
+        )
+
+
+def settle(
+    job: MaintenanceJob, *, evaluation: conflicts.Evaluation, reason: str, now: datetime
+) -> None:
+    """After a re-evaluation: ask the teams newly concerned, withdraw reviews nobody
+    needs, and return the job if it may."""
+    if job.status not in (JobStatus.PENDING, JobStatus.CONFLICTED):
+        return
+    if evaluation.decision == Decision.REFUSE:
+        return
+    override = reviews.overrides(job, evaluation)
+    needed = reviews.required_reviews(job=job, evaluation=evaluation, override=override)
+    asked = _concerned(job, evaluation=evaluation, override=override)
+    origin = _taken_out_of_approval(job)
+    standing = {} if origin is None else _standing_reviews(job, origin=origin)
     missing = {slug: why for slug, why in asked.items() if slug not in standing}
+    withdrawn = 0
+    if job.status == JobStatus.PENDING:
+        # Asked first: a job is never approved for want of a team nobody asked.
+        _ask_missing(job, teams=missing, reason=reason, now=now)
+        withdrawn = _withdraw_reviews(job, needed=needed, reason=reason, now=now)
+    if origin is None:
+        # Every team still asked had approved; only the withdrawn ones were waited for.
+        if withdrawn and not transitions.current_reviews(job).exclude(status=ReviewStatus.APPROVED):
+            transitions.approve(job, by=None, now=now, reason="every team still concerned approved")
+        return
     if not missing:
         _restore(job, standing=standing, reason=reason, now=now)
     elif job.status == JobStatus.CONFLICTED:

@@ -337,3 +337,52 @@ def test_a_dependency_that_brings_traffic_to_an_approved_job_conflicts_it_and_ba
 
     staff.patch("/api/v1/systems/grading-api", {"depends_on": ["grading-db"]}, format="json")
     assert status(job.pk) == "approved"
+
+
+def _open_day(staff) -> dict:
+    """A flag blackout over the job's day, published by curriculum."""
+    body = blackout_body(title="Open day", team="curriculum", severity="flag")
+    return staff.post("/api/v1/blackouts", body, format="json").json()
+
+
+def _reviews(job_id: int) -> list[tuple[int, str, str]]:
+    return sorted(
+        MaintenanceJob.objects.get(pk=job_id).reviews.values_list("round", "team__slug", "status")
+    )
+
+
+def test_a_pending_job_whose_flag_passes_to_another_team_waits_for_that_team(
+    requester, reviewer, admin, clock
+):
+    staff = as_user(admin)
+    open_day = _open_day(staff)
+    job = pending_job(requester=requester)
+    as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
+
+    staff.patch(f"/api/v1/blackouts/{open_day['id']}", {"team": "exams"}, format="json")
+
+    assert status(job.pk) == "pending"
+    assert _reviews(job.pk) == [
+        (1, "curriculum", "superseded"),
+        (1, "exams", "pending"),
+        (1, "grading", "approved"),
+    ]
+
+
+def test_a_job_back_in_review_whose_flag_passes_to_another_team_asks_that_team(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    open_day = _open_day(staff)
+    assert status(job.pk) == "pending"
+    as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
+
+    staff.patch(f"/api/v1/blackouts/{open_day['id']}", {"team": "exams"}, format="json")
+
+    assert status(job.pk) == "pending"
+    assert [(team, state) for round_, team, state in _reviews(job.pk) if round_ == 2] == [
+        ("curriculum", "superseded"),
+        ("exams", "pending"),
+        ("grading", "approved"),
+    ]
