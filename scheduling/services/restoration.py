@@ -138,17 +138,46 @@ def _review_again(job: MaintenanceJob, *, missing: dict[str, str], reason: str, 
     )
 
 
-def settle_reads(findings: list[dict]) -> frozenset[tuple[bool, str]]:
+def _identity(finding: dict) -> tuple:
+    """Which collision a finding is, whatever its text (as reevaluation's `_identity`)."""
+    return (finding["kind"], tuple(finding["sources"]), finding.get("occurrence"))
+
+
+def _refusals(findings: list[dict]) -> set[tuple]:
+    return {_identity(f) for f in findings if f["severity"] == Severity.REFUSE}
+
+
+def _overridden(job: MaintenanceJob, evaluation: conflicts.Evaluation) -> bool:
+    """Whether the job is an emergency whose approved override covers every refusal left.
+
+    The override covered what refused the job when it was last approved (the
+    findings recorded then). A refusal since, or an approved booking that
+    refuses it, still stops it; so does a freeze, at the gate.
+    """
+    if not job.emergency or reviews.refusing_bookings(evaluation):
+        return False
+    approved_with = (
+        JobEvent.objects.filter(job=job, to_status=JobStatus.APPROVED)
+        .exclude(from_status=JobStatus.APPROVED)
+        .order_by("-at", "-pk")
+        .values_list("findings", flat=True)
+        .first()
+    )
+    left = _refusals([finding.as_dict() for finding in evaluation.findings])
+    return approved_with is not None and left <= _refusals(approved_with)
+
+
+def settle_reads(findings: list[dict]) -> frozenset[tuple]:
     """What `settle` reads of a job's (stored) findings, besides its decision: the teams
-    that flag it, each marked whether through another booking. With both unchanged,
-    `settle` decides as it did after the last evaluation (the batch re-evaluation
-    relies on it to leave such a job alone)."""
+    that flag it, each marked whether through another booking, and what refuses it.
+    With both unchanged, `settle` decides as it did after the last evaluation (the
+    batch re-evaluation relies on it to leave such a job alone)."""
     return frozenset(
         (finding["kind"] == FindingKind.MAINTENANCE, team)
         for finding in findings
         if finding["severity"] == Severity.FLAG
         for team in finding["teams"]
-    )
+    ) | frozenset(_refusals(findings))
 
 
 def _concerned(
@@ -189,7 +218,7 @@ def settle(
     needs, and return the job if it may."""
     if job.status not in (JobStatus.PENDING, JobStatus.CONFLICTED):
         return
-    if evaluation.decision == Decision.REFUSE:
+    if evaluation.decision == Decision.REFUSE and not _overridden(job, evaluation):
         return
     override = reviews.overrides(job, evaluation)
     needed = reviews.required_reviews(job=job, evaluation=evaluation, override=override)

@@ -14,7 +14,7 @@ from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.personas import as_user
-from tests.workflow import approved_job, pending_job
+from tests.workflow import approved_job, book, pending_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -386,3 +386,61 @@ def test_a_job_back_in_review_whose_flag_passes_to_another_team_asks_that_team(
         ("exams", "pending"),
         ("grading", "approved"),
     ]
+
+
+def _approved_emergency(requester, reviewer, admin) -> int:
+    """A job that 2,000 students refuse, approved as an emergency override by grading and an
+    administrator."""
+    builders.deadline(due=at(10, 23), cohort_size=2000, systems=["grading-api"])
+    alice = as_user(requester)
+    job = book(alice)
+    alice.post(
+        f"/api/v1/jobs/{job['id']}/submit",
+        {"emergency": True, "justification": "The disk is 98% full."},
+        format="json",
+    )
+    as_user(reviewer).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "grading"})
+    as_user(admin).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "platform"})
+    assert status(job["id"]) == "approved"
+    return job["id"]
+
+
+def test_an_emergency_override_conflicted_by_a_later_blackout_comes_back_when_it_goes(
+    requester, reviewer, admin, clock
+):
+    job_id = _approved_emergency(requester, reviewer, admin)
+    staff = as_user(admin)
+    audit = staff.post("/api/v1/blackouts", blackout_body(title="Audit"), format="json").json()
+    assert status(job_id) == "conflicted"
+
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+
+    # Only the refusal the administrators overrode is left.
+    assert status(job_id) == "approved"
+
+
+def test_the_gate_of_an_emergency_override_that_came_back_opens_in_its_window(
+    requester, reviewer, admin, clock
+):
+    job_id = _approved_emergency(requester, reviewer, admin)
+    staff = as_user(admin)
+    audit = staff.post("/api/v1/blackouts", blackout_body(title="Audit"), format="json").json()
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+    clock.move_to(at(10, 9))
+
+    gate = as_user(requester).get(f"/api/v1/jobs/{job_id}/gate")
+
+    assert gate.status_code == 200, gate.json()
+
+
+def test_an_emergency_override_stays_conflicted_while_a_refusal_it_did_not_cover_remains(
+    requester, reviewer, admin, clock
+):
+    job_id = _approved_emergency(requester, reviewer, admin)
+    staff = as_user(admin)
+    audit = staff.post("/api/v1/blackouts", blackout_body(title="Audit"), format="json").json()
+    staff.post("/api/v1/blackouts", blackout_body(title="Exams"), format="json")
+
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+
+    assert status(job_id) == "conflicted"
