@@ -14,8 +14,8 @@ from django.db.models import F, Q
 from scheduling import conflicts
 from scheduling.choices import Decision, FindingKind, JobAction, JobStatus, ReviewStatus, Severity
 from scheduling.engine import decide
-from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest
-from scheduling.services import messages, reviews, transitions
+from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, Team
+from scheduling.services import messages, notifications, reviews, transitions
 
 _CHAIN = 50
 
@@ -107,13 +107,20 @@ def _restore(job: MaintenanceJob, *, standing: dict[str, ReviewRequest], reason:
         now=now,
         reason=reason,
     )
-    # The same people the conflict told: the job's team and its reviewers.
+    # Everyone the conflict told (the job's team and the reviewers of each time it
+    # was conflicted since it left approval), and the reviews it stands on.
+    told = notifications.teams_told(
+        job=job,
+        event="conflicted",
+        since=("approved", "conflict_cleared"),
+        among=Team.objects.filter(Q(pk=job.team_id) | Q(review_requests__job=job)).distinct(),
+    )
     transitions.notify_job_team(
         job,
         event="conflict_cleared",
         message=messages.conflict_cleared(job, reason=reason),
         now=now,
-        extra=[review.team for review in standing.values()],
+        extra=[*told, *(review.team for review in standing.values())],
     )
 
 

@@ -444,3 +444,26 @@ def test_an_emergency_override_stays_conflicted_while_a_refusal_it_did_not_cover
     staff.delete(f"/api/v1/blackouts/{audit['id']}")
 
     assert status(job_id) == "conflicted"
+
+
+def test_a_team_told_of_the_conflict_while_asked_to_review_is_told_it_cleared(
+    requester, reviewer, curriculum_staff, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    # 500 students flag the job: back to review, curriculum asked.
+    deadline = staff.post("/api/v1/deadlines", deadline_body(cohort_size=500), format="json")
+    assert status(job.pk) == "pending"
+    # 2,000 refuse it: conflicted, and curriculum, asked to review, is told.
+    staff.patch(f"/api/v1/deadlines/{deadline.json()['id']}", {"cohort_size": 2000}, format="json")
+    told = Delivery.objects.filter(job_id=job.pk, event="conflicted")
+    assert "email:curriculum@example.org" in {d.channel for d in told}
+
+    staff.delete(f"/api/v1/deadlines/{deadline.json()['id']}")
+
+    assert status(job.pk) == "approved"
+    assert [channel for channel, _ in cleared_deliveries(job.pk)] == [
+        "email:curriculum@example.org",
+        "email:grading@example.org",
+        "email:infra@example.org",
+    ]
