@@ -52,14 +52,41 @@ def _taken_out_of_approval(job: MaintenanceJob) -> str | None:
     return None
 
 
-def _standing_reviews(job: MaintenanceJob, *, origin: str) -> dict[str, ReviewRequest]:
-    """Team slug -> its approval that got the job approved (or a newer one)."""
-    # A conflict keeps the round; going back to review opened a new one.
-    rounds = [job.review_round]
-    if origin == JobAction.BACK_TO_REVIEW:
-        rounds.append(job.review_round - 1)
+def _rounds_clearway_opened(job: MaintenanceJob) -> int:
+    """How many review rounds Clearway opened (a flag sending the approved job back to
+    review) since its team last submitted or moved it."""
+    opened = 0
+    steps = (
+        JobEvent.objects.filter(
+            job=job,
+            action__in=(
+                JobAction.SUBMITTED,
+                JobAction.RESUBMITTED,
+                JobAction.RESCHEDULED,
+                JobAction.BACK_TO_REVIEW,
+            ),
+        )
+        .order_by("-at", "-pk")
+        .values_list("action", "from_status")
+    )
+    for action, from_status in steps[:_CHAIN]:
+        if action != JobAction.BACK_TO_REVIEW:
+            break
+        if from_status == JobStatus.APPROVED:  # a new round (from conflicted: the same one)
+            opened += 1
+    return opened
+
+
+def _standing_reviews(job: MaintenanceJob) -> dict[str, ReviewRequest]:
+    """Team slug -> its approval that got the job approved (or a newer one).
+
+    A conflict keeps the round; going back to review opens a new one, and the
+    approvals of the rounds before it keep counting, also once the job came
+    back and left approval again.
+    """
+    first = job.review_round - _rounds_clearway_opened(job)
     approved = (
-        ReviewRequest.objects.filter(job=job, round__in=rounds, status=ReviewStatus.APPROVED)
+        ReviewRequest.objects.filter(job=job, round__gte=first, status=ReviewStatus.APPROVED)
         .select_related("team")
         .order_by("round")
     )
@@ -231,7 +258,7 @@ def settle(
     needed = reviews.required_reviews(job=job, evaluation=evaluation, override=override)
     asked = _concerned(job, evaluation=evaluation, override=override)
     origin = _taken_out_of_approval(job)
-    standing = {} if origin is None else _standing_reviews(job, origin=origin)
+    standing = {} if origin is None else _standing_reviews(job)
     missing = {slug: why for slug, why in asked.items() if slug not in standing}
     withdrawn = 0
     if job.status == JobStatus.PENDING:

@@ -305,6 +305,25 @@ def test_a_job_sent_to_review_then_conflicted_comes_back_when_both_causes_go(
     assert status(job.pk) == "approved"
 
 
+def test_a_job_that_came_back_from_review_and_conflict_comes_back_from_a_later_conflict(
+    requester, reviewer, curriculum_staff, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    # Sent back to review (round 2), conflicted, and approved again on grading's round 1.
+    deadline = staff.post("/api/v1/deadlines", deadline_body(cohort_size=500), format="json")
+    staff.patch(f"/api/v1/deadlines/{deadline.json()['id']}", {"cohort_size": 2000}, format="json")
+    staff.delete(f"/api/v1/deadlines/{deadline.json()['id']}")
+    assert status(job.pk) == "approved"
+    audit = as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json").json()
+    assert status(job.pk) == "conflicted"
+
+    as_user(admin).delete(f"/api/v1/blackouts/{audit['id']}")
+
+    # Grading's approval still stands: nobody is asked again.
+    assert status(job.pk) == "approved"
+
+
 def test_a_deadline_that_refuses_flags_and_refuses_again_gives_the_approval_back_when_withdrawn(
     requester, reviewer, curriculum_staff
 ):
