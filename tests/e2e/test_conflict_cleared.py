@@ -486,3 +486,26 @@ def test_a_team_told_of_the_conflict_while_asked_to_review_is_told_it_cleared(
         "email:grading@example.org",
         "email:infra@example.org",
     ]
+
+
+def test_a_team_told_only_of_an_earlier_conflict_is_not_told_a_later_one_cleared(
+    requester, reviewer, curriculum_staff, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    # First conflict, told to curriculum as well (asked to review then), and cleared.
+    deadline = staff.post("/api/v1/deadlines", deadline_body(cohort_size=500), format="json")
+    staff.patch(f"/api/v1/deadlines/{deadline.json()['id']}", {"cohort_size": 2000}, format="json")
+    staff.delete(f"/api/v1/deadlines/{deadline.json()['id']}")
+    # A second one, told to infra and grading only.
+    audit = as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json").json()
+
+    as_user(admin).delete(f"/api/v1/blackouts/{audit['id']}")
+
+    assert status(job.pk) == "approved"
+    cleared = Delivery.objects.filter(job_id=job.pk, event="conflict_cleared").order_by("pk")
+    last = cleared.last().key
+    assert sorted(d.channel for d in cleared if d.key == last) == [
+        "email:grading@example.org",
+        "email:infra@example.org",
+    ]
