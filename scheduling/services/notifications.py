@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -44,6 +45,18 @@ def _channels(team: Team) -> list[str]:
     if team.webhook_url:
         channels.append(f"webhook:{team.webhook_url}")
     return channels
+
+
+def teams_told(
+    *, job: MaintenanceJob, event: str, since: Iterable[str], among: Iterable[Team]
+) -> list[Team]:
+    """Of `among`, the teams sent `event` about `job` (to a channel they still have) after
+    its latest delivery of any `since` event, or ever if it had none."""
+    deliveries = Delivery.objects.filter(job=job)
+    # A job's deliveries are recorded under its row lock, so their ids follow its story.
+    after = deliveries.filter(event__in=list(since)).aggregate(last=Max("pk"))["last"] or 0
+    sent = set(deliveries.filter(event=event, pk__gt=after).values_list("channel", flat=True))
+    return [team for team in among if sent.intersection(_channels(team))]
 
 
 def notify(

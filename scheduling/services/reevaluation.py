@@ -246,7 +246,8 @@ def _acts(item: evaluation_batch.Assessed, *, asked: _Asked) -> bool:
     )
     settles = (
         job.status in (JobStatus.PENDING, JobStatus.CONFLICTED)
-        and evaluation.decision != Decision.REFUSE  # settle leaves a refused job as it is
+        # settle leaves a refused job as it is, unless an emergency's override covers it
+        and (evaluation.decision != Decision.REFUSE or job.emergency)
         and (
             evaluation.decision != (job.decision or Decision.CLEAR)
             or restoration.settle_reads([f.as_dict() for f in evaluation.findings])

@@ -14,7 +14,7 @@ from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.personas import as_user
-from tests.workflow import approved_job, pending_job
+from tests.workflow import approved_job, book, pending_job
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -229,6 +229,32 @@ def test_a_job_conflicted_at_resubmission_does_not_come_back_by_itself(
     assert status(job.pk) == "conflicted"
 
 
+def test_a_conflicted_job_its_team_moved_into_another_refusal_stays_conflicted_when_it_clears(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    staff.post("/api/v1/blackouts", blackout_body(), format="json")
+    audit = staff.post(
+        "/api/v1/blackouts",
+        blackout_body(title="Audit", start="2030-12-11T00:00:00Z", end="2030-12-12T00:00:00Z"),
+        format="json",
+    ).json()
+    assert status(job.pk) == "conflicted"
+    # Moved to the 11th, where the audit refuses it too: conflicted -> conflicted.
+    moved = as_user(requester).patch(
+        f"/api/v1/jobs/{job.pk}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T12:00:00Z"},
+        format="json",
+    )
+    assert moved.json()["status"] == "conflicted"
+
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+
+    # Grading approved the 10th, never the 11th: the team re-submits when ready.
+    assert status(job.pk) == "conflicted"
+
+
 def test_a_cleared_job_beside_another_teams_degraded_booking_is_approved_again(
     requester, reviewer, exams_officer, admin, org
 ):
@@ -279,6 +305,25 @@ def test_a_job_sent_to_review_then_conflicted_comes_back_when_both_causes_go(
     assert status(job.pk) == "approved"
 
 
+def test_a_job_that_came_back_from_review_and_conflict_comes_back_from_a_later_conflict(
+    requester, reviewer, curriculum_staff, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    # Sent back to review (round 2), conflicted, and approved again on grading's round 1.
+    deadline = staff.post("/api/v1/deadlines", deadline_body(cohort_size=500), format="json")
+    staff.patch(f"/api/v1/deadlines/{deadline.json()['id']}", {"cohort_size": 2000}, format="json")
+    staff.delete(f"/api/v1/deadlines/{deadline.json()['id']}")
+    assert status(job.pk) == "approved"
+    audit = as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json").json()
+    assert status(job.pk) == "conflicted"
+
+    as_user(admin).delete(f"/api/v1/blackouts/{audit['id']}")
+
+    # Grading's approval still stands: nobody is asked again.
+    assert status(job.pk) == "approved"
+
+
 def test_a_deadline_that_refuses_flags_and_refuses_again_gives_the_approval_back_when_withdrawn(
     requester, reviewer, curriculum_staff
 ):
@@ -311,3 +356,156 @@ def test_a_dependency_that_brings_traffic_to_an_approved_job_conflicts_it_and_ba
 
     staff.patch("/api/v1/systems/grading-api", {"depends_on": ["grading-db"]}, format="json")
     assert status(job.pk) == "approved"
+
+
+def _open_day(staff) -> dict:
+    """A flag blackout over the job's day, published by curriculum."""
+    body = blackout_body(title="Open day", team="curriculum", severity="flag")
+    return staff.post("/api/v1/blackouts", body, format="json").json()
+
+
+def _reviews(job_id: int) -> list[tuple[int, str, str]]:
+    return sorted(
+        MaintenanceJob.objects.get(pk=job_id).reviews.values_list("round", "team__slug", "status")
+    )
+
+
+def test_a_pending_job_whose_flag_passes_to_another_team_waits_for_that_team(
+    requester, reviewer, admin, clock
+):
+    staff = as_user(admin)
+    open_day = _open_day(staff)
+    job = pending_job(requester=requester)
+    as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
+
+    staff.patch(f"/api/v1/blackouts/{open_day['id']}", {"team": "exams"}, format="json")
+
+    assert status(job.pk) == "pending"
+    assert _reviews(job.pk) == [
+        (1, "curriculum", "superseded"),
+        (1, "exams", "pending"),
+        (1, "grading", "approved"),
+    ]
+
+
+def test_a_job_back_in_review_whose_flag_passes_to_another_team_asks_that_team(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    open_day = _open_day(staff)
+    assert status(job.pk) == "pending"
+    as_user(reviewer).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
+
+    staff.patch(f"/api/v1/blackouts/{open_day['id']}", {"team": "exams"}, format="json")
+
+    assert status(job.pk) == "pending"
+    assert [(team, state) for round_, team, state in _reviews(job.pk) if round_ == 2] == [
+        ("curriculum", "superseded"),
+        ("exams", "pending"),
+        ("grading", "approved"),
+    ]
+
+
+def _approved_emergency(requester, reviewer, admin) -> int:
+    """A job that 2,000 students refuse, approved as an emergency override by grading and an
+    administrator."""
+    builders.deadline(due=at(10, 23), cohort_size=2000, systems=["grading-api"])
+    alice = as_user(requester)
+    job = book(alice)
+    alice.post(
+        f"/api/v1/jobs/{job['id']}/submit",
+        {"emergency": True, "justification": "The disk is 98% full."},
+        format="json",
+    )
+    as_user(reviewer).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "grading"})
+    as_user(admin).post(f"/api/v1/jobs/{job['id']}/approve", {"team": "platform"})
+    assert status(job["id"]) == "approved"
+    return job["id"]
+
+
+def test_an_emergency_override_conflicted_by_a_later_blackout_comes_back_when_it_goes(
+    requester, reviewer, admin, clock
+):
+    job_id = _approved_emergency(requester, reviewer, admin)
+    staff = as_user(admin)
+    audit = staff.post("/api/v1/blackouts", blackout_body(title="Audit"), format="json").json()
+    assert status(job_id) == "conflicted"
+
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+
+    # Only the refusal the administrators overrode is left.
+    assert status(job_id) == "approved"
+
+
+def test_the_gate_of_an_emergency_override_that_came_back_opens_in_its_window(
+    requester, reviewer, admin, clock
+):
+    job_id = _approved_emergency(requester, reviewer, admin)
+    staff = as_user(admin)
+    audit = staff.post("/api/v1/blackouts", blackout_body(title="Audit"), format="json").json()
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+    clock.move_to(at(10, 9))
+
+    gate = as_user(requester).get(f"/api/v1/jobs/{job_id}/gate")
+
+    assert gate.status_code == 200, gate.json()
+
+
+def test_an_emergency_override_stays_conflicted_while_a_refusal_it_did_not_cover_remains(
+    requester, reviewer, admin, clock
+):
+    job_id = _approved_emergency(requester, reviewer, admin)
+    staff = as_user(admin)
+    audit = staff.post("/api/v1/blackouts", blackout_body(title="Audit"), format="json").json()
+    staff.post("/api/v1/blackouts", blackout_body(title="Exams"), format="json")
+
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+
+    assert status(job_id) == "conflicted"
+
+
+def test_a_team_told_of_the_conflict_while_asked_to_review_is_told_it_cleared(
+    requester, reviewer, curriculum_staff, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    # 500 students flag the job: back to review, curriculum asked.
+    deadline = staff.post("/api/v1/deadlines", deadline_body(cohort_size=500), format="json")
+    assert status(job.pk) == "pending"
+    # 2,000 refuse it: conflicted, and curriculum, asked to review, is told.
+    staff.patch(f"/api/v1/deadlines/{deadline.json()['id']}", {"cohort_size": 2000}, format="json")
+    told = Delivery.objects.filter(job_id=job.pk, event="conflicted")
+    assert "email:curriculum@example.org" in {d.channel for d in told}
+
+    staff.delete(f"/api/v1/deadlines/{deadline.json()['id']}")
+
+    assert status(job.pk) == "approved"
+    assert [channel for channel, _ in cleared_deliveries(job.pk)] == [
+        "email:curriculum@example.org",
+        "email:grading@example.org",
+        "email:infra@example.org",
+    ]
+
+
+def test_a_team_told_only_of_an_earlier_conflict_is_not_told_a_later_one_cleared(
+    requester, reviewer, curriculum_staff, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(curriculum_staff)
+    # First conflict, told to curriculum as well (asked to review then), and cleared.
+    deadline = staff.post("/api/v1/deadlines", deadline_body(cohort_size=500), format="json")
+    staff.patch(f"/api/v1/deadlines/{deadline.json()['id']}", {"cohort_size": 2000}, format="json")
+    staff.delete(f"/api/v1/deadlines/{deadline.json()['id']}")
+    # A second one, told to infra and grading only.
+    audit = as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json").json()
+
+    as_user(admin).delete(f"/api/v1/blackouts/{audit['id']}")
+
+    assert status(job.pk) == "approved"
+    cleared = Delivery.objects.filter(job_id=job.pk, event="conflict_cleared").order_by("pk")
+    last = cleared.last().key
+    assert sorted(d.channel for d in cleared if d.key == last) == [
+        "email:grading@example.org",
+        "email:infra@example.org",
+    ]

@@ -29,6 +29,7 @@ from scheduling.services.reevaluation import (
     reevaluate_windows,
 )
 from scheduling.services.reviews import maintenance_job_review
+from scheduling.services.submission import maintenance_job_submit
 from tests import builders
 from tests.builders import at
 from tests.workflow import approved_job, pending_job
@@ -321,3 +322,25 @@ def test_a_pending_job_newly_flagged_by_another_team_asks_it_one_by_one(clock, r
     assert together == alone
     assert one_by_one == [job.pk]
     assert (job.pk, "exams") in {(r[0], r[1]) for r in together["reviews"]}
+
+
+def test_an_emergency_left_with_only_the_refusals_its_override_covered_goes_one_by_one(
+    clock, requester, reviewer, admin
+):
+    # 2,000 students refuse the job; grading and an administrator approve the override.
+    builders.deadline(due=at(10, 23), cohort_size=2000, systems=["grading-api"])
+    job = builders.job(by=requester, start=at(10, 8))
+    maintenance_job_submit(job_id=job.pk, by=requester, emergency=True, justification="Disk full.")
+    maintenance_job_review(job_id=job.pk, team="grading", by=reviewer, approve=True)
+    maintenance_job_review(job_id=job.pk, team="platform", by=admin, approve=True)
+    with mock.patch("scheduling.services.calendar.enqueue"):
+        audit = builders.blackout(systems=["grading-db"], start=at(10), title="Audit")
+    maintenance_job_reevaluate(job_id=job.pk, reason="audit published", now=at(1, 9))
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "conflicted"
+    windows = _held_back_windows(lambda: blackout_delete(blackout=audit))
+
+    together, alone, one_by_one = _by_batch_and_alone(windows)
+
+    assert together == alone
+    assert one_by_one == [job.pk]
+    assert [status for pk, status, *_ in together["jobs"] if pk == job.pk] == ["approved"]
