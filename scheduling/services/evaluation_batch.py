@@ -22,6 +22,8 @@ from scheduling.timeline.batch import read_spans
 from scheduling.timeline.build import merge
 
 Span = tuple[datetime, datetime]
+# A changed window and the systems it is on (None: every system).
+ChangedWindow = tuple[datetime, datetime, list[str] | None]
 
 
 @dataclass
@@ -109,6 +111,21 @@ def jobs_touching_windows(
         return False
 
     return sorted(job_id for job_id in occurrences if touched(job_id))
+
+
+def bookings_of(*, job_ids: Iterable[int]) -> list[ChangedWindow]:
+    """Every window of these jobs on the systems their bookings lie on (impacted ones)."""
+    job_ids = list(job_ids)
+    slugs: dict[int, list[str]] = defaultdict(list)
+    for job_id, slug in MaintenanceJob.impacted_systems.through.objects.filter(
+        maintenancejob_id__in=job_ids
+    ).values_list("maintenancejob_id", "system__slug"):
+        slugs[job_id].append(slug)
+    return [
+        (lo, hi, sorted(slugs[job_id]))
+        for job_id, windows in _windows_of(job_ids).items()
+        for lo, hi in windows
+    ]
 
 
 def _upcoming(windows: list[Span], now: datetime) -> list[Span]:

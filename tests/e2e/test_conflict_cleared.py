@@ -394,3 +394,19 @@ def test_another_team_moving_a_booking_made_while_the_job_was_conflicted_approve
 
     assert moved.status_code == 200, moved.json()
     assert status(job.pk) == "approved"
+
+
+def test_the_booking_that_refused_a_job_conflicted_by_the_same_change_approves_the_job_again(
+    requester, reviewer, admin
+):
+    job, other = _refused_by_a_booking(requester, reviewer, admin)
+    assert job.pk < other.pk  # the change reaches the job first, then the booking
+
+    audit = as_user(admin).post(
+        "/api/v1/blackouts",
+        blackout_body(systems=["reports-db"], title="Reports audit"),
+        format="json",
+    )
+
+    assert audit.status_code == 201, audit.json()
+    assert (status(other.pk), status(job.pk)) == ("conflicted", "approved")
