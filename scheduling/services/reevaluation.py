@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from scheduling import conflicts
@@ -28,7 +29,14 @@ from scheduling.choices import (
 )
 from scheduling.db import retry_on_conflict, update_rows
 from scheduling.engine import Finding, decide, worse
-from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.models import (
+    JobEvent,
+    JobOccurrence,
+    MaintenanceJob,
+    ReviewRequest,
+    System,
+    Team,
+)
 from scheduling.selectors import impacted_systems
 from scheduling.services import (
     evaluation_batch,
@@ -45,10 +53,17 @@ logger = logging.getLogger(__name__)
 def jobs_touching(
     *, start: datetime, end: datetime, systems: Iterable[str] | None, now: datetime
 ) -> list[int]:
-    """Ids of unfinished jobs with a window that has not ended, in [start, end), on `systems`."""
+    """Ids of unfinished jobs with a window in [start, end) on `systems` that has not ended
+    (or, for a conflicted or pending job with a window left, has:
+    `evaluation_batch.SETTLING`)."""
     touching = MaintenanceJob.objects.exclude(status__in=FINISHED_STATUSES).filter(
-        occurrences__start__lt=end,
-        occurrences__end__gt=max(start, now),
+        Q(occurrences__start__lt=end, occurrences__end__gt=max(start, now))
+        | Q(
+            occurrences__start__lt=end,
+            occurrences__end__gt=start,
+            status__in=evaluation_batch.SETTLING,
+            pk__in=JobOccurrence.objects.filter(end__gt=now).values("job_id"),
+        )
     )
     if systems is not None:
         touching = touching.filter(impacted_systems__slug__in=impacted_systems(systems=systems))

@@ -410,3 +410,20 @@ def test_the_booking_that_refused_a_job_conflicted_by_the_same_change_approves_t
 
     assert audit.status_code == 201, audit.json()
     assert (status(other.pk), status(job.pk)) == ("conflicted", "approved")
+
+
+# --- when the colliding occurrence has passed ---------------------------------
+
+
+def test_a_recurring_job_returns_when_the_cause_of_a_passed_occurrence_goes(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+    staff = as_user(admin)
+    exam_day = staff.post("/api/v1/blackouts", blackout_body(), format="json").json()
+    assert status(job.pk) == "conflicted"  # by its first occurrence, on the 10th
+    clock.move_to(at(11, 0, 30))  # that occurrence is over; the 11th and 12th remain
+
+    staff.delete(f"/api/v1/blackouts/{exam_day['id']}")
+
+    assert status(job.pk) == "approved"

@@ -259,6 +259,25 @@ def test_an_earlier_job_refused_by_a_booking_the_same_change_took_out_comes_back
     assert (statuses[job.pk], statuses[booking.pk]) == ("approved", "conflicted")
 
 
+def test_a_job_conflicted_by_an_occurrence_that_has_passed_is_taken_by_both(
+    clock, requester, reviewer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+        blackout = builders.blackout(systems=["grading-db"], start=at(10))
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "conflicted"
+    windows = _held_back_windows(lambda: blackout_delete(blackout=blackout))
+    later = at(11, 0, 30)  # the occurrence of the 10th is over
+
+    together = _tried(
+        lambda: reevaluate_windows(windows=windows, reason="calendar changed", now=later)
+    )
+    alone = _tried(lambda: _one_by_one(windows, later))
+
+    assert together == alone
+    assert {pk: status for pk, status, *_ in together["jobs"]}[job.pk] == "approved"
+
+
 def _drafts(count: int, *, requester, first: int = 0) -> None:
     for n in range(first, first + count):
         builders.job(by=requester, systems=["reports-db"], start=at(5, n), title=f"Draft {n}")
