@@ -97,11 +97,16 @@ def check_blackout(
     return rule, parsed
 
 
-def blackout_materialise(*, blackout: Blackout, now: datetime | None = None) -> None:
-    """Store the blackout's occurrences up to the rolling horizon."""
+def blackout_materialise(
+    *, blackout: Blackout, now: datetime | None = None
+) -> tuple[datetime, datetime] | None:
+    """Store the blackout's occurrences up to the rolling horizon; return the span where
+    they changed (None: the same occurrences as before)."""
     now = now or django_timezone.now()
     until = horizon_end(now=now)
-    BlackoutOccurrence.objects.filter(blackout=blackout).delete()
+    stored = BlackoutOccurrence.objects.filter(blackout=blackout)
+    before = set(stored.values_list("start", "end"))
+    stored.delete()
     if blackout.rrule:
         occurrences = [
             (o.start, o.end)
@@ -122,6 +127,10 @@ def blackout_materialise(*, blackout: Blackout, now: datetime | None = None) -> 
     )
     Blackout.objects.filter(pk=blackout.pk).update(materialised_until=until)
     calendar_change_record(reason=f"blackout #{blackout.pk} occurrences")
+    changed = before.symmetric_difference(occurrences)
+    if not changed:
+        return None
+    return min(s for s, _ in changed), max(e for _, e in changed)
 
 
 def _span(blackout: Blackout) -> tuple[datetime, datetime]:
@@ -281,14 +290,29 @@ def blackouts_of_team_renamed(*, team: Team) -> None:
             )
 
 
+@retry_on_conflict
+@transaction.atomic
 def blackouts_refresh_horizon(*, now: datetime | None = None) -> int:
-    """Daily: extend recurring blackouts' occurrences to the rolling horizon."""
+    """Daily: extend recurring blackouts' occurrences to the rolling horizon.
+
+    What the roll adds is a blackout like any other: its timeline rows are
+    written and the jobs under it re-evaluated, in one calendar change for all
+    the blackouts (joined with the rest of the daily roll when called in it).
+    """
     count = 0
-    for blackout in Blackout.objects.exclude(rrule=""):
-        with transaction.atomic():
-            blackout_materialise(blackout=blackout, now=now)
+    with calendar_batch(reason="recurring blackouts rolled to the horizon"):
+        for blackout in Blackout.objects.exclude(rrule=""):
+            changed = blackout_materialise(blackout=blackout, now=now)
+            if changed is not None:
+                calendar_changed(
+                    start=changed[0],
+                    end=changed[1],
+                    systems=_affected_systems(blackout),
+                    reason=f"blackout '{blackout.title}' rolled to the horizon",
+                    kinds=(FindingKind.BLACKOUT,),
+                )
             # Its feed text lists DST exceptions up to the horizon: rendered
             # here, in the daily task, not by the day's first feed.
             feed_texts_store(kind="blackout", ids=[blackout.pk], now=now)
-        count += 1
+            count += 1
     return count

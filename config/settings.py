@@ -405,6 +405,10 @@ CLEARWAY_WATCH_INTERVAL = env_int("CLEARWAY_WATCH_INTERVAL", 30, minimum=5)
 CLEARWAY_WATCH_LOCK_SECONDS = env_int("CLEARWAY_WATCH_LOCK_SECONDS", 60, minimum=1)
 CLEARWAY_WATCH_CONNECTIONS_PERCENT = env_int("CLEARWAY_WATCH_CONNECTIONS_PERCENT", 80, minimum=1)
 CLEARWAY_WATCH_CONNECT_TIMEOUT = env_int("CLEARWAY_WATCH_CONNECT_TIMEOUT", 5, minimum=1)
+# The apps' recurring rules rolled on to the horizon by the daily
+# scheduling.tasks.refresh_horizon (dotted paths, called with `now` inside its
+# one transaction and calendar change, after the allowed windows and freezes).
+CLEARWAY_HORIZON_ROLLS = ["blackouts.services.blackouts_refresh_horizon"]
 # Daily upkeep of the apps built on scheduling (dotted paths, called with no
 # arguments by scheduling.tasks.refresh_horizon).
 CLEARWAY_DAILY_TASKS = ["integrations.tasks.prune_deliveries"]

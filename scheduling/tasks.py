@@ -9,24 +9,35 @@ inline (tests, one-process demos).
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from scheduling.calendar_feeds.stored import feed_texts_prune
 from scheduling.services import notifications, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
+from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.freeze import freezes_refresh_horizon
 from scheduling.services.occurrences import allowed_windows_refresh_all
 from scheduling.services.task_results import task_results_prune
 
 
 def refresh_horizon() -> None:
-    """Daily: extend materialised allowed windows to the rolling horizon, and prune.
+    """Daily: roll every materialised rule on to the rolling horizon, then prune.
 
-    The apps built on scheduling add their daily upkeep through
-    CLEARWAY_DAILY_TASKS (dotted paths), so scheduling imports none of them.
+    The allowed windows, the freezes and the apps' own rolls
+    (CLEARWAY_HORIZON_ROLLS: recurring blackouts) go in one transaction and
+    one calendar change, so the jobs the roll reaches are evaluated once,
+    against all of it (never against new blackouts and last day's allowed
+    windows). The apps built on scheduling add their daily upkeep through
+    CLEARWAY_DAILY_TASKS; both are dotted paths, so scheduling imports none of them.
     """
-    allowed_windows_refresh_all()
-    freezes_refresh_horizon()
+    now = timezone.now()
+    with transaction.atomic(), calendar_batch(reason="daily horizon roll"):
+        allowed_windows_refresh_all(now=now)
+        freezes_refresh_horizon(now=now)
+        for path in settings.CLEARWAY_HORIZON_ROLLS:
+            import_string(path)(now=now)
     calendar_changes_prune()
     feed_texts_prune()
     task_results_prune()

@@ -14,14 +14,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Q
+
 from scheduling import conflicts
-from scheduling.choices import FINISHED_STATUSES
+from scheduling.choices import FINISHED_STATUSES, JobStatus
 from scheduling.models import JobOccurrence, MaintenanceJob, System, TimelineReach
 from scheduling.services.jobs import without_freezes
 from scheduling.timeline.batch import read_spans
 from scheduling.timeline.build import merge
 
 Span = tuple[datetime, datetime]
+# A changed window and the systems it is on (None: every system).
+ChangedWindow = tuple[datetime, datetime, list[str] | None]
 
 
 @dataclass
@@ -69,13 +73,21 @@ def _windows_of(job_ids: Iterable[int]) -> dict[int, list[Span]]:
     return found
 
 
+# A conflicted or pending job's stored findings may be about a window that has
+# passed since (a recurring job's occurrence): a change there may be what still
+# holds it, so the job is taken as long as it has a window left (which is all
+# its evaluation reads).
+SETTLING = (JobStatus.CONFLICTED, JobStatus.PENDING)
+
+
 def jobs_touching_windows(
     *,
     windows: Iterable[tuple[datetime, datetime, Iterable[str] | None]],
     now: datetime,
 ) -> list[int]:
-    """Ids of unfinished jobs with a window that has not ended and overlaps one of
-    `windows` on the systems it names (None: every system) or their dependents."""
+    """Ids of unfinished jobs with a window that overlaps one of `windows` on the systems
+    it names (None: every system) or their dependents, and has not ended (or, for a
+    SETTLING job with a window left, has)."""
     catalogue = _Catalogue()
     # Per system a job may impact (None: any), the merged changed spans that reach it.
     reaching: dict[int | None, list[Span]] = defaultdict(list)
@@ -86,13 +98,23 @@ def jobs_touching_windows(
         return []
     merged = {origin: merge(spans) for origin, spans in reaching.items()}
     starts = {origin: [lo for lo, _ in spans] for origin, spans in merged.items()}
-    touching = JobOccurrence.objects.filter(
-        start__lt=max(hi for spans in merged.values() for _, hi in spans),
-        end__gt=max(now, min(lo for spans in merged.values() for lo, _ in spans)),
-    ).exclude(job__status__in=FINISHED_STATUSES)
+    lowest = min(lo for spans in merged.values() for lo, _ in spans)
+    touching = (
+        JobOccurrence.objects.filter(
+            start__lt=max(hi for spans in merged.values() for _, hi in spans)
+        )
+        .filter(Q(end__gt=max(now, lowest)) | Q(end__gt=lowest, job__status__in=SETTLING))
+        .exclude(job__status__in=FINISHED_STATUSES)
+    )
     occurrences: dict[int, list[Span]] = defaultdict(list)
     for job_id, lo, hi in touching.values_list("job_id", "start", "end"):
         occurrences[job_id].append((lo, hi))
+    past = {job_id for job_id, spans in occurrences.items() if any(hi <= now for _, hi in spans)}
+    if past:
+        ongoing = JobOccurrence.objects.filter(job_id__in=past, end__gt=now)
+        left = set(ongoing.values_list("job_id", flat=True))
+        for job_id in past - left:
+            del occurrences[job_id]
     impacted: dict[int, set[int]] = defaultdict(set)
     for job_id, system_id in MaintenanceJob.impacted_systems.through.objects.filter(
         maintenancejob_id__in=touching.values("job_id")
@@ -109,6 +131,21 @@ def jobs_touching_windows(
         return False
 
     return sorted(job_id for job_id in occurrences if touched(job_id))
+
+
+def bookings_of(*, job_ids: Iterable[int]) -> list[ChangedWindow]:
+    """Every window of these jobs on the systems their bookings lie on (impacted ones)."""
+    job_ids = list(job_ids)
+    slugs: dict[int, list[str]] = defaultdict(list)
+    for job_id, slug in MaintenanceJob.impacted_systems.through.objects.filter(
+        maintenancejob_id__in=job_ids
+    ).values_list("maintenancejob_id", "system__slug"):
+        slugs[job_id].append(slug)
+    return [
+        (lo, hi, sorted(slugs[job_id]))
+        for job_id, windows in _windows_of(job_ids).items()
+        for lo, hi in windows
+    ]
 
 
 def _upcoming(windows: list[Span], now: datetime) -> list[Span]:

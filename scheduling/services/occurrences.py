@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from scheduling import recurrence
 from scheduling.models import AllowedWindowOccurrence, JobOccurrence, MaintenanceJob, System
-from scheduling.services.calendar import calendar_change_record
+from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.timeline.services import timeline_refresh_allowed, timeline_refresh_job
 
 
@@ -75,24 +75,49 @@ def allowed_window_occurrences(
 
 
 @transaction.atomic
-def allowed_windows_materialise(*, system: System, now: datetime | None = None) -> None:
+def allowed_windows_materialise(
+    *, system: System, now: datetime | None = None
+) -> tuple[datetime, datetime] | None:
+    """Store a system's allowed windows around now; return the span where those that have
+    not ended changed (None: the same as before; windows dropped a month back concern
+    only the past, which no evaluation reads)."""
     now = now or timezone.now()
-    AllowedWindowOccurrence.objects.filter(system=system).delete()
-    if not system.has_maintenance_window:
-        timeline_refresh_allowed(system=system)
-        return
-    occurrences = allowed_window_occurrences(
-        system=system, after=now - timedelta(days=31), before=horizon_end(now=now)
-    )
-    AllowedWindowOccurrence.objects.bulk_create(
-        AllowedWindowOccurrence(system=system, start=o.start, end=o.end) for o in occurrences
-    )
-    calendar_change_record(reason=f"{system.slug} allowed windows")
+    stored = AllowedWindowOccurrence.objects.filter(system=system)
+    before = set(stored.values_list("start", "end"))
+    stored.delete()
+    windows: set[tuple[datetime, datetime]] = set()
+    if system.has_maintenance_window:
+        occurrences = allowed_window_occurrences(
+            system=system, after=now - timedelta(days=31), before=horizon_end(now=now)
+        )
+        AllowedWindowOccurrence.objects.bulk_create(
+            AllowedWindowOccurrence(system=system, start=o.start, end=o.end) for o in occurrences
+        )
+        windows = {(o.start, o.end) for o in occurrences}
+        calendar_change_record(reason=f"{system.slug} allowed windows")
     timeline_refresh_allowed(system=system)
+    changed = [(lo, hi) for lo, hi in before.symmetric_difference(windows) if hi > now]
+    if not changed:
+        return None
+    return min(s for s, _ in changed), max(e for _, e in changed)
 
 
 def allowed_windows_refresh_all(*, now: datetime | None = None) -> int:
+    """Daily: roll every system's allowed windows on to the horizon.
+
+    Windows that came into the horizon make the time beyond the old one
+    allowed: the jobs booked there are evaluated again.
+    """
+    now = now or timezone.now()
     systems = System.objects.exclude(window_rrule="")
     for system in systems:
-        allowed_windows_materialise(system=system, now=now)
+        changed = allowed_windows_materialise(system=system, now=now)
+        if changed is not None:
+            calendar_changed(
+                start=changed[0],
+                end=changed[1],
+                systems=[system.slug],
+                reason=f"{system.slug} allowed windows rolled to the horizon",
+                kinds=(),
+            )
     return len(systems)

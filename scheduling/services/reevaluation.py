@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from scheduling import conflicts
@@ -28,7 +29,14 @@ from scheduling.choices import (
 )
 from scheduling.db import retry_on_conflict, update_rows
 from scheduling.engine import Finding, decide, worse
-from scheduling.models import JobEvent, MaintenanceJob, ReviewRequest, System, Team
+from scheduling.models import (
+    JobEvent,
+    JobOccurrence,
+    MaintenanceJob,
+    ReviewRequest,
+    System,
+    Team,
+)
 from scheduling.selectors import impacted_systems
 from scheduling.services import (
     evaluation_batch,
@@ -45,10 +53,17 @@ logger = logging.getLogger(__name__)
 def jobs_touching(
     *, start: datetime, end: datetime, systems: Iterable[str] | None, now: datetime
 ) -> list[int]:
-    """Ids of unfinished jobs with a window that has not ended, in [start, end), on `systems`."""
+    """Ids of unfinished jobs with a window in [start, end) on `systems` that has not ended
+    (or, for a conflicted or pending job with a window left, has:
+    `evaluation_batch.SETTLING`)."""
     touching = MaintenanceJob.objects.exclude(status__in=FINISHED_STATUSES).filter(
-        occurrences__start__lt=end,
-        occurrences__end__gt=max(start, now),
+        Q(occurrences__start__lt=end, occurrences__end__gt=max(start, now))
+        | Q(
+            occurrences__start__lt=end,
+            occurrences__end__gt=start,
+            status__in=evaluation_batch.SETTLING,
+            pk__in=JobOccurrence.objects.filter(end__gt=now).values("job_id"),
+        )
     )
     if systems is not None:
         touching = touching.filter(impacted_systems__slug__in=impacted_systems(systems=systems))
@@ -67,13 +82,46 @@ def reevaluate_jobs(
     return reevaluate_windows(windows=[(start, end, systems)], reason=reason, now=now)
 
 
+# A job whose status changes moves its own booking, so the jobs it reaches are
+# evaluated again (earlier ones too) until nothing more moves. A chain is short:
+# a job refused by a booking comes back once that booking leaves; this bounds
+# one that would not end.
+ROUNDS = 10
+
+
 def reevaluate_windows(
     *,
     windows: Iterable[tuple[datetime, datetime, Iterable[str] | None]],
     reason: str,
     now: datetime | None = None,
 ) -> list[int]:
-    """Re-evaluate, once each, the jobs touching any of `windows`; return their ids.
+    """Re-evaluate the jobs touching any of `windows`; return their ids.
+
+    Each round evaluates the jobs it touches once each, in id order (`_round`).
+    A job whose status changed in it moved its own booking: the next round
+    takes the jobs that booking reaches, those evaluated before it included,
+    until a round moves nobody (at most ROUNDS).
+    """
+    now = now or timezone.now()
+    changed: list[evaluation_batch.ChangedWindow] = [
+        (lo, hi, None if systems is None else list(systems)) for lo, hi, systems in windows
+    ]
+    touched: set[int] = set()
+    for _ in range(ROUNDS):
+        job_ids, moved = _round(changed, reason=reason, now=now)
+        touched.update(job_ids)
+        if not moved:
+            return sorted(touched)
+        changed = evaluation_batch.bookings_of(job_ids=moved)
+    logger.warning("re-evaluation (%s) still moved jobs %s after %d rounds", reason, moved, ROUNDS)
+    return sorted(touched)
+
+
+def _round(
+    windows: list[evaluation_batch.ChangedWindow], *, reason: str, now: datetime
+) -> tuple[list[int], list[int]]:
+    """Re-evaluate, once each, the jobs touching any of `windows`; return their ids and
+    the ids of those whose status changed.
 
     The jobs are evaluated together from one read of the timeline
     (`evaluation_batch`). Only a job whose re-evaluation does more than store
@@ -85,30 +133,20 @@ def reevaluate_windows(
     own bookings under the later jobs overlapping them, which then take the
     per-job path too and see it.
     """
-    now = now or timezone.now()
-    windows = [(lo, hi, None if systems is None else list(systems)) for lo, hi, systems in windows]
     if not settings.CLEARWAY_TIMELINE:
-        # The raw sources (the oracle) have no batch read: one job at a time.
-        job_ids = sorted(
-            {
-                pk
-                for lo, hi, systems in windows
-                for pk in jobs_touching(start=lo, end=hi, systems=systems, now=now)
-            }
-        )
-        for job_id in job_ids:
-            maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
-        return job_ids
+        return _round_one_by_one(windows, reason=reason, now=now)
     job_ids = evaluation_batch.jobs_touching_windows(windows=windows, now=now)
     assessed = evaluation_batch.assess(job_ids=job_ids, now=now)
     # One render and store of the changed jobs' feed texts, not one per job.
     with feed_texts_gathered():
-        quiet, unchanged = _one_by_one_where_needed(
+        quiet, unchanged, moved = _one_by_one_where_needed(
             [assessed[pk] for pk in job_ids if pk in assessed], reason=reason, now=now
         )
         stale = _store_evaluations(items=quiet, reason=reason, now=now)
         for job_id in stale:
-            maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+            status = maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now)
+            if status != assessed[job_id].job.status:
+                moved.append(job_id)
     logger.info(
         "re-evaluated %d jobs (%s): %d one by one, %d stored in bulk, %d unchanged",
         len(job_ids),
@@ -117,14 +155,35 @@ def reevaluate_windows(
         len(quiet) - len(stale),
         unchanged,
     )
-    return job_ids
+    return job_ids, sorted(moved)
+
+
+def _round_one_by_one(
+    windows: list[evaluation_batch.ChangedWindow], *, reason: str, now: datetime
+) -> tuple[list[int], list[int]]:
+    """As `_round` from the raw sources (the oracle), which have no batch read."""
+    job_ids = sorted(
+        {
+            pk
+            for lo, hi, systems in windows
+            for pk in jobs_touching(start=lo, end=hi, systems=systems, now=now)
+        }
+    )
+    before = dict(MaintenanceJob.objects.filter(pk__in=job_ids).values_list("pk", "status"))
+    moved = [
+        job_id
+        for job_id in job_ids
+        if maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now) != before[job_id]
+    ]
+    return job_ids, moved
 
 
 def _one_by_one_where_needed(
     items: list[evaluation_batch.Assessed], *, reason: str, now: datetime
-) -> tuple[list[evaluation_batch.Assessed], int]:
+) -> tuple[list[evaluation_batch.Assessed], int, list[int]]:
     """Take the jobs whose outcome changes through the per-job path, in id order; return
-    the jobs whose evaluation changed without consequence, and how many did not change."""
+    the jobs whose evaluation changed without consequence, how many did not change, and
+    the ids of those whose status changed."""
     moved = _Moved()
     asked = _Asked(items)
     quiet = []
@@ -146,7 +205,7 @@ def _one_by_one_where_needed(
             continue
         if status != item.job.status:
             moved.add(item)
-    return quiet, unchanged
+    return quiet, unchanged, sorted(moved.jobs)
 
 
 class _Moved:
@@ -154,8 +213,10 @@ class _Moved:
 
     def __init__(self) -> None:
         self.windows: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+        self.jobs: set[int] = set()
 
     def add(self, item: evaluation_batch.Assessed) -> None:
+        self.jobs.add(item.job.pk)
         for system_id in item.impacted:
             self.windows[system_id].extend(item.occurrences)
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from scheduling import conflicts, freezes
 from scheduling.choices import (
+    BOOKED_STATUSES,
     FINISHED_STATUSES,
     Decision,
     FindingKind,
@@ -25,6 +26,8 @@ from scheduling.errors import Conflict, InvalidInput
 from scheduling.models import MaintenanceJob, StandardChange, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import jobs, messages, reviews, transitions
+from scheduling.services.calendar import calendar_changed
+from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
 from scheduling.text import check_one_line
 from scheduling.timeline.services import timeline_refresh_job
@@ -253,6 +256,33 @@ def _resubmit(job: MaintenanceJob, *, by: User | None, now: datetime) -> None:
         transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
 
 
+Booking = tuple[datetime, datetime, list[str]]
+
+
+def _booking(job: MaintenanceJob) -> Booking | None:
+    """Where and when the job's booking lies while it is pending or approved (None: none)."""
+    if job.status not in BOOKED_STATUSES:
+        return None
+    systems = list(job.impacted_systems.values_list("slug", flat=True))
+    return job.start, transitions.last_end(job), systems
+
+
+def _booking_moved(job: MaintenanceJob, *, before: Booking | None) -> None:
+    """The jobs under the old booking and the new one are evaluated again, as after a
+    cancellation: a job only the old window refused comes back by itself."""
+    with calendar_batch(reason=f"job #{job.pk} rescheduled"):
+        for booking in (before, _booking(job)):
+            if booking is not None:
+                start, end, systems = booking
+                calendar_changed(
+                    start=start,
+                    end=end,
+                    systems=systems,
+                    reason=f"job #{job.pk} rescheduled",
+                    kinds=(),
+                )
+
+
 @retry_on_conflict
 def maintenance_job_update(
     *,
@@ -290,6 +320,7 @@ def maintenance_job_update(
             emergency=emergency,
             justification=justification,
         )
+        booked = _booking(job)
         moved = jobs.maintenance_job_change_window(
             job=job,
             systems=systems,
@@ -306,6 +337,7 @@ def maintenance_job_update(
             )
             if job.status in RESCHEDULE_REVIEWS:
                 _resubmit(job, by=by, now=now)
+            _booking_moved(job, before=booked)
         transitions.store_feed_text(job, now=now)
     return job
 

@@ -509,3 +509,119 @@ def test_a_team_told_only_of_an_earlier_conflict_is_not_told_a_later_one_cleared
         "email:grading@example.org",
         "email:infra@example.org",
     ]
+
+
+# --- when another booking was the cause -----------------------------------------
+
+
+def _refused_by_a_booking(requester, reviewer, admin):
+    """The job (grading-db) and another approved exclusive lock (reports-db), both on the
+    10th 08-12; grading-api then comes to depend on reports-db: the other booking, approved
+    and holding its slot, now refuses the job."""
+    job = approved_job(requester=requester, reviewer=reviewer)
+    other = builders.job(systems=["reports-db"], by=requester, title="Reports vacuum")
+    maintenance_job_submit(job_id=other.pk, by=requester)
+    as_user(admin).patch(
+        "/api/v1/systems/grading-api", {"depends_on": ["grading-db", "reports-db"]}, format="json"
+    )
+    assert (status(job.pk), status(other.pk)) == ("conflicted", "approved")
+    return job, other
+
+
+def test_moving_the_booking_that_refused_a_job_away_approves_the_job_again(
+    requester, reviewer, admin
+):
+    job, other = _refused_by_a_booking(requester, reviewer, admin)
+
+    moved = as_user(requester).patch(
+        f"/api/v1/jobs/{other.pk}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T12:00:00Z"},
+        format="json",
+    )
+
+    assert moved.status_code == 200, moved.json()
+    assert status(job.pk) == "approved"
+    assert as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()["findings"] == []
+
+
+def test_the_moved_booking_approved_in_its_new_window_leaves_the_job_approved(
+    requester, reviewer, admin
+):
+    job, other = _refused_by_a_booking(requester, reviewer, admin)
+    as_user(requester).patch(
+        f"/api/v1/jobs/{other.pk}",
+        {"start": "2030-12-11T08:00:00Z", "end": "2030-12-11T12:00:00Z"},
+        format="json",
+    )
+    assert status(other.pk) == "pending"  # grading now reviews work on reports-db
+
+    as_user(reviewer).post(f"/api/v1/jobs/{other.pk}/approve", {"team": "grading"}, format="json")
+
+    assert (status(other.pk), status(job.pk)) == ("approved", "approved")
+
+
+def test_another_team_moving_a_booking_made_while_the_job_was_conflicted_approves_it_again(
+    requester, reviewer, admin, org, exams_officer
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    staff = as_user(admin)
+    audit = staff.post(
+        "/api/v1/blackouts",
+        blackout_body(systems=["grading-db"], end="2030-12-10T09:00:00Z", title="Audit"),
+        format="json",
+    ).json()
+    # While the audit holds the job out, exams books grading-api 09-11 and grading approves.
+    export = builders.job(
+        owner=org["exams"],
+        by=exams_officer,
+        systems=["grading-api"],
+        start=at(10, 9),
+        end=at(10, 11),
+        title="Exam export",
+    )
+    maintenance_job_submit(job_id=export.pk, by=exams_officer)
+    as_user(reviewer).post(f"/api/v1/jobs/{export.pk}/approve", {"team": "grading"})
+    staff.delete(f"/api/v1/blackouts/{audit['id']}")
+    assert status(job.pk) == "conflicted"  # now refused by the export
+
+    moved = as_user(exams_officer).patch(
+        f"/api/v1/jobs/{export.pk}",
+        {"start": "2030-12-11T09:00:00Z", "end": "2030-12-11T11:00:00Z"},
+        format="json",
+    )
+
+    assert moved.status_code == 200, moved.json()
+    assert status(job.pk) == "approved"
+
+
+def test_the_booking_that_refused_a_job_conflicted_by_the_same_change_approves_the_job_again(
+    requester, reviewer, admin
+):
+    job, other = _refused_by_a_booking(requester, reviewer, admin)
+    assert job.pk < other.pk  # the change reaches the job first, then the booking
+
+    audit = as_user(admin).post(
+        "/api/v1/blackouts",
+        blackout_body(systems=["reports-db"], title="Reports audit"),
+        format="json",
+    )
+
+    assert audit.status_code == 201, audit.json()
+    assert (status(other.pk), status(job.pk)) == ("conflicted", "approved")
+
+
+# --- when the colliding occurrence has passed ---------------------------------
+
+
+def test_a_recurring_job_returns_when_the_cause_of_a_passed_occurrence_goes(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+    staff = as_user(admin)
+    exam_day = staff.post("/api/v1/blackouts", blackout_body(), format="json").json()
+    assert status(job.pk) == "conflicted"  # by its first occurrence, on the 10th
+    clock.move_to(at(11, 0, 30))  # that occurrence is over; the 11th and 12th remain
+
+    staff.delete(f"/api/v1/blackouts/{exam_day['id']}")
+
+    assert status(job.pk) == "approved"

@@ -5,7 +5,8 @@ then deadlines and blackouts that move some of them), makes one more change
 with its re-evaluation held back, and runs that re-evaluation twice from the
 same state: in batch (`reevaluate_windows`) and one job at a time
 (`maintenance_job_reevaluate` over the jobs `jobs_touching` selects, as before
-the batch path). Statuses, decisions, findings, history, review requests and
+the batch path, then again over the jobs reached by those whose status changed,
+until nobody moves). Statuses, decisions, findings, history, review requests and
 notifications must come out the same; only `evaluated_at` of a job whose
 evaluation did not change may differ (the batch leaves it).
 """
@@ -22,8 +23,10 @@ from blackouts.services import blackout_delete
 from deadlines.services import deadline_update, deadline_withdraw
 from scheduling.choices import Impact, ReviewStatus, Severity
 from scheduling.errors import Conflict
-from scheduling.models import Delivery, JobEvent, MaintenanceJob, ReviewRequest
+from scheduling.models import Delivery, JobEvent, MaintenanceJob, ReviewRequest, System
+from scheduling.services.catalogue import system_save
 from scheduling.services.reevaluation import (
+    ROUNDS,
     jobs_touching,
     maintenance_job_reevaluate,
     reevaluate_windows,
@@ -160,13 +163,30 @@ def _tried(run) -> dict:
 
 
 def _one_by_one(windows: list[tuple], now) -> None:
-    touched = {
-        pk
-        for start, end, systems in windows
-        for pk in jobs_touching(start=start, end=end, systems=systems, now=now)
-    }
-    for pk in sorted(touched):
-        maintenance_job_reevaluate(job_id=pk, reason="calendar changed", now=now)
+    """Job by job in id order; then, again, the jobs reached by the bookings of those whose
+    status changed (earlier ones too), until nobody moves."""
+    for _ in range(ROUNDS):
+        touched = sorted(
+            {
+                pk
+                for start, end, systems in windows
+                for pk in jobs_touching(start=start, end=end, systems=systems, now=now)
+            }
+        )
+        before = dict(MaintenanceJob.objects.filter(pk__in=touched).values_list("pk", "status"))
+        moved = [
+            pk
+            for pk in touched
+            if maintenance_job_reevaluate(job_id=pk, reason="calendar changed", now=now)
+            != before[pk]
+        ]
+        if not moved:
+            return
+        windows = [
+            (start, end, list(job.impacted_systems.values_list("slug", flat=True)))
+            for job in MaintenanceJob.objects.filter(pk__in=moved)
+            for start, end in job.occurrences.values_list("start", "end")
+        ]
 
 
 @pytest.mark.parametrize("change", CHANGES)
@@ -209,6 +229,53 @@ def test_a_later_job_sees_an_earlier_one_the_same_change_took_out_of_approval(
     jobs = {pk: (status, findings) for pk, status, _, findings, *_ in together["jobs"]}
     assert jobs[first.pk][0] == "conflicted"
     assert [f["kind"] for f in jobs[later.pk][1]] == ["deadline"]
+
+
+def test_an_earlier_job_refused_by_a_booking_the_same_change_took_out_comes_back(
+    clock, requester, reviewer, admin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = approved_job(requester=requester, reviewer=reviewer, start=at(10, 8))
+        booking = builders.job(by=requester, systems=["reports-db"], start=at(10, 8))
+        maintenance_job_submit(job_id=booking.pk, by=requester)
+        # grading-api comes to depend on reports-db: the approved booking refuses the job.
+        system_save(
+            slug="grading-api",
+            name="Grading API",
+            team=builders.team("grading"),
+            depends_on=["grading-db", "reports-db"],
+            system=System.objects.get(slug="grading-api"),
+        )
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "conflicted"
+    windows = _held_back_windows(lambda: builders.blackout(systems=["reports-db"], start=at(10)))
+
+    together = _tried(
+        lambda: reevaluate_windows(windows=windows, reason="calendar changed", now=at(1, 9))
+    )
+    alone = _tried(lambda: _one_by_one(windows, at(1, 9)))
+
+    assert together == alone
+    statuses = {pk: status for pk, status, *_ in together["jobs"]}
+    assert (statuses[job.pk], statuses[booking.pk]) == ("approved", "conflicted")
+
+
+def test_a_job_conflicted_by_an_occurrence_that_has_passed_is_taken_by_both(
+    clock, requester, reviewer, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+        blackout = builders.blackout(systems=["grading-db"], start=at(10))
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "conflicted"
+    windows = _held_back_windows(lambda: blackout_delete(blackout=blackout))
+    later = at(11, 0, 30)  # the occurrence of the 10th is over
+
+    together = _tried(
+        lambda: reevaluate_windows(windows=windows, reason="calendar changed", now=later)
+    )
+    alone = _tried(lambda: _one_by_one(windows, later))
+
+    assert together == alone
+    assert {pk: status for pk, status, *_ in together["jobs"]}[job.pk] == "approved"
 
 
 def _drafts(count: int, *, requester, first: int = 0) -> None:

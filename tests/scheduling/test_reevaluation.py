@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 from django.db import transaction
 
+from scheduling import tasks
 from scheduling.models import MaintenanceJob
 from scheduling.services.reviews import maintenance_job_review
 from scheduling.services.transitions import maintenance_job_cancel
@@ -38,6 +39,10 @@ def deadline_body(**overrides) -> dict:
         "systems": ["grading-api"],
         **overrides,
     }
+
+
+def status(job_id: int) -> str:
+    return MaintenanceJob.objects.get(pk=job_id).status
 
 
 def fetch(person, job_id: int) -> dict:
@@ -259,6 +264,58 @@ def test_cancelling_a_job_frees_its_slot_for_the_drafts_behind_it(requester, col
 
     after = fetch(colleague, draft.pk)
     assert (after["status"], after["decision"], after["findings"]) == ("draft", "clear", [])
+
+
+# --- the daily horizon roll ----------------------------------------------------
+
+
+def test_the_daily_roll_conflicts_a_job_a_recurring_blackout_reaches_beyond_the_old_horizon(
+    requester, reviewer, admin, clock, settings
+):
+    settings.CLEARWAY_HORIZON_DAYS = 14
+    # Every Tuesday, refusing: materialised up to the 15th (the 3rd and the 10th).
+    as_user(admin).post(
+        "/api/v1/blackouts",
+        blackout_body(
+            start="2030-12-03T00:00:00Z", end="2030-12-04T00:00:00Z", rrule="FREQ=WEEKLY"
+        ),
+        format="json",
+    )
+    job = approved_job(requester=requester, reviewer=reviewer, start=at(24, 8))
+    clock.move_to(at(12, 3))
+
+    tasks.refresh_horizon()
+
+    assert status(job.pk) == "conflicted"
+    gate = as_user(requester).get(f"/api/v1/jobs/{job.pk}/gate?at=2030-12-24T09:00:00Z")
+    assert gate.status_code == 423
+
+
+def test_the_daily_roll_clears_a_draft_booked_in_allowed_windows_beyond_the_old_horizon(
+    requester, admin, clock, settings
+):
+    settings.CLEARWAY_HORIZON_DAYS = 14
+    as_user(admin).patch(
+        "/api/v1/systems/reports-db",
+        {
+            "maintenance_window": {
+                "rrule": "FREQ=WEEKLY;BYDAY=SA",
+                "start_time": "22:00",
+                "duration": "PT4H",
+                "timezone": "UTC",
+            }
+        },
+        format="json",
+    )
+    # Saturday the 28th, 22:00: outside every allowed window stored up to the 15th.
+    draft = builders.job(by=requester, systems=["reports-db"], start=at(28, 22))
+    assert draft.decision == "refuse"
+    clock.move_to(at(20))
+
+    tasks.refresh_horizon()
+
+    after = MaintenanceJob.objects.get(pk=draft.pk)
+    assert (after.decision, after.findings) == ("clear", [])
 
 
 # --- what a change does not touch ---------------------------------------------

@@ -12,6 +12,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
+from blackouts import tasks as blackouts_tasks
+from scheduling import tasks as scheduling_tasks
 from scheduling.models import TimelineInterval, TimelineKind
 from scheduling.services.occurrences import allowed_windows_refresh_all
 from scheduling.timeline.services import timeline_differences
@@ -186,6 +188,55 @@ def test_an_allowed_window_set_then_rolled_forward(org, admin, clock):
     clock.move_to(at(1, 9) + timedelta(days=3))
     allowed_windows_refresh_all()
 
+    assert matches_a_rebuild()
+
+
+def _weekly_blackout(admin) -> None:
+    """Every Tuesday on every system, refusing; with a 14-day horizon, the 3rd and the 10th."""
+    answer = as_user(admin).post(
+        "/api/v1/blackouts",
+        {
+            "title": "Tuesday exams",
+            "team": "platform",
+            "start": "2030-12-03T00:00:00Z",
+            "end": "2030-12-04T00:00:00Z",
+            "rrule": "FREQ=WEEKLY",
+            "severity": "refuse",
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.json()
+
+
+def blackout_starts() -> list:
+    return sorted(
+        set(
+            TimelineInterval.objects.filter(kind=TimelineKind.BLACKOUT).values_list(
+                "start", flat=True
+            )
+        )
+    )
+
+
+def test_a_recurring_blackout_rolled_on_by_its_own_task(org, admin, clock, settings):
+    settings.CLEARWAY_HORIZON_DAYS = 14
+    _weekly_blackout(admin)
+    clock.move_to(at(12, 3))
+
+    blackouts_tasks.refresh_horizon()
+
+    assert blackout_starts() == [at(3), at(10), at(17), at(24)]
+    assert matches_a_rebuild()
+
+
+def test_a_recurring_blackout_rolled_on_by_the_daily_roll(org, admin, clock, settings):
+    settings.CLEARWAY_HORIZON_DAYS = 14
+    _weekly_blackout(admin)
+    clock.move_to(at(12, 3))
+
+    scheduling_tasks.refresh_horizon()
+
+    assert blackout_starts() == [at(3), at(10), at(17), at(24)]
     assert matches_a_rebuild()
 
 
