@@ -64,28 +64,34 @@ def _send_for_review(
     job: MaintenanceJob,
     *,
     evaluation: conflicts.Evaluation,
-    emergency: bool,
-    justification: str,
+    action: str,
     by: User | None,
     now: datetime,
     frozen: bool = False,
 ) -> None:
-    """Make the job pending and ask the teams concerned; an emergency may override a refusal."""
-    override = emergency and (evaluation.decision == Decision.REFUSE or frozen)
-    job.emergency, job.justification = emergency, justification.strip()
-    job.save(update_fields=["emergency", "justification"])
+    """Make the job pending and ask the teams concerned; an emergency may override a refusal.
+
+    Submitting and moving a job (`action`: submitted or resubmitted) both end
+    here, so an override is recorded and announced whichever way it was declared.
+    """
+    override = job.emergency and (evaluation.decision == Decision.REFUSE or frozen)
     if override:
+        if not job.justification.strip():
+            raise InvalidInput.for_field(
+                "justification", "An emergency needs a written justification."
+            )
         transitions.record(
-            job, action=JobAction.EMERGENCY_OVERRIDE, by=by, now=now, reason=justification
+            job, action=JobAction.EMERGENCY_OVERRIDE, by=by, now=now, reason=job.justification
         )
     teams = reviews.required_reviews(job=job, evaluation=evaluation, override=override)
-    transitions.transition(job, to=JobStatus.PENDING, action=JobAction.SUBMITTED, by=by, now=now)
+    if job.status != JobStatus.PENDING:
+        transitions.transition(job, to=JobStatus.PENDING, action=action, by=by, now=now)
     reviews.open_round(job, teams=teams, now=now)
     if override:
         transitions.notify_job_team(
             job,
             event="emergency_override",
-            message=messages.emergency_override(job, justification=justification),
+            message=messages.emergency_override(job, justification=job.justification),
             now=now,
             extra=Team.objects.filter(slug=settings.CLEARWAY_ADMIN_TEAM),
         )
@@ -158,11 +164,12 @@ def maintenance_job_submit(
             )
             refusal = _refusal(job, evaluation, frozen, now)
         else:
+            job.emergency, job.justification = emergency, justification.strip()
+            job.save(update_fields=["emergency", "justification"])
             _send_for_review(
                 job,
                 evaluation=evaluation,
-                emergency=emergency,
-                justification=justification,
+                action=JobAction.SUBMITTED,
                 by=by,
                 now=now,
                 frozen=bool(frozen),
@@ -241,16 +248,14 @@ def _resubmit(job: MaintenanceJob, *, by: User | None, now: datetime) -> None:
     ):
         transitions.conflict(job, by=by, now=now, reason="the new window is refused")
         return
-    teams = reviews.required_reviews(
-        job=job, evaluation=evaluation, override=reviews.overrides(job, evaluation)
+    _send_for_review(
+        job,
+        evaluation=evaluation,
+        action=JobAction.RESUBMITTED,
+        by=by,
+        now=now,
+        frozen=bool(frozen),
     )
-    if job.status != JobStatus.PENDING:
-        transitions.transition(
-            job, to=JobStatus.PENDING, action=JobAction.RESUBMITTED, by=by, now=now
-        )
-    reviews.open_round(job, teams=teams, now=now)
-    if not teams:
-        transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
 
 
 @retry_on_conflict
