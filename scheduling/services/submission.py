@@ -22,7 +22,7 @@ from scheduling.choices import (
 from scheduling.db import retry_on_conflict
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import Conflict, InvalidInput
-from scheduling.models import MaintenanceJob, StandardChange, Team
+from scheduling.models import ApiToken, MaintenanceJob, StandardChange, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import jobs, messages, reviews, transitions
 from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
@@ -68,11 +68,14 @@ def _send_for_review(
     by: User | None,
     now: datetime,
     frozen: bool = False,
+    token: ApiToken | None = None,
 ) -> None:
     """Make the job pending and ask the teams concerned; an emergency may override a refusal.
 
     Submitting and moving a job (`action`: submitted or resubmitted) both end
     here, so an override is recorded and announced whichever way it was declared.
+    `token`: the team token `by` acted through, recorded so that its maker is
+    known as the one who asked (see reviews).
     """
     override = job.emergency and (evaluation.decision == Decision.REFUSE or frozen)
     if override:
@@ -81,11 +84,18 @@ def _send_for_review(
                 "justification", "An emergency needs a written justification."
             )
         transitions.record(
-            job, action=JobAction.EMERGENCY_OVERRIDE, by=by, now=now, reason=job.justification
+            job,
+            action=JobAction.EMERGENCY_OVERRIDE,
+            by=by,
+            now=now,
+            reason=job.justification,
+            token=token,
         )
     teams = reviews.required_reviews(job=job, evaluation=evaluation, override=override)
     if job.status != JobStatus.PENDING:
-        transitions.transition(job, to=JobStatus.PENDING, action=action, by=by, now=now)
+        transitions.transition(
+            job, to=JobStatus.PENDING, action=action, by=by, now=now, token=token
+        )
     reviews.open_round(job, teams=teams, now=now)
     if override:
         transitions.notify_job_team(
@@ -136,6 +146,7 @@ def maintenance_job_submit(
     emergency: bool | None = None,
     justification: str | None = None,
     now: datetime | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Submit a job for review. A refused job stays as it was, and Conflict says why.
 
@@ -173,6 +184,7 @@ def maintenance_job_submit(
                 by=by,
                 now=now,
                 frozen=bool(frozen),
+                token=token,
             )
             transitions.store_feed_text(job, now=now)
     # Raised after the block so the refused attempt's event is committed.
@@ -232,7 +244,9 @@ def _text_change(field: str, old: Any, new: Any) -> str:
     return f"{field}: {old!r} -> {new!r}"
 
 
-def _resubmit(job: MaintenanceJob, *, by: User | None, now: datetime) -> None:
+def _resubmit(
+    job: MaintenanceJob, *, by: User | None, now: datetime, token: ApiToken | None = None
+) -> None:
     evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
     frozen = _freezes_over(job, evaluation=evaluation, now=now)
     if frozen and not job.emergency:
@@ -255,6 +269,7 @@ def _resubmit(job: MaintenanceJob, *, by: User | None, now: datetime) -> None:
         by=by,
         now=now,
         frozen=bool(frozen),
+        token=token,
     )
 
 
@@ -274,6 +289,7 @@ def maintenance_job_update(
     impact: str | None = None,
     emergency: bool | None = None,
     justification: str | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Edit a job. Re-scheduling a submitted job sends it back through review.
 
@@ -310,7 +326,7 @@ def maintenance_job_update(
                 job, action=JobAction.RESCHEDULED, by=by, now=now, reason="new window or systems"
             )
             if job.status in RESCHEDULE_REVIEWS:
-                _resubmit(job, by=by, now=now)
+                _resubmit(job, by=by, now=now, token=token)
         transitions.store_feed_text(job, now=now)
     return job
 
@@ -333,6 +349,7 @@ def maintenance_job_book(
     template: StandardChange | None = None,
     by: User | None = None,
     now: datetime | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Book a job as a draft and, with `submit`, send it to review, in one transaction.
 
@@ -356,21 +373,30 @@ def maintenance_job_book(
             template=template,
             by=by,
             now=now,
+            token=token,
         )
         if submit:
             try:
                 job = maintenance_job_submit(
-                    job_id=job.pk, by=by, emergency=emergency, justification=justification, now=now
+                    job_id=job.pk,
+                    by=by,
+                    emergency=emergency,
+                    justification=justification,
+                    now=now,
+                    token=token,
                 )
             except Conflict as exc:
                 if exc.code != "refused":
                     raise
-                # The draft is rolled back with the refusal: name no job that
-                # does not exist.
-                details = {key: value for key, value in exc.details.items() if key != "job"}
-                raise Conflict(
-                    "Not booked, the window is refused: " + details["findings"][0]["message"],
-                    code="refused",
-                    details=details,
-                ) from None
+                raise _not_booked(exc) from None
     return job
+
+
+def _not_booked(refusal: Conflict) -> Conflict:
+    """A booking's refused submit: the draft is rolled back with it, so name no job."""
+    details = {key: value for key, value in refusal.details.items() if key != "job"}
+    return Conflict(
+        "Not booked, the window is refused: " + details["findings"][0]["message"],
+        code="refused",
+        details=details,
+    )
