@@ -69,6 +69,10 @@ class DeadlineSerializer(serializers.ModelSerializer):
         localise(attrs, "due")
         attrs.pop("timezone", None)
         name = attrs.pop("cohort_name", None)
+        if name == "":
+            # "No named cohort", as on the page: the deadline leaves its cohort, so
+            # a later resize of that cohort no longer changes this deadline's size.
+            attrs["cohort"] = None
         if name:
             cohort = Cohort.objects.filter(name=name).first()
             if cohort is None and "cohort_size" not in attrs:

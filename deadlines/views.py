@@ -21,7 +21,7 @@ from deadlines.feeds.services import (
 from deadlines.forms import DeadlineForm, FeedForm, UploadForm
 from deadlines.models import Deadline, DeadlineFeed
 from deadlines.preview import deadline_preview, upload_preview
-from deadlines.selectors import deadlines_with_details
+from deadlines.selectors import deadlines_with_details, publishing_teams
 from deadlines.services import deadline_create, deadline_update, deadline_withdraw, traffic_window
 from deadlines.uploads import MAX_UPLOAD_BYTES, deadlines_upload
 from scheduling.errors import DomainError
@@ -32,14 +32,6 @@ from scheduling.selectors import is_member
 from scheduling.views.common import add_domain_error, require, roles_of, viewer_zone_name
 
 STAFF_ONLY = "Deadlines are published by curriculum staff and administrators."
-
-
-def _publisher_teams(user):
-    """The teams the viewer may publish for (deadlines.services.can_publish): their own
-    curriculum teams, or every team for administrators."""
-    if user.is_staff:
-        return Team.objects.order_by("name")
-    return user.teams.filter(slug__in=settings.CLEARWAY_CURRICULUM_TEAMS).order_by("name")
 
 
 def _require_publisher(user) -> None:
@@ -127,7 +119,9 @@ def deadline_form(request, pk: int | None = None):
             "systems": settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS,
         }
     )
-    form = DeadlineForm(request.POST or None, teams=_publisher_teams(request.user), initial=initial)
+    form = DeadlineForm(
+        request.POST or None, teams=publishing_teams(user=request.user), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         arguments = {
@@ -182,7 +176,7 @@ def deadline_upload(request):
     form = UploadForm(
         request.POST or None,
         request.FILES or None,
-        teams=_publisher_teams(request.user),
+        teams=publishing_teams(user=request.user),
         initial={"timezone": viewer_zone_name(request)},
     )
     problems = []
@@ -228,7 +222,7 @@ def deadline_upload(request):
 
 def _feeds_of(user):
     return (
-        DeadlineFeed.objects.filter(team__in=_publisher_teams(user))
+        DeadlineFeed.objects.filter(team__in=publishing_teams(user=user))
         .select_related("team")
         .prefetch_related("systems")
     )
@@ -259,7 +253,9 @@ def feed_form(request, pk: int | None = None):
             "interval": int(feed.interval.total_seconds() // 60),
             "enabled": feed.enabled,
         }
-    form = FeedForm(request.POST or None, teams=_publisher_teams(request.user), initial=initial)
+    form = FeedForm(
+        request.POST or None, teams=publishing_teams(user=request.user), initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         arguments = form.service_arguments()
         try:

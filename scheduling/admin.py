@@ -217,7 +217,7 @@ class JobEventInline(admin.TabularInline):
     model = JobEvent
     extra = 0
     can_delete = False
-    fields = ["at", "actor", "action", "from_status", "to_status", "decision", "reason"]
+    fields = ["at", "actor", "token", "action", "from_status", "to_status", "decision", "reason"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

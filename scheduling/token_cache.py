@@ -4,7 +4,8 @@ Looking a token up costs an ORM query per request, which dominated the hot
 gate. An entry is kept for CLEARWAY_TOKEN_CACHE_SECONDS (0 turns it off), so a
 revocation, an expiry change or a deleted team reaches every process within
 that many seconds; in the process that makes the change through the ORM (the
-revoke service, the admin, deleting a team) it takes effect at once. Expiry
+revoke service, the admin, deleting a team, a team edit that removes a token's
+maker) it takes effect at once. Expiry
 itself is checked on every request against the cached value, so a token is
 refused exactly at its expiry instant whatever the cache holds.
 """

@@ -18,6 +18,7 @@ from deadlines.feeds.services import (
 )
 from deadlines.limits import COHORT_SIZE_MAX
 from deadlines.models import DeadlineFeed
+from deadlines.selectors import publishing_teams
 from deadlines.services import check_can_publish
 from scheduling.api.fields import IsoDurationField
 from scheduling.models import System, Team
@@ -63,7 +64,7 @@ class DeadlineFeedSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if instance.team_id not in self.context.get("own_team_ids", ()):
+        if instance.team_id not in self.context.get("publishing_team_ids", ()):
             data["url"] = redacted_url(instance.url)
         return data
 
@@ -73,7 +74,8 @@ def redacted_url(url: str) -> str:
 
     LMS feed URLs carry a secret in the query (Moodle's authtoken), in the
     path (Canvas's /feeds/calendars/user_<secret>.ics) or as user:password
-    before the host; only the feed's team (and administrators) see them.
+    before the host; only those who may publish for the feed's team (its
+    curriculum staff, and administrators) see them.
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
@@ -102,11 +104,10 @@ class DeadlineFeedViewSet(viewsets.ModelViewSet):
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
-        user = self.request.user
-        if user.is_staff or user.is_superuser:
-            context["own_team_ids"] = set(Team.objects.values_list("pk", flat=True))
-        elif user.is_authenticated:
-            context["own_team_ids"] = set(user.teams.values_list("pk", flat=True))
+        # The full URL carries the LMS's secret: shown for the teams the caller
+        # may publish for, as the feed pages list them, never for mere members.
+        teams = publishing_teams(user=self.request.user)
+        context["publishing_team_ids"] = set(teams.values_list("pk", flat=True))
         return context
 
     def perform_create(self, serializer):

@@ -11,6 +11,11 @@ from scheduling.services.tokens import api_token_authenticate
 logger = logging.getLogger("clearway.auth")
 
 
+def request_token(request) -> ApiToken | None:
+    """The team token a request came with, or None for a signed-in session."""
+    return request.auth if isinstance(request.auth, ApiToken) else None
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 

@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from scheduling.api.auth import JOBS, TokenScopes
+from scheduling.api.auth import JOBS, TokenScopes, request_token
 from scheduling.api.fields import InstantField, IsoDurationField, TimeZoneField
 from scheduling.api.serializers import JobSerializer
 from scheduling.api.views import _saved
@@ -86,6 +86,7 @@ class StandardChangeViewSet(
             start=body.validated_data["start"],
             end=body.validated_data.get("end"),
             by=request.user,
+            token=request_token(request),
         )
         context = self.get_serializer_context()
         return Response(JobSerializer(_saved(job), context=context).data, status.HTTP_201_CREATED)

@@ -11,7 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from scheduling.api import serializers as s
-from scheduling.api.auth import JOBS, TokenScopes
+from scheduling.api.auth import JOBS, TokenScopes, request_token
 from scheduling.api.filters import JobFilter
 from scheduling.api.permissions import ReadOrAdminWrite
 from scheduling.errors import InvalidInput
@@ -131,6 +131,7 @@ class JobViewSet(
             justification=data.get("justification", ""),
             by=self.request.user,
             submit=False,
+            token=request_token(self.request),
         )
 
     def perform_update(self, serializer):
@@ -151,6 +152,7 @@ class JobViewSet(
             impact=data.get("impact"),
             emergency=data.get("emergency"),
             justification=data.get("justification"),
+            token=request_token(self.request),
         )
         # The service saved its own copy of the job (and may have moved it back
         # to review): answer with that, not with the stale instance DRF holds.
@@ -181,7 +183,9 @@ class JobViewSet(
         job = self.get_object()
         data = self._body(s.SubmitSerializer)
         return self._answer(
-            submission.maintenance_job_submit(job_id=job.pk, by=request.user, **data)
+            submission.maintenance_job_submit(
+                job_id=job.pk, by=request.user, token=request_token(request), **data
+            )
         )
 
     @extend_schema(request=s.ReviewActionSerializer, responses={200: s.JobSerializer})
@@ -203,7 +207,7 @@ class JobViewSet(
             comment=data["comment"],
             approve=approve,
             by=self.request.user,
-            token=self.request.auth if isinstance(self.request.auth, ApiToken) else None,
+            token=request_token(self.request),
         )
         return self._answer(reviewed)
 

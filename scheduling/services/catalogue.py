@@ -22,6 +22,7 @@ from scheduling.services.occurrences import (
     allowed_window_occurrences,
     allowed_windows_materialise,
 )
+from scheduling.services.tokens import api_tokens_revoke_of_leavers
 from scheduling.services.webhooks import new_webhook_secret
 from scheduling.signals import team_renamed
 from scheduling.text import check_one_line
@@ -82,6 +83,8 @@ def team_update(*, team: Team, **changes) -> Team:
         # one lists them: keep them, or every token of the team stops working.
         acting = ApiToken.objects.filter(team=team, user__isnull=False).values("user_id")
         team.members.set([*members, *team.members.filter(pk__in=acting)])
+        # Someone who left the team no longer books for it with a token they made.
+        api_tokens_revoke_of_leavers(team=team)
     if renamed:
         # Stored rows name the team: its jobs' rows give it a say by slug, and
         # blackout and deadline messages show its name.

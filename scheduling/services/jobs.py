@@ -16,6 +16,7 @@ from scheduling.engine import decide
 from scheduling.errors import InvalidInput, NotAllowed
 from scheduling.instants import instant_errors
 from scheduling.models import (
+    ApiToken,
     JobEvent,
     JobOccurrence,
     MaintenanceJob,
@@ -87,6 +88,7 @@ def maintenance_job_create(
     template: StandardChange | None = None,
     by: User | None = None,
     now: datetime | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Book a job as a draft and evaluate it, so its findings show at once."""
     if by is not None and not is_member(by, team):
@@ -121,6 +123,7 @@ def maintenance_job_create(
         job=job,
         at=job.evaluated_at,
         actor=by,
+        token=token,
         action=JobAction.CREATED,
         to_status=job.status,
         decision=job.decision,

@@ -176,12 +176,18 @@ def _reviewer(job: MaintenanceJob, *, team: str, by: User | None, token: ApiToke
                 "An emergency override is approved by an administrator in person, "
                 "signed in: not with a team token."
             )
-        if by is None or people & _override_requesters(job):
+        if by is None or people & _requesters(job):
             raise NotAllowed("Someone other than the requester must approve an emergency override.")
     # A member of the requesting team cannot review it, not even for another
     # team they also belong to: that would be self-review under another name.
     elif reviewer.pk == job.team_id or job.team.members.filter(pk__in=people).exists():
         raise NotAllowed(f"{job.team.name} requested job #{job.pk}; its members cannot review it.")
+    # Nor can whoever booked or submitted it, whatever team they are in now.
+    elif people & _requesters(job):
+        raise NotAllowed(
+            f"You booked or submitted job #{job.pk} (in person or through a token you made): "
+            "someone else reviews it."
+        )
     if not is_member(by, reviewer):
         raise NotAllowed(f"Only members of {reviewer.name} can review for it.")
     return reviewer
@@ -196,13 +202,21 @@ def _is_own_override_review(job: MaintenanceJob, reviewer: Team) -> bool:
     )
 
 
-def _override_requesters(job: MaintenanceJob) -> set[int]:
-    """Who booked the job or asked for its override: none of them may approve it."""
+def _requesters(job: MaintenanceJob) -> set[int]:
+    """Who booked the job, submitted it or asked for its override, in person or through
+    a team token (its maker counts): none of them may review it."""
     asked = JobEvent.objects.filter(
         job=job,
-        action__in=(JobAction.EMERGENCY_OVERRIDE, JobAction.SUBMITTED, JobAction.RESUBMITTED),
+        action__in=(
+            JobAction.CREATED,
+            JobAction.EMERGENCY_OVERRIDE,
+            JobAction.SUBMITTED,
+            JobAction.RESUBMITTED,
+        ),
     )
-    people = {job.created_by_id, *asked.values_list("actor_id", flat=True)}
+    people = {job.created_by_id}
+    for actor, maker in asked.values_list("actor_id", "token__created_by_id"):
+        people |= {actor, maker}
     return {pk for pk in people if pk is not None}
 
 

@@ -18,7 +18,7 @@ from scheduling import recurrence
 from scheduling.choices import Impact
 from scheduling.errors import InvalidInput, NotAllowed, NotFound
 from scheduling.instants import RANGE_MESSAGE
-from scheduling.models import MaintenanceJob, StandardChange, System, Team
+from scheduling.models import ApiToken, MaintenanceJob, StandardChange, System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.submission import maintenance_job_book
 from scheduling.vocabulary import duration_text
@@ -104,10 +104,12 @@ def maintenance_job_book_standard(
     end: datetime | None = None,
     by: User | None,
     now: datetime | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Book and submit a job from a standard change: approved at once when clear.
 
     It runs for the template's maximum duration unless `end` is earlier.
+    `token`: the team token `by` booked through, if any.
     """
     now = now or django_timezone.now()
     template = (
@@ -146,4 +148,5 @@ def maintenance_job_book_standard(
         submit=True,
         by=by,
         now=now,
+        token=token,
     )

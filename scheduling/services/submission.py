@@ -23,7 +23,7 @@ from scheduling.choices import (
 from scheduling.db import retry_on_conflict
 from scheduling.engine import FAR_FUTURE
 from scheduling.errors import Conflict, InvalidInput
-from scheduling.models import MaintenanceJob, StandardChange, Team
+from scheduling.models import ApiToken, MaintenanceJob, StandardChange, Team
 from scheduling.selectors import impacted_systems
 from scheduling.services import jobs, messages, reviews, transitions
 from scheduling.services.calendar import calendar_changed
@@ -67,28 +67,44 @@ def _send_for_review(
     job: MaintenanceJob,
     *,
     evaluation: conflicts.Evaluation,
-    emergency: bool,
-    justification: str,
+    action: str,
     by: User | None,
     now: datetime,
     frozen: bool = False,
+    token: ApiToken | None = None,
 ) -> None:
-    """Make the job pending and ask the teams concerned; an emergency may override a refusal."""
-    override = emergency and (evaluation.decision == Decision.REFUSE or frozen)
-    job.emergency, job.justification = emergency, justification.strip()
-    job.save(update_fields=["emergency", "justification"])
+    """Make the job pending and ask the teams concerned; an emergency may override a refusal.
+
+    Submitting and moving a job (`action`: submitted or resubmitted) both end
+    here, so an override is recorded and announced whichever way it was declared.
+    `token`: the team token `by` acted through, recorded so that its maker is
+    known as the one who asked (see reviews).
+    """
+    override = job.emergency and (evaluation.decision == Decision.REFUSE or frozen)
     if override:
+        if not job.justification.strip():
+            raise InvalidInput.for_field(
+                "justification", "An emergency needs a written justification."
+            )
         transitions.record(
-            job, action=JobAction.EMERGENCY_OVERRIDE, by=by, now=now, reason=justification
+            job,
+            action=JobAction.EMERGENCY_OVERRIDE,
+            by=by,
+            now=now,
+            reason=job.justification,
+            token=token,
         )
     teams = reviews.required_reviews(job=job, evaluation=evaluation, override=override)
-    transitions.transition(job, to=JobStatus.PENDING, action=JobAction.SUBMITTED, by=by, now=now)
+    if job.status != JobStatus.PENDING:
+        transitions.transition(
+            job, to=JobStatus.PENDING, action=action, by=by, now=now, token=token
+        )
     reviews.open_round(job, teams=teams, now=now)
     if override:
         transitions.notify_job_team(
             job,
             event="emergency_override",
-            message=messages.emergency_override(job, justification=justification),
+            message=messages.emergency_override(job, justification=job.justification),
             now=now,
             extra=Team.objects.filter(slug=settings.CLEARWAY_ADMIN_TEAM),
         )
@@ -133,6 +149,7 @@ def maintenance_job_submit(
     emergency: bool | None = None,
     justification: str | None = None,
     now: datetime | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Submit a job for review. A refused job stays as it was, and Conflict says why.
 
@@ -161,14 +178,16 @@ def maintenance_job_submit(
             )
             refusal = _refusal(job, evaluation, frozen, now)
         else:
+            job.emergency, job.justification = emergency, justification.strip()
+            job.save(update_fields=["emergency", "justification"])
             _send_for_review(
                 job,
                 evaluation=evaluation,
-                emergency=emergency,
-                justification=justification,
+                action=JobAction.SUBMITTED,
                 by=by,
                 now=now,
                 frozen=bool(frozen),
+                token=token,
             )
             transitions.store_feed_text(job, now=now)
     # Raised after the block so the refused attempt's event is committed.
@@ -228,7 +247,9 @@ def _text_change(field: str, old: Any, new: Any) -> str:
     return f"{field}: {old!r} -> {new!r}"
 
 
-def _resubmit(job: MaintenanceJob, *, by: User | None, now: datetime) -> None:
+def _resubmit(
+    job: MaintenanceJob, *, by: User | None, now: datetime, token: ApiToken | None = None
+) -> None:
     evaluation = jobs.maintenance_job_evaluate(job=job, now=now)
     frozen = _freezes_over(job, evaluation=evaluation, now=now)
     if frozen and not job.emergency:
@@ -244,16 +265,15 @@ def _resubmit(job: MaintenanceJob, *, by: User | None, now: datetime) -> None:
     ):
         transitions.conflict(job, by=by, now=now, reason="the new window is refused")
         return
-    teams = reviews.required_reviews(
-        job=job, evaluation=evaluation, override=reviews.overrides(job, evaluation)
+    _send_for_review(
+        job,
+        evaluation=evaluation,
+        action=JobAction.RESUBMITTED,
+        by=by,
+        now=now,
+        frozen=bool(frozen),
+        token=token,
     )
-    if job.status != JobStatus.PENDING:
-        transitions.transition(
-            job, to=JobStatus.PENDING, action=JobAction.RESUBMITTED, by=by, now=now
-        )
-    reviews.open_round(job, teams=teams, now=now)
-    if not teams:
-        transitions.approve(job, by=by, now=now, reason=NO_REVIEW_NEEDED)
 
 
 Booking = tuple[datetime, datetime, list[str]]
@@ -299,11 +319,12 @@ def maintenance_job_update(
     impact: str | None = None,
     emergency: bool | None = None,
     justification: str | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Edit a job. Re-scheduling a submitted job sends it back through review.
 
-    `emergency` and `justification` are what a later submit will use; they
-    change only before the job is submitted (submit records an override).
+    `emergency` and `justification` are recorded as an override (its history
+    entry and notice) when the job is submitted, or re-submitted by a move.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -336,7 +357,7 @@ def maintenance_job_update(
                 job, action=JobAction.RESCHEDULED, by=by, now=now, reason="new window or systems"
             )
             if job.status in RESCHEDULE_REVIEWS:
-                _resubmit(job, by=by, now=now)
+                _resubmit(job, by=by, now=now, token=token)
             _booking_moved(job, before=booked)
         transitions.store_feed_text(job, now=now)
     return job
@@ -360,6 +381,7 @@ def maintenance_job_book(
     template: StandardChange | None = None,
     by: User | None = None,
     now: datetime | None = None,
+    token: ApiToken | None = None,
 ) -> MaintenanceJob:
     """Book a job as a draft and, with `submit`, send it to review, in one transaction.
 
@@ -383,21 +405,30 @@ def maintenance_job_book(
             template=template,
             by=by,
             now=now,
+            token=token,
         )
         if submit:
             try:
                 job = maintenance_job_submit(
-                    job_id=job.pk, by=by, emergency=emergency, justification=justification, now=now
+                    job_id=job.pk,
+                    by=by,
+                    emergency=emergency,
+                    justification=justification,
+                    now=now,
+                    token=token,
                 )
             except Conflict as exc:
                 if exc.code != "refused":
                     raise
-                # The draft is rolled back with the refusal: name no job that
-                # does not exist.
-                details = {key: value for key, value in exc.details.items() if key != "job"}
-                raise Conflict(
-                    "Not booked, the window is refused: " + details["findings"][0]["message"],
-                    code="refused",
-                    details=details,
-                ) from None
+                raise _not_booked(exc) from None
     return job
+
+
+def _not_booked(refusal: Conflict) -> Conflict:
+    """A booking's refused submit: the draft is rolled back with it, so name no job."""
+    details = {key: value for key, value in refusal.details.items() if key != "job"}
+    return Conflict(
+        "Not booked, the window is refused: " + details["findings"][0]["message"],
+        code="refused",
+        details=details,
+    )

@@ -56,7 +56,7 @@ def api_token_create(
 ) -> tuple[ApiToken, str]:
     """Create a token; the plaintext is returned here and never again."""
     now = now or timezone.now()
-    if by is not None and not (getattr(by, "is_staff", False) or is_member(by, team)):
+    if by is not None and not may_hold_tokens(by, team):
         raise NotAllowed(f"Only members of {team.name} can create its tokens.")
     errors: dict[str, list[str]] = {}
     if not name.strip():
@@ -86,16 +86,46 @@ def api_token_create(
     return token, secret
 
 
+def may_hold_tokens(user: User | None, team: Team) -> bool:
+    """Who may make a team's tokens, and whose tokens stay live: its members, and staff."""
+    return bool(getattr(user, "is_staff", False)) or is_member(user, team)
+
+
 def api_token_revoke(*, token_id: int, by: User, now: datetime | None = None) -> None:
     token = ApiToken.objects.select_related("team").filter(pk=token_id).first()
-    if token is None or not (by.is_staff or is_member(by, token.team)):
+    if token is None or not may_hold_tokens(by, token.team):
         raise NotFound(f"There is no token #{token_id}.")
-    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-        revoked_at=now or timezone.now()
-    )
+    _revoke([token.pk], now=now or timezone.now())
+
+
+def api_tokens_revoke_of_leavers(*, team: Team, now: datetime | None = None) -> list[int]:
+    """Revoke the team's live tokens whose makers may no longer make them; return their ids.
+
+    Called when the team's members change: a token made by someone who left
+    the team would let them go on booking and submitting for it. Revoking
+    (rather than refusing at each request) keeps `revoked_at` as the record,
+    and the token stays dead if its maker comes back. Tokens made by staff,
+    or by no one (`create_token`), stay.
+    """
+    live = ApiToken.objects.filter(team=team, revoked_at__isnull=True, created_by__isnull=False)
+    left = [
+        t.pk for t in live.select_related("created_by") if not may_hold_tokens(t.created_by, team)
+    ]
+    if left:
+        _revoke(left, now=now or timezone.now())
+    return left
+
+
+def _revoke(token_ids: list[int], *, now: datetime) -> None:
+    ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).update(revoked_at=now)
     # At once here; other processes within CLEARWAY_TOKEN_CACHE_SECONDS.
-    transaction.on_commit(lambda: token_cache.forget(token_id=token.pk))
-    token_cache.forget(token_id=token.pk)
+    transaction.on_commit(lambda: _forget(token_ids))
+    _forget(token_ids)
+
+
+def _forget(token_ids: list[int]) -> None:
+    for token_id in token_ids:
+        token_cache.forget(token_id=token_id)
 
 
 def api_token_authenticate(*, secret: str, now: datetime | None = None) -> ApiToken | None:

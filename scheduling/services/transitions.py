@@ -23,7 +23,7 @@ from scheduling.choices import FINISHED_STATUSES, JobAction, JobStatus, ReviewSt
 from scheduling.db import retry_on_conflict
 from scheduling.engine import Slot
 from scheduling.errors import Conflict, NotAllowed, NotFound
-from scheduling.models import JobEvent, MaintenanceJob, System, Team
+from scheduling.models import ApiToken, JobEvent, MaintenanceJob, System, Team
 from scheduling.selectors import is_member
 from scheduling.services import messages
 from scheduling.services.calendar import calendar_change_record, calendar_changed
@@ -70,6 +70,7 @@ def record(
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
+    token: ApiToken | None = None,
 ) -> JobEvent:
     entry = event(
         job,
@@ -79,6 +80,7 @@ def record(
         from_status=from_status,
         to_status=to_status,
         reason=reason,
+        token=token,
     )
     entry.save()
     return entry
@@ -93,12 +95,17 @@ def event(
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
+    token: ApiToken | None = None,
 ) -> JobEvent:
-    """The history entry `record` saves, unsaved (a batch saves many at once)."""
+    """The history entry `record` saves, unsaved (a batch saves many at once).
+
+    `token`: the team token `by` (its CI account) acted through, if any.
+    """
     return JobEvent(
         job=job,
         at=now,
         actor=by,
+        token=token,
         action=action,
         from_status=from_status,
         to_status=to_status,
@@ -116,6 +123,7 @@ def transition(
     by: User | None,
     now: datetime,
     reason: str = "",
+    token: ApiToken | None = None,
 ) -> None:
     from_status = job.status
     job.status = to
@@ -132,6 +140,7 @@ def transition(
         from_status=from_status,
         to_status=to,
         reason=reason,
+        token=token,
     )
 
 

@@ -2,6 +2,8 @@
 
 - An emergency override is approved by someone other than its requester,
   also when the requester is an administrator.
+- Whoever booked or submitted a job, in person or through a token they made,
+  never reviews it, also after moving to a team asked to review it.
 - Only approved bookings give their team a review or a refusal; a pending
   overlap is shown as a flag, and the first of the two approved wins.
 """
@@ -10,13 +12,14 @@ import pytest
 
 from scheduling.errors import NotAllowed
 from scheduling.models import ReviewRequest
+from scheduling.services.catalogue import team_update
 from scheduling.services.reviews import maintenance_job_review
 from scheduling.services.tokens import api_token_create
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer
 from tests.personas import as_user
-from tests.workflow import approved_job, book, pending_job
+from tests.workflow import approved_job, book, job_body, pending_job
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +165,73 @@ def test_an_approved_overlap_still_refuses(requester, reviewer):
 
     assert answer.status_code == 409
     assert answer.json()["decision"] == "refuse"
+
+
+def moves_from_infra_to_grading(person, org, *, stays):
+    """`person` leaves infra (where `stays` remains) and joins grading."""
+    team_update(team=org["infra"], members=[stays])
+    team_update(team=org["grading"], members=[*org["grading"].members.all(), person])
+
+
+def infra_token_of(person, org):
+    _, secret = api_token_create(
+        team=org["infra"], name="ci", scopes=["gate:read", "jobs:write"], by=person
+    )
+    return bearer(secret)
+
+
+def assert_still_waiting_for_grading(job_id):
+    assert ReviewRequest.objects.get(job_id=job_id, team__slug="grading").status == "pending"
+
+
+def test_who_booked_and_submitted_a_job_cannot_approve_it_from_their_new_team(
+    org, requester, colleague, reviewer
+):
+    job = pending_job(requester=requester)  # infra's job, waiting for grading
+    moves_from_infra_to_grading(requester, org, stays=colleague)
+
+    answer = as_user(requester).post(f"/api/v1/jobs/{job.pk}/approve", {"team": "grading"})
+
+    assert answer.status_code == 403
+    assert_still_waiting_for_grading(job.pk)
+
+
+def test_who_booked_and_submitted_a_job_cannot_reject_it_from_their_new_team(
+    org, requester, colleague, reviewer
+):
+    job = pending_job(requester=requester)
+    moves_from_infra_to_grading(requester, org, stays=colleague)
+
+    answer = as_user(requester).post(
+        f"/api/v1/jobs/{job.pk}/reject", {"team": "grading", "comment": "Not now."}
+    )
+
+    assert answer.status_code == 403
+    assert_still_waiting_for_grading(job.pk)
+
+
+def test_the_maker_of_the_token_that_booked_a_job_cannot_approve_it_from_their_new_team(
+    org, requester, colleague, reviewer
+):
+    booked = infra_token_of(requester, org).post("/api/v1/jobs", job_body(), format="json")
+    job = booked.json()["id"]
+    assert as_user(colleague).post(f"/api/v1/jobs/{job}/submit").status_code == 200
+    moves_from_infra_to_grading(requester, org, stays=colleague)
+
+    answer = as_user(requester).post(f"/api/v1/jobs/{job}/approve", {"team": "grading"})
+
+    assert answer.status_code == 403
+    assert_still_waiting_for_grading(job)
+
+
+def test_the_maker_of_the_token_that_submitted_a_job_cannot_approve_it_from_their_new_team(
+    org, requester, colleague, reviewer
+):
+    job = book(as_user(colleague))["id"]
+    assert infra_token_of(requester, org).post(f"/api/v1/jobs/{job}/submit").status_code == 200
+    moves_from_infra_to_grading(requester, org, stays=colleague)
+
+    answer = as_user(requester).post(f"/api/v1/jobs/{job}/approve", {"team": "grading"})
+
+    assert answer.status_code == 403
+    assert_still_waiting_for_grading(job)

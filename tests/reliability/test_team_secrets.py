@@ -3,7 +3,8 @@
 `GET /api/v1/teams` shows `webhook_url` and `email_addresses` to the team's
 members and administrators only; a deadline feed's URL is shown to other
 teams as its scheme and host, whether its secret is in the query, the path
-(Canvas) or before the host.
+(Canvas) or before the host, and so to members of its team who may not
+publish deadlines (the feed pages refuse them too).
 """
 
 import pytest
@@ -86,3 +87,23 @@ def test_another_team_sees_a_canvas_feed_without_its_secret_path(org, reviewer):
     seen = as_user(reviewer).get(f"/api/v1/deadline-feeds/{target.pk}")
 
     assert "8Hq2kfP0aZs9rT4b" not in seen.content.decode()
+
+
+MOODLE = "https://moodle.example.edu/export.php?userid=7&authtoken=s3cretT0ken"
+
+
+def test_a_member_who_may_not_publish_lists_their_teams_feed_without_its_secret(org, requester):
+    feed(MOODLE, team=org["infra"])  # infra is no curriculum team: alice cannot publish for it
+
+    listed = as_user(requester).get("/api/v1/deadline-feeds")
+
+    assert listed.status_code == 200
+    assert [f["url"] for f in listed.json()["results"]] == ["https://moodle.example.edu/…"]
+
+
+def test_a_member_who_may_not_publish_reads_their_teams_feed_without_its_secret(org, requester):
+    target = feed(MOODLE, team=org["infra"])
+
+    seen = as_user(requester).get(f"/api/v1/deadline-feeds/{target.pk}")
+
+    assert "s3cretT0ken" not in seen.content.decode()

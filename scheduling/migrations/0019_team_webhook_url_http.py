@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0017_freeze_reason_edited_at"),
+        ("scheduling", "0018_jobevent_token"),
     ]
 
     operations = [
