@@ -203,8 +203,9 @@ def _is_own_override_review(job: MaintenanceJob, reviewer: Team) -> bool:
 
 
 def _requesters(job: MaintenanceJob) -> set[int]:
-    """Who booked the job, submitted it or asked for its override, in person or through
-    a team token (its maker counts): none of them may review it."""
+    """Who booked the job, submitted it, moved it or asked for its override, in person or
+    through a team token (its maker counts): none of them may review it. A move of a
+    pending job opens a new round without a `resubmitted` entry: its mover asked too."""
     asked = JobEvent.objects.filter(
         job=job,
         action__in=(
@@ -212,6 +213,7 @@ def _requesters(job: MaintenanceJob) -> set[int]:
             JobAction.EMERGENCY_OVERRIDE,
             JobAction.SUBMITTED,
             JobAction.RESUBMITTED,
+            JobAction.RESCHEDULED,
         ),
     )
     people = {job.created_by_id}

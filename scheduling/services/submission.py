@@ -354,7 +354,12 @@ def maintenance_job_update(
         )
         if moved:
             transitions.record(
-                job, action=JobAction.RESCHEDULED, by=by, now=now, reason="new window or systems"
+                job,
+                action=JobAction.RESCHEDULED,
+                by=by,
+                now=now,
+                reason="new window or systems",
+                token=token,
             )
             if job.status in RESCHEDULE_REVIEWS:
                 _resubmit(job, by=by, now=now, token=token)
