@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from scheduling.calendar_feeds.stored import feed_texts_prune
+from scheduling.db import retry_on_conflict
 from scheduling.services import notifications, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
 from scheduling.services.calendar_batch import calendar_batch
@@ -32,17 +33,23 @@ def refresh_horizon() -> None:
     windows). The apps built on scheduling add their daily upkeep through
     CLEARWAY_DAILY_TASKS; both are dotted paths, so scheduling imports none of them.
     """
-    now = timezone.now()
-    with transaction.atomic(), calendar_batch(reason="daily horizon roll"):
-        allowed_windows_refresh_all(now=now)
-        freezes_refresh_horizon(now=now)
-        for path in settings.CLEARWAY_HORIZON_ROLLS:
-            import_string(path)(now=now)
+    _roll_horizon(now=timezone.now())
     calendar_changes_prune()
     feed_texts_prune()
     task_results_prune()
     for path in settings.CLEARWAY_DAILY_TASKS:
         import_string(path)()
+
+
+@retry_on_conflict
+def _roll_horizon(*, now: datetime) -> None:
+    # One transaction for every source: a deadlock or serialization failure
+    # would otherwise lose the whole day's roll, so it is tried again.
+    with transaction.atomic(), calendar_batch(reason="daily horizon roll"):
+        allowed_windows_refresh_all(now=now)
+        freezes_refresh_horizon(now=now)
+        for path in settings.CLEARWAY_HORIZON_ROLLS:
+            import_string(path)(now=now)
 
 
 def reevaluate_jobs(*, start: str, end: str, systems: list[str] | None, reason: str) -> int:

@@ -10,6 +10,7 @@ import pytest
 
 from blackouts.models import Blackout
 from deadlines.models import Deadline
+from scheduling import tasks
 from scheduling.services import calendar
 from tests import builders
 from tests.builders import at
@@ -45,3 +46,22 @@ def test_a_deadline_hit_by_a_deadlock_is_retried_and_stored_once(first_refresh_d
 
     assert not first_refresh_deadlocks, "the deadlock was raised"
     assert Deadline.objects.count() == 1
+
+
+def test_the_daily_horizon_roll_hit_by_a_deadlock_is_retried_whole(monkeypatch):
+    failures = [deadlock()]
+    rolled = []
+    real = tasks.freezes_refresh_horizon
+
+    def failing_first(**kwargs):
+        real(**kwargs)
+        rolled.append(kwargs["now"])
+        if failures:
+            raise failures.pop()
+
+    monkeypatch.setattr(tasks, "freezes_refresh_horizon", failing_first)
+
+    tasks.refresh_horizon()
+
+    assert not failures, "the deadlock was raised"
+    assert len(rolled) == 2
