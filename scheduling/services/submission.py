@@ -321,11 +321,8 @@ def maintenance_job_update(
     justification: str | None = None,
     token: ApiToken | None = None,
 ) -> MaintenanceJob:
-    """Edit a job. Re-scheduling a submitted job sends it back through review.
-
-    `emergency` and `justification` are recorded as an override (its history
-    entry and notice) when the job is submitted, or re-submitted by a move.
-    """
+    """Edit a job. Re-scheduling a submitted job sends it back through review, and an
+    `emergency` is then recorded and announced as an override, as on submit."""
     now = now or timezone.now()
     with transaction.atomic():
         new_impacted = impacted_systems(systems=systems) if systems is not None else ()
