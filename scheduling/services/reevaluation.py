@@ -173,7 +173,8 @@ def _round_one_by_one(
     moved = [
         job_id
         for job_id in job_ids
-        if maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now) != before[job_id]
+        # .get: a job deleted since it was found is gone (None), not moved.
+        if maintenance_job_reevaluate(job_id=job_id, reason=reason, now=now) != before.get(job_id)
     ]
     return job_ids, moved
 

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from scheduling import tasks
 from scheduling.models import MaintenanceJob
+from scheduling.services import reevaluation
 from scheduling.services.reviews import maintenance_job_review
 from scheduling.services.transitions import maintenance_job_cancel
 from tests import builders
@@ -381,3 +382,20 @@ def test_the_findings_stored_on_a_job_are_those_of_its_last_evaluation(
         ["Exam week"],
     )
     assert (cleared["evaluated_at"], cleared["findings"]) == ("2030-12-03T11:00:00Z", [])
+
+
+def test_a_job_deleted_while_the_raw_sources_are_read_is_skipped_not_a_crash(
+    requester, reviewer, settings, monkeypatch
+):
+    # With CLEARWAY_TIMELINE off the jobs are found, then their statuses read: a job
+    # deleted in between is gone, not moved.
+    settings.CLEARWAY_TIMELINE = False
+    job = approved_job(requester=requester, reviewer=reviewer)
+    monkeypatch.setattr(reevaluation, "jobs_touching", lambda **kwargs: [job.pk, job.pk + 1000])
+
+    touched = reevaluation.reevaluate_jobs(
+        start=at(1), end=at(30), systems=None, reason="a blackout was deleted"
+    )
+
+    assert touched == [job.pk, job.pk + 1000]
+    assert MaintenanceJob.objects.get(pk=job.pk).status == "approved"
