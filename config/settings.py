@@ -129,6 +129,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # (a transaction-pooling PgBouncer before 1.21 cannot keep them).
         "prepare_threshold": 0 if env_bool("DB_PREPARED", True) else None,
     }
+    # The same backend, whose health check needs no round trip on a live connection.
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     if env_bool("DB_POOL", False):
         from psycopg_pool import ConnectionPool
 

@@ -2,12 +2,16 @@
 
 import contextlib
 import functools
+import itertools
 import random
+import re
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db import (
     DEFAULT_DB_ALIAS,
@@ -193,10 +197,9 @@ def read_prepared(sql: str, params: list) -> tuple | None:
     Sent with server-side binding, so it is prepared on first use (the
     `prepare_threshold` of the settings; the ORM's client-side cursors are
     never prepared) instead of planned on every request. Under the lock
-    bound of an enclosing lock_wait_at_most block, the bound goes with it in
-    one pipeline, hence one implicit transaction: set_config's `is_local`
-    holds for the statement alone and needs no putting back. Logged and
-    counted like any query (CaptureQueriesContext, execute wrappers).
+    bound of an enclosing lock_wait_at_most block, the bound goes with it
+    (_bounded_read). Logged and counted like any query (CaptureQueriesContext,
+    execute wrappers).
     """
     db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: the proxy costs a lookup per use
     db.close_if_health_check_failed()
@@ -205,32 +208,122 @@ def read_prepared(sql: str, params: list) -> tuple | None:
     token = _carried.set(True)
     try:
         with db.wrap_database_errors:
-            raw = db.connection
-            bounding, reading = (_wrapped(db, c) for c in _server_cursors(raw))
+            kept = _kept(db.connection)
             if bound:
-                with raw.pipeline():
-                    # Inside a transaction (tests) it lasts to the transaction's
-                    # end: only shorter lock waits for the rest of a read.
-                    bounding.execute("SELECT set_config('lock_timeout', %s, true)", [bound])
-                    reading.execute(sql, params)
-            else:
-                reading.execute(sql, params)
+                return _bounded_read(db, kept, sql, params, bound)
+            reading = _wrapped(db, kept.server)
+            reading.execute(sql, params)
             return reading.fetchone()
     finally:
         _carried.reset(token)
 
 
-# Two server-binding cursors per connection, kept: a psycopg cursor copies the
-# connection's adapters when made, which cost more than using it.
+def _bounded_read(db, kept: "_Kept", sql: str, params: list, bound: str) -> tuple | None:
+    """The bound and the read as one message of two statements, so one round trip
+    and one implicit transaction: set_config's `is_local` holds for the read
+    alone and needs no putting back, and the read takes its locks after it.
+
+    Such a message is bound on the client, so outside a transaction the read
+    is the EXECUTE of a statement PREPAREd in SQL once per connection, in the
+    same message the first time (under the bound too: preparing takes the
+    same locks). psycopg deallocates every prepared statement after a
+    rollback; the read then finds its own gone and prepares it again. Inside
+    a transaction (tests), or with DB_PREPARED=0 (a transaction-pooling
+    PgBouncer), the read is sent whole, and inside a transaction the bound
+    lasts to its end: only shorter lock waits for the rest of it.
+    """
+    if db.in_atomic_block or db.settings_dict["OPTIONS"].get("prepare_threshold", 0) is None:
+        return _send(db, kept, bound, sql, params)
+    try:
+        return _send_prepared(db, kept, bound, sql, params)
+    except DatabaseError as exc:
+        if _sqlstate(exc) != _NO_SUCH_STATEMENT:
+            raise
+    kept.names.clear()
+    return _send_prepared(db, kept, bound, sql, params)
+
+
+# invalid_sql_statement_name: EXECUTE of a statement this session does not hold.
+_NO_SUCH_STATEMENT = "26000"
+
+
+def _send_prepared(db, kept: "_Kept", bound: str, sql: str, params: list) -> tuple | None:
+    """The EXECUTE of `sql`'s prepared statement, after its PREPARE if it has none yet."""
+    name = kept.names.get(sql)
+    preparing = ""
+    if name is None:
+        # A new name for every attempt: a PREPARE outlives the failure of the
+        # message that carried it, so the same name could clash.
+        kept.count += 1
+        name = f"clearway_read_{kept.count}"
+        preparing = f"PREPARE {name}({_types(params)}) AS {_numbered(sql)}; "
+    placeholders = ", ".join(["%s"] * len(params))
+    row = _send(db, kept, bound, f"{preparing}EXECUTE {name}({placeholders})", params)
+    kept.names[sql] = name
+    return row
+
+
+def _send(db, kept: "_Kept", bound: str, statement: str, params: list) -> tuple | None:
+    reading = _wrapped(db, kept.client)
+    reading.execute(f"SELECT set_config('lock_timeout', %s, true); {statement}", [bound, *params])
+    while reading.nextset():  # past the set_config (and a PREPARE): the rows come last
+        pass
+    return reading.fetchone()
+
+
+_PLACEHOLDER = re.compile(r"%([s%])")
+
+
+def _numbered(sql: str) -> str:
+    """`sql` with PostgreSQL's numbered parameters for the client's `%s`."""
+    numbers = itertools.count(1)
+    return _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[1] == "s" else "%", sql)
+
+
+def _types(params: list) -> str:
+    return ", ".join(_type(value) for value in params)
+
+
+def _type(value) -> str:
+    if isinstance(value, list | tuple):
+        return f"{_type(value[0]) if value else 'text'}[]"
+    for kind, name in _PG_TYPES:
+        if isinstance(value, kind):
+            return name
+    raise TypeError(f"No PostgreSQL type for a {type(value).__name__} parameter")
+
+
+# bool before int: a bool is an int.
+_PG_TYPES = (
+    (bool, "boolean"),
+    (int, "bigint"),
+    (float, "double precision"),
+    (str, "text"),
+    (datetime, "timestamptz"),
+    (timedelta, "interval"),
+)
+
+
+@dataclass
+class _Kept:
+    """A connection's two cursors and its statements prepared in SQL, kept: a psycopg
+    cursor copies the connection's adapters when made, which cost more than using it."""
+
+    server: object
+    client: object
+    names: dict[str, str] = field(default_factory=dict)
+    count: int = 0
+
+
 _cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _server_cursors(raw) -> tuple:
-    from django.db.backends.postgresql.base import ServerBindingCursor
+def _kept(raw) -> _Kept:
+    from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
 
     kept = _cursors.get(raw)
-    if kept is None or kept[0].closed:
-        kept = _cursors[raw] = (ServerBindingCursor(raw), ServerBindingCursor(raw))
+    if kept is None or kept.server.closed:
+        kept = _cursors[raw] = _Kept(server=ServerBindingCursor(raw), client=Cursor(raw))
     return kept
 
 

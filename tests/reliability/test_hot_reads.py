@@ -9,7 +9,7 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from scheduling.db import lock_wait_at_most, read_prepared
@@ -72,7 +72,7 @@ def test_a_read_that_carries_the_bound_sends_no_set_and_no_reset(patient_session
         )
 
     assert row == ("200ms", 1)
-    assert len(captured) == 2  # the bound and the read, in one round trip
+    assert len(captured) == 1  # the bound and the read, in one message
     assert lock_timeout() == "10s"
 
 
@@ -93,3 +93,68 @@ def test_a_bounded_block_without_reads_touches_no_setting(patient_session):
         pass
 
     assert len(captured) == 0
+
+
+def bounded_count(job_id: int) -> tuple:
+    with lock_wait_at_most(milliseconds=200):
+        return read_prepared(
+            "SELECT current_setting('lock_timeout'), count(*) "
+            "FROM scheduling_maintenancejob WHERE id = %s",
+            [job_id],
+        )
+
+
+def test_a_bounded_read_is_prepared_once_per_connection(patient_session, requester):
+    job = builders.job(by=requester, systems=["grading-db"], start=at(10, 8))
+
+    with CaptureQueriesContext(connection) as captured:
+        first, again = bounded_count(job.pk), bounded_count(job.pk)
+
+    assert first == again == ("200ms", 1)
+    assert "PREPARE" in captured[0]["sql"]
+    assert "PREPARE" not in captured[1]["sql"]
+    assert "EXECUTE" in captured[1]["sql"]
+
+
+def test_a_bounded_read_whose_statement_was_deallocated_prepares_it_again(
+    patient_session, requester
+):
+    job = builders.job(by=requester, systems=["grading-db"], start=at(10, 8))
+    bounded_count(job.pk)
+    with connection.cursor() as cursor:
+        # What psycopg sends after any rollback on a connection that prepared.
+        cursor.execute("DEALLOCATE ALL")
+
+    assert bounded_count(job.pk) == ("200ms", 1)
+    assert lock_timeout() == "10s"
+
+
+def test_a_bounded_read_refused_a_lock_while_preparing_answers_once_the_lock_is_gone(
+    patient_session, requester
+):
+    job = builders.job(by=requester, systems=["grading-db"], start=at(10, 8))
+
+    with psycopg.connect(shared_database_url(), autocommit=False) as other:
+        other.execute("LOCK TABLE scheduling_maintenancejob IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with pytest.raises(OperationalError):
+            bounded_count(job.pk)
+        took = time.monotonic() - started
+        other.rollback()
+
+    assert took < 2, f"the read waited {took:.2f} s for the lock"
+    assert bounded_count(job.pk) == ("200ms", 1)
+
+
+def test_without_prepared_statements_a_bounded_read_is_sent_whole(
+    patient_session, requester, monkeypatch
+):
+    job = builders.job(by=requester, systems=["grading-db"], start=at(10, 8))
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
+
+    with CaptureQueriesContext(connection) as captured:
+        row = bounded_count(job.pk)
+
+    assert row == ("200ms", 1)
+    assert "PREPARE" not in captured[0]["sql"]
+    assert "EXECUTE" not in captured[0]["sql"]
