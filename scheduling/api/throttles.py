@@ -1,3 +1,6 @@
+import bisect
+from array import array
+
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.client_address import counted_address
@@ -5,7 +8,13 @@ from scheduling.models import ApiToken
 
 
 class TokenRateThrottle(SimpleRateThrottle):
-    """Per token (or per signed-in user) on the CI endpoints; answers 429 with Retry-After."""
+    """Per token (or per signed-in user) on the CI endpoints; answers 429 with Retry-After.
+
+    DRF's sliding log, the time of every request in the window, kept as packed
+    doubles, oldest first: DRF keeps a list of floats, which the cache pickles
+    and unpickles whole on every request (1,200 of them a minute at the
+    default rate). Same answers, a fraction of the cost.
+    """
 
     scope = "ci"
 
@@ -18,3 +27,28 @@ class TokenRateThrottle(SimpleRateThrottle):
             # The address a trusted proxy vouches for, as the sign-in limit counts it.
             ident = f"address:{counted_address(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view) -> bool:
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        self.log = array("d")
+        kept = self.cache.get(self.key)
+        if isinstance(kept, bytes):  # anything else (DRF's list, before an upgrade) restarts
+            self.log.frombytes(kept)
+        # Requests as old as the window no longer count, as in DRF.
+        del self.log[: bisect.bisect_right(self.log, self.now - self.duration)]
+        if len(self.log) >= self.num_requests:
+            return False
+        self.log.append(self.now)
+        self.cache.set(self.key, self.log.tobytes(), self.duration)
+        return True
+
+    def wait(self) -> float | None:
+        """Seconds until the oldest request in the window stops counting."""
+        if not self.log:
+            return None
+        return self.duration - (self.now - self.log[0])

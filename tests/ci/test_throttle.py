@@ -70,3 +70,38 @@ def test_a_signed_in_person_is_counted_on_their_own(ci, requester, clock):
         ci.get(STATE)
 
     assert [browser.get(STATE).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+
+def test_requests_late_in_a_minute_still_count_early_in_the_next(ci, clock):
+    clock.move_to(at(1, 9) + timedelta(seconds=59))
+    for _ in range(3):
+        ci.get(STATE)
+
+    clock.move_to(at(1, 9) + timedelta(seconds=61))
+
+    assert ci.get(STATE).status_code == 429
+
+
+def test_retry_after_is_when_the_token_may_ask_again(ci, clock):
+    ci.get(STATE)
+    clock.move_to(at(1, 9) + timedelta(seconds=20))
+    ci.get(STATE)
+    ci.get(STATE)
+    refused = ci.get(STATE)
+    wait = int(refused["Retry-After"])
+    assert wait == 40
+
+    clock.move_to(at(1, 9) + timedelta(seconds=20 + wait - 1))
+    assert ci.get(STATE).status_code == 429
+    clock.move_to(at(1, 9) + timedelta(seconds=20 + wait))
+    assert ci.get(STATE).status_code == 200
+
+
+def test_a_long_quiet_spell_forgets_every_request(ci, clock):
+    for _ in range(4):
+        ci.get(STATE)
+
+    clock.move_to(at(1, 9) + timedelta(minutes=2))
+
+    assert [ci.get(STATE).status_code for _ in range(4)] == [200, 200, 200, 429]
