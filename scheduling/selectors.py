@@ -1,6 +1,7 @@
 """Reads of the catalogue and the jobs."""
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
@@ -12,6 +13,7 @@ from scheduling.models import (
     ApiToken,
     CalendarChange,
     JobEvent,
+    JobOccurrence,
     MaintenanceJob,
     ReviewRequest,
     System,
@@ -186,3 +188,32 @@ def api_tokens_of(*, user) -> QuerySet:
     tokens = ApiToken.objects.filter(revoked_at__isnull=True).select_related("team")
     tokens = tokens.order_by("team__name", "name", "pk")
     return tokens if user.is_staff else tokens.filter(team__members=user)
+
+
+def jobs_held_by_passed_occurrences(*, now: datetime) -> list[int]:
+    """Conflicted or pending jobs with a window left, one of whose stored findings
+    belongs to a window that has ended.
+
+    A recurring job is evaluated on its windows that have not ended; what held
+    one of them (a blackout that day) holds the job until it is evaluated again.
+    """
+    candidates = (
+        MaintenanceJob.objects.filter(
+            status__in=(JobStatus.CONFLICTED, JobStatus.PENDING),
+            occurrences__end__gt=now,
+        )
+        .filter(pk__in=JobOccurrence.objects.filter(end__lte=now).values("job_id"))
+        .exclude(findings=[])
+        .distinct()
+    )
+    held = []
+    for pk, findings in candidates.order_by("pk").values_list("pk", "findings"):
+        ended = {
+            start.isoformat()
+            for start in JobOccurrence.objects.filter(job_id=pk, end__lte=now).values_list(
+                "start", flat=True
+            )
+        }
+        if any(finding.get("occurrence") in ended for finding in findings):
+            held.append(pk)
+    return held

@@ -15,7 +15,7 @@ from django.utils.module_loading import import_string
 
 from scheduling.calendar_feeds.stored import feed_texts_prune
 from scheduling.db import retry_on_conflict
-from scheduling.services import notifications, reevaluation
+from scheduling.services import notifications, passing, reevaluation
 from scheduling.services.calendar import calendar_changes_prune
 from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.freeze import freezes_refresh_horizon
@@ -74,6 +74,11 @@ def reevaluate_windows(*, windows: list[list], reason: str) -> int:
             reason=reason,
         )
     )
+
+
+def reevaluate_passed() -> int:
+    """Every 15 minutes: jobs held by a window that has since ended are evaluated again."""
+    return len(passing.jobs_reevaluate_passed())
 
 
 def send_delivery(delivery_id: int) -> bool:

@@ -10,9 +10,12 @@ from datetime import timedelta
 import pytest
 
 from scheduling.models import Delivery, MaintenanceJob
+from scheduling.services.passing import jobs_reevaluate_passed
 from scheduling.services.submission import maintenance_job_submit
+from scheduling.tasks import reevaluate_passed
 from tests import builders
 from tests.builders import at
+from tests.ci.clients import bearer, token_for
 from tests.personas import as_user
 from tests.workflow import approved_job, book, pending_job
 
@@ -625,3 +628,49 @@ def test_a_recurring_job_returns_when_the_cause_of_a_passed_occurrence_goes(
     staff.delete(f"/api/v1/blackouts/{exam_day['id']}")
 
     assert status(job.pk) == "approved"
+
+
+def gate(ci_client, job_id: int, moment: str):
+    return ci_client.get(f"/api/v1/jobs/{job_id}/gate?at={moment}")
+
+
+def test_a_recurring_job_held_by_a_passed_occurrence_is_approved_again_by_the_sweep(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+    as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json")
+    assert status(job.pk) == "conflicted"  # by its first occurrence, on the 10th
+    clock.move_to(at(11, 0, 30))  # that occurrence is over; nothing else changes
+
+    assert jobs_reevaluate_passed() == [job.pk]
+
+    after = as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()
+    assert (after["status"], after["decision"]) == ("approved", "clear")
+    assert after["history"][-1]["action"] == "conflict_cleared"
+
+
+def test_after_the_sweep_the_gate_opens_in_the_next_window(requester, reviewer, admin, org, clock):
+    job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+    as_user(admin).post("/api/v1/blackouts", blackout_body(), format="json")
+    ci_client = bearer(token_for(org["infra"]))
+    clock.move_to(at(11, 0, 30))
+    assert gate(ci_client, job.pk, "2030-12-11T09:00:00Z").status_code == 423
+
+    reevaluate_passed()
+
+    assert gate(ci_client, job.pk, "2030-12-11T09:00:00Z").status_code == 200
+
+
+def test_the_sweep_leaves_a_job_whose_refusal_still_stands(requester, reviewer, admin, clock):
+    job = approved_job(requester=requester, reviewer=reviewer, rrule="FREQ=DAILY;COUNT=3")
+    as_user(admin).post(
+        "/api/v1/blackouts", blackout_body(end="2030-12-13T00:00:00Z"), format="json"
+    )
+    clock.move_to(at(11, 0, 30))  # the 11th and 12th are refused too
+    history = len(as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()["history"])
+
+    swept = [jobs_reevaluate_passed(), jobs_reevaluate_passed()]
+
+    assert swept == [[job.pk], []]  # the passed window's finding is gone after the first
+    assert status(job.pk) == "conflicted"
+    assert len(as_user(requester).get(f"/api/v1/jobs/{job.pk}").json()["history"]) == history
