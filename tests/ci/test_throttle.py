@@ -72,7 +72,6 @@ def test_a_signed_in_person_is_counted_on_their_own(ci, requester, clock):
     assert [browser.get(STATE).status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
-
 def test_requests_late_in_a_minute_still_count_early_in_the_next(ci, clock):
     clock.move_to(at(1, 9) + timedelta(seconds=59))
     for _ in range(3):
