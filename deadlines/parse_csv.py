@@ -24,7 +24,7 @@ from deadlines.entries import (
     clean_text,
     split_systems,
 )
-from deadlines.limits import COHORT_SIZE_MAX
+from deadlines.limits import COHORT_SIZE_MAX, cohort_size_from_text
 from scheduling import local_times
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE, out_of_range
@@ -104,17 +104,12 @@ def _entry(row: dict, *, where: str, default_zone: str) -> Entry:
     if not title:
         problems.append(("title", "Give the deadline a title."))
     size_text = clean_text(row.get("cohort_size") or "").replace(",", "").replace("_", "")
-    size = None
-    if size_text:
-        if size_text.isdecimal() and 1 <= int(size_text) <= COHORT_SIZE_MAX:
-            size = int(size_text)
-        else:
-            problems.append(
-                (
-                    "cohort_size",
-                    f"{size_text!r} is not a whole number from 1 to {COHORT_SIZE_MAX:,}.",
-                )
-            )
+    size = cohort_size_from_text(size_text) if size_text else None
+    if size_text and size is None:
+        shown = size_text if len(size_text) <= 20 else size_text[:20] + "…"
+        problems.append(
+            ("cohort_size", f"{shown!r} is not a whole number from 1 to {COHORT_SIZE_MAX:,}.")
+        )
     due = _due(row, default_zone=default_zone, problems=problems)
     course = _text(row, "course", COURSE_MAX, problems)
     cohort = _text(row, "cohort", COHORT_MAX, problems)

@@ -35,7 +35,7 @@ from deadlines.entries import (
     split_systems,
 )
 from deadlines.feeds.errors import FeedError
-from deadlines.limits import COHORT_SIZE_MAX
+from deadlines.limits import COHORT_SIZE_MAX, cohort_size_from_text
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE
 from scheduling.recurrence import (
@@ -305,14 +305,16 @@ def _overrides(event: Any) -> dict[str, Any]:
     if len(cohort) > COHORT_MAX:
         raise _Skip("X-CLEARWAY-COHORT", f"A cohort name has at most {COHORT_MAX} characters.")
     size_text = _text(event, "X-CLEARWAY-COHORT-SIZE").strip()
-    if size_text and not (size_text.isdecimal() and 1 <= int(size_text) <= COHORT_SIZE_MAX):
+    size = cohort_size_from_text(size_text) if size_text else None
+    if size_text and size is None:
+        shown = size_text if len(size_text) <= 20 else size_text[:20] + "…"
         raise _Skip(
             "X-CLEARWAY-COHORT-SIZE",
-            f"{size_text!r} is not a cohort size (a whole number from 1 to {COHORT_SIZE_MAX:,}).",
+            f"{shown!r} is not a cohort size (a whole number from 1 to {COHORT_SIZE_MAX:,}).",
         )
     return {
         "cohort": cohort or None,
-        "cohort_size": int(size_text) if size_text else None,
+        "cohort_size": size,
         "systems": split_systems(_text(event, "X-CLEARWAY-SYSTEMS")) or None,
     }
 

@@ -89,6 +89,12 @@ def test_all_day_recurring_events_skip_their_exdates():
             "X-CLEARWAY-COHORT-SIZE",
             "not a cohort size",
         ),
+        (
+            # More digits than Python converts: was a ValueError (a 500 on upload).
+            "UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nX-CLEARWAY-COHORT-SIZE:" + "9" * 5000,
+            "X-CLEARWAY-COHORT-SIZE",
+            "not a cohort size",
+        ),
     ],
 )
 def test_an_unreadable_event_is_skipped_and_named(event, field, words):

@@ -373,7 +373,13 @@ def test_a_row_stored_before_cohorts_counted_is_updated_in_place(clock, curricul
 
 @pytest.mark.parametrize(
     ("row", "field"),
-    [("Essay,²,2030-12-12T23:59Z", "cohort_size"), ("Essay,100,9999-12-31", "due")],
+    [
+        ("Essay,²,2030-12-12T23:59Z", "cohort_size"),
+        ("Essay,100,9999-12-31", "due"),
+        # More digits than Python's int() converts: was a ValueError and a 500.
+        ("Essay," + "9" * 5000 + ",2030-12-12T23:59Z", "cohort_size"),
+    ],
+    ids=["superscript", "year-9999", "5000-digits"],
 )
 def test_a_row_with_a_number_or_day_out_of_reach_is_a_400_on_its_field(row, field, curriculum):
     answer = upload(curriculum["carol"], "deadlines.csv", f"title,cohort_size,due\n{row}\n")
