@@ -188,6 +188,26 @@ def test_a_file_that_is_not_usable_is_refused(name, content, words, curriculum):
     assert words in str(answer.json()["errors"])
 
 
+def test_an_ics_upload_whose_summary_is_too_long_is_refused_not_cut(clock, curriculum):
+    long_title = calendar_text(f"UID:x\nSUMMARY:{'S' * 301}\nDTSTART:20301212T100000Z")
+
+    answer = upload(curriculum["carol"], "lms.ics", long_title, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    assert "301 characters" in answer.json()["errors"]["event 1 (UID x).SUMMARY"][0]
+    assert not Deadline.objects.exists()
+
+
+def test_an_ics_upload_that_is_not_utf8_is_refused_not_garbled(clock, curriculum):
+    latin1 = calendar_text("UID:x\nSUMMARY:Caf\xe9\nDTSTART:20301212T100000Z", latin1=True)
+
+    answer = upload(curriculum["carol"], "lms.ics", latin1, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    assert "not UTF-8" in answer.json()["errors"]["file"][0]
+    assert not Deadline.objects.exists()
+
+
 def test_only_the_team_uploads_its_deadlines(curriculum):
     outsider = builders.user("olly", team=builders.team("physics"))
 
