@@ -14,6 +14,7 @@ hours before reaching `since`: a step budget per file stops that first.
 An event that cannot be read is skipped and reported; the rest still count.
 """
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from icalendar import Calendar
+from icalendar.timezone import tzp
 
 from deadlines.entries import COURSE_MAX, TITLE_MAX, UID_MAX, Entry, Parsed, Problem
 from deadlines.feeds.errors import FeedError
@@ -41,6 +43,7 @@ from scheduling.recurrence import (
     zone,
 )
 
+_ZONE_CACHE_LOCK = threading.Lock()
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 # Room for "#YYYYMMDDTHHMMSSZ" after the UID of a recurring event's occurrence.
 _OCCURRENCE_SUFFIX = 17
@@ -203,9 +206,28 @@ def _load(data: bytes) -> Calendar:
             "(the download was truncated?)."
         )
     try:
-        return Calendar.from_ical(data)
+        return _from_ical(data)
     except Exception as exc:  # icalendar raises ValueError, KeyError, RecursionError ...
         raise FeedError(f"The iCalendar file cannot be read: {exc}") from None
+
+
+def _from_ical(data: bytes) -> Calendar:
+    """The calendar, its TZIDs read with the zones this file defines and no other.
+
+    icalendar caches each VTIMEZONE it meets for the whole process, and keeps
+    the first definition of a name: one team's upload defining "Campus Time"
+    as UTC+1 made another's feed, defining it as UTC+5, due four hours off, and
+    a file defining none used it too. The cache is emptied around each parse
+    (icalendar 7 offers no way to parse without it), one file at a time.
+    tests/deadlines/test_feed_parse.py fails if icalendar renames the cache.
+    """
+    with _ZONE_CACHE_LOCK:
+        cache = tzp._TZP__tz_cache  # type: ignore[attr-defined]
+        cache.clear()
+        try:
+            return Calendar.from_ical(data)
+        finally:
+            cache.clear()
 
 
 def _feed_zone(calendar: Calendar, default: str, parsed: Parsed) -> ZoneInfo:

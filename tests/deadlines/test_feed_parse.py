@@ -263,6 +263,32 @@ def test_a_time_in_a_zone_the_file_does_not_define_is_skipped_and_named():
     assert "Lecture Hall Time" in problem.message
 
 
+def campus_time(offset: str) -> str:
+    return (
+        "BEGIN:VTIMEZONE\r\nTZID:Campus Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+        f"TZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+
+
+def test_a_zone_a_file_defines_is_read_as_that_file_defines_it():
+    # icalendar keeps the first definition of a zone name for the whole process:
+    # a second file's own "Campus Time" was read with the first file's offset.
+    event = "UID:x\nSUMMARY:X\nDTSTART;TZID=Campus Time:20301212T100000"
+    parse_ics(calendar(event, head=campus_time("+0100")), window=WINDOW)
+
+    assert dues(calendar(event, head=campus_time("+0500"))) == {"x": utc(2030, 12, 12, 5)}
+
+
+def test_a_zone_another_file_defined_is_not_used_for_a_file_that_does_not():
+    event = "UID:x\nSUMMARY:X\nDTSTART;TZID=Campus Time:20301212T100000"
+    parse_ics(calendar(event, head=campus_time("+0100")), window=WINDOW)
+
+    parsed = parse_ics(calendar(event), window=WINDOW)
+
+    assert parsed.entries == []
+    assert [problem.field for problem in parsed.problems] == ["DTSTART"]
+
+
 def test_an_all_day_event_ending_before_it_starts_is_skipped_and_named():
     data = calendar("UID:x\nSUMMARY:X\nDTSTART;VALUE=DATE:20301212\nDTEND;VALUE=DATE:20301210")
 
