@@ -208,6 +208,34 @@ def test_an_ics_upload_that_is_not_utf8_is_refused_not_garbled(clock, curriculum
     assert not Deadline.objects.exists()
 
 
+def test_an_ics_upload_publishes_every_occurrence_of_a_bounded_rule(clock, curriculum):
+    # Only those within the 400-day horizon were published, and an upload is
+    # never synced again: the later ones were lost without a word.
+    yearly = calendar_text(
+        "UID:exam\nSUMMARY:Finals\nDTSTART:20301210T090000Z\nRRULE:FREQ=YEARLY;COUNT=5"
+    )
+
+    answer = upload(curriculum["carol"], "exams.ics", yearly, cohort_size=300)
+
+    assert answer.status_code == 201, answer.json()
+    dues = sorted(Deadline.objects.values_list("due", flat=True))
+    assert dues == [utc(year, 12, 10, 9) for year in range(2030, 2035)]
+
+
+def test_an_ics_upload_with_an_endless_rule_is_refused_asking_for_an_end(
+    clock, curriculum, settings
+):
+    settings.CLEARWAY_FEED_MAX_OCCURRENCES = 100
+    weekly = calendar_text("UID:quiz\nSUMMARY:Quiz\nDTSTART:20301210T090000Z\nRRULE:FREQ=WEEKLY")
+
+    answer = upload(curriculum["carol"], "quizzes.ics", weekly, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    [message] = answer.json()["errors"]["event 1 (UID quiz).RRULE"]
+    assert "more than 100 occurrences" in message and "COUNT" in message
+    assert not Deadline.objects.exists()
+
+
 def test_only_the_team_uploads_its_deadlines(curriculum):
     outsider = builders.user("olly", team=builders.team("physics"))
 
