@@ -127,6 +127,27 @@ def test_a_csv_that_cannot_be_read_is_refused(content, key, words, curriculum):
     assert not Deadline.objects.exists()
 
 
+def test_a_csv_row_is_named_by_its_spreadsheet_row_blank_rows_included(clock, curriculum):
+    # Blank lines were not counted: the bad row below was called "row 3".
+    content = "title,due,cohort_size\n\nEssay,2030-12-12T10:00Z,5\n\nQuiz,next tuesday,5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 5.due"]
+
+
+def test_a_csv_row_with_every_cell_empty_is_skipped_like_a_blank_line(clock, curriculum):
+    # Spreadsheets save rows of empty cells (",,") after the data; each one
+    # refused the whole upload with "Give the deadline a title".
+    content = "title,due,cohort_size\nEssay,2030-12-12T10:00Z,5\n,,\n , ,\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["created"] == 1
+
+
 def test_an_ics_upload_publishes_its_events_with_the_form_defaults(clock, curriculum):
     answer = upload(
         curriculum["carol"],
