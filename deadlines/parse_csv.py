@@ -33,6 +33,7 @@ from scheduling.recurrence import zone
 
 COLUMNS = ("title", "course", "cohort", "cohort_size", "due", "timezone", "systems")
 REQUIRED = ("title", "due")
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
 class _RowProblems(Exception):
@@ -114,6 +115,19 @@ def _read_rows(
 
 
 def _check_header(header: list[str], parsed: Parsed, *, where: str = "row 1") -> bool:
+    # One "column" holding every name: another separator, as some spreadsheets
+    # save by default. Say so, rather than "unknown column" and "missing title".
+    mark = max(_SEPARATORS, key=header[0].count) if len(header) == 1 else ""
+    if mark and mark in header[0]:
+        parsed.problems.append(
+            Problem(
+                where,
+                "file",
+                f"The columns are separated by {_SEPARATORS[mark]}; separate them with "
+                'commas (save as "CSV UTF-8 (comma delimited)").',
+            )
+        )
+        return False
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED if name not in header]
     for name in unknown:

@@ -137,6 +137,20 @@ def test_a_csv_row_is_named_by_its_spreadsheet_row_blank_rows_included(clock, cu
     assert list(answer.json()["errors"]) == ["row 5.due"]
 
 
+@pytest.mark.parametrize(("separator", "name"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_csv_with_another_separator_is_refused_saying_which(separator, name, curriculum):
+    # It said "Unknown column" for 'title;due;cohort_size' and that title and
+    # due were missing, though both were there.
+    content = separator.join(["title", "due", "cohort_size"]) + "\nEssay;2030-12-12;5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 1.file"]
+    [message] = answer.json()["errors"]["row 1.file"]
+    assert f"separated by {name}" in message and "commas" in message
+
+
 def test_a_csv_row_with_every_cell_empty_is_skipped_like_a_blank_line(clock, curriculum):
     # Spreadsheets save rows of empty cells (",,") after the data; each one
     # refused the whole upload with "Give the deadline a title".
