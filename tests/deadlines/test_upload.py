@@ -151,6 +151,15 @@ def test_a_csv_with_another_separator_is_refused_saying_which(separator, name, c
     assert f"separated by {name}" in message and "commas" in message
 
 
+def test_a_csv_course_with_a_bidirectional_override_is_a_row_error(clock, curriculum):
+    content = "title,course,due,cohort_size\nEssay,CS 101\u202e,2030-12-12T10:00Z,5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 2.course"]
+
+
 def test_a_csv_row_with_every_cell_empty_is_skipped_like_a_blank_line(clock, curriculum):
     # Spreadsheets save rows of empty cells (",,") after the data; each one
     # refused the whole upload with "Give the deadline a title".
