@@ -40,7 +40,8 @@ class BlackoutForm(LocalWindowForm):
         label="Exceptions",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Occurrence starts to skip, one per line, e.g. 2030-12-27 12:00.",
+        help_text="Occurrence starts to skip, one per line, e.g. 2030-12-27 12:00 "
+        "(a date alone skips that day's occurrence).",
     )
 
     def __init__(self, *args, **kwargs):

@@ -1,7 +1,8 @@
 """Writes to blackouts. Each change re-evaluates the jobs it touches."""
 
+import bisect
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -26,8 +27,11 @@ from scheduling.text import MESSAGE as ONE_LINE
 from scheduling.text import is_one_line
 
 
-def _iso_instant(value: str) -> datetime:
+def _iso_instant(value: str, *, wall: time) -> datetime:
+    """A typed exception; a date alone means that day's occurrence, at the start's wall time."""
     try:
+        if len(value.strip()) == 10:
+            return datetime.combine(date.fromisoformat(value.strip()), wall)
         return datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInput.for_field(
@@ -35,11 +39,14 @@ def _iso_instant(value: str) -> datetime:
         ) from None
 
 
-def _parse_exdates(exdates: Iterable[datetime | str], tz_name: str) -> list[datetime]:
+def _parse_exdates(
+    exdates: Iterable[datetime | str], tz_name: str, *, start: datetime
+) -> list[datetime]:
     tz = recurrence.zone(tz_name)
+    wall = start.astimezone(tz).time()
     parsed = []
     for value in exdates:
-        moment = value if isinstance(value, datetime) else _iso_instant(value)
+        moment = value if isinstance(value, datetime) else _iso_instant(value, wall=wall)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=tz)
         # Checked before converting: year 1 or 9999 overflows across an offset,
@@ -79,7 +86,7 @@ def check_blackout(
     if errors:
         raise InvalidInput("The blackout is not valid.", fields=errors)
     recurrence.zone(timezone)
-    parsed = _parse_exdates(exdates, timezone)
+    parsed = _parse_exdates(exdates, timezone, start=start)
     if not rrule:
         if parsed:
             raise InvalidInput.for_field("exdates", "Only a recurring blackout has exceptions.")
@@ -94,7 +101,36 @@ def check_blackout(
         before=max(horizon_end(now=now), start + timedelta(days=1)),
         exdates=parsed,
     )
+    _check_exceptions_are_occurrences(rule=rule, start=start, zone_name=timezone, exdates=parsed)
     return rule, parsed
+
+
+def _check_exceptions_are_occurrences(
+    *, rule: str, start: datetime, zone_name: str, exdates: list[datetime]
+) -> None:
+    """Each exception names an occurrence's start: one that names none (a typo, a
+    date read as midnight) would be stored and skip nothing, without a word."""
+    if not exdates:
+        return
+    tz = recurrence.zone(zone_name)
+    starts: list[datetime] = []
+    walk = recurrence.build_rule(rrule_text=rule, dtstart=start.astimezone(tz), field="exdates")
+    for local in walk:
+        starts.append(local.astimezone(UTC))
+        if starts[-1] >= exdates[-1]:
+            break
+    known = set(starts)
+    for moment in exdates:
+        if moment in known:
+            continue
+        at = bisect.bisect(starts, moment)
+        nearest = starts[max(at - 1, 0) : at + 1]
+        near = " or ".join(f"{s.astimezone(tz):%a %d %b %Y %H:%M}" for s in nearest)
+        raise InvalidInput.for_field(
+            "exdates",
+            f"{moment.astimezone(tz):%Y-%m-%d %H:%M} is not when an occurrence starts"
+            + (f"; did you mean {near}?" if near else "."),
+        )
 
 
 def blackout_materialise(

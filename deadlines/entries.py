@@ -160,7 +160,13 @@ def resolve(
     systems = _systems_of(entry, defaults)
     try:
         check_deadline(
-            title=entry.title, cohort_size=size, due=entry.due, systems=systems, known=known
+            title=entry.title,
+            cohort_size=size,
+            due=entry.due,
+            systems=systems,
+            course=entry.course,
+            cohort_name=name,
+            known=known,
         )
     except InvalidInput as exc:
         # Never an empty list: an entry refused without a word would be dropped.

@@ -10,6 +10,7 @@ semicolons.
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 from django.utils.dateparse import parse_date, parse_datetime
@@ -24,7 +25,7 @@ from deadlines.entries import (
     clean_text,
     split_systems,
 )
-from deadlines.limits import COHORT_SIZE_MAX
+from deadlines.limits import COHORT_SIZE_MAX, cohort_size_from_text
 from scheduling import local_times
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE, out_of_range
@@ -32,6 +33,7 @@ from scheduling.recurrence import zone
 
 COLUMNS = ("title", "course", "cohort", "cohort_size", "due", "timezone", "systems")
 REQUIRED = ("title", "due")
+_SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 
 
 class _RowProblems(Exception):
@@ -47,45 +49,98 @@ def parse_csv(data: bytes, *, default_zone: str = "UTC", max_rows: int) -> Parse
     except UnicodeDecodeError:
         parsed.problems.append(Problem("file", "file", "The file is not UTF-8 text."))
         return parsed
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    # Rows numbered as a spreadsheet shows them: every record counts, blank
+    # ones too (csv.DictReader skipped them, so errors named the wrong row),
+    # and a row of empty cells (",,", which spreadsheets save after the data)
+    # is skipped like a blank line instead of refusing the upload.
+    records = _Records(text)
+    rows = iter(records)
+    header: list[str] = []
     try:
-        header = [name.strip().lower() for name in reader.fieldnames or []]
-    except csv.Error as exc:
-        parsed.problems.append(Problem("row 1", "file", f"Cannot read the header: {exc}."))
-        return parsed
-    if not _check_header(header, parsed):
-        return parsed
-    reader.fieldnames = header
-    try:
-        for number, row in enumerate(reader, start=2):
-            if number - 1 > max_rows:
-                parsed.problems.append(
-                    Problem(f"row {number}", "file", f"An upload has at most {max_rows:,} rows.")
-                )
+        for _, values in rows:
+            if _filled(values):
+                header = [name.strip().lower() for name in values]
                 break
-            try:
-                parsed.entries.append(_entry(row, where=f"row {number}", default_zone=default_zone))
-            except _RowProblems as bad:
-                parsed.problems.extend(Problem(f"row {number}", f, m) for f, m in bad.problems)
+        if not _check_header(header, parsed, where=f"row {max(records.number, 1)}"):
+            return parsed
+        _read_rows(rows, header, parsed, default_zone=default_zone, max_rows=max_rows)
     except csv.Error as exc:
-        parsed.problems.append(Problem(f"row {reader.line_num}", "file", f"{exc}."))
+        parsed.problems.append(Problem(f"row {records.number + 1}", "file", f"{exc}."))
     return parsed
 
 
-def _check_header(header: list[str], parsed: Parsed) -> bool:
+class _Records:
+    """The file's records numbered from 1; `number` is the last one read, so a
+    csv.Error is on the next."""
+
+    def __init__(self, text: str) -> None:
+        self.reader = csv.reader(io.StringIO(text, newline=""))
+        self.number = 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        for values in self.reader:
+            self.number += 1
+            yield self.number, values
+
+
+def _filled(values: list[str]) -> bool:
+    return any(value.strip() for value in values)
+
+
+def _read_rows(
+    records: Iterator[tuple[int, list[str]]],
+    header: list[str],
+    parsed: Parsed,
+    *,
+    default_zone: str,
+    max_rows: int,
+) -> None:
+    count = 0
+    for number, values in records:
+        if not _filled(values):
+            continue
+        count += 1
+        if count > max_rows:
+            parsed.problems.append(
+                Problem(f"row {number}", "file", f"An upload has at most {max_rows:,} rows.")
+            )
+            return
+        row: dict = dict(zip(header, values, strict=False))
+        if len(values) > len(header):
+            row[None] = values[len(header) :]
+        try:
+            parsed.entries.append(_entry(row, where=f"row {number}", default_zone=default_zone))
+        except _RowProblems as bad:
+            parsed.problems.extend(Problem(f"row {number}", f, m) for f, m in bad.problems)
+
+
+def _check_header(header: list[str], parsed: Parsed, *, where: str = "row 1") -> bool:
+    # One "column" holding every name: another separator, as some spreadsheets
+    # save by default. Say so, rather than "unknown column" and "missing title".
+    mark = max(_SEPARATORS, key=header[0].count) if len(header) == 1 else ""
+    if mark and mark in header[0]:
+        parsed.problems.append(
+            Problem(
+                where,
+                "file",
+                f"The columns are separated by {_SEPARATORS[mark]}; separate them with "
+                'commas (save as "CSV UTF-8 (comma delimited)").',
+            )
+        )
+        return False
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED if name not in header]
     for name in unknown:
         parsed.problems.append(
-            Problem("row 1", name or "(blank)", f"Unknown column; use {', '.join(COLUMNS)}.")
+            Problem(where, name or "(blank)", f"Unknown column; use {', '.join(COLUMNS)}.")
         )
     for name in missing:
-        parsed.problems.append(Problem("row 1", name, "This column is required."))
+        parsed.problems.append(Problem(where, name, "This column is required."))
     # A reader keyed by name keeps only the last of two columns with one name:
     # the first one's values would be dropped without a word.
     twice = sorted({name for name in header if name and header.count(name) > 1})
     for name in twice:
-        parsed.problems.append(Problem("row 1", name, "This column is given twice; keep one."))
+        parsed.problems.append(Problem(where, name, "This column is given twice; keep one."))
     return not unknown and not missing and not twice
 
 
@@ -104,17 +159,12 @@ def _entry(row: dict, *, where: str, default_zone: str) -> Entry:
     if not title:
         problems.append(("title", "Give the deadline a title."))
     size_text = clean_text(row.get("cohort_size") or "").replace(",", "").replace("_", "")
-    size = None
-    if size_text:
-        if size_text.isdecimal() and 1 <= int(size_text) <= COHORT_SIZE_MAX:
-            size = int(size_text)
-        else:
-            problems.append(
-                (
-                    "cohort_size",
-                    f"{size_text!r} is not a whole number from 1 to {COHORT_SIZE_MAX:,}.",
-                )
-            )
+    size = cohort_size_from_text(size_text) if size_text else None
+    if size_text and size is None:
+        shown = size_text if len(size_text) <= 20 else size_text[:20] + "…"
+        problems.append(
+            ("cohort_size", f"{shown!r} is not a whole number from 1 to {COHORT_SIZE_MAX:,}.")
+        )
     due = _due(row, default_zone=default_zone, problems=problems)
     course = _text(row, "course", COURSE_MAX, problems)
     cohort = _text(row, "cohort", COHORT_MAX, problems)

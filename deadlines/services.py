@@ -36,6 +36,8 @@ def check_deadline(
     cohort_size: int | None,
     due: datetime,
     systems: Iterable[str],
+    course: str = "",
+    cohort_name: str = "",
     known: frozenset[str] | None = None,
 ) -> None:
     """Raise InvalidInput naming each bad field; `known`: existing slugs read once per batch."""
@@ -44,6 +46,10 @@ def check_deadline(
         errors["title"] = ["Give the deadline a title."]
     elif not is_one_line(title):
         errors["title"] = [ONE_LINE]
+    # Both are in every finding's message (pages, emails, webhooks), as the title is.
+    for field, text in (("course", course), ("cohort", cohort_name)):
+        if not is_one_line(text):
+            errors[field] = [ONE_LINE]
     if not is_cohort_size(cohort_size):
         errors["cohort_size"] = [COHORT_SIZE_RULE]
     errors.update(instant_errors({"due": due}))
@@ -124,7 +130,14 @@ def deadline_create(
     systems = list(settings.CLEARWAY_DEFAULT_DEADLINE_SYSTEMS if systems is None else systems)
     if cohort is not None and cohort_size is None:
         cohort_size = cohort.size
-    check_deadline(title=title, cohort_size=cohort_size, due=due, systems=systems)
+    check_deadline(
+        title=title,
+        cohort_size=cohort_size,
+        due=due,
+        systems=systems,
+        course=course,
+        cohort_name=new_cohort_name,
+    )
     if new_cohort_name:
         # Made here, once the deadline is known to be valid and in its transaction:
         # a refused deadline left its new cohort behind, and a retry took its size.
@@ -176,7 +189,11 @@ def deadline_update(*, deadline: Deadline, by: User | None = None, **changes: An
     if "cohort" in changes and changes["cohort"] is not None and "cohort_size" not in changes:
         deadline.cohort_size = changes["cohort"].size
     check_deadline(
-        title=deadline.title, cohort_size=deadline.cohort_size, due=deadline.due, systems=systems
+        title=deadline.title,
+        cohort_size=deadline.cohort_size,
+        due=deadline.due,
+        systems=systems,
+        course=deadline.course,
     )
     deadline.version = F("version") + 1
     deadline.save()

@@ -9,7 +9,7 @@ title + course + due), so the same file twice changes nothing.
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -28,6 +28,7 @@ from deadlines.services import (
     deadline_restore,
 )
 from scheduling.errors import InvalidInput
+from scheduling.instants import LATEST
 from scheduling.models import Team
 from scheduling.services.calendar_batch import calendar_batch
 from scheduling.timeline.bulk import timeline_deferred
@@ -52,7 +53,10 @@ def _parse(filename: str, data: bytes, *, default_zone: str, now: datetime) -> P
         raise InvalidInput.for_field("file", "The file is empty.")
     if not _is_ics(filename, data):
         return parse_csv(data, default_zone=default_zone, max_rows=MAX_ROWS)
-    window = feed_window(now=now)
+    # Every occurrence, not only the horizon's: a feed is synced again as the
+    # horizon rolls on, an upload never is, so the later ones were lost. An
+    # endless rule then meets the occurrence cap: a row error asking for an end.
+    window = replace(feed_window(now=now), until=LATEST)
     try:
         return parse_ics(data, window=window, default_zone=default_zone)
     except FeedError as exc:

@@ -19,6 +19,7 @@ from scheduling.models import (
     Team,
 )
 from scheduling.services.catalogue import (
+    check_email_addresses,
     check_system,
     check_webhook_url,
     system_delete,
@@ -44,6 +45,13 @@ class TeamAdminForm(forms.ModelForm):
         except InvalidInput as error:
             raise forms.ValidationError(error.message) from None
         return url
+
+    def clean_email_addresses(self):
+        addresses = self.cleaned_data.get("email_addresses") or []
+        try:
+            return check_email_addresses(addresses=addresses)
+        except InvalidInput as error:
+            raise forms.ValidationError(error.fields["email_addresses"]) from None
 
     def clean_name(self):
         # The same check as the team services, so a name with a line break

@@ -176,8 +176,10 @@ class RecurrenceForm(LocalWindowForm):
 
     def rule_text(self, data) -> str:
         preset = data.get("recurrence") or "none"
+        # A field its own check refused (too long, not a number) keeps that one
+        # error: "Type a rule" under a rule just typed said the wrong thing.
         if preset == "custom":
-            if not (data.get("rrule") or "").strip():
+            if not (data.get("rrule") or "").strip() and "rrule" not in self.errors:
                 self.add_error("rrule", "Type a rule, or choose a preset.")
             return (data.get("rrule") or "").strip()
         base = RECURRENCE_PRESETS.get(preset, ("", ""))[1]
@@ -185,7 +187,8 @@ class RecurrenceForm(LocalWindowForm):
             return ""
         count = data.get("count")
         if not count:
-            self.add_error("count", "Say how many times it repeats (2 to 500).")
+            if "count" not in self.errors:
+                self.add_error("count", "Say how many times it repeats (2 to 500).")
             return ""
         return f"{base};COUNT={count}"
 

@@ -14,7 +14,7 @@ hours before reaching `since`: a step budget per file stops that first.
 An event that cannot be read is skipped and reported; the rest still count.
 """
 
-import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -23,19 +23,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from icalendar import Calendar
+from icalendar.timezone import tzp
 
-from deadlines.entries import (
-    COHORT_MAX,
-    TITLE_MAX,
-    UID_MAX,
-    Entry,
-    Parsed,
-    Problem,
-    clean_text,
-    split_systems,
-)
+from deadlines.entries import COURSE_MAX, TITLE_MAX, UID_MAX, Entry, Parsed, Problem
 from deadlines.feeds.errors import FeedError
-from deadlines.limits import COHORT_SIZE_MAX
+from deadlines.feeds.ics_texts import EventSkipped as _Skip
+from deadlines.feeds.ics_texts import course_of as _course
+from deadlines.feeds.ics_texts import overlong as _overlong
+from deadlines.feeds.ics_texts import overrides as _overrides
+from deadlines.feeds.ics_texts import text_of as _text
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE
 from scheduling.recurrence import (
@@ -47,7 +43,7 @@ from scheduling.recurrence import (
     zone,
 )
 
-_COURSE_IN_TITLE = re.compile(r"\[([^\[\]]+)\]\s*$")  # Canvas: "Homework 1 [CS 101]"
+_ZONE_CACHE_LOCK = threading.Lock()
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
 # Room for "#YYYYMMDDTHHMMSSZ" after the UID of a recurring event's occurrence.
 _OCCURRENCE_SUFFIX = 17
@@ -78,12 +74,6 @@ def feed_window(*, now: datetime) -> Window:
             settings.CLEARWAY_FEED_MAX_OCCURRENCES, settings.CLEARWAY_MAX_RULE_OCCURRENCES
         ),
     )
-
-
-class _Skip(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.message = field, message
 
 
 class _Budget:
@@ -158,6 +148,8 @@ def _parse_events(events, *, feed_zone: ZoneInfo, window: Window, parsed: Parsed
             continue
         if master:
             seen.add(uid)
+        if entries:
+            parsed.problems.extend(_overlong(event, uid=uid, where=where))
         parsed.entries.extend(entries)
         if len(parsed.entries) > window.max_events:
             raise FeedError(
@@ -199,15 +191,43 @@ def _load(data: bytes) -> Calendar:
     if not head[:15].upper().startswith(b"BEGIN:VCALENDAR"):
         start = head[:40].decode("utf-8", errors="replace")
         raise FeedError(f"This is not an iCalendar file: it begins with {start!r}.")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # icalendar reads such bytes as U+FFFD: "Café" in Latin-1 became "Caf?".
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise FeedError(
+            f"The iCalendar file is not UTF-8 text (byte 0x{data[exc.start]:02X} on line "
+            f"{line}); save or export it as UTF-8."
+        ) from None
     if not data.rstrip().upper().endswith(b"END:VCALENDAR"):
         raise FeedError(
             "The iCalendar file is cut off: it does not end with END:VCALENDAR "
             "(the download was truncated?)."
         )
     try:
-        return Calendar.from_ical(data)
+        return _from_ical(data)
     except Exception as exc:  # icalendar raises ValueError, KeyError, RecursionError ...
         raise FeedError(f"The iCalendar file cannot be read: {exc}") from None
+
+
+def _from_ical(data: bytes) -> Calendar:
+    """The calendar, its TZIDs read with the zones this file defines and no other.
+
+    icalendar caches each VTIMEZONE it meets for the whole process, and keeps
+    the first definition of a name: one team's upload defining "Campus Time"
+    as UTC+1 made another's feed, defining it as UTC+5, due four hours off, and
+    a file defining none used it too. The cache is emptied around each parse
+    (icalendar 7 offers no way to parse without it), one file at a time.
+    tests/deadlines/test_feed_parse.py fails if icalendar renames the cache.
+    """
+    with _ZONE_CACHE_LOCK:
+        cache = tzp._TZP__tz_cache  # type: ignore[attr-defined]
+        cache.clear()
+        try:
+            return Calendar.from_ical(data)
+        finally:
+            cache.clear()
 
 
 def _feed_zone(calendar: Calendar, default: str, parsed: Parsed) -> ZoneInfo:
@@ -222,13 +242,6 @@ def _feed_zone(calendar: Calendar, default: str, parsed: Parsed) -> ZoneInfo:
     return ZoneInfo(default)
 
 
-def _text(component: Any, name: str) -> str:
-    value = component.get(name)
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return "" if value is None else clean_text(str(value))
-
-
 def _value(event: Any, name: str) -> Any:
     prop = event.get(name)
     if prop is None:
@@ -236,9 +249,19 @@ def _value(event: Any, name: str) -> Any:
     if isinstance(prop, list):
         raise _Skip(name, f"The event has {name} more than once.")
     try:
-        return prop.dt
+        value = prop.dt
     except Exception as exc:
         raise _Skip(name, f"{name} is not a date or date-time: {exc}") from None
+    tzid = getattr(prop, "params", {}).get("TZID")
+    if tzid and isinstance(value, datetime) and value.tzinfo is None:
+        # icalendar leaves a time in a zone it cannot resolve floating: it
+        # would be read in the feed's zone without a word.
+        raise _Skip(
+            name,
+            f"{name} is in zone {str(tzid)[:64]!r}, which the file does not define "
+            "(VTIMEZONE) and which is not an IANA name such as Europe/London.",
+        )
+    return value
 
 
 def _aware(value: date, tz: ZoneInfo) -> datetime:
@@ -260,6 +283,8 @@ def _span(event: Any, feed_zone: ZoneInfo) -> tuple[datetime, datetime]:
     duration = _value(event, "DURATION")
     if duration is not None and not isinstance(duration, timedelta):
         raise _Skip("DURATION", "DURATION is not a duration such as PT1H.")
+    if type(end_value) is date and type(start_value) is date and end_value < start_value:
+        raise _Skip("DTEND", "DTEND is before DTSTART.")  # all day; the same day is Canvas's
     try:
         start = _aware(start_value, feed_zone)
         if not isinstance(start_value, datetime):
@@ -286,35 +311,6 @@ def _span(event: Any, feed_zone: ZoneInfo) -> tuple[datetime, datetime]:
     if due < start:
         raise _Skip("DTEND", "DTEND is before DTSTART.")
     return start, due
-
-
-def _course(event: Any, title: str) -> str:
-    """Moodle puts the course short name in CATEGORIES; Canvas ends the title with it."""
-    categories = event.get("CATEGORIES")
-    for prop in categories if isinstance(categories, list) else [categories]:
-        for category in getattr(prop, "cats", []):
-            if clean_text(str(category)):
-                return clean_text(str(category))[:200]
-    match = _COURSE_IN_TITLE.search(title)
-    return match.group(1).strip()[:200] if match else ""
-
-
-def _overrides(event: Any) -> dict[str, Any]:
-    """X-CLEARWAY-COHORT, -COHORT-SIZE and -SYSTEMS, which beat the feed's defaults."""
-    cohort = _text(event, "X-CLEARWAY-COHORT").strip()
-    if len(cohort) > COHORT_MAX:
-        raise _Skip("X-CLEARWAY-COHORT", f"A cohort name has at most {COHORT_MAX} characters.")
-    size_text = _text(event, "X-CLEARWAY-COHORT-SIZE").strip()
-    if size_text and not (size_text.isdecimal() and 1 <= int(size_text) <= COHORT_SIZE_MAX):
-        raise _Skip(
-            "X-CLEARWAY-COHORT-SIZE",
-            f"{size_text!r} is not a cohort size (a whole number from 1 to {COHORT_SIZE_MAX:,}).",
-        )
-    return {
-        "cohort": cohort or None,
-        "cohort_size": int(size_text) if size_text else None,
-        "systems": split_systems(_text(event, "X-CLEARWAY-SYSTEMS")) or None,
-    }
 
 
 def _stamp(moment: datetime) -> str:
@@ -366,7 +362,11 @@ def _entries(
     title = _text(event, "SUMMARY")
     if not title:
         raise _Skip("SUMMARY", "The event has no title (SUMMARY).")
-    common = {"title": title[:TITLE_MAX], "course": _course(event, title), **_overrides(event)}
+    common = {
+        "title": title[:TITLE_MAX],
+        "course": _course(event, title)[:COURSE_MAX],
+        **_overrides(event),
+    }
     if "RECURRENCE-ID" in event:
         moment = _recurrence_id(event, feed_zone)
         return [Entry(where=where, due=due, uid=f"{uid}#{_stamp(moment)}", **common)]

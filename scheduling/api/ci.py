@@ -116,7 +116,9 @@ def _impact(raw: str | None) -> str:
 def _positive_int(raw: str | None, *, field: str) -> int | None:
     if raw in (None, ""):
         return None
-    if not raw.isdecimal() or int(raw) < 1:
+    # Digits counted first: int() refuses more than 4,300 of them (a 500), and
+    # no id has more than a 64-bit integer's 19.
+    if not raw.isdecimal() or len(raw) > 19 or int(raw) < 1:
         raise InvalidInput.for_field(field, f"{field} must be a job id (a whole number).")
     return int(raw)
 

@@ -69,7 +69,8 @@ class ApiTokenViewSet(
     def destroy(self, request, *args, **kwargs):
         # The router matches any path segment here: a non-number is no token,
         # not a 500 from int().
-        if not kwargs["pk"].isdecimal():
+        # At most 19 digits (a 64-bit id): int() refuses more than 4,300 (a 500).
+        if not kwargs["pk"].isdecimal() or len(kwargs["pk"]) > 19:
             raise NotFound(f"There is no token {kwargs['pk']!r}.")
         api_token_revoke(token_id=int(kwargs["pk"]), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

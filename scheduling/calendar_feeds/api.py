@@ -48,7 +48,8 @@ class FeedTokenViewSet(
 
     serializer_class = FeedTokenSerializer
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    lookup_value_regex = "[0-9]+"
+    # At most 19 digits (a 64-bit id): int() refuses more than 4,300 (a 500).
+    lookup_value_regex = "[0-9]{1,19}"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -4,6 +4,8 @@ from collections.abc import Iterable
 from datetime import time, timedelta
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone as django_timezone
 
@@ -51,11 +53,14 @@ def team_create(
     """
     check_webhook_url(url=webhook_url)
     check_one_line("The team is not valid.", name=name)
+    addresses = check_email_addresses(
+        addresses=email_addresses if isinstance(email_addresses, str) else list(email_addresses)
+    )
     secret = new_webhook_secret()
     team = Team.objects.create(
         slug=slug,
         name=name,
-        email_addresses=list(email_addresses),
+        email_addresses=addresses,
         webhook_url=webhook_url,
         webhook_format=webhook_format,
         webhook_secret_sealed=seal(secret),
@@ -76,6 +81,8 @@ def team_update(*, team: Team, **changes) -> Team:
             raise InvalidInput(f"Cannot change {key} on a team.")
         setattr(team, key, value)
     check_webhook_url(url=team.webhook_url)
+    if "email_addresses" in changes:
+        team.email_addresses = check_email_addresses(addresses=team.email_addresses)
     renamed = Team.objects.filter(pk=team.pk).exclude(slug=team.slug, name=team.name).exists()
     team.save()
     if members is not None:
@@ -92,6 +99,28 @@ def team_update(*, team: Team, **changes) -> Team:
         timeline_refresh_jobs_of_team(team_id=team.pk)
         team_renamed.send(sender=Team, team=team)
     return team
+
+
+def check_email_addresses(*, addresses: object) -> list[str]:
+    """The team's addresses as a list, or an error on email_addresses.
+
+    The admin takes them as JSON: a single string was stored as one
+    "address" per character, and numbers or other words went to the mailer.
+    """
+    if not isinstance(addresses, list | tuple):
+        raise InvalidInput.for_field(
+            "email_addresses", 'Give a list of email addresses, e.g. ["ops@example.org"].'
+        )
+    for address in addresses:
+        try:
+            if not isinstance(address, str):
+                raise ValidationError("not text")
+            validate_email(address)
+        except ValidationError:
+            raise InvalidInput.for_field(
+                "email_addresses", f"{repr(address)[:100]} is not an email address."
+            ) from None
+    return list(addresses)
 
 
 def check_webhook_url(*, url: str) -> None:

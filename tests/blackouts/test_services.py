@@ -117,6 +117,62 @@ def test_unparseable_exception_is_an_error_on_exdates(frozen_now, grading_stack)
     assert "next tuesday" in fields["exdates"][0]
 
 
+def test_an_exception_that_is_no_occurrence_is_an_error_naming_the_nearest(
+    frozen_now, grading_stack
+):
+    fields = invalid_fields(
+        start=at(1, 20), end=at(1, 22), rrule="FREQ=WEEKLY", exdates=["2030-12-09T20:00:00Z"]
+    )
+
+    assert fields["exdates"] == [
+        "2030-12-09 20:00 is not when an occurrence starts; "
+        "did you mean Sun 08 Dec 2030 20:00 or Sun 15 Dec 2030 20:00?"
+    ]
+
+
+def test_an_exception_after_the_last_occurrence_is_an_error(frozen_now, grading_stack):
+    fields = invalid_fields(
+        start=at(1, 20), end=at(1, 22), rrule="FREQ=WEEKLY;COUNT=2", exdates=[at(15, 20)]
+    )
+
+    assert "did you mean Sun 08 Dec 2030 20:00?" in fields["exdates"][0]
+
+
+def test_an_exception_given_as_a_date_is_that_days_occurrence_in_the_blackouts_zone(
+    frozen_now, grading_stack, settings
+):
+    settings.CLEARWAY_HORIZON_DAYS = 30
+    start = datetime(2030, 12, 1, 20, tzinfo=LONDON)
+
+    blackout = builders.blackout(
+        start=start,
+        end=start + timedelta(hours=2),
+        timezone="Europe/London",
+        rrule="FREQ=WEEKLY",
+        exdates=["2030-12-08"],
+    )
+
+    assert blackout.exdates == ["2030-12-08T20:00:00+00:00"]
+    assert at(8, 20) not in occurrence_starts(blackout)
+
+
+def test_an_exception_a_wall_clock_day_later_across_a_dst_change_is_an_occurrence(
+    frozen_now, grading_stack
+):
+    # Weekly at 09:00 in New York: the Sunday after 3 Nov 2030 is 14:00 UTC, not 13:00.
+    start = datetime(2030, 10, 27, 9, tzinfo=ZoneInfo("America/New_York"))
+
+    blackout = builders.blackout(
+        start=start,
+        end=start + timedelta(hours=1),
+        timezone="America/New_York",
+        rrule="FREQ=WEEKLY;COUNT=3",
+        exdates=["2030-11-03T09:00:00"],
+    )
+
+    assert blackout.exdates == ["2030-11-03T14:00:00+00:00"]
+
+
 def test_invalid_blackout_is_not_saved(frozen_now, grading_stack):
     invalid_fields(severity="block")
 

@@ -137,6 +137,10 @@ def test_slots_answer_with_and_without_a_trailing_slash(ci, clock):
         ({"before": "2030-12-01T10:00:00Z", "after": "2030-12-02T00:00:00Z"}, "before"),
         ({"systems": "nope"}, "systems"),
         ({"impact": "catastrophic"}, "impact"),
+        ({"limit": "9" * 5000}, "limit"),
+        ({"exclude_job": "0"}, "exclude_job"),
+        # More digits than int() converts: was a ValueError and a 500.
+        ({"exclude_job": "9" * 5000}, "exclude_job"),
     ],
 )
 def test_bad_input_is_a_400_with_a_message_on_its_field(ci, org, params, field):

@@ -137,6 +137,13 @@ def test_revoking_a_token_that_is_not_a_number_is_a_404(requester, clock):
     assert response.status_code == 404
 
 
+def test_revoking_a_token_id_of_thousands_of_digits_is_a_404(requester, clock):
+    # int() refuses more than 4,300 digits: the revocation answered 500.
+    response = signed_in(requester).delete("/api/v1/api-tokens/" + "9" * 5000)
+
+    assert response.status_code == 404
+
+
 # --- authentication -----------------------------------------------------------
 
 

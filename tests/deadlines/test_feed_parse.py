@@ -21,10 +21,11 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
-def calendar(*events: str, head: str = "") -> bytes:
+def calendar(*events: str, head: str = "", latin1: bool = False) -> bytes:
     body = "".join(f"BEGIN:VEVENT\r\n{event.strip()}\r\nEND:VEVENT\r\n" for event in events)
     text = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n{head}{body}END:VCALENDAR\r\n"
-    return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+    text = text.replace("\r\n", "\n").replace("\n", "\r\n")
+    return text.encode("latin-1" if latin1 else "utf-8")
 
 
 def dues(data: bytes, **kwargs) -> dict[str, datetime]:
@@ -86,6 +87,12 @@ def test_all_day_recurring_events_skip_their_exdates():
         ("UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nRRULE:FREQ=BOGUS", "RRULE", "cannot"),
         (
             "UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nX-CLEARWAY-COHORT-SIZE:lots",
+            "X-CLEARWAY-COHORT-SIZE",
+            "not a cohort size",
+        ),
+        (
+            # More digits than Python converts: was a ValueError (a 500 on upload).
+            "UID:x\nSUMMARY:X\nDTSTART:20301212T100000Z\nX-CLEARWAY-COHORT-SIZE:" + "9" * 5000,
             "X-CLEARWAY-COHORT-SIZE",
             "not a cohort size",
         ),
@@ -206,11 +213,90 @@ def test_an_unknown_calendar_zone_falls_back_to_utc_with_a_warning():
         (b"\x89PNG\r\n\x1a\n", "not an iCalendar file"),
         (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n", "cut off"),
         (b"BEGIN:VCALENDAR\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n", "cannot be read"),
+        # Latin-1: icalendar read the byte as U+FFFD, so "Caf\xe9" became "Caf?".
+        (calendar("UID:x\nSUMMARY:Caf\xe9\nDTSTART:20301212T100000Z", latin1=True), "not UTF-8"),
     ],
 )
 def test_a_file_that_is_not_a_calendar_fails_as_a_whole(data, words):
     with pytest.raises(FeedError, match=words):
         parse_ics(data, window=WINDOW)
+
+
+def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte():
+    data = calendar("UID:x\nSUMMARY:Caf\xe9\nDTSTART:20301212T100000Z", latin1=True)
+
+    with pytest.raises(FeedError, match="byte 0xE9 on line 6"):
+        parse_ics(data, window=WINDOW)
+
+
+def test_a_summary_longer_than_a_title_is_kept_cut_and_named():
+    data = calendar(f"UID:x\nSUMMARY:{'S' * 301}\nDTSTART:20301212T100000Z")
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    # A feed still gets the deadline (its traffic counts); an upload is refused.
+    assert [len(entry.title) for entry in parsed.entries] == [300]
+    [problem] = parsed.problems
+    assert (problem.field, problem.uid) == ("SUMMARY", "x")
+    assert "301 characters" in problem.message
+
+
+def test_a_course_longer_than_a_course_is_kept_cut_and_named():
+    data = calendar(f"UID:x\nSUMMARY:Essay\nCATEGORIES:{'C' * 201}\nDTSTART:20301212T100000Z")
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert [len(entry.course) for entry in parsed.entries] == [200]
+    [problem] = parsed.problems
+    assert (problem.field, problem.uid) == ("CATEGORIES", "x")
+
+
+def test_a_time_in_a_zone_the_file_does_not_define_is_skipped_and_named():
+    # icalendar left it floating: it was read silently in the feed's zone.
+    data = calendar("UID:x\nSUMMARY:X\nDTSTART;TZID=Lecture Hall Time:20301212T100000")
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert parsed.entries == []
+    [problem] = parsed.problems
+    assert problem.field == "DTSTART"
+    assert "Lecture Hall Time" in problem.message
+
+
+def campus_time(offset: str) -> str:
+    return (
+        "BEGIN:VTIMEZONE\r\nTZID:Campus Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+        f"TZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+
+
+def test_a_zone_a_file_defines_is_read_as_that_file_defines_it():
+    # icalendar keeps the first definition of a zone name for the whole process:
+    # a second file's own "Campus Time" was read with the first file's offset.
+    event = "UID:x\nSUMMARY:X\nDTSTART;TZID=Campus Time:20301212T100000"
+    parse_ics(calendar(event, head=campus_time("+0100")), window=WINDOW)
+
+    assert dues(calendar(event, head=campus_time("+0500"))) == {"x": utc(2030, 12, 12, 5)}
+
+
+def test_a_zone_another_file_defined_is_not_used_for_a_file_that_does_not():
+    event = "UID:x\nSUMMARY:X\nDTSTART;TZID=Campus Time:20301212T100000"
+    parse_ics(calendar(event, head=campus_time("+0100")), window=WINDOW)
+
+    parsed = parse_ics(calendar(event), window=WINDOW)
+
+    assert parsed.entries == []
+    assert [problem.field for problem in parsed.problems] == ["DTSTART"]
+
+
+def test_an_all_day_event_ending_before_it_starts_is_skipped_and_named():
+    data = calendar("UID:x\nSUMMARY:X\nDTSTART;VALUE=DATE:20301212\nDTEND;VALUE=DATE:20301210")
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert parsed.entries == []
+    [problem] = parsed.problems
+    assert (problem.field, problem.message) == ("DTEND", "DTEND is before DTSTART.")
 
 
 def test_json_items_are_read_and_bad_ones_named():

@@ -9,6 +9,7 @@ from deadlines.services import cohort_save, deadline_create, deadline_update, de
 from scheduling import conflicts
 from scheduling.errors import InvalidInput
 from scheduling.models import MaintenanceJob
+from scheduling.text import MESSAGE as ONE_LINE
 from scheduling.timeline.services import timeline_refresh_job
 from tests import builders
 from tests.builders import at
@@ -60,6 +61,25 @@ def test_every_invalid_field_is_reported_at_once(frozen_now, grading_stack):
     fields = invalid_fields(title="", cohort_size=0, systems=["moodle"])
 
     assert set(fields) == {"title", "cohort_size", "systems"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        # Stored as given, the course and cohort went into every finding's
+        # message (pages, emails, webhooks) over two lines, or read backwards.
+        ("course", "CS\r\n101"),
+        ("course", "CS 101 \u202e"),
+        ("new_cohort_name", "CS 2026\nBcc: x"),
+    ],
+    ids=["course-line-break", "course-bidi-override", "cohort-line-break"],
+)
+def test_a_course_or_cohort_that_is_not_one_line_is_an_error_on_it(
+    frozen_now, grading_stack, field, value
+):
+    fields = invalid_fields(**{field: value})
+
+    assert fields == {"cohort" if field == "new_cohort_name" else field: [ONE_LINE]}
 
 
 def test_invalid_deadline_is_not_saved(frozen_now, grading_stack):

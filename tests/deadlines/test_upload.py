@@ -127,6 +127,50 @@ def test_a_csv_that_cannot_be_read_is_refused(content, key, words, curriculum):
     assert not Deadline.objects.exists()
 
 
+def test_a_csv_row_is_named_by_its_spreadsheet_row_blank_rows_included(clock, curriculum):
+    # Blank lines were not counted: the bad row below was called "row 3".
+    content = "title,due,cohort_size\n\nEssay,2030-12-12T10:00Z,5\n\nQuiz,next tuesday,5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 5.due"]
+
+
+@pytest.mark.parametrize(("separator", "name"), [(";", "semicolons"), ("\t", "tabs")])
+def test_a_csv_with_another_separator_is_refused_saying_which(separator, name, curriculum):
+    # It said "Unknown column" for 'title;due;cohort_size' and that title and
+    # due were missing, though both were there.
+    content = separator.join(["title", "due", "cohort_size"]) + "\nEssay;2030-12-12;5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 1.file"]
+    [message] = answer.json()["errors"]["row 1.file"]
+    assert f"separated by {name}" in message and "commas" in message
+
+
+def test_a_csv_course_with_a_bidirectional_override_is_a_row_error(clock, curriculum):
+    content = "title,course,due,cohort_size\nEssay,CS 101\u202e,2030-12-12T10:00Z,5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 2.course"]
+
+
+def test_a_csv_row_with_every_cell_empty_is_skipped_like_a_blank_line(clock, curriculum):
+    # Spreadsheets save rows of empty cells (",,") after the data; each one
+    # refused the whole upload with "Give the deadline a title".
+    content = "title,due,cohort_size\nEssay,2030-12-12T10:00Z,5\n,,\n , ,\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 201, answer.json()
+    assert answer.json()["created"] == 1
+
+
 def test_an_ics_upload_publishes_its_events_with_the_form_defaults(clock, curriculum):
     answer = upload(
         curriculum["carol"],
@@ -186,6 +230,54 @@ def test_a_file_that_is_not_usable_is_refused(name, content, words, curriculum):
 
     assert answer.status_code == 400
     assert words in str(answer.json()["errors"])
+
+
+def test_an_ics_upload_whose_summary_is_too_long_is_refused_not_cut(clock, curriculum):
+    long_title = calendar_text(f"UID:x\nSUMMARY:{'S' * 301}\nDTSTART:20301212T100000Z")
+
+    answer = upload(curriculum["carol"], "lms.ics", long_title, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    assert "301 characters" in answer.json()["errors"]["event 1 (UID x).SUMMARY"][0]
+    assert not Deadline.objects.exists()
+
+
+def test_an_ics_upload_that_is_not_utf8_is_refused_not_garbled(clock, curriculum):
+    latin1 = calendar_text("UID:x\nSUMMARY:Caf\xe9\nDTSTART:20301212T100000Z", latin1=True)
+
+    answer = upload(curriculum["carol"], "lms.ics", latin1, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    assert "not UTF-8" in answer.json()["errors"]["file"][0]
+    assert not Deadline.objects.exists()
+
+
+def test_an_ics_upload_publishes_every_occurrence_of_a_bounded_rule(clock, curriculum):
+    # Only those within the 400-day horizon were published, and an upload is
+    # never synced again: the later ones were lost without a word.
+    yearly = calendar_text(
+        "UID:exam\nSUMMARY:Finals\nDTSTART:20301210T090000Z\nRRULE:FREQ=YEARLY;COUNT=5"
+    )
+
+    answer = upload(curriculum["carol"], "exams.ics", yearly, cohort_size=300)
+
+    assert answer.status_code == 201, answer.json()
+    dues = sorted(Deadline.objects.values_list("due", flat=True))
+    assert dues == [utc(year, 12, 10, 9) for year in range(2030, 2035)]
+
+
+def test_an_ics_upload_with_an_endless_rule_is_refused_asking_for_an_end(
+    clock, curriculum, settings
+):
+    settings.CLEARWAY_FEED_MAX_OCCURRENCES = 100
+    weekly = calendar_text("UID:quiz\nSUMMARY:Quiz\nDTSTART:20301210T090000Z\nRRULE:FREQ=WEEKLY")
+
+    answer = upload(curriculum["carol"], "quizzes.ics", weekly, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    [message] = answer.json()["errors"]["event 1 (UID quiz).RRULE"]
+    assert "more than 100 occurrences" in message and "COUNT" in message
+    assert not Deadline.objects.exists()
 
 
 def test_only_the_team_uploads_its_deadlines(curriculum):
@@ -373,7 +465,13 @@ def test_a_row_stored_before_cohorts_counted_is_updated_in_place(clock, curricul
 
 @pytest.mark.parametrize(
     ("row", "field"),
-    [("Essay,²,2030-12-12T23:59Z", "cohort_size"), ("Essay,100,9999-12-31", "due")],
+    [
+        ("Essay,²,2030-12-12T23:59Z", "cohort_size"),
+        ("Essay,100,9999-12-31", "due"),
+        # More digits than Python's int() converts: was a ValueError and a 500.
+        ("Essay," + "9" * 5000 + ",2030-12-12T23:59Z", "cohort_size"),
+    ],
+    ids=["superscript", "year-9999", "5000-digits"],
 )
 def test_a_row_with_a_number_or_day_out_of_reach_is_a_400_on_its_field(row, field, curriculum):
     answer = upload(curriculum["carol"], "deadlines.csv", f"title,cohort_size,due\n{row}\n")

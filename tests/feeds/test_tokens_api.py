@@ -89,3 +89,10 @@ def test_a_name_is_required_and_anonymous_people_are_refused(sam):
 
     assert APIClient().post("/api/v1/feed-tokens", {"name": "x"}).status_code in (401, 403)
     assert APIClient().get("/api/v1/feed-tokens").status_code in (401, 403)
+
+
+def test_revoking_a_token_id_of_thousands_of_digits_is_a_404(sam):
+    # int() refuses more than 4,300 digits: the revocation answered 500.
+    answer = signed_in(sam).delete("/api/v1/feed-tokens/" + "9" * 5000)
+
+    assert answer.status_code == 404

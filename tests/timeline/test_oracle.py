@@ -83,7 +83,10 @@ def blackouts(draw):
             timezone="America/New_York", rrule=f"FREQ=DAILY;COUNT={draw(st.integers(2, 6))}"
         )
         if draw(st.booleans()):
-            spec["exdates"] = [start + timedelta(days=1)]
+            # The second occurrence: a day later on New York's wall clock, which
+            # is not 24 hours later across the November change.
+            local = start.astimezone(NEW_YORK).replace(tzinfo=None) + timedelta(days=1)
+            spec["exdates"] = [local.replace(tzinfo=NEW_YORK)]
     return spec
 
 

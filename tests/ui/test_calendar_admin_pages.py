@@ -117,6 +117,35 @@ def test_a_blackout_exception_out_of_range_is_shown_next_to_exceptions(pat, exda
     assert not Blackout.objects.exists()
 
 
+def test_a_blackout_exception_that_is_no_occurrence_is_shown_next_to_exceptions(pat):
+    # A day late: it was stored and skipped nothing, and the page said it was saved.
+    first = soon(5, 12)
+    typo = f"{first + timedelta(days=8):%Y-%m-%d %H:%M}"
+    post = blackout_post(rrule="FREQ=WEEKLY;COUNT=4", timezone="UTC", exdates=typo)
+
+    bad = client_for(pat).post("/blackouts/new/", post)
+
+    assert bad.status_code == 400
+    error = error_next_to(bad.content.decode(), "exdates")
+    assert f"{typo} is not when an occurrence starts" in error
+    assert f"{first + timedelta(days=7):%a %d %b %Y %H:%M}" in error
+    assert not Blackout.objects.exists()
+
+
+def test_a_blackout_exception_given_as_a_date_skips_that_days_occurrence(pat):
+    # A date alone was read as midnight: it matched no occurrence and skipped nothing.
+    first = soon(5, 12)
+    post = blackout_post(
+        rrule="FREQ=WEEKLY;COUNT=4", timezone="UTC", exdates=f"{first + timedelta(days=7):%Y-%m-%d}"
+    )
+
+    client_for(pat).post("/blackouts/new/", post)
+
+    blackout = Blackout.objects.get()
+    starts = list(blackout.occurrences.order_by("start").values_list("start", flat=True))
+    assert starts == [first, first + timedelta(days=14), first + timedelta(days=21)]
+
+
 def test_everyone_signed_in_reads_the_deadline_list_without_change_links(alice, carol):
     client_for(carol).post("/deadlines/new/", deadline_post())
     deadline = Deadline.objects.get()

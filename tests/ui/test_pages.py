@@ -142,6 +142,26 @@ def test_booking_errors_are_shown_next_to_their_fields(alice):
     assert 'value="infra-dba" selected' in html
 
 
+def test_a_custom_rule_that_is_too_long_gets_one_error_that_says_so(alice):
+    # It also said "Type a rule, or choose a preset." under the rule just typed.
+    rule = "FREQ=DAILY;COUNT=3;" + "BYHOUR=8;" * 60
+    response = client_for(alice).post("/jobs/new/", job_post(recurrence="custom", rrule=rule))
+
+    assert response.status_code == 400
+    error = error_next_to(response.content.decode(), "rrule")
+    assert "at most 500 characters" in error
+    assert "Type a rule" not in error
+
+
+def test_a_count_that_is_not_a_number_gets_one_error_that_says_so(alice):
+    response = client_for(alice).post("/jobs/new/", job_post(recurrence="weekly", count="lots"))
+
+    assert response.status_code == 400
+    error = error_next_to(response.content.decode(), "count")
+    assert "Enter a whole number" in error
+    assert "Say how many times" not in error
+
+
 def test_a_service_error_lands_next_to_its_field(alice):
     response = client_for(alice).post("/jobs/new/", job_post(end=job_post()["start"]))
     assert "The end must be after the start" in error_next_to(response.content.decode(), "end")
