@@ -212,7 +212,7 @@ def read_prepared(sql: str, params: list) -> tuple | None:
             if bound:
                 return _bounded_read(db, kept, sql, params, bound)
             reading = _wrapped(db, kept.server)
-            reading.execute(sql, params)
+            reading.execute(_numbered(sql), params)
             return reading.fetchone()
     finally:
         _carried.reset(token)
@@ -274,8 +274,15 @@ def _send(db, kept: "_Kept", bound: str, statement: str, params: list) -> tuple 
 _PLACEHOLDER = re.compile(r"%([s%])")
 
 
+@functools.lru_cache(maxsize=256)
 def _numbered(sql: str) -> str:
-    """`sql` with PostgreSQL's numbered parameters for the client's `%s`."""
+    """`sql` with PostgreSQL's numbered parameters for the client's `%s`.
+
+    The reads are sent so, through a raw cursor: psycopg converts `%s` itself
+    only up to 4,096 characters and 50 parameters, and the gaps read of a
+    system with a long reach is longer, so it split the statement anew on
+    every check.
+    """
     numbers = itertools.count(1)
     return _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[1] == "s" else "%", sql)
 
@@ -306,8 +313,9 @@ _PG_TYPES = (
 
 @dataclass
 class _Kept:
-    """A connection's two cursors and its statements prepared in SQL, kept: a psycopg
-    cursor copies the connection's adapters when made, which cost more than using it."""
+    """A connection's two cursors (server-side binding with numbered parameters, and
+    client-side binding) and its statements prepared in SQL, kept: a psycopg cursor
+    copies the connection's adapters when made, which cost more than using it."""
 
     server: object
     client: object
@@ -319,11 +327,12 @@ _cursors: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _kept(raw) -> _Kept:
-    from django.db.backends.postgresql.base import Cursor, ServerBindingCursor
+    from django.db.backends.postgresql.base import Cursor
+    from psycopg import RawCursor
 
     kept = _cursors.get(raw)
     if kept is None or kept.server.closed:
-        kept = _cursors[raw] = _Kept(server=ServerBindingCursor(raw), client=Cursor(raw))
+        kept = _cursors[raw] = _Kept(server=RawCursor(raw), client=Cursor(raw))
     return kept
 
 
