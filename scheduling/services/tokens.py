@@ -87,7 +87,10 @@ def api_token_create(
 
 
 def may_hold_tokens(user: User | None, team: Team) -> bool:
-    """Who may make a team's tokens, and whose tokens stay live: its members, and staff."""
+    """Who may make a team's tokens, and whose tokens stay live: its members, and staff,
+    while their account is active."""
+    if user is None or not user.is_active:
+        return False
     return bool(getattr(user, "is_staff", False)) or is_member(user, team)
 
 
@@ -111,6 +114,23 @@ def api_tokens_revoke_of_leavers(*, team: Team, now: datetime | None = None) -> 
     left = [
         t.pk for t in live.select_related("created_by") if not may_hold_tokens(t.created_by, team)
     ]
+    if left:
+        _revoke(left, now=now or timezone.now())
+    return left
+
+
+def api_tokens_revoke_made_by(*, user: User, now: datetime | None = None) -> list[int]:
+    """Revoke every live token `user` made, whatever the team; return their ids.
+
+    Called when the account is deactivated or deleted: someone who left the
+    organisation must not go on booking through a token they made, and once
+    the account is deleted the token no longer says who made it.
+    """
+    left = list(
+        ApiToken.objects.filter(created_by=user, revoked_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
     if left:
         _revoke(left, now=now or timezone.now())
     return left

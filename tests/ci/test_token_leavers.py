@@ -9,6 +9,7 @@ stay. The clock starts at 2030-12-01 09:00 UTC (tests.personas.clock).
 import pytest
 
 from scheduling import token_cache
+from scheduling.errors import NotAllowed
 from scheduling.models import ApiToken
 from scheduling.services.catalogue import team_update
 from scheduling.services.tokens import api_token_authenticate, api_token_create
@@ -117,5 +118,72 @@ def test_the_tokens_of_members_who_stay_keep_working(org, requester, colleague):
     _, secret = made_by(colleague, org["infra"])
 
     team_update(team=org["infra"], members=[colleague])
+
+    assert api_token_authenticate(secret=secret) is not None
+
+
+# --- an account deactivated or deleted ------------------------------------------------
+
+
+def test_a_token_no_longer_books_once_its_makers_account_is_deactivated(org, requester):
+    _, secret = made_by(requester, org["infra"])
+    assert api_token_authenticate(secret=secret) is not None  # now in the cache
+
+    requester.is_active = False
+    requester.save()
+    booked = bearer(secret).post("/api/v1/jobs", job_body(), format="json")
+
+    assert booked.status_code == 401
+
+
+def test_deactivating_an_account_in_the_admin_revokes_every_token_it_made(
+    org, requester, admin_client
+):
+    infra_token, _ = made_by(requester, org["infra"])
+
+    page = admin_client.post(
+        f"/admin/auth/user/{requester.pk}/change/",
+        {
+            "username": requester.username,
+            "first_name": requester.first_name,
+            "last_name": requester.last_name,
+            "email": requester.email,
+            "date_joined_0": "2030-11-01",
+            "date_joined_1": "09:00:00",
+            "initial-date_joined_0": "2030-11-01",
+            "initial-date_joined_1": "09:00:00",
+        },  # "active" left unticked
+    )
+
+    assert page.status_code == 302, page.content.decode()[:2000]
+    infra_token.refresh_from_db()
+    assert infra_token.revoked_at == at(1, 9)
+
+
+def test_deleting_the_makers_account_revokes_the_token_before_it_forgets_who_made_it(
+    org, requester
+):
+    token, secret = made_by(requester, org["infra"])
+
+    requester.delete()
+
+    token.refresh_from_db()
+    assert (token.revoked_at, token.created_by) == (at(1, 9), None)
+    assert api_token_authenticate(secret=secret) is None
+
+
+def test_a_deactivated_member_may_not_make_a_token(org, requester):
+    requester.is_active = False
+    requester.save()
+
+    with pytest.raises(NotAllowed):
+        made_by(requester, org["infra"])
+
+
+def test_tokens_made_by_others_outlive_someone_elses_deactivation(org, requester, colleague):
+    _, secret = made_by(colleague, org["infra"])
+
+    requester.is_active = False
+    requester.save()
 
     assert api_token_authenticate(secret=secret) is not None
