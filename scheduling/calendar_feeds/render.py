@@ -10,7 +10,7 @@ overrides). One-off events and deadlines are plain UTC instants.
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event, vDuration, vRecur
+from icalendar import Calendar, Event, vCategory, vDuration, vRecur, vText
 from icalendar.parser import Contentline
 
 from scheduling import recurrence
@@ -39,18 +39,37 @@ def _rule(event: FeedEvent) -> vRecur:
     return vRecur.from_ical(text)
 
 
+class _Text(vText):
+    """TEXT escaped as RFC 5545 says, and nothing more.
+
+    icalendar first turns a literal `\\N` into a line break, so a title such
+    as `Copy \\\\NAS01\\backups` showed as two lines in calendar apps.
+    """
+
+    __slots__ = ()
+
+    def to_ical(self) -> bytes:
+        return _text(self).encode(self.encoding)
+
+
+def _categories(value: str) -> vCategory:
+    categories = vCategory([value])
+    categories.cats = [_Text(value)]
+    return categories
+
+
 def _describe(component: Event, event: FeedEvent) -> None:
-    component.add("uid", event.uid)
+    component.add("uid", _Text(event.uid))
     # Without METHOD, DTSTAMP is when the event was last revised (RFC 5545
     # 3.8.7.2): it depends only on the row, so the text can be cached.
     component.add("dtstamp", event.modified.astimezone(UTC))
     component.add("last-modified", event.modified.astimezone(UTC))
     component.add("sequence", event.sequence)
-    component.add("summary", event.summary)
-    component.add("description", event.description)
+    component.add("summary", _Text(event.summary))
+    component.add("description", _Text(event.description))
     component.add("url", event.url)
-    component.add("categories", [event.category])
-    component.add("status", event.status)
+    component.add("categories", _categories(event.category))
+    component.add("status", _Text(event.status))
     # Maintenance and traffic do not make the subscriber busy.
     component.add("transp", "TRANSPARENT")
 
@@ -125,10 +144,10 @@ def _utc(moment: datetime) -> str:
 
 
 def _text(value: str) -> str:
-    """RFC 5545 TEXT escaping, in icalendar's order (a literal `\\N` is a line break)."""
+    """RFC 5545 TEXT escaping, in icalendar's order but for its first step, which
+    read a typed backslash and N as a line break."""
     return (
-        value.replace("\\N", "\n")
-        .replace("\\", "\\\\")
+        value.replace("\\", "\\\\")
         .replace(";", "\\;")
         .replace(",", "\\,")
         .replace("\r\n", "\\n")

@@ -38,7 +38,7 @@ from django.utils.module_loading import import_string
 from scheduling.models import FeedText
 
 # Bump when the rendered text changes shape: every stored text is re-rendered.
-RENDER_FORMAT = 1
+RENDER_FORMAT = 2  # 2: a typed `\N` in a text is no longer a line break
 
 CONFIRMED, TENTATIVE, CANCELLED = "CONFIRMED", "TENTATIVE", "CANCELLED"
 

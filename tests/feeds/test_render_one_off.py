@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from icalendar import Calendar
 
 from scheduling.calendar_feeds import render
 from scheduling.calendar_feeds.sources import FeedEvent
@@ -106,3 +107,23 @@ def test_a_zoned_or_recurring_event_is_still_written_by_icalendar():
     assert render.render_events([zoned, recurring]) == with_icalendar(zoned) + with_icalendar(
         recurring
     )
+
+
+def test_a_backslash_before_n_in_a_title_stays_as_typed():
+    # A Windows share in a title: icalendar alone turns its `\N` into a line break.
+    event = one_off(summary=r"Copy \\NAS01\backups", description="Runbook:\nstep 1")
+
+    written = render.render_events([event]).decode()
+
+    assert "SUMMARY:Copy \\\\\\\\NAS01\\\\backups\r\n" in written
+    assert "DESCRIPTION:Runbook:\\nstep 1\r\n" in written
+
+
+def test_a_recurring_events_title_keeps_a_backslash_before_n_too():
+    event = one_off(summary=r"Copy \\NAS01\backups", rrule="FREQ=WEEKLY;COUNT=3")
+
+    parsed = Calendar.from_ical(
+        b"BEGIN:VCALENDAR\r\n" + render.render_events([event]) + b"END:VCALENDAR\r\n"
+    )
+
+    assert [str(e["SUMMARY"]) for e in parsed.walk("VEVENT")] == [r"Copy \\NAS01\backups"]
