@@ -123,6 +123,19 @@ def _positive_int(raw: str | None, *, field: str) -> int | None:
     return int(raw)
 
 
+def _empty_range(asked_after: datetime | None, after: datetime, before: datetime) -> str:
+    """Why `before` leaves no range: in the past, before `after`, or before its quarter hour."""
+    start = f"{after:%Y-%m-%dT%H:%M}Z"
+    if asked_after is None:
+        return f"`before` must be later than now ({start}): there are no slots in the past."
+    if before > asked_after:
+        return (
+            f"`before` must be after {start}: slots start on quarter hours, "
+            "the first one at or after `after`."
+        )
+    return "`before` must be after `after`."
+
+
 class CIView(APIView):
     throttle_classes = [TokenRateThrottle]
     token_scopes = READ
@@ -416,7 +429,7 @@ class SlotsView(CIView):
         # bounds a forward search, as it always has.
         backwards = before is not None and asked_after is None
         if before is not None and before <= after:
-            raise InvalidInput.for_field("before", "`before` must be after `after`.")
+            raise InvalidInput.for_field("before", _empty_range(asked_after, after, before))
         try:
             limit = int(params.get("limit", 5))
         except ValueError:

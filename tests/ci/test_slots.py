@@ -155,3 +155,38 @@ def test_a_missing_duration_is_a_400_on_duration(ci, org):
 
     assert response.status_code == 400
     assert response.json()["errors"] == {"duration": ["Give an ISO 8601 duration such as PT4H."]}
+
+
+def test_a_before_in_the_past_without_after_says_it_is_in_the_past(ci, clock):
+    response = ci.get(
+        "/api/v1/slots",
+        {"systems": "grading-db", "duration": "PT4H", "before": "2030-11-30T12:00:00Z"},
+    )
+
+    assert response.status_code == 400
+    # No `after` was given: the range starts now, and the message says so.
+    assert response.json()["errors"] == {
+        "before": [
+            "`before` must be later than now (2030-12-01T09:00Z): there are no slots in the past."
+        ]
+    }
+
+
+def test_a_before_inside_the_quarter_hour_after_starts_names_the_rounded_start(ci, clock):
+    response = ci.get(
+        "/api/v1/slots",
+        {
+            "systems": "grading-db",
+            "duration": "PT4H",
+            "after": "2030-12-02T08:05:00Z",
+            "before": "2030-12-02T08:10:00Z",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "before": [
+            "`before` must be after 2030-12-02T08:15Z: slots start on quarter hours, "
+            "the first one at or after `after`."
+        ]
+    }
