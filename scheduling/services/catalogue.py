@@ -305,9 +305,24 @@ def system_delete(*, system: System) -> None:
             code="in_use",
         )
     slug = system.slug
+    # Jobs on what it depends on impacted it: their rows name it, and its own
+    # allowed window may have refused them.
+    impacting = list(system.impacting_jobs.values_list("pk", flat=True))
+    upstream = sorted(system.depends_on.values_list("slug", flat=True))
     system.delete()
     calendar_change_record(reason=f"system {slug} removed")
     timeline_refresh_reach()
+    for job_id in impacting:
+        timeline_refresh_job(job_id=job_id)
+    if impacting:
+        now = django_timezone.now()
+        enqueue(
+            "scheduling.tasks.reevaluate_jobs",
+            start=now.isoformat(),
+            end=FAR_FUTURE.isoformat(),
+            systems=upstream,
+            reason=f"system {slug} removed",
+        )
 
 
 # Named through many-to-many links, which the database would silently drop

@@ -319,6 +319,37 @@ def test_the_daily_roll_clears_a_draft_booked_in_allowed_windows_beyond_the_old_
     assert (after.decision, after.findings) == ("clear", [])
 
 
+def test_deleting_the_dependent_system_whose_window_conflicted_a_job_approves_it_again(
+    requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)  # grading-db, Dec 10 08:00-12:00
+    clock.move_to(at(2))
+    added = as_user(admin).post(
+        "/api/v1/systems",
+        {
+            "slug": "grading-cache",
+            "name": "Cache",
+            "team": "grading",
+            "depends_on": ["grading-db"],
+            "maintenance_window": {
+                "rrule": "FREQ=DAILY",
+                "start_time": "22:00",
+                "duration": "PT4H",
+                "timezone": "UTC",
+            },
+        },
+        format="json",
+    )
+    assert added.status_code == 201, added.json()
+    assert status(job.pk) == "conflicted"
+
+    gone = as_user(admin).delete("/api/v1/systems/grading-cache")
+
+    assert gone.status_code == 204
+    after = MaintenanceJob.objects.get(pk=job.pk)
+    assert (after.status, after.decision) == ("approved", "clear")
+
+
 # --- what a change does not touch ---------------------------------------------
 
 

@@ -168,6 +168,29 @@ def test_a_dependency_added_through_the_api_brings_its_traffic(org, admin):
     assert matches_a_rebuild()
 
 
+def test_a_dependent_system_deleted_through_the_api_leaves_the_jobs_it_was_impacted_by(
+    org, admin, requester, reviewer
+):
+    job = approved_job(requester=requester, reviewer=reviewer)
+    added = as_user(admin).post(
+        "/api/v1/systems",
+        {"slug": "grading-cache", "name": "Cache", "team": "grading", "depends_on": ["grading-db"]},
+        format="json",
+    )
+    assert added.status_code == 201, added.json()
+    assert matches_a_rebuild()
+
+    gone = as_user(admin).delete("/api/v1/systems/grading-cache")
+    assert gone.status_code == 204
+
+    # The job's rows (grading-db and its two dependents) no longer name grading-cache.
+    rows = TimelineInterval.objects.filter(source=f"job:{job.pk}")
+    assert [sorted(row.detail["impacted"]) for row in rows] == [
+        ["grading-api", "grading-db", "submissions-web"]
+    ] * 3
+    assert matches_a_rebuild()
+
+
 def test_an_allowed_window_set_then_rolled_forward(org, admin, clock):
     answer = as_user(admin).patch(
         "/api/v1/systems/reports-db",
