@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from scheduling import conflicts, engine, window_cache
-from scheduling.choices import ChangeType, FindingKind, JobStatus, ReviewStatus, Severity
+from scheduling.choices import ChangeType, FindingKind, Impact, JobStatus, ReviewStatus, Severity
 from scheduling.engine import Finding, Slot
 from scheduling.links import site_link
 from scheduling.models import MaintenanceJob, ReviewRequest
@@ -327,11 +327,15 @@ def no_slot_reason(
     if FindingKind.FREEZE in found:
         return "A change freeze is on: no window is clear until it is lifted."
     kinds = sorted(kind.replace("_", " ") for kind in found)
+    # Only deadline traffic depends on the impact, and degraded work is flagged
+    # by it as heavy work is: only work of impact none passes it.
+    advice = "Try a shorter job or a later range."
+    if FindingKind.DEADLINE in found and impact != Impact.NONE:
+        advice = "Try a shorter job, a later range, or impact 'none' for work users do not notice."
     return (
         f"No clear window of {_human(duration)} on {', '.join(sorted(impacted))} between "
         f"{after:%Y-%m-%d %H:%M} and {before:%Y-%m-%d %H:%M} UTC: "
-        f"{', '.join(kinds) or 'busy windows'} cover every gap that long. "
-        "Try a shorter job, a later range or impact 'degraded'."
+        f"{', '.join(kinds) or 'busy windows'} cover every gap that long. {advice}"
     )
 
 

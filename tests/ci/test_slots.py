@@ -190,3 +190,33 @@ def test_a_before_inside_the_quarter_hour_after_starts_names_the_rounded_start(c
             "the first one at or after `after`."
         ]
     }
+
+
+def test_a_range_refused_by_a_blackout_does_not_suggest_another_impact(ci, clock):
+    # A blackout refuses every impact: degraded work would find no slot either.
+    builders.blackout(systems=["grading-db"], start=at(2, 0), end=at(2, 21))
+
+    answer = slots(ci, after="2030-12-02T00:00:00Z", before="2030-12-03T00:00:00Z")
+    degraded = slots(
+        ci, after="2030-12-02T00:00:00Z", before="2030-12-03T00:00:00Z", impact="degraded"
+    )
+
+    assert degraded["slots"] == []
+    assert answer["reason"].endswith("Try a shorter job or a later range.")
+
+
+def test_a_range_busy_with_deadline_traffic_suggests_work_that_adds_no_load(ci, clock):
+    # The traffic window of a deadline due Dec 3 12:00 covers Dec 1 12:00 to Dec 3 18:00.
+    builders.deadline(due=at(3, 12), cohort_size=2000, systems=["grading-api"])
+    after, before = "2030-12-01T12:00:00Z", "2030-12-03T18:00:00Z"
+
+    answer = slots(ci, after=after, before=before)
+    degraded = slots(ci, after=after, before=before, impact="degraded")
+    light = slots(ci, after=after, before=before, impact="none")
+
+    # Degraded work is flagged by the same traffic; only work of impact none is not.
+    assert (answer["slots"], degraded["slots"]) == ([], [])
+    assert light["slots"] != []
+    assert answer["reason"].endswith(
+        "Try a shorter job, a later range, or impact 'none' for work users do not notice."
+    )
