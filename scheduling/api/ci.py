@@ -123,10 +123,13 @@ def _positive_int(raw: str | None, *, field: str) -> int | None:
     return int(raw)
 
 
-def _empty_range(asked_after: datetime | None, after: datetime, before: datetime) -> str:
-    """Why `before` leaves no range: in the past, before `after`, or before its quarter hour."""
+def _empty_range(
+    asked_after: datetime | None, now: datetime, after: datetime, before: datetime
+) -> str:
+    """Why `before` leaves no range from `after` (rounded, never before now): in the
+    past, before `after`, or before its quarter hour."""
     start = f"{after:%Y-%m-%dT%H:%M}Z"
-    if asked_after is None:
+    if asked_after is None or asked_after <= now:
         return f"`before` must be later than now ({start}): there are no slots in the past."
     if before > asked_after:
         return (
@@ -422,14 +425,16 @@ class SlotsView(CIView):
             raise InvalidInput.for_field("duration", "Ask for at most 31 days.")
         # Rounded as the slots are (engine.round_up), so the range and `before` agree.
         asked_after = _instant(request, "after")
-        after = engine.round_up(asked_after or timezone.now())
+        now = timezone.now()
+        # Never from before now: a window in the past cannot be booked.
+        after = engine.round_up(max(asked_after or now, now))
         before = _instant(request, "before")
         # `before` alone asks for the nearest clear windows before it, latest
         # first: people plan backwards from a deadline. With `after` it only
         # bounds a forward search, as it always has.
         backwards = before is not None and asked_after is None
         if before is not None and before <= after:
-            raise InvalidInput.for_field("before", _empty_range(asked_after, after, before))
+            raise InvalidInput.for_field("before", _empty_range(asked_after, now, after, before))
         try:
             limit = int(params.get("limit", 5))
         except ValueError:

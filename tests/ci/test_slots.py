@@ -220,3 +220,29 @@ def test_a_range_busy_with_deadline_traffic_suggests_work_that_adds_no_load(ci, 
     assert answer["reason"].endswith(
         "Try a shorter job, a later range, or impact 'none' for work users do not notice."
     )
+
+
+def test_an_after_in_the_past_offers_slots_from_now_on(ci, clock):
+    answer = slots(ci, after="2030-11-01T00:00:00Z", limit=1)
+
+    # Not November's windows, which nobody can book any more: from now (Dec 1, 09:00).
+    assert windows(answer) == [(at(1, 9), at(1, 13))]
+
+
+def test_a_range_wholly_in_the_past_is_a_400_saying_so(ci, clock):
+    response = ci.get(
+        "/api/v1/slots",
+        {
+            "systems": "grading-db",
+            "duration": "PT4H",
+            "after": "2030-11-01T00:00:00Z",
+            "before": "2030-11-05T00:00:00Z",
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "before": [
+            "`before` must be later than now (2030-12-01T09:00Z): there are no slots in the past."
+        ]
+    }
