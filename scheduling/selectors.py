@@ -66,7 +66,9 @@ def unknown_systems(*, systems: Iterable[str], known: frozenset[str] | None = No
 
 def existing_systems(*, systems: Iterable[str]) -> frozenset[str]:
     """The slugs among `systems` that name a system: one read for a whole batch."""
-    return frozenset(System.objects.filter(slug__in=set(systems)).values_list("slug", flat=True))
+    # No slug holds a NUL, and PostgreSQL refuses to compare a text that does.
+    possible = {slug for slug in systems if "\x00" not in slug}
+    return frozenset(System.objects.filter(slug__in=possible).values_list("slug", flat=True))
 
 
 def known_systems(*, version: tuple | None = None) -> frozenset[str]:

@@ -56,7 +56,8 @@ def check_filters(*, systems: str, team: str) -> tuple[frozenset[str], str]:
         errors.update(exc.fields)
         slugs = frozenset()
     team = team.strip()
-    if team and not Team.objects.filter(slug=team).exists():
+    # A NUL names no team, and PostgreSQL refuses to compare a text holding one.
+    if team and ("\x00" in team or not Team.objects.filter(slug=team).exists()):
         errors["team"] = [f"There is no team {team!r}."]
     if errors:
         raise InvalidInput("The feed filters are not valid.", fields=errors)

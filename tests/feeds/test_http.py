@@ -108,6 +108,19 @@ def test_unknown_filters_are_a_json_error_not_an_empty_calendar(feeds, calendar)
 
 
 @pytest.mark.parametrize(
+    ("query", "field"),
+    [("?systems=grading-db%00", "systems"), ("?team=infra%00", "team")],
+)
+def test_a_nul_character_in_a_filter_is_a_400_not_a_500(feeds, calendar, query, field):
+    # PostgreSQL cannot compare a text with a NUL in it: asked as typed, the
+    # lookup failed with a DataError, a 500 for the calendar app.
+    response = feeds.get("all", query=query)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+
+
+@pytest.mark.parametrize(
     "path",
     [
         "/calendar/cwf_unknownunknownunknownunknownunknown/all.ics",
