@@ -57,6 +57,17 @@ class GateAnswer:
     reasons: list[Reason] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
+    @property
+    def closes_at(self) -> datetime | None:
+        """When an open gate closes: its window's end, or a freeze that starts first
+        (a freeze inside the window closes the gate only while it lasts)."""
+        if not self.allowed or self.window is None:
+            return None
+        freezes = (
+            f.start for f in self.findings if f.kind == FindingKind.FREEZE and f.start > self.at
+        )
+        return min(freezes, default=self.window[1])
+
 
 # The longest the gate waits for a table lock (a migration, a LOCK TABLE) before
 # it fails closed: a cached snapshot answers without the jobs table, a cold one

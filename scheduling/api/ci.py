@@ -231,7 +231,7 @@ class GateView(CIView):
             "change_type": job.change_type,
             "at": at.isoformat(),
             "window": _window(answer.window),
-            "closes_at": answer.window[1].isoformat() if answer.allowed else None,
+            "closes_at": answer.closes_at.isoformat() if answer.closes_at else None,
             "next_window": _window(answer.next_window),
             "reasons": [reason.as_dict() for reason in answer.reasons],
         }

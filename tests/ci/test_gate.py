@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from scheduling.models import MaintenanceJob
-from scheduling.services.freeze import freeze_set
+from scheduling.services.freeze import freeze_schedule, freeze_set
 from tests import builders
 from tests.builders import at
 from tests.ci.clients import bearer, token_for
@@ -196,6 +196,20 @@ def test_a_change_freeze_closes_the_gate(ci, requester, reviewer, admin, clock):
     assert reason["code"] == "freeze"
     assert "exam week" in reason["message"]
     assert reason["until"] is None
+
+
+def test_an_open_gate_closes_at_a_freeze_scheduled_inside_its_window(
+    ci, requester, reviewer, admin, clock
+):
+    job = approved_job(requester=requester, reviewer=reviewer)  # Dec 10, 08:00-12:00
+    freeze_schedule(reason="exam hour", start=at(10, 10), end=at(10, 11), by=admin)
+    clock.move_to(at(10, 9))
+
+    response = gate(ci, job)
+
+    # Open now, but a pipeline reading closes_at must stop when the freeze begins.
+    assert response.status_code == 200
+    assert response.json()["closes_at"] == "2030-12-10T10:00:00+00:00"
 
 
 def test_a_deadline_published_a_minute_ago_closes_the_gate_before_reevaluation_runs(
