@@ -333,6 +333,11 @@ def no_slot_reason(
     *, systems: list[str], duration: timedelta, after: datetime, before: datetime, impact: str
 ) -> str:
     """One sentence saying why there is no clear window."""
+    if before - after < duration:
+        return (
+            f"No window of {_human(duration)} fits between {after:%Y-%m-%d %H:%M} and "
+            f"{before:%Y-%m-%d %H:%M} UTC: the range is shorter than that."
+        )
     impacted = conflicts.impacted(systems)
     found = conflicts.kinds_present(systems=impacted, start=after, end=before)
     if FindingKind.FREEZE in found:

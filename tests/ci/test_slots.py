@@ -246,3 +246,14 @@ def test_a_range_wholly_in_the_past_is_a_400_saying_so(ci, clock):
             "`before` must be later than now (2030-12-01T09:00Z): there are no slots in the past."
         ]
     }
+
+
+def test_a_range_shorter_than_the_duration_says_so_rather_than_blaming_busy_windows(ci, clock):
+    # Nothing is booked: the three hours before `before` cannot hold four.
+    answer = slots(ci, before="2030-12-01T12:00:00Z")
+
+    assert answer["slots"] == []
+    assert answer["reason"] == (
+        "No window of 4 hours fits between 2030-12-01 09:00 and 2030-12-01 12:00 UTC: "
+        "the range is shorter than that."
+    )
