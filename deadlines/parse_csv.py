@@ -34,6 +34,10 @@ from scheduling.recurrence import zone
 COLUMNS = ("title", "course", "cohort", "cohort_size", "due", "timezone", "systems")
 REQUIRED = ("title", "due")
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+_UNCLOSED_QUOTE = (
+    'A quote (") opens a value in this row and never closes, so the rows after it were '
+    "read into that value; close the quote or remove it."
+)
 
 
 class _RowProblems(Exception):
@@ -64,9 +68,17 @@ def parse_csv(data: bytes, *, default_zone: str = "UTC", max_rows: int) -> Parse
         if not _check_header(header, parsed, where=f"row {max(records.number, 1)}"):
             return parsed
         _read_rows(rows, header, parsed, default_zone=default_zone, max_rows=max_rows)
+    except _UnclosedQuote:
+        parsed.problems.append(Problem(f"row {records.number}", "file", _UNCLOSED_QUOTE))
     except csv.Error as exc:
-        parsed.problems.append(Problem(f"row {records.number + 1}", "file", f"{exc}."))
+        # An open quote also meets the csv module's limit on one value's length first.
+        message = _UNCLOSED_QUOTE if _opens_quote(records.lines) else f"{exc}."
+        parsed.problems.append(Problem(f"row {records.number + 1}", "file", message))
     return parsed
+
+
+class _UnclosedQuote(Exception):
+    """A quoted value runs to the end of the file: the rows after it were read into it."""
 
 
 class _Records:
@@ -74,13 +86,46 @@ class _Records:
     csv.Error is on the next."""
 
     def __init__(self, text: str) -> None:
-        self.reader = csv.reader(io.StringIO(text, newline=""))
+        self.lines: list[str] = []  # the physical lines of the record being read
+        self.ended = False
+        self.reader = csv.reader(self._lines(text))
         self.number = 0
+
+    def _lines(self, text: str) -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            self.lines.append(line)
+            yield line
+        self.ended = True
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         for values in self.reader:
             self.number += 1
+            # The csv module ends a quoted value that never closes at the end of
+            # the file without a word, so every later row became part of one
+            # value and the error then named a column the row seemed to lack.
+            if self.ended and _opens_quote(self.lines):
+                raise _UnclosedQuote
+            self.lines.clear()
             yield self.number, values
+
+
+def _opens_quote(lines: list[str]) -> bool:
+    """Whether the record in `lines` leaves a quoted value open (csv's rules:
+    a quote opens a value only at its start, and two quotes inside are one)."""
+    text = "".join(lines)
+    quoted, at_start, index = False, True, 0
+    while index < len(text):
+        char = text[index]
+        if quoted and char == '"':
+            if text[index + 1 : index + 2] == '"':
+                index += 1
+            else:
+                quoted = False
+        elif not quoted and char == '"' and at_start:
+            quoted = True
+        at_start = not quoted and char in ",\r\n"
+        index += 1
+    return quoted
 
 
 def _filled(values: list[str]) -> bool:

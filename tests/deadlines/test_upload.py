@@ -160,6 +160,49 @@ def test_a_csv_course_with_a_bidirectional_override_is_a_row_error(clock, curric
     assert list(answer.json()["errors"]) == ["row 2.course"]
 
 
+def test_a_csv_quote_that_never_closes_is_named_at_the_row_it_opens(clock, curriculum):
+    # The rows after the quote were read into one title, and the error asked
+    # for a missing due instead of naming the quote.
+    content = (
+        "title,due,cohort_size\n"
+        "Essay,2030-12-12T10:00Z,5\n"
+        '"Quiz 4, resit,2030-12-13T10:00Z,5\n'
+        "Lab,2030-12-14T10:00Z,5\n"
+    )
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 3.file"]
+    [message] = answer.json()["errors"]["row 3.file"]
+    assert "quote" in message and "never closes" in message
+    assert not Deadline.objects.exists()
+
+
+def test_a_csv_header_quote_that_never_closes_is_named_at_row_1(clock, curriculum):
+    content = '"title,due,cohort_size\nEssay,2030-12-12T10:00Z,5\n'
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 1.file"]
+    assert "never closes" in answer.json()["errors"]["row 1.file"][0]
+
+
+def test_a_csv_quote_that_never_closes_in_a_long_file_is_named_not_the_field_limit(
+    clock, curriculum
+):
+    # The value grew past the csv module's limit first: "field larger than field limit".
+    rows = "".join(f"Lab {n},2030-12-14T10:00Z,5\n" for n in range(6000))
+    content = 'title,due,cohort_size\n"Quiz,2030-12-13T10:00Z,5\n' + rows
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 2.file"]
+    assert "never closes" in answer.json()["errors"]["row 2.file"][0]
+
+
 def test_a_csv_row_with_every_cell_empty_is_skipped_like_a_blank_line(clock, curriculum):
     # Spreadsheets save rows of empty cells (",,") after the data; each one
     # refused the whole upload with "Give the deadline a title".
