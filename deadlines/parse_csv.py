@@ -40,6 +40,20 @@ _UNCLOSED_QUOTE = (
 )
 
 
+_UTF16 = (
+    'The file is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8 (comma '
+    'delimited)" and upload that.'
+)
+
+
+def _is_utf16(data: bytes) -> bool:
+    """A UTF-16 byte order mark, or the NUL byte beside each letter of UTF-16 without one."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:4096]
+    return head.count(0) * 4 >= len(head)
+
+
 class _RowProblems(Exception):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__(problems)
@@ -48,6 +62,9 @@ class _RowProblems(Exception):
 
 def parse_csv(data: bytes, *, default_zone: str = "UTC", max_rows: int) -> Parsed:
     parsed = Parsed()
+    if _is_utf16(data):
+        parsed.problems.append(Problem("file", "file", _UTF16))
+        return parsed
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

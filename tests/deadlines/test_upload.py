@@ -151,6 +151,28 @@ def test_a_csv_with_another_separator_is_refused_saying_which(separator, name, c
     assert f"separated by {name}" in message and "commas" in message
 
 
+UNICODE_TEXT = "title\tdue\tcohort_size\r\nEssay\t2030-12-12T10:00Z\t5\r\n"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe" + UNICODE_TEXT.encode("utf-16-le"),  # Excel's "Unicode text"
+        b"\xfe\xff" + UNICODE_TEXT.encode("utf-16-be"),
+        UNICODE_TEXT.replace("\t", ",").encode("utf-16-le"),  # no BOM
+    ],
+)
+def test_a_utf16_csv_is_refused_asking_for_csv_utf8(content, curriculum):
+    # It said "not UTF-8" (with a BOM) or named unknown columns full of NULs (without).
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["file.file"]
+    [message] = answer.json()["errors"]["file.file"]
+    assert "UTF-16" in message and '"CSV UTF-8' in message
+    assert not Deadline.objects.exists()
+
+
 def test_a_csv_course_with_a_bidirectional_override_is_a_row_error(clock, curriculum):
     content = "title,course,due,cohort_size\nEssay,CS 101\u202e,2030-12-12T10:00Z,5\n"
 
