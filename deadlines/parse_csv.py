@@ -30,6 +30,7 @@ from scheduling import local_times
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE, out_of_range
 from scheduling.recurrence import zone
+from scheduling.text import is_blank
 
 COLUMNS = ("title", "course", "cohort", "cohort_size", "due", "timezone", "systems")
 REQUIRED = ("title", "due")
@@ -218,7 +219,7 @@ def _entry(row: dict, *, where: str, default_zone: str) -> Entry:
     if row.get(None):
         problems.append(("file", "The row has more values than the header has columns."))
     title = _text(row, "title", TITLE_MAX, problems)
-    if not title:
+    if is_blank(title):
         problems.append(("title", "Give the deadline a title."))
     size_text = clean_text(row.get("cohort_size") or "").replace(",", "").replace("_", "")
     size = cohort_size_from_text(size_text) if size_text else None

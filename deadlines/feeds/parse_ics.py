@@ -42,6 +42,7 @@ from scheduling.recurrence import (
     rule_work_budget,
     zone,
 )
+from scheduling.text import is_blank
 
 _ZONE_CACHE_LOCK = threading.Lock()
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
@@ -360,7 +361,7 @@ def _entries(
     if _text(event, "STATUS").strip().upper() == "CANCELLED":
         return []  # as if absent: a deadline it made earlier is withdrawn
     title = _text(event, "SUMMARY")
-    if not title:
+    if is_blank(title):
         raise _Skip("SUMMARY", "The event has no title (SUMMARY).")
     common = {
         "title": title[:TITLE_MAX],

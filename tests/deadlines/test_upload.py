@@ -225,6 +225,16 @@ def test_a_csv_quote_that_never_closes_in_a_long_file_is_named_not_the_field_lim
     assert "never closes" in answer.json()["errors"]["row 2.file"][0]
 
 
+def test_a_csv_title_of_invisible_characters_is_a_row_error_on_title(clock, curriculum):
+    content = "title,due,cohort_size\nEssay,2030-12-12T10:00Z,5\n\u200b\u2060,2030-12-13T10:00Z,5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert answer.json()["errors"] == {"row 3.title": ["Give the deadline a title."]}
+    assert not Deadline.objects.exists()
+
+
 def test_a_csv_row_with_every_cell_empty_is_skipped_like_a_blank_line(clock, curriculum):
     # Spreadsheets save rows of empty cells (",,") after the data; each one
     # refused the whole upload with "Give the deadline a title".
@@ -295,6 +305,17 @@ def test_a_file_that_is_not_usable_is_refused(name, content, words, curriculum):
 
     assert answer.status_code == 400
     assert words in str(answer.json()["errors"])
+
+
+def test_an_ics_summary_of_invisible_characters_is_refused_as_no_title(clock, curriculum):
+    invisible = calendar_text("UID:x\nSUMMARY:\u200b\ufeff\nDTSTART:20301212T100000Z")
+
+    answer = upload(curriculum["carol"], "lms.ics", invisible, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    [message] = answer.json()["errors"]["event 1 (UID x).SUMMARY"]
+    assert "no title" in message
+    assert not Deadline.objects.exists()
 
 
 def test_an_ics_upload_whose_summary_is_too_long_is_refused_not_cut(clock, curriculum):
