@@ -290,6 +290,20 @@ def test_an_ics_upload_overriding_one_occurrence_twice_publishes_nothing(clock, 
     assert not Deadline.objects.exists()
 
 
+def test_an_ics_upload_with_an_event_giving_its_summary_twice_publishes_nothing(clock, curriculum):
+    twice = calendar_text(
+        "UID:ok\nSUMMARY:Fine\nDTSTART:20301212T100000Z",
+        "UID:x\nSUMMARY:Essay\nSUMMARY:Essay (resit)\nDTSTART:20301212T100000Z",
+    )
+
+    answer = upload(curriculum["carol"], "lms.ics", twice, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["event 2 (UID x).SUMMARY"]
+    assert "SUMMARY more than once" in answer.json()["errors"]["event 2 (UID x).SUMMARY"][0]
+    assert not Deadline.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [
