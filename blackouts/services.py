@@ -23,8 +23,7 @@ from scheduling.selectors import unknown_systems
 from scheduling.services.calendar import calendar_change_record, calendar_changed
 from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.occurrences import horizon_end
-from scheduling.text import MESSAGE as ONE_LINE
-from scheduling.text import is_one_line
+from scheduling.text import title_problem
 
 
 def _iso_instant(value: str, *, wall: time) -> datetime:
@@ -71,10 +70,8 @@ def check_blackout(
 ) -> tuple[str, list[datetime]]:
     """Validate a blackout; return its normalised rule and UTC exdates."""
     errors: dict[str, list[str]] = {}
-    if not title.strip():
-        errors["title"] = ["Give the blackout a title."]
-    elif not is_one_line(title):
-        errors["title"] = [ONE_LINE]
+    if problem := title_problem(title, noun="blackout"):
+        errors["title"] = [problem]
     if missing := unknown_systems(systems=systems):
         errors["systems"] = [f"Unknown system(s): {', '.join(missing)}."]
     if severity not in Severity.values:

@@ -30,10 +30,29 @@ from scheduling import local_times
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE, out_of_range
 from scheduling.recurrence import zone
+from scheduling.text import is_blank
 
 COLUMNS = ("title", "course", "cohort", "cohort_size", "due", "timezone", "systems")
 REQUIRED = ("title", "due")
 _SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+_UNCLOSED_QUOTE = (
+    'A quote (") opens a value in this row and never closes, so the rows after it were '
+    "read into that value; close the quote or remove it."
+)
+
+
+_UTF16 = (
+    'The file is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8 (comma '
+    'delimited)" and upload that.'
+)
+
+
+def _is_utf16(data: bytes) -> bool:
+    """A UTF-16 byte order mark, or the NUL byte beside each letter of UTF-16 without one."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    head = data[:4096]
+    return head.count(0) * 4 >= len(head)
 
 
 class _RowProblems(Exception):
@@ -44,6 +63,9 @@ class _RowProblems(Exception):
 
 def parse_csv(data: bytes, *, default_zone: str = "UTC", max_rows: int) -> Parsed:
     parsed = Parsed()
+    if _is_utf16(data):
+        parsed.problems.append(Problem("file", "file", _UTF16))
+        return parsed
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -64,9 +86,17 @@ def parse_csv(data: bytes, *, default_zone: str = "UTC", max_rows: int) -> Parse
         if not _check_header(header, parsed, where=f"row {max(records.number, 1)}"):
             return parsed
         _read_rows(rows, header, parsed, default_zone=default_zone, max_rows=max_rows)
+    except _UnclosedQuote:
+        parsed.problems.append(Problem(f"row {records.number}", "file", _UNCLOSED_QUOTE))
     except csv.Error as exc:
-        parsed.problems.append(Problem(f"row {records.number + 1}", "file", f"{exc}."))
+        # An open quote also meets the csv module's limit on one value's length first.
+        message = _UNCLOSED_QUOTE if _opens_quote(records.lines) else f"{exc}."
+        parsed.problems.append(Problem(f"row {records.number + 1}", "file", message))
     return parsed
+
+
+class _UnclosedQuote(Exception):
+    """A quoted value runs to the end of the file: the rows after it were read into it."""
 
 
 class _Records:
@@ -74,13 +104,46 @@ class _Records:
     csv.Error is on the next."""
 
     def __init__(self, text: str) -> None:
-        self.reader = csv.reader(io.StringIO(text, newline=""))
+        self.lines: list[str] = []  # the physical lines of the record being read
+        self.ended = False
+        self.reader = csv.reader(self._lines(text))
         self.number = 0
+
+    def _lines(self, text: str) -> Iterator[str]:
+        for line in io.StringIO(text, newline=""):
+            self.lines.append(line)
+            yield line
+        self.ended = True
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
         for values in self.reader:
             self.number += 1
+            # The csv module ends a quoted value that never closes at the end of
+            # the file without a word, so every later row became part of one
+            # value and the error then named a column the row seemed to lack.
+            if self.ended and _opens_quote(self.lines):
+                raise _UnclosedQuote
+            self.lines.clear()
             yield self.number, values
+
+
+def _opens_quote(lines: list[str]) -> bool:
+    """Whether the record in `lines` leaves a quoted value open (csv's rules:
+    a quote opens a value only at its start, and two quotes inside are one)."""
+    text = "".join(lines)
+    quoted, at_start, index = False, True, 0
+    while index < len(text):
+        char = text[index]
+        if quoted and char == '"':
+            if text[index + 1 : index + 2] == '"':
+                index += 1
+            else:
+                quoted = False
+        elif not quoted and char == '"' and at_start:
+            quoted = True
+        at_start = not quoted and char in ",\r\n"
+        index += 1
+    return quoted
 
 
 def _filled(values: list[str]) -> bool:
@@ -156,7 +219,7 @@ def _entry(row: dict, *, where: str, default_zone: str) -> Entry:
     if row.get(None):
         problems.append(("file", "The row has more values than the header has columns."))
     title = _text(row, "title", TITLE_MAX, problems)
-    if not title:
+    if is_blank(title):
         problems.append(("title", "Give the deadline a title."))
     size_text = clean_text(row.get("cohort_size") or "").replace(",", "").replace("_", "")
     size = cohort_size_from_text(size_text) if size_text else None

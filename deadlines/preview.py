@@ -17,7 +17,7 @@ from django.utils import timezone as django_timezone
 
 from deadlines.models import Cohort, Deadline
 from deadlines.services import deadline_create, traffic_window
-from deadlines.uploads import deadlines_upload
+from deadlines.uploads import UploadRefused, deadlines_upload
 from scheduling.choices import BOOKED_STATUSES, JobStatus, ReviewStatus
 from scheduling.models import MaintenanceJob, ReviewRequest, Team
 from scheduling.services.reevaluation import jobs_touching, reevaluate_jobs
@@ -119,6 +119,8 @@ def upload_preview(*, now: datetime | None = None, **upload: Any) -> list[JobImp
             raise _Rollback
     except _Rollback:
         pass
+    except UploadRefused as refused:
+        raise refused.for_preview() from None
     return impacts
 
 

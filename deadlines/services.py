@@ -23,7 +23,7 @@ from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.calendar import calendar_changed
 from scheduling.services.calendar_batch import calendar_batch
 from scheduling.text import MESSAGE as ONE_LINE
-from scheduling.text import is_one_line
+from scheduling.text import is_one_line, title_problem
 
 
 def traffic_window(due: datetime) -> tuple[datetime, datetime]:
@@ -42,10 +42,8 @@ def check_deadline(
 ) -> None:
     """Raise InvalidInput naming each bad field; `known`: existing slugs read once per batch."""
     errors: dict[str, list[str]] = {}
-    if not title.strip():
-        errors["title"] = ["Give the deadline a title."]
-    elif not is_one_line(title):
-        errors["title"] = [ONE_LINE]
+    if problem := title_problem(title, noun="deadline"):
+        errors["title"] = [problem]
     # Both are in every finding's message (pages, emails, webhooks), as the title is.
     for field, text in (("course", course), ("cohort", cohort_name)):
         if not is_one_line(text):

@@ -63,16 +63,26 @@ def _parse(filename: str, data: bytes, *, default_zone: str, now: datetime) -> P
         raise InvalidInput.for_field("file", str(exc)) from None
 
 
-def _refuse(problems: list[Problem]) -> InvalidInput:
-    fields: dict[str, list[str]] = {}
-    for problem in problems:
-        fields.setdefault(f"{problem.where}.{problem.field}", []).append(problem.message)
-    count = len(problems)
-    return InvalidInput(
-        f"The file has {count} problem{'s' if count != 1 else ''}; no deadline was published.",
-        fields=fields,
-        details={"problems": [problem.as_dict() for problem in problems]},
-    )
+class UploadRefused(InvalidInput):
+    """The file's problems, row by row; nothing was published."""
+
+    def __init__(self, problems: list[Problem], *, outcome: str = "no deadline was published"):
+        fields: dict[str, list[str]] = {}
+        for problem in problems:
+            fields.setdefault(f"{problem.where}.{problem.field}", []).append(problem.message)
+        count = len(problems)
+        super().__init__(
+            f"The file has {count} problem{'s' if count != 1 else ''}; {outcome}.",
+            fields=fields,
+            details={"problems": [problem.as_dict() for problem in problems]},
+        )
+        self.problems = problems
+
+    def for_preview(self) -> "UploadRefused":
+        """The same problems, told as a preview's: a preview never publishes."""
+        return UploadRefused(
+            self.problems, outcome="fix them to preview what publishing it would change"
+        )
 
 
 @dataclass
@@ -142,7 +152,7 @@ def _keyed(specs: list[Spec], entries: list[Entry]) -> dict[str, Spec]:
         keyed[key] = spec
         first[key] = entry.where
     if problems:
-        raise _refuse(problems)
+        raise UploadRefused(problems)
     return keyed
 
 
@@ -187,7 +197,7 @@ def deadlines_upload(
     specs, unusable = resolve_all(parsed.entries, defaults=defaults, cohorts=cohorts)
     problems = [*parsed.problems, *unusable]
     if problems:
-        raise _refuse(problems)
+        raise UploadRefused(problems)
     if not specs:
         raise InvalidInput.for_field("file", "The file has no deadlines.")
     keyed = _keyed(specs, list(parsed.entries))

@@ -22,6 +22,25 @@ def is_one_line(value: str) -> bool:
     )
 
 
+def is_blank(value: str | None) -> bool:
+    """Nothing a reader sees: white space and invisible format characters only.
+
+    A title of zero-width spaces or joiners (U+200B-U+200D, U+2060, U+FEFF,
+    all format characters) passed `not value.strip()` and showed as an empty
+    line in every list, calendar and email.
+    """
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in value or "")
+
+
+def title_problem(title: str, *, noun: str) -> str | None:
+    """Why `title` cannot title a `noun` (blank, or not one line); None when it can."""
+    if is_blank(title):
+        return f"Give the {noun} a title."
+    if not is_one_line(title):
+        return MESSAGE
+    return None
+
+
 def check_one_line(message: str = "The text is not valid.", **fields: str | None) -> None:
     """Raise InvalidInput naming each field that is not one line of plain text."""
     errors = {

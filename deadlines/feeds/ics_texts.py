@@ -27,6 +27,18 @@ def text_of(component: Any, name: str) -> str:
     return "" if value is None else clean_text(str(value))
 
 
+def given_twice(name: str) -> EventSkipped:
+    return EventSkipped(name, f"The event has {name} more than once; give it once.")
+
+
+def single_text_of(event: Any, name: str) -> str:
+    """The text of a property an event gives at most once; given twice, which one
+    is meant is unknown (the first was used without a word), so the event is skipped."""
+    if isinstance(event.get(name), list):
+        raise given_twice(name)
+    return text_of(event, name)
+
+
 def course_of(event: Any, title: str) -> str:
     """Moodle puts the course short name in CATEGORIES; Canvas ends the title with it."""
     categories = event.get("CATEGORIES")
@@ -67,12 +79,12 @@ def overlong(event: Any, *, uid: str, where: str) -> list[Problem]:
 
 def overrides(event: Any) -> dict[str, Any]:
     """X-CLEARWAY-COHORT, -COHORT-SIZE and -SYSTEMS, which beat the feed's defaults."""
-    cohort = text_of(event, "X-CLEARWAY-COHORT").strip()
+    cohort = single_text_of(event, "X-CLEARWAY-COHORT").strip()
     if len(cohort) > COHORT_MAX:
         raise EventSkipped(
             "X-CLEARWAY-COHORT", f"A cohort name has at most {COHORT_MAX} characters."
         )
-    size_text = text_of(event, "X-CLEARWAY-COHORT-SIZE").strip()
+    size_text = single_text_of(event, "X-CLEARWAY-COHORT-SIZE").strip()
     size = cohort_size_from_text(size_text) if size_text else None
     if size_text and size is None:
         shown = size_text if len(size_text) <= 20 else size_text[:20] + "…"
@@ -83,5 +95,5 @@ def overrides(event: Any) -> dict[str, Any]:
     return {
         "cohort": cohort or None,
         "cohort_size": size,
-        "systems": split_systems(text_of(event, "X-CLEARWAY-SYSTEMS")) or None,
+        "systems": split_systems(single_text_of(event, "X-CLEARWAY-SYSTEMS")) or None,
     }

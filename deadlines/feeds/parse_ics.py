@@ -29,8 +29,10 @@ from deadlines.entries import COURSE_MAX, TITLE_MAX, UID_MAX, Entry, Parsed, Pro
 from deadlines.feeds.errors import FeedError
 from deadlines.feeds.ics_texts import EventSkipped as _Skip
 from deadlines.feeds.ics_texts import course_of as _course
+from deadlines.feeds.ics_texts import given_twice as _given_twice
 from deadlines.feeds.ics_texts import overlong as _overlong
 from deadlines.feeds.ics_texts import overrides as _overrides
+from deadlines.feeds.ics_texts import single_text_of as _single_text
 from deadlines.feeds.ics_texts import text_of as _text
 from scheduling.errors import InvalidInput
 from scheduling.instants import RANGE_MESSAGE
@@ -42,6 +44,7 @@ from scheduling.recurrence import (
     rule_work_budget,
     zone,
 )
+from scheduling.text import is_blank
 
 _ZONE_CACHE_LOCK = threading.Lock()
 _TIMING = ("DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID")
@@ -247,7 +250,7 @@ def _value(event: Any, name: str) -> Any:
     if prop is None:
         return None
     if isinstance(prop, list):
-        raise _Skip(name, f"The event has {name} more than once.")
+        raise _given_twice(name)
     try:
         value = prop.dt
     except Exception as exc:
@@ -354,13 +357,15 @@ def _entries(
 ) -> list[Entry]:
     if not uid:
         raise _Skip("UID", "The event has no UID, so it cannot be kept in step with the feed.")
+    if isinstance(event.get("UID"), list):
+        raise _given_twice("UID")
     if len(uid) > UID_MAX - _OCCURRENCE_SUFFIX:
         raise _Skip("UID", f"A UID has at most {UID_MAX - _OCCURRENCE_SUFFIX} characters here.")
     start, due = _span(event, feed_zone)
-    if _text(event, "STATUS").strip().upper() == "CANCELLED":
+    if _single_text(event, "STATUS").strip().upper() == "CANCELLED":
         return []  # as if absent: a deadline it made earlier is withdrawn
-    title = _text(event, "SUMMARY")
-    if not title:
+    title = _single_text(event, "SUMMARY")
+    if is_blank(title):
         raise _Skip("SUMMARY", "The event has no title (SUMMARY).")
     common = {
         "title": title[:TITLE_MAX],

@@ -27,7 +27,7 @@ from scheduling.models import (
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.catalogue import job_set_impacted
 from scheduling.services.occurrences import job_materialise
-from scheduling.text import check_one_line
+from scheduling.text import title_problem
 from scheduling.vocabulary import duration_text
 
 
@@ -94,9 +94,8 @@ def maintenance_job_create(
     if by is not None and not is_member(by, team):
         raise NotAllowed(f"Only members of {team.name} can book jobs for it.")
     systems = list(systems)
-    if not title.strip():
-        raise InvalidInput.for_field("title", "Give the job a title.")
-    check_one_line("The job is not valid.", title=title)
+    if problem := title_problem(title, noun="job"):
+        raise InvalidInput("The job is not valid.", fields={"title": [problem]})
     rule = check_job_window(
         systems=systems, start=start, end=end, timezone=timezone, rrule=rrule, impact=impact
     )

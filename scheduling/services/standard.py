@@ -21,6 +21,7 @@ from scheduling.instants import RANGE_MESSAGE
 from scheduling.models import ApiToken, MaintenanceJob, StandardChange, System, Team
 from scheduling.selectors import is_member, unknown_systems
 from scheduling.services.submission import maintenance_job_book
+from scheduling.text import title_problem
 from scheduling.vocabulary import duration_text
 
 
@@ -46,8 +47,8 @@ def standard_change_create(
     _require_member(by, team, "define")
     systems = sorted(set(systems))
     errors: dict[str, list[str]] = {}
-    if not title.strip():
-        errors["title"] = ["Give the standard change a title."]
+    if problem := title_problem(title, noun="standard change"):
+        errors["title"] = [problem]
     if not systems:
         errors["systems"] = ["Name the systems it touches."]
     elif missing := unknown_systems(systems=systems):

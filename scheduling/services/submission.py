@@ -29,7 +29,7 @@ from scheduling.services import jobs, messages, reviews, transitions
 from scheduling.services.calendar import calendar_changed
 from scheduling.services.calendar_batch import calendar_batch
 from scheduling.services.transitions import RESCHEDULE_REVIEWS, SUBMITTABLE
-from scheduling.text import check_one_line
+from scheduling.text import title_problem
 from scheduling.timeline.services import timeline_refresh_job
 
 NO_REVIEW_NEEDED = "no other team needs to review it"
@@ -205,9 +205,8 @@ def _check_editable(
 ) -> None:
     if job.status in FINISHED_STATUSES and job.status != JobStatus.REJECTED:
         raise Conflict(f"Job #{job.pk} is {job.status}; it cannot change.")
-    if title is not None and not title.strip():
-        raise InvalidInput.for_field("title", "Give the job a title.")
-    check_one_line("The job is not valid.", title=title)
+    if title is not None and (problem := title_problem(title, noun="job")):
+        raise InvalidInput("The job is not valid.", fields={"title": [problem]})
     wants_override = (emergency is not None and emergency != job.emergency) or (
         justification is not None and justification != job.justification
     )

@@ -110,6 +110,31 @@ def test_an_unreadable_event_is_skipped_and_named(event, field, words):
     assert words in problem.message
 
 
+GIVEN_TWICE = {
+    "SUMMARY": "UID:x\nSUMMARY:Essay\nSUMMARY:Essay (resit)\nDTSTART:20301212T100000Z",
+    "DTSTART": "UID:x\nSUMMARY:Essay\nDTSTART:20301212T100000Z\nDTSTART:20301213T100000Z",
+    "DTEND": "UID:x\nSUMMARY:Essay\nDTSTART:20301212T100000Z\n"
+    "DTEND:20301212T120000Z\nDTEND:20301213T120000Z",
+    "X-CLEARWAY-COHORT-SIZE": "UID:x\nSUMMARY:Essay\nDTSTART:20301212T100000Z\n"
+    "X-CLEARWAY-COHORT-SIZE:40\nX-CLEARWAY-COHORT-SIZE:2000",
+    "STATUS": "UID:x\nSUMMARY:Essay\nDTSTART:20301212T100000Z\nSTATUS:CONFIRMED\nSTATUS:CANCELLED",
+    "UID": "UID:x\nUID:y\nSUMMARY:Essay\nDTSTART:20301212T100000Z",
+}
+
+
+@pytest.mark.parametrize("name", GIVEN_TWICE)
+def test_an_event_giving_a_property_twice_is_skipped_naming_it(name):
+    # The first value was used without a word: a cohort of 40, not 2,000.
+    data = calendar("UID:ok\nSUMMARY:Fine\nDTSTART:20301212T100000Z", GIVEN_TWICE[name])
+
+    parsed = parse_ics(data, window=WINDOW)
+
+    assert [entry.uid for entry in parsed.entries] == ["ok"]
+    [problem] = parsed.problems
+    assert (problem.where, problem.field) == ("event 2 (UID x)", name)
+    assert f"{name} more than once" in problem.message
+
+
 def test_a_recurring_event_in_a_zone_without_an_iana_name_is_skipped():
     zone = (
         "BEGIN:VTIMEZONE\r\nTZID:Campus Time\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"

@@ -239,6 +239,23 @@ def test_a_second_override_of_one_occurrence_is_skipped_with_a_warning(clock, lm
     }
 
 
+def test_an_event_giving_its_cohort_size_twice_is_skipped_with_a_warning(clock, lms, curriculum):
+    twice = calendar_text(
+        "UID:ok\nSUMMARY:Fine\nDTSTART:20301212T100000Z",
+        "UID:x\nSUMMARY:Essay\nDTSTART:20301212T100000Z\n"
+        "X-CLEARWAY-COHORT-SIZE:40\nX-CLEARWAY-COHORT-SIZE:2000",
+    )
+    essays = feed(lms.serve("/essays.ics", twice.decode()), team=curriculum["team"])
+
+    result = feed_sync(feed_id=essays.pk)
+
+    assert result.ok, result.error
+    [warning] = result.warnings
+    assert warning.startswith("event 2 (UID x): X-CLEARWAY-COHORT-SIZE:")
+    assert "more than once" in warning
+    assert set(live(essays)) == {"ok"}
+
+
 def test_an_event_naming_an_unknown_system_is_skipped_and_reported(clock, lms, curriculum):
     text = fixture_bytes("canvas.ics").decode()
     url = lms.serve("/canvas.ics", text.replace("grading-api submissions-web", "grading-api nope"))

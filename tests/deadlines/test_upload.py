@@ -151,6 +151,28 @@ def test_a_csv_with_another_separator_is_refused_saying_which(separator, name, c
     assert f"separated by {name}" in message and "commas" in message
 
 
+UNICODE_TEXT = "title\tdue\tcohort_size\r\nEssay\t2030-12-12T10:00Z\t5\r\n"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe" + UNICODE_TEXT.encode("utf-16-le"),  # Excel's "Unicode text"
+        b"\xfe\xff" + UNICODE_TEXT.encode("utf-16-be"),
+        UNICODE_TEXT.replace("\t", ",").encode("utf-16-le"),  # no BOM
+    ],
+)
+def test_a_utf16_csv_is_refused_asking_for_csv_utf8(content, curriculum):
+    # It said "not UTF-8" (with a BOM) or named unknown columns full of NULs (without).
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["file.file"]
+    [message] = answer.json()["errors"]["file.file"]
+    assert "UTF-16" in message and '"CSV UTF-8' in message
+    assert not Deadline.objects.exists()
+
+
 def test_a_csv_course_with_a_bidirectional_override_is_a_row_error(clock, curriculum):
     content = "title,course,due,cohort_size\nEssay,CS 101\u202e,2030-12-12T10:00Z,5\n"
 
@@ -158,6 +180,59 @@ def test_a_csv_course_with_a_bidirectional_override_is_a_row_error(clock, curric
 
     assert answer.status_code == 400, answer.json()
     assert list(answer.json()["errors"]) == ["row 2.course"]
+
+
+def test_a_csv_quote_that_never_closes_is_named_at_the_row_it_opens(clock, curriculum):
+    # The rows after the quote were read into one title, and the error asked
+    # for a missing due instead of naming the quote.
+    content = (
+        "title,due,cohort_size\n"
+        "Essay,2030-12-12T10:00Z,5\n"
+        '"Quiz 4, resit,2030-12-13T10:00Z,5\n'
+        "Lab,2030-12-14T10:00Z,5\n"
+    )
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 3.file"]
+    [message] = answer.json()["errors"]["row 3.file"]
+    assert "quote" in message and "never closes" in message
+    assert not Deadline.objects.exists()
+
+
+def test_a_csv_header_quote_that_never_closes_is_named_at_row_1(clock, curriculum):
+    content = '"title,due,cohort_size\nEssay,2030-12-12T10:00Z,5\n'
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 1.file"]
+    assert "never closes" in answer.json()["errors"]["row 1.file"][0]
+
+
+def test_a_csv_quote_that_never_closes_in_a_long_file_is_named_not_the_field_limit(
+    clock, curriculum
+):
+    # The value grew past the csv module's limit first: "field larger than field limit".
+    rows = "".join(f"Lab {n},2030-12-14T10:00Z,5\n" for n in range(6000))
+    content = 'title,due,cohort_size\n"Quiz,2030-12-13T10:00Z,5\n' + rows
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["row 2.file"]
+    assert "never closes" in answer.json()["errors"]["row 2.file"][0]
+
+
+def test_a_csv_title_of_invisible_characters_is_a_row_error_on_title(clock, curriculum):
+    content = "title,due,cohort_size\nEssay,2030-12-12T10:00Z,5\n\u200b\u2060,2030-12-13T10:00Z,5\n"
+
+    answer = upload(curriculum["carol"], "deadlines.csv", content)
+
+    assert answer.status_code == 400, answer.json()
+    assert answer.json()["errors"] == {"row 3.title": ["Give the deadline a title."]}
+    assert not Deadline.objects.exists()
 
 
 def test_a_csv_row_with_every_cell_empty_is_skipped_like_a_blank_line(clock, curriculum):
@@ -215,6 +290,20 @@ def test_an_ics_upload_overriding_one_occurrence_twice_publishes_nothing(clock, 
     assert not Deadline.objects.exists()
 
 
+def test_an_ics_upload_with_an_event_giving_its_summary_twice_publishes_nothing(clock, curriculum):
+    twice = calendar_text(
+        "UID:ok\nSUMMARY:Fine\nDTSTART:20301212T100000Z",
+        "UID:x\nSUMMARY:Essay\nSUMMARY:Essay (resit)\nDTSTART:20301212T100000Z",
+    )
+
+    answer = upload(curriculum["carol"], "lms.ics", twice, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    assert list(answer.json()["errors"]) == ["event 2 (UID x).SUMMARY"]
+    assert "SUMMARY more than once" in answer.json()["errors"]["event 2 (UID x).SUMMARY"][0]
+    assert not Deadline.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "words"),
     [
@@ -230,6 +319,17 @@ def test_a_file_that_is_not_usable_is_refused(name, content, words, curriculum):
 
     assert answer.status_code == 400
     assert words in str(answer.json()["errors"])
+
+
+def test_an_ics_summary_of_invisible_characters_is_refused_as_no_title(clock, curriculum):
+    invisible = calendar_text("UID:x\nSUMMARY:\u200b\ufeff\nDTSTART:20301212T100000Z")
+
+    answer = upload(curriculum["carol"], "lms.ics", invisible, cohort_size=300)
+
+    assert answer.status_code == 400, answer.json()
+    [message] = answer.json()["errors"]["event 1 (UID x).SUMMARY"]
+    assert "no title" in message
+    assert not Deadline.objects.exists()
 
 
 def test_an_ics_upload_whose_summary_is_too_long_is_refused_not_cut(clock, curriculum):

@@ -266,3 +266,18 @@ def test_a_standard_change_moved_after_its_system_changed_hands_is_reviewed_by_t
     assert moved.status_code == 200, moved.json()
     assert moved.json()["status"] == "pending"
     assert [r["team"] for r in moved.json()["reviews"]] == ["grading"]
+
+
+@pytest.mark.parametrize(
+    ("title", "words"),
+    [("\u200b\u2060", "Give the standard change a title."), ("Rotate\r\nlogs", "one line")],
+    ids=["invisible", "two-lines"],
+)
+def test_a_standard_change_title_blank_to_the_eye_or_on_two_lines_is_a_400(requester, title, words):
+    answer = as_user(requester).post(
+        "/api/v1/standard-changes", template_body(title=title), format="json"
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert words in answer.json()["errors"]["title"][0]
+    assert not StandardChange.objects.exists()

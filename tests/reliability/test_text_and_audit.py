@@ -67,6 +67,60 @@ def test_other_one_line_fields_refuse_control_characters(path, body, who, reques
     assert field in answer.json()["errors"]
 
 
+INVISIBLE = ["\u200b", "\u200c\u200d", "\u2060", "\ufeff", " \u200b \t\u2060 "]
+
+
+@pytest.mark.parametrize("title", INVISIBLE)
+def test_a_job_title_of_invisible_characters_is_refused_as_blank(requester, title):
+    answer = as_user(requester).post("/api/v1/jobs", job_body(title=title), format="json")
+
+    assert answer.status_code == 400, answer.json()
+    assert answer.json()["errors"]["title"] == ["Give the job a title."]
+
+
+def test_renaming_a_job_to_invisible_characters_is_refused_as_blank(requester):
+    client = as_user(requester)
+    job = book(client)
+
+    answer = client.patch(f"/api/v1/jobs/{job['id']}", {"title": "\u200b\u200b"}, format="json")
+
+    assert answer.status_code == 400, answer.json()
+    assert answer.json()["errors"]["title"] == ["Give the job a title."]
+
+
+@pytest.mark.parametrize("title", INVISIBLE)
+@pytest.mark.parametrize(
+    ("path", "body", "who", "noun"),
+    [
+        (
+            "/api/v1/blackouts",
+            {"start": "2030-12-10T08:00:00Z", "end": "2030-12-10T09:00:00Z", "team": "platform"},
+            "admin",
+            "blackout",
+        ),
+        (
+            "/api/v1/deadlines",
+            {
+                "cohort_size": 10,
+                "due": "2030-12-12T23:59:00Z",
+                "team": "curriculum",
+                "systems": ["grading-api"],
+            },
+            "curriculum_staff",
+            "deadline",
+        ),
+    ],
+    ids=["blackout", "deadline"],
+)
+def test_a_title_of_invisible_characters_is_refused_as_blank(path, body, who, noun, title, request):
+    person = request.getfixturevalue(who)
+
+    answer = as_user(person).post(path, {**body, "title": title}, format="json")
+
+    assert answer.status_code == 400, answer.json()
+    assert answer.json()["errors"]["title"] == [f"Give the {noun} a title."]
+
+
 def test_an_email_about_a_stored_two_line_title_is_still_sent(requester, reviewer):
     job = approved_job(requester=requester, reviewer=reviewer)
     # Stored before the rule: the mail header is made safe when it is sent.

@@ -191,6 +191,18 @@ def test_deadline_errors_are_shown_next_to_their_fields(carol):
     assert 'value="Essay 2"' in response.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/deadlines/new/", "/blackouts/new/"])
+def test_a_title_of_invisible_characters_is_shown_as_blank_next_to_title(path, carol, pat):
+    post = deadline_post if path.startswith("/deadlines") else blackout_post
+    person = carol if path.startswith("/deadlines") else pat
+
+    response = client_for(person).post(path, post(title="\u200b \u2060"))
+
+    assert response.status_code == 400
+    assert "a title" in error_next_to(response.content.decode(), "title")
+    assert not Deadline.objects.exists() and not Blackout.objects.exists()
+
+
 def test_uploads_publish_every_row_or_name_each_problem(carol):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -81,3 +81,24 @@ def test_the_upload_page_previews_the_jobs_a_file_would_change(org, alice, bob, 
     assert f"#{job.pk} Reindex grades" in html
     assert not Deadline.objects.exists()
     assert MaintenanceJob.objects.get(pk=job.pk).status == "approved"
+
+
+def test_an_upload_preview_of_a_file_with_problems_does_not_say_nothing_was_published(carol):
+    # A preview never publishes; it said "no deadline was published".
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    answer = client_for(carol).post(
+        "/deadlines/upload/",
+        {
+            "file": SimpleUploadedFile("spring.csv", b"title,cohort_size,due\nLab 3,many,soon\n"),
+            "team": "curriculum",
+            "timezone": "UTC",
+            "action": "preview",
+        },
+    )
+
+    html = answer.content.decode()
+    assert answer.status_code == 400, html
+    assert "no deadline was published" not in html
+    assert "The file has 2 problems; fix them to preview what publishing it would change." in html
+    assert "row 2" in html
