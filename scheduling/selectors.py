@@ -208,14 +208,14 @@ def jobs_held_by_passed_occurrences(*, now: datetime) -> list[int]:
         .exclude(findings=[])
         .distinct()
     )
-    held = []
-    for pk, findings in candidates.order_by("pk").values_list("pk", "findings"):
-        ended = {
-            start.isoformat()
-            for start in JobOccurrence.objects.filter(job_id=pk, end__lte=now).values_list(
-                "start", flat=True
-            )
-        }
-        if any(finding.get("occurrence") in ended for finding in findings):
-            held.append(pk)
-    return held
+    findings_of = dict(candidates.values_list("pk", "findings"))
+    ended: dict[int, set[str]] = {}
+    for job_id, start in JobOccurrence.objects.filter(
+        job_id__in=list(findings_of), end__lte=now
+    ).values_list("job_id", "start"):
+        ended.setdefault(job_id, set()).add(start.isoformat())
+    return sorted(
+        pk
+        for pk, findings in findings_of.items()
+        if any(finding.get("occurrence") in ended.get(pk, ()) for finding in findings)
+    )
