@@ -126,7 +126,8 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # with server-side binding and prepared on first use, once per
         # connection: planning them cost more than running them. The ORM's
         # client-side cursors are never prepared. DB_PREPARED=0 turns it off
-        # (a transaction-pooling PgBouncer before 1.21 cannot keep them).
+        # (a transaction-pooling PgBouncer: the gate's read is PREPAREd in SQL,
+        # which PgBouncer does not follow, whatever its version).
         "prepare_threshold": 0 if env_bool("DB_PREPARED", True) else None,
     }
     # The same backend, whose health check needs no round trip on a live connection.

@@ -5,6 +5,7 @@ import functools
 import itertools
 import random
 import re
+import secrets
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -237,30 +238,46 @@ def _bounded_read(db, kept: "_Kept", sql: str, params: list, bound: str) -> tupl
     try:
         return _send_prepared(db, kept, bound, sql, params)
     except DatabaseError as exc:
-        if _sqlstate(exc) != _NO_SUCH_STATEMENT:
+        if _sqlstate(exc) not in _PREPARE_AGAIN:
             raise
     kept.names.clear()
     return _send_prepared(db, kept, bound, sql, params)
 
 
-# invalid_sql_statement_name: EXECUTE of a statement this session does not hold.
-_NO_SUCH_STATEMENT = "26000"
+# invalid_sql_statement_name: EXECUTE of a statement this session does not
+# hold; duplicate_prepared_statement: a PREPARE of a name it already holds
+# (through a pooler that hands out another process's session).
+_PREPARE_AGAIN = {"26000", "42P05"}
+# Per process, so two processes sharing a session through a pooler never
+# prepare the same name.
+_PROCESS = secrets.token_hex(4)
 
 
 def _send_prepared(db, kept: "_Kept", bound: str, sql: str, params: list) -> tuple | None:
     """The EXECUTE of `sql`'s prepared statement, after its PREPARE if it has none yet."""
     name = kept.names.get(sql)
-    preparing = ""
-    if name is None:
-        # A new name for every attempt: a PREPARE outlives the failure of the
-        # message that carried it, so the same name could clash.
-        kept.count += 1
-        name = f"clearway_read_{kept.count}"
-        preparing = f"PREPARE {name}({_types(params)}) AS {_numbered(sql)}; "
-    placeholders = ", ".join(["%s"] * len(params))
-    row = _send(db, kept, bound, f"{preparing}EXECUTE {name}({placeholders})", params)
+    if name is not None:
+        return _send(db, kept, bound, f"EXECUTE {name}{_arguments(params)}", params)
+    # A new name for every attempt: a PREPARE outlives the failure of the
+    # message that carried it, so the same name could clash.
+    kept.count += 1
+    name = f"clearway_read_{_PROCESS}_{kept.count}"
+    types = f"({_types(params)})" if params else ""
+    # The message is bound on the client: a literal % stays doubled in it.
+    preparing = f"PREPARE {name}{types} AS {_numbered(sql, percent='%%')}; "
+    try:
+        row = _send(db, kept, bound, f"{preparing}EXECUTE {name}{_arguments(params)}", params)
+    except DatabaseError:
+        # The PREPARE may have outlived the EXECUTE that failed: let it go.
+        with contextlib.suppress(DatabaseError, InterfaceError), db.cursor() as cursor:
+            cursor.execute(f"DEALLOCATE {name}")
+        raise
     kept.names[sql] = name
     return row
+
+
+def _arguments(params: list) -> str:
+    return f"({', '.join(['%s'] * len(params))})" if params else ""
 
 
 def _send(db, kept: "_Kept", bound: str, statement: str, params: list) -> tuple | None:
@@ -275,7 +292,7 @@ _PLACEHOLDER = re.compile(r"%([s%])")
 
 
 @functools.lru_cache(maxsize=256)
-def _numbered(sql: str) -> str:
+def _numbered(sql: str, *, percent: str = "%") -> str:
     """`sql` with PostgreSQL's numbered parameters for the client's `%s`.
 
     The reads are sent so, through a raw cursor: psycopg converts `%s` itself
@@ -284,7 +301,7 @@ def _numbered(sql: str) -> str:
     every check.
     """
     numbers = itertools.count(1)
-    return _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[1] == "s" else "%", sql)
+    return _PLACEHOLDER.sub(lambda m: f"${next(numbers)}" if m[1] == "s" else percent, sql)
 
 
 def _types(params: list) -> str:
@@ -292,6 +309,8 @@ def _types(params: list) -> str:
 
 
 def _type(value) -> str:
+    if value is None:
+        return "unknown"
     if isinstance(value, list | tuple):
         return f"{_type(value[0]) if value else 'text'}[]"
     for kind, name in _PG_TYPES:

@@ -9,7 +9,7 @@ import time
 
 import psycopg
 import pytest
-from django.db import OperationalError, connection
+from django.db import DataError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from scheduling.db import lock_wait_at_most, read_prepared
@@ -158,3 +158,23 @@ def test_without_prepared_statements_a_bounded_read_is_sent_whole(
     assert row == ("200ms", 1)
     assert "PREPARE" not in captured[0]["sql"]
     assert "EXECUTE" not in captured[0]["sql"]
+
+
+def test_a_bounded_read_keeps_a_literal_percent_sign(patient_session, requester):
+    job = builders.job(by=requester, systems=["grading-db"], start=at(10, 8))
+
+    with lock_wait_at_most(milliseconds=200):
+        row = read_prepared(
+            "SELECT 'a%%b', count(*) FROM scheduling_maintenancejob WHERE id = %s", [job.pk]
+        )
+
+    assert row == ("a%b", 1)
+
+
+def test_a_bounded_read_that_fails_leaves_no_prepared_statement_behind(patient_session):
+    with lock_wait_at_most(milliseconds=200), pytest.raises(DataError):
+        read_prepared("SELECT %s::int", [2**40])
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'clearway%%'")
+        assert cursor.fetchone() == (0,)
