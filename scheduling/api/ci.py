@@ -29,6 +29,8 @@ from scheduling.models import ApiToken
 from scheduling.selectors import cache_version, system_list, system_names
 
 MAX_WINDOW = timedelta(days=31)
+# The largest id a bigint primary key holds.
+MAX_ID = 2**63 - 1
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -191,7 +193,10 @@ class GateView(CIView):
             )
         ],
     )
-    def get(self, request, pk: int):
+    def get(self, request, pk: str):
+        if len(pk) > 19 or int(pk) > MAX_ID:
+            # Past any id the database holds (and past what its reads accept).
+            raise NotFound(f"There is no job #{pk}.")
         at = _at(request)
         try:
             version = cache_version()

@@ -286,7 +286,7 @@ def test_a_bad_at_is_a_400_naming_the_parameter(ci, requester, reviewer, value):
     assert list(response.json()["errors"]) == ["at"]
 
 
-@pytest.mark.parametrize("pk", ["999999", "99999999999999999999999"])
+@pytest.mark.parametrize("pk", ["999999", "9223372036854775808", "99999999999999999999999"])
 def test_an_unknown_job_is_a_404_in_json(ci, pk):
     response = ci.get(f"/api/v1/jobs/{pk}/gate")
 
@@ -377,3 +377,13 @@ def test_every_refusal_is_a_non_2xx_answer(org, requester, reviewer, admin, cloc
 
     assert [a.status_code for a in answers] == [423, 423, 423]
     assert all(a.json()["allowed"] is False and a.json()["reasons"] for a in answers)
+
+
+@pytest.mark.parametrize("pk", ["9223372036854775808", "9" * 5000])
+def test_a_job_id_past_any_bigint_is_a_404_with_the_caches_off(ci, pk, settings):
+    settings.CLEARWAY_PROCESS_CACHES = False
+
+    response = ci.get(f"/api/v1/jobs/{pk}/gate")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

@@ -302,3 +302,11 @@ def test_a_run_whose_job_a_refusal_took_out_of_approval_is_told_to_stop(
 
     assert beat.json()["stop"] is True
     assert "conflicted" in beat.json()["reason"]
+
+
+@pytest.mark.parametrize("path", ["runs", "runs/1/heartbeat", "runs/1/finish", "runs/1/stop"])
+def test_a_job_id_of_thousands_of_digits_is_a_json_404(pipeline, path):
+    response = pipeline.post(f"/api/v1/jobs/{'9' * 5000}/{path}")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
