@@ -157,6 +157,9 @@ def api_token_authenticate(*, secret: str, now: datetime | None = None) -> ApiTo
         token = (
             ApiToken.objects.select_related("team", "user")
             .filter(digest=wanted, revoked_at__isnull=True)
+            # A maker deactivated without a save (a bulk update by a directory
+            # sync) sends no signal to revoke their tokens: refused here too.
+            .exclude(created_by__is_active=False)
             .first()
         )
         if token is None or not hmac.compare_digest(token.digest, wanted):

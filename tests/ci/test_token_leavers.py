@@ -187,3 +187,11 @@ def test_tokens_made_by_others_outlive_someone_elses_deactivation(org, requester
     requester.save()
 
     assert api_token_authenticate(secret=secret) is not None
+
+
+def test_a_maker_deactivated_in_bulk_without_a_save_has_their_token_refused(org, requester):
+    _, secret = made_by(requester, org["infra"])
+
+    type(requester).objects.filter(pk=requester.pk).update(is_active=False)
+
+    assert api_token_authenticate(secret=secret) is None
