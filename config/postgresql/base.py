@@ -27,9 +27,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
 
 def _has_input(raw) -> bool:
-    """Whether the server sent something unasked (an error, the end of the stream)."""
+    """Whether the server sent something unasked (an error, the end of the stream).
+
+    poll, not select: select refuses descriptors past 1,023, which a busy
+    process reaches, and every check would then ask the server again.
+    """
     try:
-        readable, _, _ = select.select([raw.fileno()], [], [], 0)
+        watch = select.poll()
+        watch.register(raw.fileno(), select.POLLIN)
+        return bool(watch.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
