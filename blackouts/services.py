@@ -67,8 +67,13 @@ def check_blackout(
     exdates: Iterable[datetime | str],
     severity: str,
     now: datetime,
+    stored_exdates: Iterable[datetime] = (),
 ) -> tuple[str, list[datetime]]:
-    """Validate a blackout; return its normalised rule and UTC exdates."""
+    """Validate a blackout; return its normalised rule and UTC exdates.
+
+    `stored_exdates`: exceptions it already had under the same rule, which an
+    edit of something else does not check again.
+    """
     errors: dict[str, list[str]] = {}
     if problem := title_problem(title, noun="blackout"):
         errors["title"] = [problem]
@@ -98,7 +103,10 @@ def check_blackout(
         before=max(horizon_end(now=now), start + timedelta(days=1)),
         exdates=parsed,
     )
-    _check_exceptions_are_occurrences(rule=rule, start=start, zone_name=timezone, exdates=parsed)
+    stored = set(stored_exdates)
+    _check_exceptions_are_occurrences(
+        rule=rule, start=start, zone_name=timezone, exdates=[x for x in parsed if x not in stored]
+    )
     return rule, parsed
 
 
@@ -239,6 +247,18 @@ def blackout_create(
 
 @retry_on_conflict
 @transaction.atomic
+def _stored_exdates(blackout: Blackout, fields: dict) -> list[datetime]:
+    """The exceptions the blackout has, when the edit keeps its rule, start and zone:
+    one saved before exceptions were checked must not block a change of title."""
+    if (fields["rrule"], fields["start"], fields["timezone"]) != (
+        blackout.rrule,
+        blackout.start,
+        blackout.timezone,
+    ):
+        return []
+    return [datetime.fromisoformat(x).astimezone(UTC) for x in blackout.exdates or []]
+
+
 def blackout_update(
     *, blackout: Blackout, now: datetime | None = None, **changes: object
 ) -> Blackout:
@@ -271,6 +291,7 @@ def blackout_update(
         exdates=fields["exdates"],
         severity=fields["severity"],
         now=now,
+        stored_exdates=_stored_exdates(blackout, fields),
     )
     for key in ("title", "reason", "start", "end", "timezone", "severity", "team"):
         setattr(blackout, key, fields[key])

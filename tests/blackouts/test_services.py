@@ -367,3 +367,41 @@ def test_blackout_moved_in_the_admin_moves_its_refusal(frozen_now, grading_stack
     blackout.refresh_from_db()
     assert blackout.start == at(20)
     assert (decision_at(at(10, 8)), decision_at(at(20, 8))) == ("clear", "refuse")
+
+
+def weekly_with_a_stale_exception() -> Blackout:
+    """Saved before exceptions were checked: its exception starts no occurrence."""
+    blackout = blackout_create(
+        team=builders.team("platform"),
+        title="Weekly backup",
+        start=at(1, 20),
+        end=at(1, 22),
+        rrule="FREQ=WEEKLY",
+        systems=["grading-db"],
+    )
+    Blackout.objects.filter(pk=blackout.pk).update(exdates=["2030-12-09T20:00:00+00:00"])
+    blackout.refresh_from_db()
+    return blackout
+
+
+def test_a_stored_exception_that_is_no_occurrence_does_not_block_a_new_title(
+    frozen_now, grading_stack
+):
+    blackout = weekly_with_a_stale_exception()
+
+    blackout_update(blackout=blackout, title="Weekly full backup")
+
+    blackout.refresh_from_db()
+    assert (blackout.title, blackout.exdates) == (
+        "Weekly full backup",
+        ["2030-12-09T20:00:00+00:00"],
+    )
+
+
+def test_moving_a_blackout_checks_its_stored_exceptions_again(frozen_now, grading_stack):
+    blackout = weekly_with_a_stale_exception()
+
+    with pytest.raises(InvalidInput) as excinfo:
+        blackout_update(blackout=blackout, start=at(1, 21), end=at(1, 23))
+
+    assert list(excinfo.value.fields) == ["exdates"]
