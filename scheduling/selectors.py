@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from scheduling import window_cache
+from scheduling import db, window_cache
 from scheduling.choices import JobStatus, ReviewStatus
 from scheduling.errors import InvalidInput
 from scheduling.models import (
@@ -166,12 +166,15 @@ def calendar_version() -> tuple:
     One indexed query: it runs on every gate and check, so the ORM is skipped.
     """
     table = connection.ops.quote_name(CalendarChange._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, token, (SELECT COUNT(*) FROM {table}) FROM {table} "  # noqa: S608
-            "ORDER BY id DESC LIMIT 1"
-        )
-        row = cursor.fetchone()
+    sql = f"SELECT id, token, (SELECT COUNT(*) FROM {table}) FROM {table} ORDER BY id DESC LIMIT 1"  # noqa: S608
+    if connection.vendor == "postgresql":
+        # Prepared once per connection, and under the gate's lock bound it
+        # carries the bound itself: no setting it and putting it back around it.
+        row = db.read_prepared(sql, [])
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            row = cursor.fetchone()
     return tuple(row) if row else (0, "", 0)
 
 
