@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from scheduling.models import MaintenanceJob
 from scheduling.services.freeze import freeze_schedule, freeze_set
@@ -339,6 +340,23 @@ def test_the_gate_stays_bounded_when_the_calendars_just_changed(
         response = gate(ci, job)
 
     assert response.status_code == 200
+
+
+def test_a_closed_gate_reads_the_runs_only_through_the_overrun_probe_on_postgresql(
+    ci, requester, reviewer, clock
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite asks each gate note itself")
+    job = approved_job(requester=requester, reviewer=reviewer)
+    gate(ci, job)  # before its window: closed; the caches are filled
+
+    with CaptureQueriesContext(connection) as captured:
+        response = gate(ci, job)
+
+    assert response.status_code == 423
+    runs = [query["sql"] for query in captured if "operations_run" in query["sql"]]
+    assert len(runs) == 1
+    assert "EXISTS" in runs[0]
 
 
 @pytest.mark.django_db(transaction=True)
