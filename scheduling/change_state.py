@@ -56,7 +56,7 @@ def state(
     origin = at.replace(minute=0, second=0, microsecond=0)
     end = origin + look_ahead + timedelta(hours=1)
     ahead = None
-    if round_trip.applies():
+    if round_trip.state_applies():
         ahead = round_trip.state_rows(
             systems=systems, at=at, origin=origin, impact=impact, thresholds=conflicts.thresholds()
         )

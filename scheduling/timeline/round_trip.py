@@ -33,11 +33,15 @@ from scheduling.timeline.selectors import FIELDS, Reached
 def applies() -> bool:
     """Whether questions are read as one statement: the stored timeline on PostgreSQL,
     and no per-process cache that would answer them instead."""
-    return (
-        settings.CLEARWAY_TIMELINE
-        and not window_cache.enabled()
-        and connection.vendor == "postgresql"
-    )
+    return state_applies() and not window_cache.enabled()
+
+
+def state_applies() -> bool:
+    """Whether state reads its first stretch as one statement: the stored timeline on
+    PostgreSQL, caches or not. Its answers are cached per instant asked about, so a
+    pipeline polling "now" never asks the same question twice: with the caches on,
+    the walks read their first stretch through the ORM on every poll instead."""
+    return settings.CLEARWAY_TIMELINE and connection.vendor == "postgresql"
 
 
 # Stored rows as JSON arrays in FIELDS order, earliest first.
