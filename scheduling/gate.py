@@ -269,7 +269,8 @@ def _probed(*, job_id: int) -> tuple[bool, ...]:
         return (True,) * len(notes)
     probes = [getattr(note, "probe", "SELECT 1") for note in notes]
     params = [job_id] * sum(probe.count("%s") for probe in probes)
-    return tuple(db.read_prepared("SELECT " + ", ".join(f"EXISTS ({p})" for p in probes), params))
+    row = db.read_prepared("SELECT " + ", ".join(f"EXISTS ({p})" for p in probes), params)
+    return tuple(row) if row is not None else (True,) * len(notes)
 
 
 def _notes() -> tuple:
